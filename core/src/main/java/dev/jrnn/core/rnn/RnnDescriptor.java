@@ -1,0 +1,88 @@
+package dev.jrnn.core.rnn;
+
+import dev.jrnn.core.tensor.Shape;
+import java.util.Objects;
+
+/**
+ * What a recurrent stack computes: the cell, {@code L} layers, {@code D} directions, and the problem
+ * size {@code T} steps by {@code N} sequences of {@code inputSize} (SLC) channels, with
+ * {@code hiddenSize} (DHC) channels of state. Layer {@code k > 0} reads the {@code D * H} outputs of
+ * layer {@code k - 1}.
+ *
+ * <p>Backends plan for exactly one descriptor; the same weights serve every {@code T} and {@code N}
+ * ({@link #sameArchitecture}).
+ */
+public record RnnDescriptor(
+        CellKind cell, int layers, Direction direction, int steps, int batch, int inputSize, int hiddenSize) {
+
+    public RnnDescriptor {
+        Objects.requireNonNull(cell, "cell");
+        Objects.requireNonNull(direction, "direction");
+        positive("layers", layers);
+        positive("steps (T)", steps);
+        positive("batch (N)", batch);
+        positive("inputSize", inputSize);
+        positive("hiddenSize", hiddenSize);
+    }
+
+    private static void positive(String name, int value) {
+        if (value < 1) {
+            throw new IllegalArgumentException(name + " must be >= 1, got " + value);
+        }
+    }
+
+    /** D. */
+    public int directions() {
+        return direction.count();
+    }
+
+    /** G. */
+    public int gates() {
+        return cell.gates();
+    }
+
+    /** Channels of the output sequence: {@code D * H}. */
+    public int outputSize() {
+        return directions() * hiddenSize;
+    }
+
+    /** Channels read by layer {@code layer}: the input size for layer 0, {@code D * H} above. */
+    public int layerInputSize(int layer) {
+        return layer == 0 ? inputSize : outputSize();
+    }
+
+    /** {@code srcLayer}: {@code [T, N, I]}. */
+    public Shape srcLayerShape() {
+        return Shape.of(steps, batch, inputSize);
+    }
+
+    /** {@code dstLayer}: {@code [T, N, D*H]}. */
+    public Shape dstLayerShape() {
+        return Shape.of(steps, batch, outputSize());
+    }
+
+    /** Initial and final states, {@code h} and (LSTM) {@code c}: {@code [L*D, N, H]}, PyTorch's {@code h_0} layout. */
+    public Shape iterShape() {
+        return Shape.of(layers * directions(), batch, hiddenSize);
+    }
+
+    public RnnDescriptor withSteps(int newSteps) {
+        return new RnnDescriptor(cell, layers, direction, newSteps, batch, inputSize, hiddenSize);
+    }
+
+    public RnnDescriptor withBatch(int newBatch) {
+        return new RnnDescriptor(cell, layers, direction, steps, newBatch, inputSize, hiddenSize);
+    }
+
+    /** True when the same weights fit both: everything but {@code T} and {@code N} is equal. */
+    public boolean sameArchitecture(RnnDescriptor other) {
+        return cell == other.cell && layers == other.layers && direction == other.direction
+                && inputSize == other.inputSize && hiddenSize == other.hiddenSize;
+    }
+
+    @Override
+    public String toString() {
+        return cell + "[L=" + layers + " D=" + directions() + " T=" + steps + " N=" + batch
+                + " I=" + inputSize + " H=" + hiddenSize + "]";
+    }
+}

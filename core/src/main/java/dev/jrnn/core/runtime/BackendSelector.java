@@ -1,0 +1,233 @@
+package dev.jrnn.core.runtime;
+
+import dev.jrnn.core.rnn.Mode;
+import dev.jrnn.core.rnn.RnnDescriptor;
+import dev.jrnn.core.rnn.RnnForward;
+import dev.jrnn.core.rnn.RnnWeights;
+import dev.jrnn.core.spi.Availability;
+import dev.jrnn.core.spi.Backend;
+import dev.jrnn.core.spi.BackendProvider;
+import dev.jrnn.core.spi.PreparedRnn;
+import dev.jrnn.core.spi.Support;
+import dev.jrnn.core.spi.Workspace;
+import dev.jrnn.core.tensor.FloatTensor;
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Chooses the backend that runs a descriptor.
+ *
+ * <p>{@code -Djrnn.backend=NAME} (or {@link #prepare(String, RnnDescriptor, RnnWeights)}) forces
+ * one, and fails with its probe's reason when it cannot run here. Otherwise ({@code auto}) every
+ * available backend that supports the descriptor is timed on it, within a small budget each, and
+ * the fastest wins. The decision is cached per (descriptor, threads) and logged once, with the
+ * timings and the reasons the others were passed over.
+ */
+public final class BackendSelector {
+
+    public static final String BACKEND_PROPERTY = "jrnn.backend";
+    public static final String AUTO = "auto";
+    /** Timing uses at most this many steps: cost grows linearly with T, so a prefix ranks backends. */
+    static final int TIMING_STEPS = 8;
+
+    private static final System.Logger LOG = System.getLogger("dev.jrnn.runtime");
+
+    /** The outcome of one auto selection: the winner and, per backend, a timing or a reason. */
+    public record Decision(String backend, Map<String, String> details) {
+        @Override
+        public String toString() {
+            StringBuilder sb = new StringBuilder(backend);
+            details.forEach((name, detail) -> sb.append("; ").append(name).append(": ").append(detail));
+            return sb.toString();
+        }
+    }
+
+    private record Key(RnnDescriptor descriptor, int threads) {
+    }
+
+    private final List<BackendProvider> providers;
+    private final Duration budget;
+    private final Map<String, Availability> availability = new ConcurrentHashMap<>();
+    private final Map<String, Backend> backends = new ConcurrentHashMap<>();
+    private final Map<Key, Decision> decisions = new ConcurrentHashMap<>();
+
+    /** @param budget time spent measuring each candidate backend for one descriptor */
+    public BackendSelector(List<BackendProvider> providers, Duration budget) {
+        this.providers = List.copyOf(providers);
+        this.budget = Objects.requireNonNull(budget, "budget");
+        for (BackendProvider p : this.providers) {
+            if (providers.stream().filter(q -> q.name().equals(p.name())).count() > 1) {
+                throw new IllegalArgumentException("two backend providers are named '" + p.name() + "'");
+            }
+        }
+    }
+
+    public List<String> names() {
+        return providers.stream().map(BackendProvider::name).toList();
+    }
+
+    /** The provider's probe, asked once. */
+    public Availability availability(String name) {
+        BackendProvider provider = provider(name);
+        return availability.computeIfAbsent(name, n -> safeProbe(provider));
+    }
+
+    private static Availability safeProbe(BackendProvider provider) {
+        try {
+            return Objects.requireNonNull(provider.probe(), "probe() returned null");
+        } catch (RuntimeException | LinkageError e) {
+            return Availability.unavailable("probe failed: " + e);
+        }
+    }
+
+    /**
+     * The backend named {@code name}. Throws {@link IllegalArgumentException} for an unknown name
+     * (listing the known ones) and {@link IllegalStateException} when it cannot run here (with the
+     * probe's reason).
+     */
+    public Backend backend(String name) {
+        Availability a = availability(name);
+        if (!a.available()) {
+            throw new IllegalStateException("backend '" + name + "' is unavailable: " + a.reason());
+        }
+        return backends.computeIfAbsent(name, n -> provider(n).create());
+    }
+
+    private BackendProvider provider(String name) {
+        for (BackendProvider p : providers) {
+            if (p.name().equals(name)) {
+                return p;
+            }
+        }
+        throw new IllegalArgumentException("unknown backend '" + name + "'; known backends: " + describeAll());
+    }
+
+    private String describeAll() {
+        List<String> parts = new ArrayList<>();
+        for (BackendProvider p : providers) {
+            Availability a = availability(p.name());
+            parts.add(p.name() + (a.available() ? " (available)" : " (unavailable: " + a.reason() + ")"));
+        }
+        parts.add(AUTO + " (the fastest available)");
+        return String.join(", ", parts);
+    }
+
+    /** Prepares with the backend named by {@code -Djrnn.backend}, or the auto choice when it is unset or {@code auto}. */
+    public PreparedRnn prepare(RnnDescriptor d, RnnWeights weights) {
+        return prepare(System.getProperty(BACKEND_PROPERTY, AUTO), d, weights);
+    }
+
+    /** Prepares with {@code backend} ({@code auto} or a backend's name). */
+    public PreparedRnn prepare(String backend, RnnDescriptor d, RnnWeights weights) {
+        String name = backend == null ? AUTO : backend.trim().toLowerCase(Locale.ROOT);
+        if (name.isEmpty() || name.equals(AUTO)) {
+            return backend(decide(d, weights).backend()).prepare(d, weights);
+        }
+        return backend(name).prepare(d, weights);
+    }
+
+    /** The auto choice for {@code d}, measured on first use and cached per (descriptor, threads). */
+    public Decision decide(RnnDescriptor d, RnnWeights weights) {
+        Objects.requireNonNull(d, "descriptor");
+        weights.checkFits(d);
+        return decisions.computeIfAbsent(new Key(d, Parallelism.threads()), key -> measure(d, weights));
+    }
+
+    /** Decisions made so far, by descriptor and thread count. */
+    public Map<String, Decision> decisions() {
+        Map<String, Decision> out = new LinkedHashMap<>();
+        decisions.forEach((k, v) -> out.put(k.descriptor() + " threads=" + k.threads(), v));
+        return out;
+    }
+
+    private Decision measure(RnnDescriptor d, RnnWeights weights) {
+        Map<String, String> details = new LinkedHashMap<>();
+        String best = null;
+        double bestMillis = Double.POSITIVE_INFINITY;
+        List<String> candidates = new ArrayList<>();
+        for (BackendProvider p : providers) {
+            Availability a = availability(p.name());
+            if (!a.available()) {
+                details.put(p.name(), "unavailable (" + a.reason() + ")");
+                continue;
+            }
+            Support s = backend(p.name()).supports(d);
+            if (!s.supported()) {
+                details.put(p.name(), "unsupported (" + s.reason() + ")");
+                continue;
+            }
+            candidates.add(p.name());
+        }
+        if (candidates.isEmpty()) {
+            throw new IllegalStateException("no backend can run " + d + ": " + details);
+        }
+        for (String name : candidates) {
+            if (candidates.size() == 1) {
+                details.put(name, "the only candidate");
+                best = name;
+                break;
+            }
+            try {
+                double millis = time(backend(name), d, weights);
+                details.put(name, String.format(Locale.ROOT, "%.3f ms per %d-step forward", millis,
+                        Math.min(d.steps(), TIMING_STEPS)));
+                if (millis < bestMillis) {
+                    bestMillis = millis;
+                    best = name;
+                }
+            } catch (RuntimeException e) {
+                details.put(name, "failed while timed (" + e + ")");
+            }
+        }
+        if (best == null) {
+            throw new IllegalStateException("every backend failed on " + d + ": " + details);
+        }
+        Decision decision = new Decision(best, details);
+        LOG.log(Level.INFO, "jrnn auto backend for {0} threads={1}: {2}", d, Parallelism.threads(), decision);
+        return decision;
+    }
+
+    /** Best time of an inference forward over a prefix of the sequence, in milliseconds. */
+    private double time(Backend backend, RnnDescriptor d, RnnWeights weights) {
+        RnnDescriptor probe = d.withSteps(Math.min(d.steps(), TIMING_STEPS));
+        FloatTensor x = FloatTensor.zeros(probe.srcLayerShape());
+        for (long i = 0; i < x.size(); i++) {
+            x.setFlat(i, (float) Math.sin(i)); // deterministic, not all zeros: no special paths
+        }
+        FloatTensor y = FloatTensor.zeros(probe.dstLayerShape());
+        try (PreparedRnn prepared = backend.prepare(probe, weights); Workspace ws = prepared.newWorkspace()) {
+            RnnForward io = RnnForward.of(x, y);
+            prepared.forward(Mode.INFERENCE, io, ws); // warm-up
+            long deadline = System.nanoTime() + budget.toNanos();
+            long best = Long.MAX_VALUE;
+            for (int run = 0; run < 50 && (run < 2 || System.nanoTime() < deadline); run++) {
+                long start = System.nanoTime();
+                prepared.forward(Mode.INFERENCE, io, ws);
+                best = Math.min(best, System.nanoTime() - start);
+                if (System.nanoTime() >= deadline && run >= 1) {
+                    break;
+                }
+            }
+            return best / 1e6;
+        }
+    }
+
+    /** Every backend, its availability and reason, and the decisions made so far. */
+    public String report() {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "%-10s %-9s %s%n", "backend", "available", "reason"));
+        for (BackendProvider p : providers) {
+            Availability a = availability(p.name());
+            sb.append(String.format(Locale.ROOT, "%-10s %-9s %s%n", p.name(), a.available() ? "yes" : "no", a.reason()));
+        }
+        decisions().forEach((key, decision) -> sb.append("auto ").append(key).append(" -> ").append(decision).append('\n'));
+        return sb.toString();
+    }
+}

@@ -1,0 +1,46 @@
+package dev.jrnn.core.spi;
+
+import dev.jrnn.core.rnn.RnnDescriptor;
+import dev.jrnn.core.rnn.RnnWeights;
+import java.util.Objects;
+
+/**
+ * A set of kernels that can compute recurrent stacks. Plan once, run many:
+ * {@link #prepare} converts the weights to the backend's layout and sizes its buffers once;
+ * the prepared stack then runs any number of times without allocating.
+ */
+public abstract class Backend {
+
+    /** Short lower-case name, the same as its provider's. */
+    public abstract String name();
+
+    /** Whether this backend computes {@code d}; the default is yes. */
+    public Support supports(RnnDescriptor d) {
+        return Support.YES;
+    }
+
+    /**
+     * Plans {@code d} with {@code weights} (PyTorch layout; not retained: later changes to them are
+     * not seen). Throws {@link IllegalArgumentException} when the weights do not fit the descriptor
+     * and {@link UnsupportedOperationException} when this backend cannot compute it.
+     */
+    public final PreparedRnn prepare(RnnDescriptor d, RnnWeights weights) {
+        Objects.requireNonNull(d, "descriptor");
+        Objects.requireNonNull(weights, "weights");
+        weights.checkFits(d);
+        Support support = supports(d);
+        if (!support.supported()) {
+            throw new UnsupportedOperationException(
+                    "backend '" + name() + "' does not support " + d + ": " + support.reason());
+        }
+        return prepareChecked(d, weights);
+    }
+
+    /** {@link #prepare} after the checks. */
+    protected abstract PreparedRnn prepareChecked(RnnDescriptor d, RnnWeights weights);
+
+    @Override
+    public String toString() {
+        return name();
+    }
+}
