@@ -1,0 +1,153 @@
+package dev.jrnn.core.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jrnn.core.rnn.CellKind;
+import dev.jrnn.core.rnn.Direction;
+import dev.jrnn.core.rnn.RnnDescriptor;
+import dev.jrnn.core.rnn.RnnWeights;
+import dev.jrnn.core.scalar.ReferenceBackend;
+import dev.jrnn.core.spi.PreparedRnn;
+import dev.jrnn.core.testing.Tensors;
+import java.time.Duration;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Runtime selection over the backends the service loader finds on the test class path: the
+ * reference, the test-only "slow" one (no GRU) and the test-only "absent" one.
+ */
+class BackendSelectorTest {
+
+    private final RnnDescriptor lstm = new RnnDescriptor(CellKind.LSTM, 1, Direction.UNIDIRECTIONAL, 20, 2, 8, 16);
+    private final RnnWeights weights = RnnWeights.uniform(lstm, 1);
+    private final BackendSelector selector = new BackendSelector(Backends.discover(), Duration.ofMillis(30));
+
+    @AfterEach
+    void restore() {
+        System.clearProperty(BackendSelector.BACKEND_PROPERTY);
+        Parallelism.setThreads(0);
+    }
+
+    @Test
+    void discoveryFindsEveryProvider() {
+        assertEquals(java.util.Set.of("reference", "slow", "absent"), java.util.Set.copyOf(selector.names()));
+    }
+
+    @Test
+    void autoTimesTheCandidatesAndPicksTheFastest() {
+        BackendSelector.Decision decision = selector.decide(lstm, weights);
+        assertEquals(ReferenceBackend.NAME, decision.backend());
+        assertTrue(decision.details().get("slow").contains("ms per 8-step forward"), decision::toString);
+        assertTrue(decision.details().get("reference").contains("ms per 8-step forward"), decision::toString);
+        assertTrue(decision.details().get("absent").contains(AbsentBackendProvider.REASON), decision::toString);
+        try (PreparedRnn rnn = selector.prepare(lstm, weights)) {
+            assertEquals(ReferenceBackend.NAME, rnn.backendName());
+            assertEquals(lstm, rnn.descriptor());
+        }
+    }
+
+    @Test
+    void decisionsAreCachedPerDescriptorAndThreads() {
+        Parallelism.setThreads(1);
+        selector.prepare(lstm, weights).close();
+        int calls = SlowBackendProvider.FORWARD_CALLS.get();
+        selector.prepare(lstm, weights).close();
+        assertEquals(calls, SlowBackendProvider.FORWARD_CALLS.get(), "the second prepare timed again");
+        assertEquals(1, selector.decisions().size());
+        Parallelism.setThreads(2);
+        selector.prepare(lstm, weights).close();
+        assertTrue(SlowBackendProvider.FORWARD_CALLS.get() > calls, "another thread count must be measured anew");
+        selector.prepare(lstm.withBatch(3), RnnWeights.uniform(lstm, 2)).close();
+        assertEquals(3, selector.decisions().size(), selector.decisions()::toString);
+    }
+
+    @Test
+    void unsupportedDescriptorsAreSkippedWithTheirReason() {
+        RnnDescriptor gru = new RnnDescriptor(CellKind.GRU, 1, Direction.UNIDIRECTIONAL, 4, 1, 3, 5);
+        BackendSelector.Decision decision = selector.decide(gru, RnnWeights.uniform(gru, 3));
+        assertEquals(ReferenceBackend.NAME, decision.backend());
+        assertEquals("the only candidate", decision.details().get("reference"));
+        assertTrue(decision.details().get("slow").contains("unsupported (test backend without GRU)"));
+        UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
+                () -> selector.prepare("slow", gru, RnnWeights.uniform(gru, 3)));
+        assertTrue(e.getMessage().contains("without GRU"), e.getMessage());
+    }
+
+    @Test
+    void propertyForcesABackend() {
+        System.setProperty(BackendSelector.BACKEND_PROPERTY, "slow");
+        try (PreparedRnn rnn = selector.prepare(lstm, weights)) {
+            assertEquals("slow", rnn.backendName());
+            var x = Tensors.uniform(lstm.srcLayerShape(), new SplittableRandom(4));
+            float[] slow = rnn.forward(x, null, null).output().toArray();
+            try (PreparedRnn ref = selector.prepare("reference", lstm, weights)) {
+                org.junit.jupiter.api.Assertions.assertArrayEquals(ref.forward(x, null, null).output().toArray(), slow);
+            }
+        }
+        assertTrue(selector.decisions().isEmpty(), "a forced backend is not a decision");
+    }
+
+    @Test
+    void unknownBackendNamesTheAvailableOnes() {
+        System.setProperty(BackendSelector.BACKEND_PROPERTY, "nope");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> selector.prepare(lstm, weights));
+        assertTrue(e.getMessage().startsWith("unknown backend 'nope'; known backends: "), e.getMessage());
+        assertTrue(e.getMessage().contains("reference (available)"), e.getMessage());
+        assertTrue(e.getMessage().contains("slow (available)"), e.getMessage());
+        assertTrue(e.getMessage().contains("absent (unavailable: " + AbsentBackendProvider.REASON + ")"), e.getMessage());
+    }
+
+    @Test
+    void unavailableBackendFailsWithItsProbesReason() {
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> selector.prepare("absent", lstm, weights));
+        assertEquals("backend 'absent' is unavailable: " + AbsentBackendProvider.REASON, e.getMessage());
+    }
+
+    @Test
+    void reportListsEveryBackendAndTheDecisions() {
+        selector.decide(lstm, weights);
+        String report = selector.report();
+        assertTrue(report.matches("(?s).*reference\\s+yes\\s+plain Java.*"), report);
+        assertTrue(report.matches("(?s).*slow\\s+yes\\s+test backend.*"), report);
+        assertTrue(report.matches("(?s).*absent\\s+no\\s+" + AbsentBackendProvider.REASON + ".*"), report);
+        assertTrue(report.contains("auto LSTM[L=1 D=1 T=20 N=2 I=8 H=16] threads="), report);
+    }
+
+    @Test
+    void aThrowingProbeIsReportedNotThrown() {
+        var broken = new dev.jrnn.core.spi.BackendProvider() {
+            public String name() {
+                return "broken";
+            }
+
+            public dev.jrnn.core.spi.Availability probe() {
+                throw new UnsatisfiedLinkError("libbroken.so: cannot open shared object file");
+            }
+
+            public dev.jrnn.core.spi.Backend create() {
+                throw new AssertionError();
+            }
+        };
+        BackendSelector s = new BackendSelector(java.util.List.of(broken, new dev.jrnn.core.scalar.ReferenceBackendProvider()),
+                Duration.ofMillis(10));
+        assertTrue(s.availability("broken").reason().contains("libbroken.so"));
+        assertEquals(ReferenceBackend.NAME, s.decide(lstm, weights).backend());
+    }
+
+    @Test
+    void threadsSettingIsValidated() {
+        System.setProperty(Parallelism.THREADS_PROPERTY, "zero");
+        try {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, Parallelism::threads);
+            assertTrue(e.getMessage().contains("jrnn.threads"), e.getMessage());
+            Parallelism.setThreads(3);
+            assertEquals(3, Parallelism.threads());
+        } finally {
+            System.clearProperty(Parallelism.THREADS_PROPERTY);
+        }
+    }
+}

@@ -1,0 +1,76 @@
+package dev.jrnn.core.testing;
+
+import static dev.jrnn.core.testing.Close.assertClose;
+
+import dev.jrnn.core.rnn.CellKind;
+import dev.jrnn.core.rnn.Direction;
+import dev.jrnn.core.rnn.RnnDescriptor;
+import dev.jrnn.core.scalar.ReferenceBackend;
+import dev.jrnn.core.spi.Backend;
+import dev.jrnn.core.tensor.FloatTensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The shared conformance suite of DESIGN.md section 7 for every backend but the reference: on top
+ * of {@link BackendConformance}, forward outputs, final states and every gradient agree with the
+ * reference backend over a grid of shapes that straddle vector-lane boundaries. A backend's test
+ * extends this class and names the backend; it may widen {@link #tolerance}, with a reason.
+ */
+public abstract class ConformanceAgainstReference extends BackendConformance {
+
+    private static final Backend REFERENCE = new ReferenceBackend();
+
+    /**
+     * Absolute and relative tolerance against the double-precision reference. Float32 sums of
+     * {@code k} terms err by about {@code sqrt(k)} ulps; weight gradients sum {@code T * N} steps.
+     */
+    protected double tolerance(RnnDescriptor d) {
+        return 1e-5 * Math.max(1, Math.sqrt(d.steps() * d.batch() * d.layers() / 4.0));
+    }
+
+    static final int[] SIZES = {1, 3, 7, 8, 9, 15, 16, 17, 33};
+    static final int[] STEPS = {1, 2, 17};
+    static final int[] BATCHES = {1, 2, 7};
+
+    /** Every cell, direction and layer count (1-3), each with nine shapes covering every size, T and N. */
+    public static List<RnnDescriptor> grid() {
+        List<RnnDescriptor> grid = new ArrayList<>();
+        for (CellKind cell : CellKind.values()) {
+            for (Direction direction : Direction.values()) {
+                for (int layers = 1; layers <= 3; layers++) {
+                    for (int i = 0; i < SIZES.length; i++) {
+                        int hidden = SIZES[(i * 4 + 2 * layers + cell.ordinal()) % SIZES.length];
+                        grid.add(new RnnDescriptor(cell, layers, direction, STEPS[i % 3],
+                                BATCHES[(i / 3 + layers) % 3], SIZES[i], hidden));
+                    }
+                }
+            }
+        }
+        return grid;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.jrnn.core.testing.ConformanceAgainstReference#grid")
+    void forwardAndBackwardMatchTheReference(RnnDescriptor d) {
+        Problem p = Problem.of(d);
+        Outcome want = run(REFERENCE, p);
+        Outcome got = run(backend(), p);
+        double tol = tolerance(d);
+        assertClose("dstLayer", want.y(), got.y(), tol, tol);
+        assertClose("dstIter", want.hn(), got.hn(), tol, tol);
+        if (want.cn() != null) {
+            assertClose("dstIterC", want.cn(), got.cn(), tol, tol);
+        }
+        assertClose("diffSrcLayer", want.dx(), got.dx(), tol, tol);
+        assertClose("diffSrcIter", want.dh0(), got.dh0(), tol, tol);
+        if (want.dc0() != null) {
+            assertClose("diffSrcIterC", want.dc0(), got.dc0(), tol, tol);
+        }
+        Map<String, FloatTensor> gotW = got.dw().named();
+        want.dw().named().forEach((name, t) -> assertClose(name + " gradient", t, gotW.get(name), tol, tol));
+    }
+}
