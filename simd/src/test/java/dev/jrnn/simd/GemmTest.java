@@ -1,0 +1,99 @@
+package dev.jrnn.simd;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** GEMM and GEMV against a double-precision triple loop, on sizes around every tile and panel edge. */
+@Tag("width")
+class GemmTest {
+
+    static List<int[]> shapes() {
+        int[] sizes = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 64, 65};
+        List<int[]> shapes = new ArrayList<>();
+        for (int i = 0; i < sizes.length; i++) {
+            // m, n, k walk the sizes at different paces so that every pairing of edges shows up
+            shapes.add(new int[] {sizes[i], sizes[(i * 7 + 3) % sizes.length], sizes[(i * 11 + 5) % sizes.length]});
+            shapes.add(new int[] {sizes[(i * 5 + 1) % sizes.length], sizes[i], sizes[(i * 3 + 2) % sizes.length]});
+        }
+        shapes.add(new int[] {300, 40, 700}); // several row blocks
+        return shapes;
+    }
+
+    @ParameterizedTest(name = "m={0}")
+    @MethodSource("shapes")
+    void gemmMatchesDoubleTripleLoop(int[] mnk) {
+        int m = mnk[0], n = mnk[1], k = mnk[2];
+        SplittableRandom random = new SplittableRandom(m * 1_000_003L + n * 1009L + k);
+        for (boolean transA : new boolean[] {false, true}) {
+            int lda = (transA ? m : k) + 3, ldb = n + 2, ldc = n + 1;
+            float[] a = random(random, (transA ? k : m) * lda + 5);
+            float[] b = random(random, k * ldb + 2);
+            float[] c = random(random, m * ldc + 4), c0 = c.clone();
+            Gemm.PackedB packed = Gemm.pack(k, n, b, 2, ldb);
+            for (boolean accumulate : new boolean[] {false, true}) {
+                float[] out = c0.clone();
+                Gemm.gemm(m, transA, a, 5, lda, packed, out, 4, ldc, accumulate);
+                for (int i = 0; i < m; i++) {
+                    for (int j = 0; j < n; j++) {
+                        double want = accumulate ? c0[4 + i * ldc + j] : 0;
+                        for (int kk = 0; kk < k; kk++) {
+                            double aik = transA ? a[5 + kk * lda + i] : a[5 + i * lda + kk];
+                            want += aik * b[2 + kk * ldb + j];
+                        }
+                        assertEquals(want, out[4 + i * ldc + j], 1e-5 * Math.sqrt(k) + 1e-6 * Math.abs(want),
+                                "C[" + i + "][" + j + "] transA=" + transA + " accumulate=" + accumulate);
+                    }
+                    if (ldc > n) {
+                        assertEquals(c0[4 + i * ldc + n], out[4 + i * ldc + n], "padding column written");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void gemvIsTheOneRowCase() {
+        SplittableRandom random = new SplittableRandom(7);
+        int rows = 37, cols = 29;
+        float[] w = random(random, rows * cols), x = random(random, cols), y = new float[rows];
+        float[] wt = new float[cols * rows];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                wt[c * rows + r] = w[r * cols + c];
+            }
+        }
+        Gemm.gemv(x, 0, Gemm.pack(cols, rows, wt, 0, rows), y, 0);
+        for (int r = 0; r < rows; r++) {
+            double want = 0;
+            for (int c = 0; c < cols; c++) {
+                want += (double) w[r * cols + c] * x[c];
+            }
+            assertEquals(want, y[r], 1e-5);
+        }
+    }
+
+    @Test
+    void argumentsAreChecked() {
+        Gemm.PackedB b = Gemm.pack(3, 4, new float[12], 0, 4);
+        assertThrows(IndexOutOfBoundsException.class, () -> Gemm.gemm(2, false, new float[5], 0, 3, b, new float[8], 0, 4, false));
+        assertThrows(IllegalArgumentException.class, () -> Gemm.gemm(2, false, new float[6], 0, 2, b, new float[8], 0, 4, false));
+        assertThrows(IndexOutOfBoundsException.class, () -> Gemm.gemm(2, false, new float[6], 0, 3, b, new float[7], 0, 4, false));
+        assertThrows(IndexOutOfBoundsException.class, () -> Gemm.pack(3, 4, new float[12], 1, 4));
+    }
+
+    private static float[] random(SplittableRandom random, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) random.nextDouble(-1, 1);
+        }
+        return a;
+    }
+}
