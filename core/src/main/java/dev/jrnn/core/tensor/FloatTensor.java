@@ -253,6 +253,58 @@ public final class FloatTensor {
         return out;
     }
 
+    /**
+     * Copies the elements, in row-major order, into {@code dst} from {@code dstOff}; a row (the last
+     * axis) at a time when that axis is contiguous. Allocates nothing.
+     */
+    public void copyTo(float[] dst, int dstOff) {
+        Objects.checkFromIndexSize(dstOff, size(), dst.length);
+        if (isContiguous()) {
+            MemorySegment.copy(segment, ELEMENT, offset * Float.BYTES, dst, dstOff, (int) size());
+            return;
+        }
+        int row = shape.dim(rank() - 1);
+        if (strides[rank() - 1] != 1) {
+            for (int i = 0; i < size(); i++) {
+                dst[dstOff + i] = getFlat(i);
+            }
+            return;
+        }
+        for (long r = 0, rows = size() / row; r < rows; r++) {
+            MemorySegment.copy(segment, ELEMENT, (offset + rowStart(r)) * Float.BYTES, dst, dstOff + (int) (r * row), row);
+        }
+    }
+
+    /** Copies {@code size()} floats from {@code src} (row-major) into this view; the inverse of {@link #copyTo}. */
+    public void copyFrom(float[] src, int srcOff) {
+        Objects.checkFromIndexSize(srcOff, size(), src.length);
+        if (isContiguous()) {
+            MemorySegment.copy(src, srcOff, segment, ELEMENT, offset * Float.BYTES, (int) size());
+            return;
+        }
+        int row = shape.dim(rank() - 1);
+        if (strides[rank() - 1] != 1) {
+            for (int i = 0; i < size(); i++) {
+                setFlat(i, src[srcOff + i]);
+            }
+            return;
+        }
+        for (long r = 0, rows = size() / row; r < rows; r++) {
+            MemorySegment.copy(src, srcOff + (int) (r * row), segment, ELEMENT, (offset + rowStart(r)) * Float.BYTES, row);
+        }
+    }
+
+    /** Element offset (from {@link #offset}) of row {@code r}, rows being the last axis. */
+    private long rowStart(long r) {
+        long index = 0;
+        for (int axis = rank() - 2; axis >= 0; axis--) {
+            int d = shape.dim(axis);
+            index += (r % d) * strides[axis];
+            r /= d;
+        }
+        return index;
+    }
+
     /** A contiguous heap copy. */
     public FloatTensor copy() {
         return of(toArray(), shape.dims());

@@ -87,6 +87,23 @@ class FloatTensorTest {
     }
 
     @Test
+    void bulkCopiesFollowTheView() {
+        FloatTensor ntc = iota(2, 3, 4);
+        FloatTensor tnc = ntc.permute(1, 0, 2);                   // rows contiguous, leading axes swapped
+        float[] out = new float[26];
+        tnc.copyTo(out, 2);
+        assertArrayEquals(tnc.toArray(), java.util.Arrays.copyOfRange(out, 2, 26));
+        FloatTensor columns = iota(4, 6).permute(1, 0);           // no contiguous axis
+        float[] cols = new float[24];
+        columns.copyTo(cols, 0);
+        assertArrayEquals(columns.toArray(), cols);
+        FloatTensor back = FloatTensor.zeros(2, 3, 4);
+        back.permute(1, 0, 2).copyFrom(out, 2);
+        assertArrayEquals(ntc.toArray(), back.toArray());
+        assertThrows(IndexOutOfBoundsException.class, () -> tnc.copyTo(new float[23], 0));
+    }
+
+    @Test
     void wrongSizesAreRejected() {
         assertThrows(IllegalArgumentException.class, () -> FloatTensor.of(new float[5], 2, 3));
         assertThrows(IllegalArgumentException.class, () -> Shape.of(2, 0));

@@ -1,0 +1,26 @@
+package dev.jrnn.simd;
+
+import dev.jrnn.core.rnn.RnnDescriptor;
+import dev.jrnn.core.rnn.RnnWeights;
+import dev.jrnn.core.runtime.Parallelism;
+import dev.jrnn.core.spi.Backend;
+import dev.jrnn.core.spi.PreparedRnn;
+
+/** The Vector API backend: every cell, layer count and direction; threads from {@link Parallelism}. */
+public final class SimdBackend extends Backend {
+
+    /** Touches the species, so that a JVM that cannot run them fails here, inside the probe. */
+    static String describe() {
+        return "Vector API, " + SimdSpecies.describe();
+    }
+
+    @Override
+    public String name() {
+        return SimdRnn.NAME;
+    }
+
+    @Override
+    protected PreparedRnn prepareChecked(RnnDescriptor d, RnnWeights weights) {
+        return new SimdRnn(d, weights, WorkerPool.shared(), Parallelism.threads());
+    }
+}

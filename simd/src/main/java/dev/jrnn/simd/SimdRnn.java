@@ -1,0 +1,478 @@
+package dev.jrnn.simd;
+
+import static dev.jrnn.simd.SimdSpecies.PANEL;
+
+import dev.jrnn.core.rnn.CellKind;
+import dev.jrnn.core.rnn.Mode;
+import dev.jrnn.core.rnn.RnnBackward;
+import dev.jrnn.core.rnn.RnnDescriptor;
+import dev.jrnn.core.rnn.RnnForward;
+import dev.jrnn.core.rnn.RnnWeights;
+import dev.jrnn.core.rnn.RnnWeights.Param;
+import dev.jrnn.core.spi.PreparedRnn;
+import dev.jrnn.core.spi.Workspace;
+import dev.jrnn.core.tensor.FloatTensor;
+import java.util.Arrays;
+
+/**
+ * A recurrent stack planned for the Vector API.
+ *
+ * <p>Forward, per layer and direction: the input projection of all {@code T} steps is one GEMM
+ * ({@code [T*N, in] x [in, G*H]}, biases folded in); then per step only the recurrent product
+ * {@code [N, H] x [H, G*H]} and the cell's fused pointwise pass. Backward, per step: the fused
+ * pointwise gradient pass and {@code dh_{t-1} = dG_h W_hh}; then, for all steps at once, the
+ * weight gradients {@code dG^T X} and {@code dG^T H_{t-1}} and the input gradient {@code dG W_ih}
+ * as single GEMMs.
+ *
+ * <p>Threads: the hidden units are cut into blocks of {@link SimdSpecies#PANEL}; each worker owns a
+ * fixed range of blocks and computes every gate of its units, so one barrier per step suffices.
+ * A bidirectional layer on two workers runs one direction per worker instead, with no per-step
+ * barrier. Every output element is computed by one worker in a fixed order: results are bitwise
+ * identical for any number of threads.
+ */
+final class SimdRnn extends PreparedRnn {
+
+    static final String NAME = "simd";
+
+    /**
+     * Per-step multiply-adds of the recurrent product below which a unidirectional stack runs on
+     * one thread: a step must outweigh the cost of a barrier (a few microseconds). Measured with
+     * {@code LayerBench}: see bench/RESULTS.md.
+     */
+    static final long MIN_PARALLEL_MACS_PER_STEP = 200_000;
+
+    private final CellKind cell;
+    private final int steps, batch, hidden, dirs, layers, gates, gateWidth, outWidth, unitBlocks;
+    private final Weights[][] weights;
+    private final WorkerPool pool;
+    private final int parties;
+
+    /** One layer and direction, packed. */
+    private record Weights(int in, float[] wihT, float[] whhT, float[] bias, float[] bhn, float[] wih, float[] whh) {
+    }
+
+    SimdRnn(RnnDescriptor d, RnnWeights w, WorkerPool pool, int threads) {
+        super(NAME, d);
+        this.cell = d.cell();
+        this.steps = d.steps();
+        this.batch = d.batch();
+        this.hidden = d.hiddenSize();
+        this.dirs = d.directions();
+        this.layers = d.layers();
+        this.gates = d.gates();
+        this.gateWidth = gates * hidden;
+        this.outWidth = d.outputSize();
+        this.unitBlocks = Gemm.panels(hidden);
+        this.pool = pool;
+        this.weights = new Weights[layers][dirs];
+        for (int l = 0; l < layers; l++) {
+            for (int dir = 0; dir < dirs; dir++) {
+                weights[l][dir] = pack(d.layerInputSize(l), w, l, dir);
+            }
+        }
+        this.parties = chooseParties(Math.min(threads, pool.maxParties()));
+    }
+
+    private int chooseParties(int threads) {
+        if (threads < 2) {
+            return 1;
+        }
+        if (dirs == 2) {
+            return 2;
+        }
+        long macsPerStep = (long) batch * gateWidth * hidden;
+        return unitBlocks >= 2 && macsPerStep >= MIN_PARALLEL_MACS_PER_STEP ? Math.min(threads, unitBlocks) : 1;
+    }
+
+    /** Threads one call uses. */
+    int parties() {
+        return parties;
+    }
+
+    private Weights pack(int in, RnnWeights w, int l, int dir) {
+        float[] wih = w.get(Param.WEIGHT_IH, l, dir).toArray();
+        float[] whh = w.get(Param.WEIGHT_HH, l, dir).toArray();
+        float[] bih = w.get(Param.BIAS_IH, l, dir).toArray();
+        float[] bhh = w.get(Param.BIAS_HH, l, dir).toArray();
+        float[] wihT = new float[Gemm.packedSize(in, unitBlocks * PANEL) * gates];
+        Gemm.packGatesTransposed(wih, gates, hidden, in, wihT);
+        float[] whhT = new float[Gemm.packedSize(hidden, unitBlocks * PANEL) * gates];
+        Gemm.packGatesTransposed(whh, gates, hidden, hidden, whhT);
+        // b_hh folds into the input projection, except GRU's b_hn, which the reset gate multiplies
+        float[] bias = bih.clone();
+        int folded = cell == CellKind.GRU ? 2 * hidden : gateWidth;
+        for (int i = 0; i < folded; i++) {
+            bias[i] += bhh[i];
+        }
+        float[] bhn = cell == CellKind.GRU ? Arrays.copyOfRange(bhh, 2 * hidden, 3 * hidden) : null;
+        float[] wihPacked = new float[Gemm.packedSize(gateWidth, in)];
+        Gemm.packUnchecked(gateWidth, in, wih, 0, in, wihPacked, 0);
+        float[] whhPacked = new float[Gemm.packedSize(gateWidth, hidden)];
+        Gemm.packUnchecked(gateWidth, hidden, whh, 0, hidden, whhPacked, 0);
+        return new Weights(in, wihT, whhT, bias, bhn, wihPacked, whhPacked);
+    }
+
+    @Override
+    protected Workspace createWorkspace() {
+        return new Work(this);
+    }
+
+    /** The start of part {@code part} of {@code count} items cut in {@code parts}. */
+    private static int cut(int count, int part, int parts) {
+        return (int) ((long) count * part / parts);
+    }
+
+    // ================================================================== forward
+
+    @Override
+    protected void forwardChecked(Mode mode, RnnForward io, Workspace workspace) {
+        Work w = (Work) workspace;
+        io.srcLayer().copyTo(w.x, 0);
+        copyOrZero(io.srcIter(), w.h0);
+        copyOrZero(io.srcIterC(), w.c0);
+        w.backward = false;
+        pool.run(w, parties);
+        io.dstLayer().copyFrom(w.out[layers - 1], 0);
+        if (io.dstIter() != null || io.dstIterC() != null) {
+            finalStates(w);
+            if (io.dstIter() != null) {
+                io.dstIter().copyFrom(w.hn, 0);
+            }
+            if (io.dstIterC() != null) {
+                io.dstIterC().copyFrom(w.cn, 0);
+            }
+        }
+    }
+
+    private static void copyOrZero(FloatTensor t, float[] into) {
+        if (t == null) {
+            Arrays.fill(into, 0f);
+        } else {
+            t.copyTo(into, 0);
+        }
+    }
+
+    private void forwardTask(Work w, int worker, int parties, WorkerPool.Barrier barrier) {
+        boolean byDirection = dirs == 2 && parties == 2;
+        for (int l = 0; l < layers; l++) {
+            if (byDirection) {
+                forwardLayer(w, l, worker, 0, 1, WorkerPool.Barrier.NONE);
+                barrier.await();
+            } else {
+                for (int dir = 0; dir < dirs; dir++) {
+                    forwardLayer(w, l, dir, worker, parties, barrier);
+                }
+            }
+        }
+    }
+
+    private void forwardLayer(Work w, int l, int dir, int part, int parts, WorkerPool.Barrier barrier) {
+        Weights wt = weights[l][dir];
+        int in = wt.in(), rows = steps * batch;
+        int u0 = cut(unitBlocks, part, parts), u1 = cut(unitBlocks, part + 1, parts);
+        int j0 = u0 * PANEL, j1 = Math.min(hidden, u1 * PANEL);
+        float[] x = l == 0 ? w.x : w.out[l - 1], out = w.out[l], gx = w.gx[l][dir], gh = w.gh[dir];
+        float[] cs = w.cs[l][dir], hnl = w.hnl[l][dir];
+        int state = (l * dirs + dir) * batch * hidden;
+        Gemm.gatesUnchecked(rows, in, x, 0, in, 1, wt.wihT(), gates, hidden, u0, u1, gx, 0, gateWidth, wt.bias(), false);
+        for (int s = 0; s < steps; s++) {
+            int t = dir == 0 ? s : steps - 1 - s, tPrev = dir == 0 ? t - 1 : t + 1;
+            float[] hSrc = s == 0 ? w.h0 : out;
+            int hOff = s == 0 ? state : tPrev * batch * outWidth + dir * hidden, hStride = s == 0 ? hidden : outWidth;
+            Gemm.gatesUnchecked(batch, hidden, hSrc, hOff, hStride, 1, wt.whhT(), gates, hidden, u0, u1, gh, 0,
+                    gateWidth, null, false);
+            for (int n = 0; n < batch; n++) {
+                int row = t * batch + n, gxRow = row * gateWidth, ghRow = n * gateWidth;
+                int hOut = row * outWidth + dir * hidden, hPrev = hOff + n * hStride;
+                switch (cell) {
+                    case RNN_TANH, RNN_RELU -> Cells.rnnForward(cell == CellKind.RNN_RELU, gx, gxRow, gh, ghRow, out,
+                            hOut, j0, j1);
+                    case LSTM -> {
+                        float[] cSrc = s == 0 ? w.c0 : cs;
+                        int cPrev = s == 0 ? state + n * hidden : (tPrev * batch + n) * hidden;
+                        Cells.lstmForward(hidden, gx, gxRow, gh, ghRow, cSrc, cPrev, cs, row * hidden, out, hOut, j0, j1);
+                    }
+                    case GRU -> Cells.gruForward(hidden, gx, gxRow, gh, ghRow, wt.bhn(), hSrc, hPrev, hnl,
+                            row * hidden, out, hOut, j0, j1);
+                }
+            }
+            barrier.await();
+        }
+    }
+
+    /** Gathers h_n (and c_n) from the last step of each layer and direction. */
+    private void finalStates(Work w) {
+        for (int l = 0; l < layers; l++) {
+            for (int dir = 0; dir < dirs; dir++) {
+                int tLast = dir == 0 ? steps - 1 : 0, state = (l * dirs + dir) * batch * hidden;
+                for (int n = 0; n < batch; n++) {
+                    int row = tLast * batch + n;
+                    System.arraycopy(w.out[l], row * outWidth + dir * hidden, w.hn, state + n * hidden, hidden);
+                    if (cell == CellKind.LSTM) {
+                        System.arraycopy(w.cs[l][dir], row * hidden, w.cn, state + n * hidden, hidden);
+                    }
+                }
+            }
+        }
+    }
+
+    // ================================================================== backward
+
+    @Override
+    protected void backwardChecked(RnnBackward g, Workspace workspace) {
+        Work w = (Work) workspace;
+        w.allocateBackward();
+        g.diffDstLayer().copyTo(w.dTop, 0);
+        w.hasDhn = g.diffDstIter() != null;
+        w.hasDcn = g.diffDstIterC() != null;
+        if (w.hasDhn) {
+            g.diffDstIter().copyTo(w.dhn, 0);
+        }
+        if (w.hasDcn) {
+            g.diffDstIterC().copyTo(w.dcn, 0);
+        }
+        w.backward = true;
+        pool.run(w, parties);
+        if (g.diffSrcLayer() != null) {
+            g.diffSrcLayer().copyFrom(w.dIn[0], 0);
+        }
+        if (g.diffSrcIter() != null) {
+            g.diffSrcIter().copyFrom(w.dh0, 0);
+        }
+        if (g.diffSrcIterC() != null) {
+            g.diffSrcIterC().copyFrom(w.dc0, 0);
+        }
+        if (g.diffWeights() != null) {
+            for (int l = 0; l < layers; l++) {
+                for (int dir = 0; dir < dirs; dir++) {
+                    for (Param p : Param.values()) {
+                        FloatTensor t = g.diffWeights().get(p, l, dir);
+                        float[] dw = w.dW[l][dir][p.ordinal()];
+                        t.copyTo(w.scratch, 0);
+                        for (int i = 0; i < dw.length; i++) {
+                            w.scratch[i] += dw[i];
+                        }
+                        t.copyFrom(w.scratch, 0);
+                    }
+                }
+            }
+        }
+    }
+
+    private void backwardTask(Work w, int worker, int parties, WorkerPool.Barrier barrier) {
+        boolean byDirection = dirs == 2 && parties == 2;
+        for (int l = layers - 1; l >= 0; l--) {
+            if (byDirection) {
+                backwardLayer(w, l, worker, 0, 1, WorkerPool.Barrier.NONE);
+            } else {
+                for (int dir = 0; dir < dirs; dir++) {
+                    backwardLayer(w, l, dir, worker, parties, barrier);
+                }
+            }
+            barrier.await(); // every direction's gate gradients are complete
+            int in = weights[l][0].in(), rows = steps * batch;
+            int p0 = cut(Gemm.panels(in), worker, parties), p1 = cut(Gemm.panels(in), worker + 1, parties);
+            for (int dir = 0; dir < dirs; dir++) { // dL/d(layer input) = sum over directions of dG_x W_ih
+                Gemm.gemmUnchecked(rows, in, gateWidth, w.dgx[dir], 0, gateWidth, 1, weights[l][dir].wih(), p0, p1,
+                        w.dIn[l], 0, in, dir > 0);
+            }
+            barrier.await(); // the layer below reads dIn[l]; dgx is reused
+        }
+    }
+
+    private void backwardLayer(Work w, int l, int dir, int part, int parts, WorkerPool.Barrier barrier) {
+        Weights wt = weights[l][dir];
+        int in = wt.in(), rows = steps * batch;
+        int u0 = cut(unitBlocks, part, parts), u1 = cut(unitBlocks, part + 1, parts);
+        int j0 = u0 * PANEL, j1 = Math.min(hidden, u1 * PANEL);
+        float[] x = l == 0 ? w.x : w.out[l - 1], out = w.out[l], gatesAct = w.gx[l][dir];
+        float[] dy = l == layers - 1 ? w.dTop : w.dIn[l + 1];
+        float[] dgx = w.dgx[dir], dgh = cell == CellKind.GRU ? w.dgh[dir] : dgx;
+        float[] dh = w.dhRun[dir], dc = w.dcRun[dir], cs = w.cs[l][dir], hnl = w.hnl[l][dir];
+        int state = (l * dirs + dir) * batch * hidden;
+        for (int n = 0; n < batch; n++) {
+            int from = n * hidden + j0, len = Math.max(0, j1 - j0);
+            if (w.hasDhn) {
+                System.arraycopy(w.dhn, state + from, dh, from, len);
+            } else {
+                Arrays.fill(dh, from, from + len, 0f);
+            }
+            if (w.hasDcn) {
+                System.arraycopy(w.dcn, state + from, dc, from, len);
+            } else {
+                Arrays.fill(dc, from, from + len, 0f);
+            }
+        }
+        for (int s = steps - 1; s >= 0; s--) {
+            int t = dir == 0 ? s : steps - 1 - s, tPrev = dir == 0 ? t - 1 : t + 1;
+            for (int n = 0; n < batch; n++) {
+                int row = t * batch + n, gRow = row * gateWidth, dyOff = row * outWidth + dir * hidden;
+                switch (cell) {
+                    case RNN_TANH, RNN_RELU -> Cells.rnnBackward(cell == CellKind.RNN_RELU, dy, dyOff, dh, n * hidden,
+                            gatesAct, gRow, dgx, gRow, j0, j1);
+                    case LSTM -> {
+                        float[] cSrc = s == 0 ? w.c0 : cs;
+                        int cPrev = s == 0 ? state + n * hidden : (tPrev * batch + n) * hidden;
+                        Cells.lstmBackward(hidden, dy, dyOff, dh, n * hidden, dc, n * hidden, gatesAct, gRow, cs,
+                                row * hidden, cSrc, cPrev, dgx, gRow, j0, j1);
+                    }
+                    case GRU -> {
+                        float[] hSrc = s == 0 ? w.h0 : out;
+                        int hPrev = s == 0 ? state + n * hidden : (tPrev * batch + n) * outWidth + dir * hidden;
+                        Cells.gruBackward(hidden, dy, dyOff, dh, n * hidden, gatesAct, gRow, hnl, row * hidden, hSrc,
+                                hPrev, dgx, dgh, gRow, j0, j1);
+                    }
+                }
+            }
+            barrier.await(); // the step's gate gradients, all units, before dh_{t-1} = dG_h W_hh
+            Gemm.gemmUnchecked(batch, hidden, gateWidth, dgh, t * batch * gateWidth, gateWidth, 1, wt.whh(), u0, u1,
+                    dh, 0, hidden, cell == CellKind.GRU);
+        }
+        for (int n = 0; n < batch; n++) {
+            int from = n * hidden + j0, len = Math.max(0, j1 - j0);
+            System.arraycopy(dh, from, w.dh0, state + from, len);
+            System.arraycopy(dc, from, w.dc0, state + from, len);
+        }
+        barrier.await(); // all gate gradients of this direction, before the weight gradients
+
+        float[][] dW = w.dW[l][dir];
+        int pIn0 = cut(Gemm.panels(in), part, parts), pIn1 = cut(Gemm.panels(in), part + 1, parts);
+        packRows(x, 0, in, in, rows, pIn0, pIn1, w.packX[dir]);
+        Gemm.gemmUnchecked(gateWidth, in, rows, dgx, 0, 1, gateWidth, w.packX[dir], pIn0, pIn1,
+                dW[Param.WEIGHT_IH.ordinal()], 0, in, false);
+        packPreviousStates(w, l, dir, u0, u1);
+        Gemm.gemmUnchecked(gateWidth, hidden, rows, dgh, 0, 1, gateWidth, w.packH[dir], u0, u1,
+                dW[Param.WEIGHT_HH.ordinal()], 0, hidden, false);
+        int c0 = cut(gateWidth, part, parts), c1 = cut(gateWidth, part + 1, parts);
+        columnSums(dgx, rows, c0, c1, dW[Param.BIAS_IH.ordinal()]);
+        columnSums(dgh, rows, c0, c1, dW[Param.BIAS_HH.ordinal()]);
+    }
+
+    /** Packs panels {@code [p0, p1)} of the row-major {@code rows x cols} matrix at {@code src}. */
+    private static void packRows(float[] src, int off, int ld, int cols, int rows, int p0, int p1, float[] dst) {
+        for (int p = p0; p < p1; p++) {
+            int c0 = p * PANEL, width = Math.min(PANEL, cols - c0), base = p * rows * PANEL;
+            for (int r = 0; r < rows; r++) {
+                int at = base + r * PANEL;
+                System.arraycopy(src, off + r * ld + c0, dst, at, width);
+                Arrays.fill(dst, at + width, at + PANEL, 0f);
+            }
+        }
+    }
+
+    /** Packs panels {@code [p0, p1)} of {@code H_{t-1}}: row {@code (t, n)} is the state the step at {@code t} started from. */
+    private void packPreviousStates(Work w, int l, int dir, int p0, int p1) {
+        int rows = steps * batch, state = (l * dirs + dir) * batch * hidden;
+        float[] dst = w.packH[dir];
+        for (int p = p0; p < p1; p++) {
+            int c0 = p * PANEL, width = Math.min(PANEL, hidden - c0), base = p * rows * PANEL;
+            for (int t = 0; t < steps; t++) {
+                boolean first = dir == 0 ? t == 0 : t == steps - 1;
+                int tPrev = dir == 0 ? t - 1 : t + 1;
+                for (int n = 0; n < batch; n++) {
+                    int at = base + (t * batch + n) * PANEL;
+                    if (first) {
+                        System.arraycopy(w.h0, state + n * hidden + c0, dst, at, width);
+                    } else {
+                        System.arraycopy(w.out[l], (tPrev * batch + n) * outWidth + dir * hidden + c0, dst, at, width);
+                    }
+                    Arrays.fill(dst, at + width, at + PANEL, 0f);
+                }
+            }
+        }
+    }
+
+    private static void columnSums(float[] m, int rows, int c0, int c1, float[] into) {
+        int width = into.length;
+        Arrays.fill(into, c0, c1, 0f);
+        for (int r = 0; r < rows; r++) {
+            int base = r * width;
+            for (int c = c0; c < c1; c++) {
+                into[c] += m[base + c];
+            }
+        }
+    }
+
+    // ================================================================== workspace
+
+    /** One caller's buffers; also the pool task, so that a call allocates nothing. */
+    private static final class Work extends Workspace implements WorkerPool.Task {
+        private final SimdRnn rnn;
+        final float[] x, h0, c0, hn, cn;
+        final float[][] out, gh;
+        final float[][][] gx, cs, hnl;
+        boolean backward;
+
+        // backward, allocated on first use
+        float[] dTop, dhn, dcn, dh0, dc0, scratch;
+        float[][] dIn, dgx, dgh, dhRun, dcRun, packX, packH;
+        float[][][][] dW;
+        boolean hasDhn, hasDcn;
+
+        Work(SimdRnn r) {
+            super(r);
+            this.rnn = r;
+            int rows = r.steps * r.batch, states = r.layers * r.dirs * r.batch * r.hidden;
+            x = new float[rows * r.weights[0][0].in()];
+            h0 = new float[states];
+            c0 = new float[states];
+            hn = new float[states];
+            cn = new float[states];
+            out = new float[r.layers][rows * r.outWidth];
+            gh = new float[r.dirs][r.batch * r.gateWidth];
+            gx = new float[r.layers][r.dirs][];
+            cs = new float[r.layers][r.dirs][];
+            hnl = new float[r.layers][r.dirs][];
+            for (int l = 0; l < r.layers; l++) {
+                for (int dir = 0; dir < r.dirs; dir++) {
+                    gx[l][dir] = new float[rows * r.gateWidth];
+                    cs[l][dir] = r.cell == CellKind.LSTM ? new float[rows * r.hidden] : null;
+                    hnl[l][dir] = r.cell == CellKind.GRU ? new float[rows * r.hidden] : null;
+                }
+            }
+        }
+
+        void allocateBackward() {
+            if (dTop != null) {
+                return;
+            }
+            SimdRnn r = rnn;
+            int rows = r.steps * r.batch, states = h0.length, maxIn = 0, maxWeight = 0;
+            dTop = new float[rows * r.outWidth];
+            dhn = new float[states];
+            dcn = new float[states];
+            dh0 = new float[states];
+            dc0 = new float[states];
+            dIn = new float[r.layers][];
+            dW = new float[r.layers][r.dirs][4][];
+            for (int l = 0; l < r.layers; l++) {
+                int in = r.weights[l][0].in();
+                maxIn = Math.max(maxIn, in);
+                dIn[l] = new float[rows * in];
+                for (int dir = 0; dir < r.dirs; dir++) {
+                    dW[l][dir][Param.WEIGHT_IH.ordinal()] = new float[r.gateWidth * in];
+                    dW[l][dir][Param.WEIGHT_HH.ordinal()] = new float[r.gateWidth * r.hidden];
+                    dW[l][dir][Param.BIAS_IH.ordinal()] = new float[r.gateWidth];
+                    dW[l][dir][Param.BIAS_HH.ordinal()] = new float[r.gateWidth];
+                    maxWeight = Math.max(maxWeight, r.gateWidth * Math.max(in, r.hidden));
+                }
+            }
+            scratch = new float[maxWeight];
+            dgx = new float[r.dirs][rows * r.gateWidth];
+            dgh = r.cell == CellKind.GRU ? new float[r.dirs][rows * r.gateWidth] : dgx;
+            dhRun = new float[r.dirs][r.batch * r.hidden];
+            dcRun = new float[r.dirs][r.batch * r.hidden];
+            packX = new float[r.dirs][Gemm.packedSize(rows, maxIn)];
+            packH = new float[r.dirs][Gemm.packedSize(rows, r.hidden)];
+        }
+
+        @Override
+        public void run(int worker, int parties, WorkerPool.Barrier barrier) {
+            if (backward) {
+                rnn.backwardTask(this, worker, parties, barrier);
+            } else {
+                rnn.forwardTask(this, worker, parties, barrier);
+            }
+        }
+    }
+}
