@@ -6,7 +6,6 @@ import static dev.jrnn.simd.SimdSpecies.PANEL;
 
 import java.util.Objects;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 
 /**
  * Single-precision matrix products {@code C = A B} on a packed {@code B}.
@@ -16,7 +15,7 @@ import jdk.incubator.vector.VectorMask;
  * on the right: the micro-kernel then streams it with aligned vector loads. {@code A} is read in
  * place through a row and a column stride, so {@code A} and {@code A}<sup>T</sup> cost the same;
  * its elements are broadcast. The register tile is 4 rows by 2 vectors (8 accumulators, enough to
- * hide FMA latency on two FMA pipes); single rows use 2 vectors with {@code k} unrolled by 4.
+ * hide FMA latency on two FMA pipes); single rows use 2 vectors with {@code k} unrolled by 2.
  *
  * <p>Every element of {@code C} is one sweep over {@code k} in a fixed order, whatever the caller's
  * partition of rows and panels: results do not depend on the number of threads. Methods named
@@ -29,6 +28,11 @@ public final class Gemm {
 
     /** Rows of the register tile. */
     static final int MR = 4;
+
+    /** Columns of a packed panel: two vectors of the species in use. */
+    public static int panelWidth() {
+        return PANEL;
+    }
 
     /** Panels needed for {@code n} columns. */
     static int panels(int n) {
@@ -96,26 +100,42 @@ public final class Gemm {
         for (int i0 = 0; i0 < m; i0 += mc) {
             int rows = Math.min(mc, m - i0);
             for (int u = u0; u < u1; u++) {
-                int j0 = u * PANEL, width = Math.min(PANEL, hidden - j0);
                 for (int g = 0; g < gates; g++) {
-                    int col = g * hidden + j0;
-                    panel(rows, k, a, aOff + i0 * rsA, rsA, csA, packed, (u * gates + g) * k * PANEL,
-                            c, cOff + i0 * ldc + col, ldc, width, bias, col, accumulate);
+                    int col = g * hidden + u * PANEL, at = cOff + i0 * ldc + col;
+                    start(rows, c, at, ldc, bias, col, accumulate);
+                    panel(rows, k, a, aOff + i0 * rsA, rsA, csA, packed, (u * gates + g) * k * PANEL, c, at, ldc);
                 }
             }
         }
     }
 
-    /** {@code C[m][p-panels] (+)= A B} for panels {@code [p0, p1)} of a {@link #packUnchecked} matrix of {@code n} columns. */
-    static void gemmUnchecked(int m, int n, int k, float[] a, int aOff, int rsA, int csA, float[] packed, int p0,
-                              int p1, float[] c, int cOff, int ldc, boolean accumulate) {
+    /**
+     * {@code C[m][panels p0..p1) (+)= A B} for a {@link #packUnchecked} matrix; every panel is
+     * written whole, so {@code C}'s rows must hold {@code p1 * PANEL} columns.
+     */
+    static void gemmUnchecked(int m, int k, float[] a, int aOff, int rsA, int csA, float[] packed, int p0, int p1,
+                              float[] c, int cOff, int ldc, boolean accumulate) {
         int mc = rowBlock(k);
         for (int i0 = 0; i0 < m; i0 += mc) {
             int rows = Math.min(mc, m - i0);
             for (int p = p0; p < p1; p++) {
-                int col = p * PANEL;
-                panel(rows, k, a, aOff + i0 * rsA, rsA, csA, packed, p * k * PANEL, c, cOff + i0 * ldc + col, ldc,
-                        Math.min(PANEL, n - col), null, 0, accumulate);
+                int at = cOff + i0 * ldc + p * PANEL;
+                start(rows, c, at, ldc, null, 0, accumulate);
+                panel(rows, k, a, aOff + i0 * rsA, rsA, csA, packed, p * k * PANEL, c, at, ldc);
+            }
+        }
+    }
+
+    /** Prepares a block of {@code C} for the kernels, which only accumulate: the bias, or zeros, or (accumulate) as is. */
+    private static void start(int rows, float[] c, int at, int ldc, float[] bias, int biasOff, boolean accumulate) {
+        if (accumulate) {
+            return;
+        }
+        for (int i = 0; i < rows; i++) {
+            if (bias != null) {
+                System.arraycopy(bias, biasOff, c, at + i * ldc, PANEL);
+            } else {
+                java.util.Arrays.fill(c, at + i * ldc, at + i * ldc + PANEL, 0f);
             }
         }
     }
@@ -127,20 +147,26 @@ public final class Gemm {
 
     // ------------------------------------------------------------------ micro-kernels
 
-    /** One panel against {@code m} rows of {@code A}: {@code C[i][0..width)}. */
+    /*
+     * The micro-kernels only accumulate whole panels, and pass no vector to any method of ours: C2
+     * inlines the Vector API's own methods even past its node budget (they are @ForceInline and
+     * get delayed), but a helper of ours cut off there would box every vector it touches.
+     */
+
+    /** {@code C[i][0..PANEL) += A[i][:] Bp} for {@code m} rows of {@code A}. */
     static void panel(int m, int k, float[] a, int aOff, int rsA, int csA, float[] bp, int bpOff, float[] c,
-                      int cOff, int ldc, int width, float[] bias, int biasOff, boolean accumulate) {
+                      int cOff, int ldc) {
         int i = 0;
         for (; i + MR <= m; i += MR) {
-            kernel4(k, a, aOff + i * rsA, rsA, csA, bp, bpOff, c, cOff + i * ldc, ldc, width, bias, biasOff, accumulate);
+            kernel4(k, a, aOff + i * rsA, rsA, csA, bp, bpOff, c, cOff + i * ldc, ldc);
         }
         for (; i < m; i++) {
-            kernel1(k, a, aOff + i * rsA, csA, bp, bpOff, c, cOff + i * ldc, width, bias, biasOff, accumulate);
+            kernel1(k, a, aOff + i * rsA, csA, bp, bpOff, c, cOff + i * ldc);
         }
     }
 
     private static void kernel4(int k, float[] a, int aOff, int rsA, int csA, float[] bp, int bpOff, float[] c,
-                                int cOff, int ldc, int width, float[] bias, int biasOff, boolean accumulate) {
+                                int cOff, int ldc) {
         FloatVector c00 = FloatVector.zero(FLOAT), c01 = c00, c10 = c00, c11 = c00;
         FloatVector c20 = c00, c21 = c00, c30 = c00, c31 = c00;
         int ap = aOff, bpp = bpOff;
@@ -160,65 +186,36 @@ public final class Gemm {
             c30 = b0.fma(a3, c30);
             c31 = b1.fma(a3, c31);
         }
-        store(c00, c01, c, cOff, width, bias, biasOff, accumulate);
-        store(c10, c11, c, cOff + ldc, width, bias, biasOff, accumulate);
-        store(c20, c21, c, cOff + 2 * ldc, width, bias, biasOff, accumulate);
-        store(c30, c31, c, cOff + 3 * ldc, width, bias, biasOff, accumulate);
+        int r1 = cOff + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
+        FloatVector.fromArray(FLOAT, c, cOff).add(c00).intoArray(c, cOff);
+        FloatVector.fromArray(FLOAT, c, cOff + LANES).add(c01).intoArray(c, cOff + LANES);
+        FloatVector.fromArray(FLOAT, c, r1).add(c10).intoArray(c, r1);
+        FloatVector.fromArray(FLOAT, c, r1 + LANES).add(c11).intoArray(c, r1 + LANES);
+        FloatVector.fromArray(FLOAT, c, r2).add(c20).intoArray(c, r2);
+        FloatVector.fromArray(FLOAT, c, r2 + LANES).add(c21).intoArray(c, r2 + LANES);
+        FloatVector.fromArray(FLOAT, c, r3).add(c30).intoArray(c, r3);
+        FloatVector.fromArray(FLOAT, c, r3 + LANES).add(c31).intoArray(c, r3 + LANES);
     }
 
-    private static void kernel1(int k, float[] a, int aOff, int csA, float[] bp, int bpOff, float[] c, int cOff,
-                                int width, float[] bias, int biasOff, boolean accumulate) {
-        FloatVector s0 = FloatVector.zero(FLOAT), s1 = s0, t0 = s0, t1 = s0, u0 = s0, u1 = s0, v0 = s0, v1 = s0;
+    /** One row: {@code k} unrolled by 2 into 4 accumulators, enough independent FMA chains to stream the panel. */
+    private static void kernel1(int k, float[] a, int aOff, int csA, float[] bp, int bpOff, float[] c, int cOff) {
+        FloatVector s0 = FloatVector.zero(FLOAT), s1 = s0, t0 = s0, t1 = s0;
         int kk = 0, ap = aOff, bpp = bpOff;
-        for (; kk + 4 <= k; kk += 4, ap += 4 * csA, bpp += 4 * PANEL) {
+        for (; kk + 2 <= k; kk += 2, ap += 2 * csA, bpp += 2 * PANEL) {
             FloatVector a0 = FloatVector.broadcast(FLOAT, a[ap]);
             s0 = FloatVector.fromArray(FLOAT, bp, bpp).fma(a0, s0);
             s1 = FloatVector.fromArray(FLOAT, bp, bpp + LANES).fma(a0, s1);
             FloatVector a1 = FloatVector.broadcast(FLOAT, a[ap + csA]);
             t0 = FloatVector.fromArray(FLOAT, bp, bpp + PANEL).fma(a1, t0);
             t1 = FloatVector.fromArray(FLOAT, bp, bpp + PANEL + LANES).fma(a1, t1);
-            FloatVector a2 = FloatVector.broadcast(FLOAT, a[ap + 2 * csA]);
-            u0 = FloatVector.fromArray(FLOAT, bp, bpp + 2 * PANEL).fma(a2, u0);
-            u1 = FloatVector.fromArray(FLOAT, bp, bpp + 2 * PANEL + LANES).fma(a2, u1);
-            FloatVector a3 = FloatVector.broadcast(FLOAT, a[ap + 3 * csA]);
-            v0 = FloatVector.fromArray(FLOAT, bp, bpp + 3 * PANEL).fma(a3, v0);
-            v1 = FloatVector.fromArray(FLOAT, bp, bpp + 3 * PANEL + LANES).fma(a3, v1);
         }
-        for (; kk < k; kk++, ap += csA, bpp += PANEL) {
+        if (kk < k) {
             FloatVector a0 = FloatVector.broadcast(FLOAT, a[ap]);
             s0 = FloatVector.fromArray(FLOAT, bp, bpp).fma(a0, s0);
             s1 = FloatVector.fromArray(FLOAT, bp, bpp + LANES).fma(a0, s1);
         }
-        store(s0.add(t0).add(u0.add(v0)), s1.add(t1).add(u1.add(v1)), c, cOff, width, bias, biasOff, accumulate);
-    }
-
-    private static void store(FloatVector lo, FloatVector hi, float[] c, int cOff, int width, float[] bias,
-                              int biasOff, boolean accumulate) {
-        if (width == PANEL) {
-            if (bias != null) {
-                lo = lo.add(FloatVector.fromArray(FLOAT, bias, biasOff));
-                hi = hi.add(FloatVector.fromArray(FLOAT, bias, biasOff + LANES));
-            }
-            if (accumulate) {
-                lo = lo.add(FloatVector.fromArray(FLOAT, c, cOff));
-                hi = hi.add(FloatVector.fromArray(FLOAT, c, cOff + LANES));
-            }
-            lo.intoArray(c, cOff);
-            hi.intoArray(c, cOff + LANES);
-            return;
-        }
-        VectorMask<Float> mLo = SimdSpecies.prefix(Math.min(width, LANES));
-        VectorMask<Float> mHi = SimdSpecies.prefix(Math.max(0, width - LANES));
-        if (bias != null) {
-            lo = lo.add(FloatVector.fromArray(FLOAT, bias, biasOff, mLo));
-            hi = hi.add(FloatVector.fromArray(FLOAT, bias, biasOff + LANES, mHi));
-        }
-        if (accumulate) {
-            lo = lo.add(FloatVector.fromArray(FLOAT, c, cOff, mLo));
-            hi = hi.add(FloatVector.fromArray(FLOAT, c, cOff + LANES, mHi));
-        }
-        lo.intoArray(c, cOff, mLo);
-        hi.intoArray(c, cOff + LANES, mHi);
+        FloatVector.fromArray(FLOAT, c, cOff).add(s0.add(t0)).intoArray(c, cOff);
+        FloatVector.fromArray(FLOAT, c, cOff + LANES).add(s1.add(t1)).intoArray(c, cOff + LANES);
     }
 
     // ------------------------------------------------------------------ public, checked
@@ -239,6 +236,7 @@ public final class Gemm {
      * {@code C = A B} or, with {@code accumulate}, {@code C += A B}: {@code A} is {@code m x k}
      * row-major with leading dimension {@code lda} ({@code transA}: {@code A} is stored as its
      * {@code k x m} transpose), {@code C} is {@code m x n} row-major with leading dimension {@code ldc}.
+     * Allocates nothing when {@code n} is a multiple of {@link #panelWidth()}.
      */
     public static void gemm(int m, boolean transA, float[] a, int aOff, int lda, PackedB b, float[] c, int cOff,
                             int ldc, boolean accumulate) {
@@ -250,8 +248,21 @@ public final class Gemm {
             checkMatrix("A", m, k, a, aOff, lda);
         }
         checkMatrix("C", m, n, c, cOff, ldc);
-        gemmUnchecked(m, n, k, a, aOff, transA ? 1 : lda, transA ? lda : 1, b.data(), 0, panels(n), c, cOff, ldc,
-                accumulate);
+        int rsA = transA ? 1 : lda, csA = transA ? lda : 1, panels = panels(n);
+        if (n % PANEL == 0) {
+            gemmUnchecked(m, k, a, aOff, rsA, csA, b.data(), 0, panels, c, cOff, ldc, accumulate);
+            return;
+        }
+        // the kernels write whole panels: go through a padded copy of C (this allocates)
+        int ldp = panels * PANEL;
+        float[] padded = new float[m * ldp];
+        for (int i = 0; i < m; i++) {
+            System.arraycopy(c, cOff + i * ldc, padded, i * ldp, n);
+        }
+        gemmUnchecked(m, k, a, aOff, rsA, csA, b.data(), 0, panels, padded, 0, ldp, accumulate);
+        for (int i = 0; i < m; i++) {
+            System.arraycopy(padded, i * ldp, c, cOff + i * ldc, n);
+        }
     }
 
     /** {@code y = A x} ({@code A} is {@code m x k} row-major, packed transposed as {@code B}): batch-1 GEMM. */

@@ -24,6 +24,11 @@ import java.util.Arrays;
  * weight gradients {@code dG^T X} and {@code dG^T H_{t-1}} and the input gradient {@code dG W_ih}
  * as single GEMMs.
  *
+ * <p>Inside, every width is padded to a multiple of {@link SimdSpecies#PANEL}: hidden size
+ * {@code Hp}, gate rows {@code G * Hp}, layer inputs {@code Ip} or {@code D * Hp}. Padded weights
+ * are zero, so padded units stay exactly zero, and every kernel works on whole vectors and whole
+ * panels: no masks, nothing for C2 to box. Tensors are copied in and out at the boundary.
+ *
  * <p>Threads: the hidden units are cut into blocks of {@link SimdSpecies#PANEL}; each worker owns a
  * fixed range of blocks and computes every gate of its units, so one barrier per step suffices.
  * A bidirectional layer on two workers runs one direction per worker instead, with no per-step
@@ -41,14 +46,21 @@ final class SimdRnn extends PreparedRnn {
      */
     static final long MIN_PARALLEL_MACS_PER_STEP = 200_000;
 
+    private static final Param[] PARAMS = Param.values(); // values() copies the array on every call
+
     private final CellKind cell;
-    private final int steps, batch, hidden, dirs, layers, gates, gateWidth, outWidth, unitBlocks;
+    /** hidden: the padded H; gateWidth: G * hidden; outWidth: D * hidden; the user's sizes are h and input. */
+    private final int steps, batch, h, input, hidden, dirs, layers, gates, gateWidth, outWidth, unitBlocks;
     private final Weights[][] weights;
     private final WorkerPool pool;
     private final int parties;
 
-    /** One layer and direction, packed. */
+    /** One layer and direction, packed; {@code in} is the padded input width. */
     private record Weights(int in, float[] wihT, float[] whhT, float[] bias, float[] bhn, float[] wih, float[] whh) {
+    }
+
+    private static int pad(int n) {
+        return Gemm.panels(n) * PANEL;
     }
 
     SimdRnn(RnnDescriptor d, RnnWeights w, WorkerPool pool, int threads) {
@@ -56,18 +68,20 @@ final class SimdRnn extends PreparedRnn {
         this.cell = d.cell();
         this.steps = d.steps();
         this.batch = d.batch();
-        this.hidden = d.hiddenSize();
+        this.h = d.hiddenSize();
+        this.input = d.inputSize();
+        this.hidden = pad(h);
         this.dirs = d.directions();
         this.layers = d.layers();
         this.gates = d.gates();
         this.gateWidth = gates * hidden;
-        this.outWidth = d.outputSize();
-        this.unitBlocks = Gemm.panels(hidden);
+        this.outWidth = dirs * hidden;
+        this.unitBlocks = hidden / PANEL;
         this.pool = pool;
         this.weights = new Weights[layers][dirs];
         for (int l = 0; l < layers; l++) {
             for (int dir = 0; dir < dirs; dir++) {
-                weights[l][dir] = pack(d.layerInputSize(l), w, l, dir);
+                weights[l][dir] = pack(l, w, dir);
             }
         }
         this.parties = chooseParties(Math.min(threads, pool.maxParties()));
@@ -89,26 +103,54 @@ final class SimdRnn extends PreparedRnn {
         return parties;
     }
 
-    private Weights pack(int in, RnnWeights w, int l, int dir) {
+    /** Padded gate row {@code g * Hp + j} to PyTorch's row {@code g * H + j}, or -1 for padding. */
+    private int gateRow(int padded) {
+        int j = padded % hidden;
+        return j < h ? padded / hidden * h + j : -1;
+    }
+
+    /** Padded input column of layer {@code l} to the user's column, or -1 for padding. */
+    private int inputColumn(int l, int padded) {
+        if (l == 0) {
+            return padded < input ? padded : -1;
+        }
+        int j = padded % hidden;
+        return j < h ? padded / hidden * h + j : -1;
+    }
+
+    private Weights pack(int l, RnnWeights w, int dir) {
+        int in = l == 0 ? pad(input) : outWidth, inUser = l == 0 ? input : dirs * h;
         float[] wih = w.get(Param.WEIGHT_IH, l, dir).toArray();
         float[] whh = w.get(Param.WEIGHT_HH, l, dir).toArray();
         float[] bih = w.get(Param.BIAS_IH, l, dir).toArray();
         float[] bhh = w.get(Param.BIAS_HH, l, dir).toArray();
-        float[] wihT = new float[Gemm.packedSize(in, unitBlocks * PANEL) * gates];
-        Gemm.packGatesTransposed(wih, gates, hidden, in, wihT);
-        float[] whhT = new float[Gemm.packedSize(hidden, unitBlocks * PANEL) * gates];
-        Gemm.packGatesTransposed(whh, gates, hidden, hidden, whhT);
-        // b_hh folds into the input projection, except GRU's b_hn, which the reset gate multiplies
-        float[] bias = bih.clone();
-        int folded = cell == CellKind.GRU ? 2 * hidden : gateWidth;
-        for (int i = 0; i < folded; i++) {
-            bias[i] += bhh[i];
+        // padded copies: [G*Hp][in] and [G*Hp][Hp]
+        float[] wihP = new float[gateWidth * in], whhP = new float[gateWidth * hidden];
+        float[] bias = new float[gateWidth], bhn = cell == CellKind.GRU ? new float[hidden] : null;
+        for (int r = 0; r < gateWidth; r++) {
+            int user = gateRow(r);
+            if (user < 0) {
+                continue;
+            }
+            for (int c = 0; c < in; c++) {
+                int uc = inputColumn(l, c);
+                wihP[r * in + c] = uc < 0 ? 0f : wih[user * inUser + uc];
+            }
+            System.arraycopy(whh, user * h, whhP, r * hidden, h);
+            // b_hh folds into the input projection, except GRU's b_hn, which the reset gate multiplies
+            boolean resetScaled = cell == CellKind.GRU && r >= 2 * hidden;
+            bias[r] = bih[user] + (resetScaled ? 0f : bhh[user]);
+            if (resetScaled) {
+                bhn[r - 2 * hidden] = bhh[user];
+            }
         }
-        float[] bhn = cell == CellKind.GRU ? Arrays.copyOfRange(bhh, 2 * hidden, 3 * hidden) : null;
+        float[] wihT = new float[gateWidth * in], whhT = new float[gateWidth * hidden];
+        Gemm.packGatesTransposed(wihP, gates, hidden, in, wihT);
+        Gemm.packGatesTransposed(whhP, gates, hidden, hidden, whhT);
         float[] wihPacked = new float[Gemm.packedSize(gateWidth, in)];
-        Gemm.packUnchecked(gateWidth, in, wih, 0, in, wihPacked, 0);
+        Gemm.packUnchecked(gateWidth, in, wihP, 0, in, wihPacked, 0);
         float[] whhPacked = new float[Gemm.packedSize(gateWidth, hidden)];
-        Gemm.packUnchecked(gateWidth, hidden, whh, 0, hidden, whhPacked, 0);
+        Gemm.packUnchecked(gateWidth, hidden, whhP, 0, hidden, whhPacked, 0);
         return new Weights(in, wihT, whhT, bias, bhn, wihPacked, whhPacked);
     }
 
@@ -127,28 +169,42 @@ final class SimdRnn extends PreparedRnn {
     @Override
     protected void forwardChecked(Mode mode, RnnForward io, Workspace workspace) {
         Work w = (Work) workspace;
-        io.srcLayer().copyTo(w.x, 0);
-        copyOrZero(io.srcIter(), w.h0);
-        copyOrZero(io.srcIterC(), w.c0);
+        io.srcLayer().copyRowsTo(0, input, w.x, 0, w.x.length / (steps * batch));
+        copyStateIn(io.srcIter(), w.h0);
+        copyStateIn(io.srcIterC(), w.c0);
         w.backward = false;
         pool.run(w, parties);
-        io.dstLayer().copyFrom(w.out[layers - 1], 0);
+        copySequenceOut(w.out[layers - 1], io.dstLayer());
         if (io.dstIter() != null || io.dstIterC() != null) {
             finalStates(w);
             if (io.dstIter() != null) {
-                io.dstIter().copyFrom(w.hn, 0);
+                io.dstIter().copyRowsFrom(w.hn, 0, hidden, 0, h);
             }
             if (io.dstIterC() != null) {
-                io.dstIterC().copyFrom(w.cn, 0);
+                io.dstIterC().copyRowsFrom(w.cn, 0, hidden, 0, h);
             }
         }
     }
 
-    private static void copyOrZero(FloatTensor t, float[] into) {
+    /** A {@code [L*D, N, H]} tensor into padded rows of {@code Hp}; zeros when absent. */
+    private void copyStateIn(FloatTensor t, float[] into) {
         if (t == null) {
             Arrays.fill(into, 0f);
         } else {
-            t.copyTo(into, 0);
+            t.copyRowsTo(0, h, into, 0, hidden);
+        }
+    }
+
+    /** A {@code [T, N, D*H]} tensor into padded rows of {@code D * Hp}, direction by direction. */
+    private void copySequenceIn(FloatTensor t, float[] into) {
+        for (int dir = 0; dir < dirs; dir++) {
+            t.copyRowsTo(dir * h, dir * h + h, into, dir * hidden, outWidth);
+        }
+    }
+
+    private void copySequenceOut(float[] from, FloatTensor t) {
+        for (int dir = 0; dir < dirs; dir++) {
+            t.copyRowsFrom(from, dir * hidden, outWidth, dir * h, dir * h + h);
         }
     }
 
@@ -170,7 +226,7 @@ final class SimdRnn extends PreparedRnn {
         Weights wt = weights[l][dir];
         int in = wt.in(), rows = steps * batch;
         int u0 = cut(unitBlocks, part, parts), u1 = cut(unitBlocks, part + 1, parts);
-        int j0 = u0 * PANEL, j1 = Math.min(hidden, u1 * PANEL);
+        int j0 = u0 * PANEL, j1 = u1 * PANEL;
         float[] x = l == 0 ? w.x : w.out[l - 1], out = w.out[l], gx = w.gx[l][dir], gh = w.gh[dir];
         float[] cs = w.cs[l][dir], hnl = w.hnl[l][dir];
         int state = (l * dirs + dir) * batch * hidden;
@@ -222,41 +278,56 @@ final class SimdRnn extends PreparedRnn {
     protected void backwardChecked(RnnBackward g, Workspace workspace) {
         Work w = (Work) workspace;
         w.allocateBackward();
-        g.diffDstLayer().copyTo(w.dTop, 0);
+        copySequenceIn(g.diffDstLayer(), w.dTop);
         w.hasDhn = g.diffDstIter() != null;
         w.hasDcn = g.diffDstIterC() != null;
         if (w.hasDhn) {
-            g.diffDstIter().copyTo(w.dhn, 0);
+            g.diffDstIter().copyRowsTo(0, h, w.dhn, 0, hidden);
         }
         if (w.hasDcn) {
-            g.diffDstIterC().copyTo(w.dcn, 0);
+            g.diffDstIterC().copyRowsTo(0, h, w.dcn, 0, hidden);
         }
         w.backward = true;
         pool.run(w, parties);
         if (g.diffSrcLayer() != null) {
-            g.diffSrcLayer().copyFrom(w.dIn[0], 0);
+            g.diffSrcLayer().copyRowsFrom(w.dIn[0], 0, weights[0][0].in(), 0, input);
         }
         if (g.diffSrcIter() != null) {
-            g.diffSrcIter().copyFrom(w.dh0, 0);
+            g.diffSrcIter().copyRowsFrom(w.dh0, 0, hidden, 0, h);
         }
         if (g.diffSrcIterC() != null) {
-            g.diffSrcIterC().copyFrom(w.dc0, 0);
+            g.diffSrcIterC().copyRowsFrom(w.dc0, 0, hidden, 0, h);
         }
         if (g.diffWeights() != null) {
             for (int l = 0; l < layers; l++) {
                 for (int dir = 0; dir < dirs; dir++) {
-                    for (Param p : Param.values()) {
-                        FloatTensor t = g.diffWeights().get(p, l, dir);
-                        float[] dw = w.dW[l][dir][p.ordinal()];
-                        t.copyTo(w.scratch, 0);
-                        for (int i = 0; i < dw.length; i++) {
-                            w.scratch[i] += dw[i];
-                        }
-                        t.copyFrom(w.scratch, 0);
+                    for (Param p : PARAMS) {
+                        accumulateGradient(w, l, p, w.dW[l][dir][p.ordinal()], g.diffWeights().get(p, l, dir));
                     }
                 }
             }
         }
+    }
+
+    /** {@code into += dw}, mapping padded rows and columns back to PyTorch's. */
+    private void accumulateGradient(Work w, int l, Param p, float[] dw, FloatTensor into) {
+        float[] user = w.scratch;
+        into.copyTo(user, 0);
+        int cols = p == Param.WEIGHT_IH ? weights[l][0].in() : p == Param.WEIGHT_HH ? hidden : 1;
+        int userCols = p == Param.WEIGHT_IH ? (l == 0 ? input : dirs * h) : p == Param.WEIGHT_HH ? h : 1;
+        for (int r = 0; r < gateWidth; r++) {
+            int ur = gateRow(r);
+            if (ur < 0) {
+                continue;
+            }
+            for (int c = 0; c < cols; c++) {
+                int uc = p == Param.WEIGHT_IH ? inputColumn(l, c) : c < userCols ? c : -1;
+                if (uc >= 0) {
+                    user[ur * userCols + uc] += dw[r * cols + c];
+                }
+            }
+        }
+        into.copyFrom(user, 0);
     }
 
     private void backwardTask(Work w, int worker, int parties, WorkerPool.Barrier barrier) {
@@ -273,7 +344,7 @@ final class SimdRnn extends PreparedRnn {
             int in = weights[l][0].in(), rows = steps * batch;
             int p0 = cut(Gemm.panels(in), worker, parties), p1 = cut(Gemm.panels(in), worker + 1, parties);
             for (int dir = 0; dir < dirs; dir++) { // dL/d(layer input) = sum over directions of dG_x W_ih
-                Gemm.gemmUnchecked(rows, in, gateWidth, w.dgx[dir], 0, gateWidth, 1, weights[l][dir].wih(), p0, p1,
+                Gemm.gemmUnchecked(rows, gateWidth, w.dgx[dir], 0, gateWidth, 1, weights[l][dir].wih(), p0, p1,
                         w.dIn[l], 0, in, dir > 0);
             }
             barrier.await(); // the layer below reads dIn[l]; dgx is reused
@@ -284,7 +355,7 @@ final class SimdRnn extends PreparedRnn {
         Weights wt = weights[l][dir];
         int in = wt.in(), rows = steps * batch;
         int u0 = cut(unitBlocks, part, parts), u1 = cut(unitBlocks, part + 1, parts);
-        int j0 = u0 * PANEL, j1 = Math.min(hidden, u1 * PANEL);
+        int j0 = u0 * PANEL, j1 = u1 * PANEL;
         float[] x = l == 0 ? w.x : w.out[l - 1], out = w.out[l], gatesAct = w.gx[l][dir];
         float[] dy = l == layers - 1 ? w.dTop : w.dIn[l + 1];
         float[] dgx = w.dgx[dir], dgh = cell == CellKind.GRU ? w.dgh[dir] : dgx;
@@ -325,7 +396,7 @@ final class SimdRnn extends PreparedRnn {
                 }
             }
             barrier.await(); // the step's gate gradients, all units, before dh_{t-1} = dG_h W_hh
-            Gemm.gemmUnchecked(batch, hidden, gateWidth, dgh, t * batch * gateWidth, gateWidth, 1, wt.whh(), u0, u1,
+            Gemm.gemmUnchecked(batch, gateWidth, dgh, t * batch * gateWidth, gateWidth, 1, wt.whh(), u0, u1,
                     dh, 0, hidden, cell == CellKind.GRU);
         }
         for (int n = 0; n < batch; n++) {
@@ -338,10 +409,10 @@ final class SimdRnn extends PreparedRnn {
         float[][] dW = w.dW[l][dir];
         int pIn0 = cut(Gemm.panels(in), part, parts), pIn1 = cut(Gemm.panels(in), part + 1, parts);
         packRows(x, 0, in, in, rows, pIn0, pIn1, w.packX[dir]);
-        Gemm.gemmUnchecked(gateWidth, in, rows, dgx, 0, 1, gateWidth, w.packX[dir], pIn0, pIn1,
+        Gemm.gemmUnchecked(gateWidth, rows, dgx, 0, 1, gateWidth, w.packX[dir], pIn0, pIn1,
                 dW[Param.WEIGHT_IH.ordinal()], 0, in, false);
         packPreviousStates(w, l, dir, u0, u1);
-        Gemm.gemmUnchecked(gateWidth, hidden, rows, dgh, 0, 1, gateWidth, w.packH[dir], u0, u1,
+        Gemm.gemmUnchecked(gateWidth, rows, dgh, 0, 1, gateWidth, w.packH[dir], u0, u1,
                 dW[Param.WEIGHT_HH.ordinal()], 0, hidden, false);
         int c0 = cut(gateWidth, part, parts), c1 = cut(gateWidth, part + 1, parts);
         columnSums(dgx, rows, c0, c1, dW[Param.BIAS_IH.ordinal()]);
@@ -413,7 +484,7 @@ final class SimdRnn extends PreparedRnn {
             super(r);
             this.rnn = r;
             int rows = r.steps * r.batch, states = r.layers * r.dirs * r.batch * r.hidden;
-            x = new float[rows * r.weights[0][0].in()];
+            x = new float[rows * r.weights[0][0].in()]; // padding columns stay zero
             h0 = new float[states];
             c0 = new float[states];
             hn = new float[states];
@@ -457,7 +528,7 @@ final class SimdRnn extends PreparedRnn {
                     maxWeight = Math.max(maxWeight, r.gateWidth * Math.max(in, r.hidden));
                 }
             }
-            scratch = new float[maxWeight];
+            scratch = new float[maxWeight]; // holds one user-shaped gradient, which is smaller than the padded one
             dgx = new float[r.dirs][rows * r.gateWidth];
             dgh = r.cell == CellKind.GRU ? new float[r.dirs][rows * r.gateWidth] : dgx;
             dhRun = new float[r.dirs][r.batch * r.hidden];

@@ -14,26 +14,45 @@ public final class RnnChecks {
     private RnnChecks() {
     }
 
+    /** The three kinds of tensor: sequences in, sequences out, states; each knows its expected dims. */
+    private enum Kind {
+        SOURCE("T, N, inputSize"), DESTINATION("T, N, D*H"), STATE("L*D, N, H");
+
+        final String dims;
+
+        Kind(String dims) {
+            this.dims = dims;
+        }
+
+        int dim(RnnDescriptor d, int axis) {
+            return switch (this) {
+                case SOURCE -> axis == 0 ? d.steps() : axis == 1 ? d.batch() : d.inputSize();
+                case DESTINATION -> axis == 0 ? d.steps() : axis == 1 ? d.batch() : d.outputSize();
+                case STATE -> axis == 0 ? d.layers() * d.directions() : axis == 1 ? d.batch() : d.hiddenSize();
+            };
+        }
+    }
+
     public static void forward(RnnDescriptor d, RnnForward io) {
-        input("srcLayer", io.srcLayer(), d.srcLayerShape(), "T, N, inputSize");
-        optionalInput("srcIter (h0)", io.srcIter(), d.iterShape(), "L*D, N, H");
+        input(d, "srcLayer", io.srcLayer(), Kind.SOURCE);
+        optionalInput(d, "srcIter (h0)", io.srcIter(), Kind.STATE);
         cellStateOnly(d, "srcIterC (c0)", io.srcIterC());
-        optionalInput("srcIterC (c0)", io.srcIterC(), d.iterShape(), "L*D, N, H");
-        output("dstLayer", io.dstLayer(), d.dstLayerShape(), "T, N, D*H");
-        optionalOutput("dstIter (hn)", io.dstIter(), d.iterShape(), "L*D, N, H");
+        optionalInput(d, "srcIterC (c0)", io.srcIterC(), Kind.STATE);
+        output(d, "dstLayer", io.dstLayer(), Kind.DESTINATION);
+        optionalOutput(d, "dstIter (hn)", io.dstIter(), Kind.STATE);
         cellStateOnly(d, "dstIterC (cn)", io.dstIterC());
-        optionalOutput("dstIterC (cn)", io.dstIterC(), d.iterShape(), "L*D, N, H");
+        optionalOutput(d, "dstIterC (cn)", io.dstIterC(), Kind.STATE);
     }
 
     public static void backward(RnnDescriptor d, RnnBackward g) {
-        input("diffDstLayer", g.diffDstLayer(), d.dstLayerShape(), "T, N, D*H");
-        optionalInput("diffDstIter", g.diffDstIter(), d.iterShape(), "L*D, N, H");
+        input(d, "diffDstLayer", g.diffDstLayer(), Kind.DESTINATION);
+        optionalInput(d, "diffDstIter", g.diffDstIter(), Kind.STATE);
         cellStateOnly(d, "diffDstIterC", g.diffDstIterC());
-        optionalInput("diffDstIterC", g.diffDstIterC(), d.iterShape(), "L*D, N, H");
-        optionalOutput("diffSrcLayer", g.diffSrcLayer(), d.srcLayerShape(), "T, N, inputSize");
-        optionalOutput("diffSrcIter", g.diffSrcIter(), d.iterShape(), "L*D, N, H");
+        optionalInput(d, "diffDstIterC", g.diffDstIterC(), Kind.STATE);
+        optionalOutput(d, "diffSrcLayer", g.diffSrcLayer(), Kind.SOURCE);
+        optionalOutput(d, "diffSrcIter", g.diffSrcIter(), Kind.STATE);
         cellStateOnly(d, "diffSrcIterC", g.diffSrcIterC());
-        optionalOutput("diffSrcIterC", g.diffSrcIterC(), d.iterShape(), "L*D, N, H");
+        optionalOutput(d, "diffSrcIterC", g.diffSrcIterC(), Kind.STATE);
         if (g.diffWeights() != null) {
             g.diffWeights().checkFits(d);
         }
@@ -45,14 +64,14 @@ public final class RnnChecks {
         }
     }
 
-    private static void optionalInput(String name, FloatTensor t, Shape expected, String dims) {
+    private static void optionalInput(RnnDescriptor d, String name, FloatTensor t, Kind kind) {
         if (t != null) {
-            input(name, t, expected, dims);
+            input(d, name, t, kind);
         }
     }
 
-    private static void input(String name, FloatTensor t, Shape expected, String dims) {
-        output(name, t, expected, dims);
+    private static void input(RnnDescriptor d, String name, FloatTensor t, Kind kind) {
+        output(d, name, t, kind);
         long bad = t.firstNonFinite();
         if (bad >= 0) {
             throw new IllegalArgumentException(name + ": value " + t.getFlat(bad) + " at "
@@ -60,23 +79,29 @@ public final class RnnChecks {
         }
     }
 
-    private static void optionalOutput(String name, FloatTensor t, Shape expected, String dims) {
+    private static void optionalOutput(RnnDescriptor d, String name, FloatTensor t, Kind kind) {
         if (t != null) {
-            output(name, t, expected, dims);
+            output(d, name, t, kind);
         }
     }
 
-    private static void output(String name, FloatTensor t, Shape expected, String dims) {
+    private static void output(RnnDescriptor d, String name, FloatTensor t, Kind kind) {
         if (t == null) {
-            throw new IllegalArgumentException(name + ": missing, expected shape " + expected + " (" + dims + ")");
+            throw new IllegalArgumentException(name + ": missing, expected shape " + expected(d, kind) + " (" + kind.dims + ")");
         }
-        if (!t.shape().equals(expected)) {
+        Shape actual = t.shape();
+        if (actual.rank() != 3 || actual.dim(0) != kind.dim(d, 0) || actual.dim(1) != kind.dim(d, 1)
+                || actual.dim(2) != kind.dim(d, 2)) {
             throw new IllegalArgumentException(
-                    name + ": expected shape " + expected + " (" + dims + ") but was " + t.shape());
+                    name + ": expected shape " + expected(d, kind) + " (" + kind.dims + ") but was " + actual);
         }
-        if (t.stride(t.rank() - 1) != 1) {
+        if (t.stride(2) != 1) {
             throw new IllegalArgumentException(name + ": the last axis must be contiguous (stride 1), its stride is "
-                    + t.stride(t.rank() - 1));
+                    + t.stride(2));
         }
+    }
+
+    private static Shape expected(RnnDescriptor d, Kind kind) {
+        return Shape.of(kind.dim(d, 0), kind.dim(d, 1), kind.dim(d, 2));
     }
 }

@@ -162,21 +162,29 @@ public final class RnnWeights {
         for (int layer = 0; layer < d.layers(); layer++) {
             for (int dir = 0; dir < d.directions(); dir++) {
                 for (Param param : PARAMS) {
-                    String name = name(param, layer, dir);
                     FloatTensor t = get(param, layer, dir);
-                    Shape expected = shape(d, param, layer);
-                    if (!t.shape().equals(expected)) {
-                        throw new IllegalArgumentException(
-                                name + ": expected shape " + expected + " but was " + t.shape());
+                    if (!matches(t.shape(), d, param, layer)) {
+                        throw new IllegalArgumentException(name(param, layer, dir) + ": expected shape "
+                                + shape(d, param, layer) + " but was " + t.shape());
                     }
                     long bad = t.firstNonFinite();
                     if (bad >= 0) {
-                        throw new IllegalArgumentException(name + ": value " + t.getFlat(bad) + " at "
-                                + java.util.Arrays.toString(t.coordinates(bad)) + "; weights must be finite");
+                        throw new IllegalArgumentException(name(param, layer, dir) + ": value " + t.getFlat(bad)
+                                + " at " + java.util.Arrays.toString(t.coordinates(bad)) + "; weights must be finite");
                     }
                 }
             }
         }
+    }
+
+    /** {@code shape(d, param, layer).equals(actual)}, without building the expected shape: checks run on every call. */
+    private static boolean matches(Shape actual, RnnDescriptor d, Param param, int layer) {
+        int rows = d.gates() * d.hiddenSize();
+        return switch (param) {
+            case WEIGHT_IH -> actual.rank() == 2 && actual.dim(0) == rows && actual.dim(1) == d.layerInputSize(layer);
+            case WEIGHT_HH -> actual.rank() == 2 && actual.dim(0) == rows && actual.dim(1) == d.hiddenSize();
+            case BIAS_IH, BIAS_HH -> actual.rank() == 1 && actual.dim(0) == rows;
+        };
     }
 
     /** Sets every tensor to zero (before accumulating gradients). */

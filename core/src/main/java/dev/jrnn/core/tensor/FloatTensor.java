@@ -26,12 +26,14 @@ public final class FloatTensor {
     private final Shape shape;
     private final long[] strides;
     private final long offset;
+    private final boolean contiguous;
 
     private FloatTensor(MemorySegment segment, Shape shape, long[] strides, long offset) {
         this.segment = segment;
         this.shape = shape;
         this.strides = strides;
         this.offset = offset;
+        this.contiguous = Arrays.equals(strides, shape.contiguousStrides());
     }
 
     /** A zero-filled contiguous tensor on the heap. */
@@ -110,7 +112,7 @@ public final class FloatTensor {
 
     /** True when the elements are in row-major order with no gaps. */
     public boolean isContiguous() {
-        return Arrays.equals(strides, shape.contiguousStrides());
+        return contiguous;
     }
 
     // ---- element access (bounds-checked) ----
@@ -264,15 +266,7 @@ public final class FloatTensor {
             return;
         }
         int row = shape.dim(rank() - 1);
-        if (strides[rank() - 1] != 1) {
-            for (int i = 0; i < size(); i++) {
-                dst[dstOff + i] = getFlat(i);
-            }
-            return;
-        }
-        for (long r = 0, rows = size() / row; r < rows; r++) {
-            MemorySegment.copy(segment, ELEMENT, (offset + rowStart(r)) * Float.BYTES, dst, dstOff + (int) (r * row), row);
-        }
+        copyRowsTo(0, row, dst, dstOff, row);
     }
 
     /** Copies {@code size()} floats from {@code src} (row-major) into this view; the inverse of {@link #copyTo}. */
@@ -283,14 +277,56 @@ public final class FloatTensor {
             return;
         }
         int row = shape.dim(rank() - 1);
-        if (strides[rank() - 1] != 1) {
-            for (int i = 0; i < size(); i++) {
-                setFlat(i, src[srcOff + i]);
+        copyRowsFrom(src, srcOff, row, 0, row);
+    }
+
+    /**
+     * Copies columns {@code [from, to)} of every row (rows being the last axis, in row-major
+     * order) to {@code dst}: row {@code r} starts at {@code dstOff + r * dstRowStride}. For
+     * padded or interleaved layouts; allocates nothing.
+     */
+    public void copyRowsTo(int from, int to, float[] dst, int dstOff, int dstRowStride) {
+        int row = shape.dim(rank() - 1);
+        long rows = size() / row;
+        checkRows(from, to, dst.length, dstOff, dstRowStride, rows);
+        long step = strides[rank() - 1];
+        for (long r = 0; r < rows; r++) {
+            long at = offset + rowStart(r) + from * step;
+            int out = dstOff + (int) (r * dstRowStride);
+            if (step == 1) {
+                MemorySegment.copy(segment, ELEMENT, at * Float.BYTES, dst, out, to - from);
+            } else {
+                for (int c = 0; c < to - from; c++) {
+                    dst[out + c] = segment.getAtIndex(ELEMENT, at + c * step);
+                }
             }
-            return;
         }
-        for (long r = 0, rows = size() / row; r < rows; r++) {
-            MemorySegment.copy(src, srcOff + (int) (r * row), segment, ELEMENT, (offset + rowStart(r)) * Float.BYTES, row);
+    }
+
+    /** The inverse of {@link #copyRowsTo}: columns {@code [from, to)} of every row from {@code src}. */
+    public void copyRowsFrom(float[] src, int srcOff, int srcRowStride, int from, int to) {
+        int row = shape.dim(rank() - 1);
+        long rows = size() / row;
+        checkRows(from, to, src.length, srcOff, srcRowStride, rows);
+        long step = strides[rank() - 1];
+        for (long r = 0; r < rows; r++) {
+            long at = offset + rowStart(r) + from * step;
+            int in = srcOff + (int) (r * srcRowStride);
+            if (step == 1) {
+                MemorySegment.copy(src, in, segment, ELEMENT, at * Float.BYTES, to - from);
+            } else {
+                for (int c = 0; c < to - from; c++) {
+                    segment.setAtIndex(ELEMENT, at + c * step, src[in + c]);
+                }
+            }
+        }
+    }
+
+    private void checkRows(int from, int to, int length, int off, int rowStride, long rows) {
+        Objects.checkFromToIndex(from, to, shape.dim(rank() - 1));
+        if (rowStride < to - from || off < 0 || off + (rows - 1) * rowStride + (to - from) > length) {
+            throw new IndexOutOfBoundsException(rows + " rows of " + (to - from) + " with stride " + rowStride
+                    + " from " + off + " do not fit an array of " + length);
         }
     }
 

@@ -104,6 +104,18 @@ class FloatTensorTest {
     }
 
     @Test
+    void rowRangesCopyIntoPaddedRows() {
+        FloatTensor t = iota(2, 3).permute(1, 0);                // [3, 2]: rows {0,3} {1,4} {2,5}
+        float[] padded = new float[3 * 4];
+        t.copyRowsTo(1, 2, padded, 1, 4);                          // second column of each row into slot 1 of rows of 4
+        assertArrayEquals(new float[] {0, 3, 0, 0, 0, 4, 0, 0, 0, 5, 0, 0}, padded);
+        FloatTensor back = FloatTensor.zeros(3, 2);
+        back.copyRowsFrom(padded, 1, 4, 1, 2);
+        assertArrayEquals(new float[] {0, 3, 0, 4, 0, 5}, back.toArray());
+        assertThrows(IndexOutOfBoundsException.class, () -> t.copyRowsTo(0, 2, new float[9], 0, 4));
+    }
+
+    @Test
     void wrongSizesAreRejected() {
         assertThrows(IllegalArgumentException.class, () -> FloatTensor.of(new float[5], 2, 3));
         assertThrows(IllegalArgumentException.class, () -> Shape.of(2, 0));

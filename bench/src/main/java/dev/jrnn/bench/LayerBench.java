@@ -1,0 +1,114 @@
+package dev.jrnn.bench;
+
+import dev.jrnn.core.rnn.Mode;
+import dev.jrnn.core.rnn.RnnBackward;
+import dev.jrnn.core.rnn.RnnDescriptor;
+import dev.jrnn.core.rnn.RnnForward;
+import dev.jrnn.core.rnn.RnnWeights;
+import dev.jrnn.core.runtime.Backends;
+import dev.jrnn.core.runtime.Parallelism;
+import dev.jrnn.core.scalar.ReferenceBackend;
+import dev.jrnn.core.spi.PreparedRnn;
+import dev.jrnn.core.spi.Workspace;
+import dev.jrnn.core.tensor.FloatTensor;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The layer workloads W1-W6 on each backend: milliseconds per inference forward (or per training
+ * step for W5). Before measuring, the backend's output is checked against the reference backend;
+ * a mismatch fails the run.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(org.openjdk.jmh.annotations.Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 5, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Xms2g", "-Xmx2g"})
+public class LayerBench {
+
+    @Param({"W1", "W2", "W3", "W4_GRU", "W4_RNN", "W5", "W6"})
+    public Workload workload;
+
+    @Param({"simd"})
+    public String backend;
+
+    @Param({"1"})
+    public int threads;
+
+    private PreparedRnn rnn;
+    private Workspace ws;
+    private RnnForward io;
+    private RnnBackward grads;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        Parallelism.setThreads(threads);
+        RnnDescriptor d = workload.descriptor;
+        SplittableRandom random = new SplittableRandom(42);
+        RnnWeights weights = RnnWeights.uniform(d, 7);
+        FloatTensor x = uniform(d.srcLayerShape().dims(), random);
+        FloatTensor y = FloatTensor.zeros(d.dstLayerShape());
+        io = RnnForward.of(x, y).withFinalState(FloatTensor.zeros(d.iterShape()), null);
+        grads = RnnBackward.of(uniform(d.dstLayerShape().dims(), random), FloatTensor.zeros(d.srcLayerShape()),
+                RnnWeights.zeros(d));
+        rnn = Backends.named(backend).prepare(d, weights);
+        ws = rnn.newWorkspace();
+        verify(d, weights, x);
+    }
+
+    /** The backend's output against the reference backend's, outside any measurement. */
+    private void verify(RnnDescriptor d, RnnWeights weights, FloatTensor x) {
+        rnn.forward(Mode.INFERENCE, io, ws);
+        float[] got = io.dstLayer().toArray();
+        float[] want;
+        try (PreparedRnn ref = new ReferenceBackend().prepare(d, weights)) {
+            want = ref.forward(x, null, null).output().toArray();
+        }
+        double worst = 0;
+        for (int i = 0; i < want.length; i++) {
+            worst = Math.max(worst, Math.abs(want[i] - got[i]));
+        }
+        if (!(worst <= 1e-4)) {
+            throw new IllegalStateException(backend + " differs from the reference on " + d + " by " + worst);
+        }
+    }
+
+    static FloatTensor uniform(int[] dims, SplittableRandom random) {
+        FloatTensor t = FloatTensor.zeros(dims);
+        for (long i = 0; i < t.size(); i++) {
+            t.setFlat(i, (float) random.nextDouble(-1, 1));
+        }
+        return t;
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        ws.close();
+        rnn.close();
+        Parallelism.setThreads(0);
+    }
+
+    @Benchmark
+    public FloatTensor run() {
+        if (workload.training) {
+            rnn.forward(Mode.TRAINING, io, ws);
+            rnn.backward(grads, ws);
+        } else {
+            rnn.forward(Mode.INFERENCE, io, ws);
+        }
+        return io.dstLayer();
+    }
+}
