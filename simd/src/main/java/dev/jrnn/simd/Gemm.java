@@ -4,6 +4,10 @@ import static dev.jrnn.simd.SimdSpecies.FLOAT;
 import static dev.jrnn.simd.SimdSpecies.LANES;
 import static dev.jrnn.simd.SimdSpecies.PANEL;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.Objects;
 import jdk.incubator.vector.FloatVector;
 
@@ -12,7 +16,9 @@ import jdk.incubator.vector.FloatVector;
  *
  * <p>{@code B} ({@code k x n}) is packed once into panels of {@link SimdSpecies#PANEL} (two
  * vectors of) columns, each panel {@code k} rows of {@code PANEL} contiguous floats, zero-padded
- * on the right: the micro-kernel then streams it with aligned vector loads. {@code A} is read in
+ * on the right, in native memory aligned to 64 bytes: the micro-kernel then streams it with
+ * aligned vector loads. (A heap array sits 16 bytes past an 8-byte boundary that the collector
+ * may move: a 512-bit load from it splits a cache line, measured 1.5x slower on the W1 layer.) {@code A} is read in
  * place through a row and a column stride, so {@code A} and {@code A}<sup>T</sup> cost the same;
  * its elements are broadcast. The register tile is 4 rows by 2 vectors (8 accumulators, enough to
  * hide FMA latency on two FMA pipes); single rows use 2 vectors with {@code k} unrolled by 2.
@@ -28,6 +34,21 @@ public final class Gemm {
 
     /** Rows of the register tile. */
     static final int MR = 4;
+
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    private static final long ALIGNMENT = 64;
+
+    /** A copy of packed floats in native memory of {@code arena}, aligned for vector loads. */
+    static MemorySegment aligned(Arena arena, float[] packed) {
+        MemorySegment segment = arena.allocate((long) packed.length * Float.BYTES, ALIGNMENT);
+        MemorySegment.copy(packed, 0, segment, ValueLayout.JAVA_FLOAT, 0, packed.length);
+        return segment;
+    }
+
+    /** Zeroed native memory for {@code floats} packed floats. */
+    static MemorySegment aligned(Arena arena, int floats) {
+        return arena.allocate((long) floats * Float.BYTES, ALIGNMENT);
+    }
 
     /** Columns of a packed panel: two vectors of the species in use. */
     public static int panelWidth() {
@@ -93,7 +114,7 @@ public final class Gemm {
      * {@code C[m][g*H + j] (+)= sum_k A[i][k] Bt[k][g*H + j] (+ bias[g*H + j])} for the unit blocks
      * {@code [u0, u1)} of a {@link #packGatesTransposed} matrix, for all rows.
      */
-    static void gatesUnchecked(int m, int k, float[] a, int aOff, int rsA, int csA, float[] packed, int gates,
+    static void gatesUnchecked(int m, int k, float[] a, int aOff, int rsA, int csA, MemorySegment packed, int gates,
                                int hidden, int u0, int u1, float[] c, int cOff, int ldc, float[] bias,
                                boolean accumulate) {
         int mc = rowBlock(k);
@@ -103,7 +124,8 @@ public final class Gemm {
                 for (int g = 0; g < gates; g++) {
                     int col = g * hidden + u * PANEL, at = cOff + i0 * ldc + col;
                     start(rows, c, at, ldc, bias, col, accumulate);
-                    panel(rows, k, a, aOff + i0 * rsA, rsA, csA, packed, (u * gates + g) * k * PANEL, c, at, ldc);
+                    panel(rows, k, a, aOff + i0 * rsA, rsA, csA, packed, (long) (u * gates + g) * k * PANEL * Float.BYTES, c,
+                            at, ldc);
                 }
             }
         }
@@ -113,7 +135,7 @@ public final class Gemm {
      * {@code C[m][panels p0..p1) (+)= A B} for a {@link #packUnchecked} matrix; every panel is
      * written whole, so {@code C}'s rows must hold {@code p1 * PANEL} columns.
      */
-    static void gemmUnchecked(int m, int k, float[] a, int aOff, int rsA, int csA, float[] packed, int p0, int p1,
+    static void gemmUnchecked(int m, int k, float[] a, int aOff, int rsA, int csA, MemorySegment packed, int p0, int p1,
                               float[] c, int cOff, int ldc, boolean accumulate) {
         int mc = rowBlock(k);
         for (int i0 = 0; i0 < m; i0 += mc) {
@@ -121,7 +143,7 @@ public final class Gemm {
             for (int p = p0; p < p1; p++) {
                 int at = cOff + i0 * ldc + p * PANEL;
                 start(rows, c, at, ldc, null, 0, accumulate);
-                panel(rows, k, a, aOff + i0 * rsA, rsA, csA, packed, p * k * PANEL, c, at, ldc);
+                panel(rows, k, a, aOff + i0 * rsA, rsA, csA, packed, (long) p * k * PANEL * Float.BYTES, c, at, ldc);
             }
         }
     }
@@ -153,8 +175,11 @@ public final class Gemm {
      * get delayed), but a helper of ours cut off there would box every vector it touches.
      */
 
-    /** {@code C[i][0..PANEL) += A[i][:] Bp} for {@code m} rows of {@code A}. */
-    static void panel(int m, int k, float[] a, int aOff, int rsA, int csA, float[] bp, int bpOff, float[] c,
+    /** Bytes of one packed row ({@code PANEL} floats) and of one vector. */
+    private static final long ROW = (long) PANEL * Float.BYTES, HALF = (long) LANES * Float.BYTES;
+
+    /** {@code C[i][0..PANEL) += A[i][:] Bp} for {@code m} rows of {@code A}; {@code bpOff} in bytes. */
+    static void panel(int m, int k, float[] a, int aOff, int rsA, int csA, MemorySegment bp, long bpOff, float[] c,
                       int cOff, int ldc) {
         int i = 0;
         for (; i + MR <= m; i += MR) {
@@ -165,14 +190,15 @@ public final class Gemm {
         }
     }
 
-    private static void kernel4(int k, float[] a, int aOff, int rsA, int csA, float[] bp, int bpOff, float[] c,
-                                int cOff, int ldc) {
+    private static void kernel4(int k, float[] a, int aOff, int rsA, int csA, MemorySegment bp, long bpOff,
+                                float[] c, int cOff, int ldc) {
         FloatVector c00 = FloatVector.zero(FLOAT), c01 = c00, c10 = c00, c11 = c00;
         FloatVector c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-        int ap = aOff, bpp = bpOff;
-        for (int kk = 0; kk < k; kk++, ap += csA, bpp += PANEL) {
-            FloatVector b0 = FloatVector.fromArray(FLOAT, bp, bpp);
-            FloatVector b1 = FloatVector.fromArray(FLOAT, bp, bpp + LANES);
+        int ap = aOff;
+        long bpp = bpOff;
+        for (int kk = 0; kk < k; kk++, ap += csA, bpp += ROW) {
+            FloatVector b0 = FloatVector.fromMemorySegment(FLOAT, bp, bpp, ORDER);
+            FloatVector b1 = FloatVector.fromMemorySegment(FLOAT, bp, bpp + HALF, ORDER);
             FloatVector a0 = FloatVector.broadcast(FLOAT, a[ap]);
             c00 = b0.fma(a0, c00);
             c01 = b1.fma(a0, c01);
@@ -198,21 +224,23 @@ public final class Gemm {
     }
 
     /** One row: {@code k} unrolled by 2 into 4 accumulators, enough independent FMA chains to stream the panel. */
-    private static void kernel1(int k, float[] a, int aOff, int csA, float[] bp, int bpOff, float[] c, int cOff) {
+    private static void kernel1(int k, float[] a, int aOff, int csA, MemorySegment bp, long bpOff, float[] c,
+                                int cOff) {
         FloatVector s0 = FloatVector.zero(FLOAT), s1 = s0, t0 = s0, t1 = s0;
-        int kk = 0, ap = aOff, bpp = bpOff;
-        for (; kk + 2 <= k; kk += 2, ap += 2 * csA, bpp += 2 * PANEL) {
+        int kk = 0, ap = aOff;
+        long bpp = bpOff;
+        for (; kk + 2 <= k; kk += 2, ap += 2 * csA, bpp += 2 * ROW) {
             FloatVector a0 = FloatVector.broadcast(FLOAT, a[ap]);
-            s0 = FloatVector.fromArray(FLOAT, bp, bpp).fma(a0, s0);
-            s1 = FloatVector.fromArray(FLOAT, bp, bpp + LANES).fma(a0, s1);
+            s0 = FloatVector.fromMemorySegment(FLOAT, bp, bpp, ORDER).fma(a0, s0);
+            s1 = FloatVector.fromMemorySegment(FLOAT, bp, bpp + HALF, ORDER).fma(a0, s1);
             FloatVector a1 = FloatVector.broadcast(FLOAT, a[ap + csA]);
-            t0 = FloatVector.fromArray(FLOAT, bp, bpp + PANEL).fma(a1, t0);
-            t1 = FloatVector.fromArray(FLOAT, bp, bpp + PANEL + LANES).fma(a1, t1);
+            t0 = FloatVector.fromMemorySegment(FLOAT, bp, bpp + ROW, ORDER).fma(a1, t0);
+            t1 = FloatVector.fromMemorySegment(FLOAT, bp, bpp + ROW + HALF, ORDER).fma(a1, t1);
         }
         if (kk < k) {
             FloatVector a0 = FloatVector.broadcast(FLOAT, a[ap]);
-            s0 = FloatVector.fromArray(FLOAT, bp, bpp).fma(a0, s0);
-            s1 = FloatVector.fromArray(FLOAT, bp, bpp + LANES).fma(a0, s1);
+            s0 = FloatVector.fromMemorySegment(FLOAT, bp, bpp, ORDER).fma(a0, s0);
+            s1 = FloatVector.fromMemorySegment(FLOAT, bp, bpp + HALF, ORDER).fma(a0, s1);
         }
         FloatVector.fromArray(FLOAT, c, cOff).add(s0.add(t0)).intoArray(c, cOff);
         FloatVector.fromArray(FLOAT, c, cOff + LANES).add(s1.add(t1)).intoArray(c, cOff + LANES);
@@ -220,8 +248,8 @@ public final class Gemm {
 
     // ------------------------------------------------------------------ public, checked
 
-    /** A {@code k x n} matrix packed for use as {@code B}. */
-    public record PackedB(int k, int n, float[] data) {
+    /** A {@code k x n} matrix packed for use as {@code B}, in native memory the garbage collector frees. */
+    public record PackedB(int k, int n, MemorySegment data) {
     }
 
     /** Packs row-major {@code B[k][n]} with leading dimension {@code ldb}. */
@@ -229,7 +257,7 @@ public final class Gemm {
         checkMatrix("B", k, n, b, bOff, ldb);
         float[] data = new float[packedSize(k, n)];
         packUnchecked(k, n, b, bOff, ldb, data, 0);
-        return new PackedB(k, n, data);
+        return new PackedB(k, n, aligned(Arena.ofAuto(), data));
     }
 
     /**

@@ -12,6 +12,9 @@ import dev.jrnn.core.rnn.RnnWeights.Param;
 import dev.jrnn.core.spi.PreparedRnn;
 import dev.jrnn.core.spi.Workspace;
 import dev.jrnn.core.tensor.FloatTensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
@@ -54,9 +57,12 @@ final class SimdRnn extends PreparedRnn {
     private final Weights[][] weights;
     private final WorkerPool pool;
     private final int parties;
+    /** The packed weights' native memory; shared, since the pool's threads read it. Closed by {@link #close()}. */
+    private final Arena arena = Arena.ofShared();
 
     /** One layer and direction, packed; {@code in} is the padded input width. */
-    private record Weights(int in, float[] wihT, float[] whhT, float[] bias, float[] bhn, float[] wih, float[] whh) {
+    private record Weights(int in, MemorySegment wihT, MemorySegment whhT, float[] bias, float[] bhn,
+                           MemorySegment wih, MemorySegment whh) {
     }
 
     private static int pad(int n) {
@@ -151,12 +157,18 @@ final class SimdRnn extends PreparedRnn {
         Gemm.packUnchecked(gateWidth, in, wihP, 0, in, wihPacked, 0);
         float[] whhPacked = new float[Gemm.packedSize(gateWidth, hidden)];
         Gemm.packUnchecked(gateWidth, hidden, whhP, 0, hidden, whhPacked, 0);
-        return new Weights(in, wihT, whhT, bias, bhn, wihPacked, whhPacked);
+        return new Weights(in, Gemm.aligned(arena, wihT), Gemm.aligned(arena, whhT), bias, bhn,
+                Gemm.aligned(arena, wihPacked), Gemm.aligned(arena, whhPacked));
     }
 
     @Override
     protected Workspace createWorkspace() {
         return new Work(this);
+    }
+
+    @Override
+    protected void release() {
+        arena.close();
     }
 
     /** The start of part {@code part} of {@code count} items cut in {@code parts}. */
@@ -420,34 +432,40 @@ final class SimdRnn extends PreparedRnn {
     }
 
     /** Packs panels {@code [p0, p1)} of the row-major {@code rows x cols} matrix at {@code src}. */
-    private static void packRows(float[] src, int off, int ld, int cols, int rows, int p0, int p1, float[] dst) {
+    private static void packRows(float[] src, int off, int ld, int cols, int rows, int p0, int p1,
+                                 MemorySegment dst) {
         for (int p = p0; p < p1; p++) {
-            int c0 = p * PANEL, width = Math.min(PANEL, cols - c0), base = p * rows * PANEL;
+            int c0 = p * PANEL, base = p * rows * PANEL;
             for (int r = 0; r < rows; r++) {
-                int at = base + r * PANEL;
-                System.arraycopy(src, off + r * ld + c0, dst, at, width);
-                Arrays.fill(dst, at + width, at + PANEL, 0f);
+                packRow(src, off + r * ld + c0, Math.min(PANEL, cols - c0), dst, base + r * PANEL);
             }
+        }
+    }
+
+    /** {@code width} floats into a packed row at float index {@code at}, zero-padded to {@code PANEL}. */
+    private static void packRow(float[] src, int from, int width, MemorySegment dst, long at) {
+        MemorySegment.copy(src, from, dst, ValueLayout.JAVA_FLOAT, at * Float.BYTES, width);
+        for (int c = width; c < PANEL; c++) {
+            dst.setAtIndex(ValueLayout.JAVA_FLOAT, at + c, 0f);
         }
     }
 
     /** Packs panels {@code [p0, p1)} of {@code H_{t-1}}: row {@code (t, n)} is the state the step at {@code t} started from. */
     private void packPreviousStates(Work w, int l, int dir, int p0, int p1) {
         int rows = steps * batch, state = (l * dirs + dir) * batch * hidden;
-        float[] dst = w.packH[dir];
+        MemorySegment dst = w.packH[dir];
         for (int p = p0; p < p1; p++) {
-            int c0 = p * PANEL, width = Math.min(PANEL, hidden - c0), base = p * rows * PANEL;
+            int c0 = p * PANEL, base = p * rows * PANEL;
             for (int t = 0; t < steps; t++) {
                 boolean first = dir == 0 ? t == 0 : t == steps - 1;
                 int tPrev = dir == 0 ? t - 1 : t + 1;
                 for (int n = 0; n < batch; n++) {
                     int at = base + (t * batch + n) * PANEL;
                     if (first) {
-                        System.arraycopy(w.h0, state + n * hidden + c0, dst, at, width);
+                        packRow(w.h0, state + n * hidden + c0, PANEL, dst, at);
                     } else {
-                        System.arraycopy(w.out[l], (tPrev * batch + n) * outWidth + dir * hidden + c0, dst, at, width);
+                        packRow(w.out[l], (tPrev * batch + n) * outWidth + dir * hidden + c0, PANEL, dst, at);
                     }
-                    Arrays.fill(dst, at + width, at + PANEL, 0f);
                 }
             }
         }
@@ -476,7 +494,10 @@ final class SimdRnn extends PreparedRnn {
 
         // backward, allocated on first use
         float[] dTop, dhn, dcn, dh0, dc0, scratch;
-        float[][] dIn, dgx, dgh, dhRun, dcRun, packX, packH;
+        float[][] dIn, dgx, dgh, dhRun, dcRun;
+        MemorySegment[] packX, packH;
+        /** Native memory of the packed runtime operands; shared, since the pool's threads fill it. */
+        private Arena arena;
         float[][][][] dW;
         boolean hasDhn, hasDcn;
 
@@ -533,8 +554,20 @@ final class SimdRnn extends PreparedRnn {
             dgh = r.cell == CellKind.GRU ? new float[r.dirs][rows * r.gateWidth] : dgx;
             dhRun = new float[r.dirs][r.batch * r.hidden];
             dcRun = new float[r.dirs][r.batch * r.hidden];
-            packX = new float[r.dirs][Gemm.packedSize(rows, maxIn)];
-            packH = new float[r.dirs][Gemm.packedSize(rows, r.hidden)];
+            arena = Arena.ofShared();
+            packX = new MemorySegment[r.dirs];
+            packH = new MemorySegment[r.dirs];
+            for (int dir = 0; dir < r.dirs; dir++) {
+                packX[dir] = Gemm.aligned(arena, Gemm.packedSize(rows, maxIn));
+                packH[dir] = Gemm.aligned(arena, Gemm.packedSize(rows, r.hidden));
+            }
+        }
+
+        @Override
+        protected void release() {
+            if (arena != null) {
+                arena.close();
+            }
         }
 
         @Override

@@ -1,0 +1,55 @@
+package dev.jrnn.simd;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jrnn.core.runtime.Backends;
+import dev.jrnn.core.spi.Availability;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** The provider's probe: available with a description here, unavailable with a reason (never a crash) elsewhere. */
+class ProviderTest {
+
+    @Test
+    void availableWhenTheIncubatorModuleIsLoaded() {
+        Availability a = new SimdBackendProvider().probe();
+        assertTrue(a.available(), a::reason);
+        assertTrue(a.reason().matches("Vector API, (128|256|512)-bit float vectors .*"), a.reason());
+        assertTrue(Backends.selector().names().contains("simd"));
+    }
+
+    @Test
+    void unavailableWithTheReasonWhenTheModuleIsMissing() throws Exception {
+        String out = childJvm(List.of());
+        assertTrue(out.contains("available=false"), out);
+        assertTrue(out.contains("reason=the JDK module jdk.incubator.vector is not loaded: start the JVM with "
+                + "--add-modules jdk.incubator.vector"), out);
+        assertTrue(out.contains("named=backend 'simd' is unavailable: the JDK module"), out);
+        assertTrue(out.contains("auto=reference"), out);
+    }
+
+    @Test
+    void anInvalidWidthIsAReasonNotACrash() throws Exception {
+        String out = childJvm(List.of("--add-modules", "jdk.incubator.vector", "-Djrnn.simd.bits=300"));
+        assertTrue(out.contains("available=false"), out);
+        assertTrue(out.contains("reason=-Djrnn.simd.bits must be 128, 256 or 512, got '300'"), out);
+        assertTrue(out.contains("auto=reference"), out);
+    }
+
+    private static String childJvm(List<String> jvmArgs) throws IOException, InterruptedException {
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        List<String> command = new ArrayList<>(List.of(java));
+        command.addAll(jvmArgs);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), ProbeMain.class.getName()));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "child JVM timed out");
+        assertEquals(0, p.exitValue(), out);
+        return out;
+    }
+}
