@@ -47,7 +47,7 @@ final class SimdRnn extends PreparedRnn {
      * one thread: a step must outweigh the cost of a barrier (a few microseconds). Measured with
      * {@code LayerBench}: see bench/RESULTS.md.
      */
-    static final long MIN_PARALLEL_MACS_PER_STEP = 200_000;
+    static final long MIN_PARALLEL_MACS_PER_STEP = 150_000;
 
     private static final Param[] PARAMS = Param.values(); // values() copies the array on every call
 
