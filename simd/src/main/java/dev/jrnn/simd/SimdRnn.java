@@ -57,6 +57,7 @@ final class SimdRnn extends PreparedRnn {
     private final Weights[][] weights;
     private final WorkerPool pool;
     private final int parties;
+    private final Adaptive forwardThreads, backwardThreads;
     /** The packed weights' native memory; shared, since the pool's threads read it. Closed by {@link #close()}. */
     private final Arena arena = Arena.ofShared();
 
@@ -91,6 +92,8 @@ final class SimdRnn extends PreparedRnn {
             }
         }
         this.parties = chooseParties(Math.min(threads, pool.maxParties()));
+        this.forwardThreads = new Adaptive(parties);
+        this.backwardThreads = new Adaptive(parties);
     }
 
     private int chooseParties(int threads) {
@@ -104,9 +107,16 @@ final class SimdRnn extends PreparedRnn {
         return unitBlocks >= 2 && macsPerStep >= MIN_PARALLEL_MACS_PER_STEP ? Math.min(threads, unitBlocks) : 1;
     }
 
-    /** Threads one call uses. */
+    /** Threads one call is planned to use (fewer when they prove slower: {@link Adaptive}). */
     int parties() {
         return parties;
+    }
+
+    private void runTimed(Work w, Adaptive threads) {
+        int p = threads.next();
+        long start = System.nanoTime();
+        pool.run(w, p);
+        threads.record(p, System.nanoTime() - start);
     }
 
     /** Padded gate row {@code g * Hp + j} to PyTorch's row {@code g * H + j}, or -1 for padding. */
@@ -185,7 +195,7 @@ final class SimdRnn extends PreparedRnn {
         copyStateIn(io.srcIter(), w.h0);
         copyStateIn(io.srcIterC(), w.c0);
         w.backward = false;
-        pool.run(w, parties);
+        runTimed(w, forwardThreads);
         copySequenceOut(w.out[layers - 1], io.dstLayer());
         if (io.dstIter() != null || io.dstIterC() != null) {
             finalStates(w);
@@ -300,7 +310,7 @@ final class SimdRnn extends PreparedRnn {
             g.diffDstIterC().copyRowsTo(0, h, w.dcn, 0, hidden);
         }
         w.backward = true;
-        pool.run(w, parties);
+        runTimed(w, backwardThreads);
         if (g.diffSrcLayer() != null) {
             g.diffSrcLayer().copyRowsFrom(w.dIn[0], 0, weights[0][0].in(), 0, input);
         }
