@@ -24,6 +24,18 @@ class ProviderTest {
     }
 
     @Test
+    void autoSelectionPrefersSimdToTheReferenceFallback() {
+        var d = new dev.jrnn.core.rnn.RnnDescriptor(dev.jrnn.core.rnn.CellKind.LSTM, 1,
+                dev.jrnn.core.rnn.Direction.UNIDIRECTIONAL, 20, 4, 64, 128);
+        var selector = new dev.jrnn.core.runtime.BackendSelector(
+                List.of(new dev.jrnn.core.scalar.ReferenceBackendProvider(), new SimdBackendProvider()),
+                java.time.Duration.ofMillis(20));
+        var decision = selector.decide(d, dev.jrnn.core.rnn.RnnWeights.uniform(d, 1));
+        assertEquals("simd", decision.backend(), decision::toString);
+        assertEquals("fallback only, not timed", decision.details().get("reference"), decision::toString);
+    }
+
+    @Test
     void unavailableWithTheReasonWhenTheModuleIsMissing() throws Exception {
         String out = childJvm(List.of());
         assertTrue(out.contains("available=false"), out);

@@ -27,8 +27,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>{@code -Djrnn.backend=NAME} (or {@link #prepare(String, RnnDescriptor, RnnWeights)}) forces
  * one, and fails with its probe's reason when it cannot run here. Otherwise ({@code auto}) every
  * available backend that supports the descriptor is timed on it, within a small budget each, and
- * the fastest wins. The decision is cached per (descriptor, threads) and logged once, with the
- * timings and the reasons the others were passed over.
+ * the fastest wins; a {@linkplain Backend#fallbackOnly() fallback-only} backend (the reference)
+ * is taken only when nothing else can run. The decision is cached per (descriptor, threads) and
+ * logged once, with the timings and the reasons the others were passed over.
  */
 public final class BackendSelector {
 
@@ -152,6 +153,7 @@ public final class BackendSelector {
         String best = null;
         double bestMillis = Double.POSITIVE_INFINITY;
         List<String> candidates = new ArrayList<>();
+        List<String> fallbacks = new ArrayList<>();
         for (BackendProvider p : providers) {
             Availability a = availability(p.name());
             if (!a.available()) {
@@ -163,7 +165,12 @@ public final class BackendSelector {
                 details.put(p.name(), "unsupported (" + s.reason() + ")");
                 continue;
             }
-            candidates.add(p.name());
+            (backend(p.name()).fallbackOnly() ? fallbacks : candidates).add(p.name());
+        }
+        if (candidates.isEmpty()) {
+            candidates.addAll(fallbacks);
+        } else {
+            fallbacks.forEach(name -> details.put(name, "fallback only, not timed"));
         }
         if (candidates.isEmpty()) {
             throw new IllegalStateException("no backend can run " + d + ": " + details);

@@ -26,6 +26,11 @@ public final class ReferenceBackend extends Backend {
     }
 
     @Override
+    public boolean fallbackOnly() {
+        return true;
+    }
+
+    @Override
     protected PreparedRnn prepareChecked(RnnDescriptor d, RnnWeights weights) {
         return new Prepared(d, ReferenceRnn.of(d, weights));
     }

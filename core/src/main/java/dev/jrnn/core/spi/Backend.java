@@ -14,6 +14,16 @@ public abstract class Backend {
     /** Short lower-case name, the same as its provider's. */
     public abstract String name();
 
+    /**
+     * True for a backend that auto selection takes only when no other can run the descriptor: the
+     * reference, which is written to be read and to be right, not to be fast. (Timing it against
+     * a Vector API backend in a cold JVM would also be unfair: C2 needs a few hundred milliseconds
+     * before vector code runs at speed.)
+     */
+    public boolean fallbackOnly() {
+        return false;
+    }
+
     /** Whether this backend computes {@code d}; the default is yes. */
     public Support supports(RnnDescriptor d) {
         return Support.YES;

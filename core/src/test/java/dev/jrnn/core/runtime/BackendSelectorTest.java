@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Runtime selection over the backends the service loader finds on the test class path: the
- * reference, the test-only "slow" one (no GRU) and the test-only "absent" one.
+ * reference (fallback only), the test-only "quick" and "slow" ones (the reference with 0 and 3 ms
+ * of sleep per forward; no GRU) and the test-only "absent" one.
  */
 class BackendSelectorTest {
 
@@ -34,18 +35,19 @@ class BackendSelectorTest {
 
     @Test
     void discoveryFindsEveryProvider() {
-        assertEquals(java.util.Set.of("reference", "slow", "absent"), java.util.Set.copyOf(selector.names()));
+        assertEquals(java.util.Set.of("reference", "quick", "slow", "absent"), java.util.Set.copyOf(selector.names()));
     }
 
     @Test
     void autoTimesTheCandidatesAndPicksTheFastest() {
         BackendSelector.Decision decision = selector.decide(lstm, weights);
-        assertEquals(ReferenceBackend.NAME, decision.backend());
+        assertEquals("quick", decision.backend());
         assertTrue(decision.details().get("slow").contains("ms per 8-step forward"), decision::toString);
-        assertTrue(decision.details().get("reference").contains("ms per 8-step forward"), decision::toString);
+        assertTrue(decision.details().get("quick").contains("ms per 8-step forward"), decision::toString);
+        assertEquals("fallback only, not timed", decision.details().get("reference"), decision::toString);
         assertTrue(decision.details().get("absent").contains(AbsentBackendProvider.REASON), decision::toString);
         try (PreparedRnn rnn = selector.prepare(lstm, weights)) {
-            assertEquals(ReferenceBackend.NAME, rnn.backendName());
+            assertEquals("quick", rnn.backendName());
             assertEquals(lstm, rnn.descriptor());
         }
     }
@@ -69,8 +71,9 @@ class BackendSelectorTest {
     void unsupportedDescriptorsAreSkippedWithTheirReason() {
         RnnDescriptor gru = new RnnDescriptor(CellKind.GRU, 1, Direction.UNIDIRECTIONAL, 4, 1, 3, 5);
         BackendSelector.Decision decision = selector.decide(gru, RnnWeights.uniform(gru, 3));
-        assertEquals(ReferenceBackend.NAME, decision.backend());
+        assertEquals(ReferenceBackend.NAME, decision.backend(), "the fallback, when nothing else runs GRU");
         assertEquals("the only candidate", decision.details().get("reference"));
+        assertTrue(decision.details().get("quick").contains("unsupported (test backend without GRU)"));
         assertTrue(decision.details().get("slow").contains("unsupported (test backend without GRU)"));
         UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
                 () -> selector.prepare("slow", gru, RnnWeights.uniform(gru, 3)));
@@ -134,6 +137,7 @@ class BackendSelectorTest {
         };
         BackendSelector s = new BackendSelector(java.util.List.of(broken, new dev.jrnn.core.scalar.ReferenceBackendProvider()),
                 Duration.ofMillis(10));
+        assertTrue(s.decide(lstm, weights).details().get("broken").startsWith("unavailable (probe failed"));
         assertTrue(s.availability("broken").reason().contains("libbroken.so"));
         assertEquals(ReferenceBackend.NAME, s.decide(lstm, weights).backend());
     }

@@ -18,21 +18,39 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * Test-only backend "slow": the reference, plus 3 ms of sleep in every forward, and no GRU. Auto
- * selection must never pick it while the reference can run; forced, it runs and is right.
+ * selection must prefer "quick" (the same without the sleep); forced, it runs and is right.
  */
-public final class SlowBackendProvider implements BackendProvider {
+public class SlowBackendProvider implements BackendProvider {
 
-    static final String NAME = "slow";
     static final AtomicInteger FORWARD_CALLS = new AtomicInteger();
+
+    private final String name;
+    private final long sleepNanos;
+
+    public SlowBackendProvider() {
+        this("slow", 3_000_000);
+    }
+
+    SlowBackendProvider(String name, long sleepNanos) {
+        this.name = name;
+        this.sleepNanos = sleepNanos;
+    }
+
+    /** Test-only backend "quick": the reference under another name, timed by auto selection. */
+    public static final class Quick extends SlowBackendProvider {
+        public Quick() {
+            super("quick", 0);
+        }
+    }
 
     @Override
     public String name() {
-        return NAME;
+        return name;
     }
 
     @Override
     public Availability probe() {
-        return Availability.available("test backend: the reference plus 3 ms per forward");
+        return Availability.available("test backend: the reference plus " + sleepNanos / 1_000_000 + " ms per forward");
     }
 
     @Override
@@ -40,12 +58,12 @@ public final class SlowBackendProvider implements BackendProvider {
         return new Slow();
     }
 
-    static final class Slow extends Backend {
+    final class Slow extends Backend {
         private final Backend reference = new ReferenceBackend();
 
         @Override
         public String name() {
-            return NAME;
+            return name;
         }
 
         @Override
@@ -56,7 +74,7 @@ public final class SlowBackendProvider implements BackendProvider {
         @Override
         protected PreparedRnn prepareChecked(RnnDescriptor d, RnnWeights weights) {
             PreparedRnn inner = reference.prepare(d, weights);
-            return new PreparedRnn(NAME, d) {
+            return new PreparedRnn(name, d) {
                 @Override
                 protected Workspace createWorkspace() {
                     return new Wrapped(this, inner.newWorkspace());
@@ -65,7 +83,9 @@ public final class SlowBackendProvider implements BackendProvider {
                 @Override
                 protected void forwardChecked(Mode mode, RnnForward io, Workspace workspace) {
                     FORWARD_CALLS.incrementAndGet();
-                    LockSupport.parkNanos(3_000_000);
+                    if (sleepNanos > 0) {
+                        LockSupport.parkNanos(sleepNanos);
+                    }
                     inner.forward(mode, io, ((Wrapped) workspace).inner);
                 }
 
