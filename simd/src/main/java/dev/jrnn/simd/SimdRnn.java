@@ -119,19 +119,18 @@ final class SimdRnn extends PreparedRnn {
         threads.record(p, System.nanoTime() - start);
     }
 
-    /** Padded gate row {@code g * Hp + j} to PyTorch's row {@code g * H + j}, or -1 for padding. */
-    private int gateRow(int padded) {
+    /**
+     * Padded index {@code b * Hp + j} (gate or direction {@code b}, unit {@code j}) to the user's
+     * {@code b * H + j}, or -1 for padding: gate rows, and the input columns of layers above 0.
+     */
+    private int unpad(int padded) {
         int j = padded % hidden;
         return j < h ? padded / hidden * h + j : -1;
     }
 
     /** Padded input column of layer {@code l} to the user's column, or -1 for padding. */
     private int inputColumn(int l, int padded) {
-        if (l == 0) {
-            return padded < input ? padded : -1;
-        }
-        int j = padded % hidden;
-        return j < h ? padded / hidden * h + j : -1;
+        return l > 0 ? unpad(padded) : padded < input ? padded : -1;
     }
 
     private Weights pack(int l, RnnWeights w, int dir) {
@@ -144,7 +143,7 @@ final class SimdRnn extends PreparedRnn {
         float[] wihP = new float[gateWidth * in], whhP = new float[gateWidth * hidden];
         float[] bias = new float[gateWidth], bhn = cell == CellKind.GRU ? new float[hidden] : null;
         for (int r = 0; r < gateWidth; r++) {
-            int user = gateRow(r);
+            int user = unpad(r);
             if (user < 0) {
                 continue;
             }
@@ -338,7 +337,7 @@ final class SimdRnn extends PreparedRnn {
         int cols = p == Param.WEIGHT_IH ? weights[l][0].in() : p == Param.WEIGHT_HH ? hidden : 1;
         int userCols = p == Param.WEIGHT_IH ? (l == 0 ? input : dirs * h) : p == Param.WEIGHT_HH ? h : 1;
         for (int r = 0; r < gateWidth; r++) {
-            int ur = gateRow(r);
+            int ur = unpad(r);
             if (ur < 0) {
                 continue;
             }
