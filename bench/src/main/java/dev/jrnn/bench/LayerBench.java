@@ -72,17 +72,21 @@ public class LayerBench {
     /** The backend's output against the reference backend's, outside any measurement. */
     private void verify(RnnDescriptor d, RnnWeights weights, FloatTensor x) {
         rnn.forward(Mode.INFERENCE, io, ws);
-        float[] got = io.dstLayer().toArray();
+        checkAgainstReference(backend, d, weights, x, io.dstLayer().toArray());
+    }
+
+    /** Throws unless {@code output} ({@code [T, N, D*H]}) is the reference backend's to 1e-4. */
+    static void checkAgainstReference(String who, RnnDescriptor d, RnnWeights weights, FloatTensor x, float[] output) {
         float[] want;
         try (PreparedRnn ref = new ReferenceBackend().prepare(d, weights)) {
             want = ref.forward(x, null, null).output().toArray();
         }
         double worst = 0;
         for (int i = 0; i < want.length; i++) {
-            worst = Math.max(worst, Math.abs(want[i] - got[i]));
+            worst = Math.max(worst, Math.abs(want[i] - output[i]));
         }
         if (!(worst <= 1e-4)) {
-            throw new IllegalStateException(backend + " differs from the reference on " + d + " by " + worst);
+            throw new IllegalStateException(who + " differs from the reference on " + d + " by " + worst);
         }
     }
 

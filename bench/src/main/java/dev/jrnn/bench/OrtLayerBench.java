@@ -3,8 +3,6 @@ package dev.jrnn.bench;
 import ai.onnxruntime.OrtException;
 import dev.jrnn.core.rnn.RnnDescriptor;
 import dev.jrnn.core.rnn.RnnWeights;
-import dev.jrnn.core.scalar.ReferenceBackend;
-import dev.jrnn.core.spi.PreparedRnn;
 import dev.jrnn.core.tensor.FloatTensor;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -50,18 +48,7 @@ public class OrtLayerBench {
         RnnWeights weights = RnnWeights.uniform(d, 7);
         FloatTensor x = LayerBench.uniform(d.srcLayerShape().dims(), random);
         ort = new OrtRunner(d, weights, x, threads);
-        float[] got = ort.runAsJrnnLayout();
-        float[] want;
-        try (PreparedRnn ref = new ReferenceBackend().prepare(d, weights)) {
-            want = ref.forward(x, null, null).output().toArray();
-        }
-        double worst = 0;
-        for (int i = 0; i < want.length; i++) {
-            worst = Math.max(worst, Math.abs(want[i] - got[i]));
-        }
-        if (!(worst <= 1e-4)) {
-            throw new IllegalStateException("ONNX Runtime differs from the reference on " + d + " by " + worst);
-        }
+        LayerBench.checkAgainstReference("ONNX Runtime", d, weights, x, ort.runAsJrnnLayout());
     }
 
     @TearDown(Level.Trial)

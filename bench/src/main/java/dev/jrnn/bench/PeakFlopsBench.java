@@ -34,7 +34,8 @@ public class PeakFlopsBench {
 
     public float a = 0.999f, b = 1e-4f;
 
-    // Twelve chains, each started from a different value so that C2 cannot merge them into one.
+    // Twelve chains, each started from a different value so that C2 cannot merge them into one. Two
+    // copies of the loop, not one method taking the species: the species must be a constant to C2.
 
     @Benchmark
     @OperationsPerInvocation(ROUNDS * 12 * 2 * 8)
