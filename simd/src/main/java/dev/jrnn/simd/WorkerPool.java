@@ -21,8 +21,10 @@ final class WorkerPool {
         void run(int worker, int parties, Barrier barrier);
     }
 
-    private static final int SPINS = 1 << 12;
-    private static final int IDLE_SPINS = 1 << 16;
+    /** Spins (about 28 ns each here) before a barrier waiter yields: ~30 us, several steps' work at batch 1. */
+    private static final int SPINS = 1 << 10;
+    /** Spins before an idle helper parks: ~0.1 ms, so back-to-back calls find it awake but a quiet service does not pay a spinning core. */
+    private static final int IDLE_SPINS = 1 << 12;
 
     private static final class Holder {
         static final WorkerPool SHARED = new WorkerPool(Math.max(0, Runtime.getRuntime().availableProcessors() - 1));
