@@ -20,7 +20,7 @@ final class SimdSpecies {
     /** NR: columns of a packed panel, two vectors wide. */
     static final int PANEL = 2 * LANES;
 
-    @SuppressWarnings("unchecked")
+    @SuppressWarnings({"unchecked", "rawtypes"}) // a generic array
     private static final VectorMask<Float>[] PREFIX = new VectorMask[LANES + 1];
 
     static {
