@@ -20,6 +20,8 @@ public final class ReferenceBackend extends Backend {
 
     public static final String NAME = "reference";
 
+    private static final Param[] PARAMS = Param.values(); // values() copies the array on every call
+
     @Override
     public String name() {
         return NAME;
@@ -95,7 +97,7 @@ public final class ReferenceBackend extends Backend {
         private void accumulate(double[][][][] dWeights, RnnWeights into) {
             for (int l = 0; l < dWeights.length; l++) {
                 for (int dir = 0; dir < dWeights[l].length; dir++) {
-                    for (Param p : Param.values()) {
+                    for (Param p : PARAMS) {
                         FloatTensor t = into.get(p, l, dir);
                         double[] dw = dWeights[l][dir][p.ordinal()];
                         for (int i = 0; i < dw.length; i++) {
