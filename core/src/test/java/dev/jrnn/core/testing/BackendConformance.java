@@ -37,6 +37,15 @@ public abstract class BackendConformance {
     /** The backend under test. */
     protected abstract Backend backend();
 
+    /**
+     * Whether a forward in inference mode gives bitwise the outputs of one in training mode. A
+     * backend that runs the two modes with different kernels (oneDNN) overrides this with false and
+     * a reason; its modes must then still agree to 1e-6. Repeated calls in one mode always agree bitwise.
+     */
+    protected boolean modesAgreeBitwise() {
+        return true;
+    }
+
     public static List<String> fixtures() {
         return PyTorchFixture.names();
     }
@@ -144,10 +153,14 @@ public abstract class BackendConformance {
             FloatTensor y1 = FloatTensor.zeros(d.dstLayerShape()), y2 = FloatTensor.zeros(d.dstLayerShape());
             rnn.forward(Mode.TRAINING, RnnForward.of(p.x(), y1).withInitialState(p.h0(), null), ws);
             rnn.forward(Mode.INFERENCE, RnnForward.of(p.x(), y2).withInitialState(p.h0(), null), ws);
-            assertArrayEquals(y1.toArray(), y2.toArray());
+            if (modesAgreeBitwise()) {
+                assertArrayEquals(y1.toArray(), y2.toArray());
+            } else {
+                assertClose("inference against training", y1, y2, 1e-6, 1e-6);
+            }
             FloatTensor y3 = FloatTensor.zeros(d.dstLayerShape());
             rnn.forward(Mode.INFERENCE, RnnForward.of(p.x(), y3).withInitialState(p.h0(), null), ws);
-            assertArrayEquals(y1.toArray(), y3.toArray());
+            assertArrayEquals(y2.toArray(), y3.toArray());
         }
     }
 

@@ -1,0 +1,59 @@
+package dev.jrnn.onednn;
+
+import dev.jrnn.core.rnn.RnnDescriptor;
+import dev.jrnn.core.rnn.RnnWeights;
+import dev.jrnn.core.spi.Backend;
+import dev.jrnn.core.spi.PreparedRnn;
+import dev.jrnn.core.spi.Support;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The oneDNN backend. Every cell, layer count and direction maps onto oneDNN's primitives, but
+ * whether oneDNN implements a given shape is its own business: {@link #supports} asks it, by
+ * creating the primitive descriptors once per descriptor, and says no rather than compute wrong
+ * numbers. Re-preparing a descriptor is cheap after the first time: oneDNN keeps created
+ * primitives in its own cache.
+ */
+public final class OneDnnBackend extends Backend {
+
+    private final Map<RnnDescriptor, Support> support = new ConcurrentHashMap<>();
+
+    /** Loads the library and binds every symbol, so that a library that cannot serve fails inside the probe. */
+    static String describe() {
+        OneDnnLibrary.Loaded loaded = OneDnnLibrary.require();
+        int bound = dnnl_h.boundSymbols().size();
+        Dnnl.engine();
+        String threads = omp_h.present()
+                ? "OpenMP, " + omp_h.omp_get_max_threads() + " threads by default"
+                : "thread count not controllable (no OpenMP runtime found)";
+        return "oneDNN " + loaded.version() + " from " + loaded.source() + ", " + bound + " functions bound, " + threads;
+    }
+
+    @Override
+    public String name() {
+        return OneDnnRnn.NAME;
+    }
+
+    @Override
+    public Support supports(RnnDescriptor d) {
+        return support.computeIfAbsent(d, OneDnnBackend::ask);
+    }
+
+    /** Plans {@code d} with zero weights: oneDNN answers {@code unimplemented} if it cannot compute it. */
+    private static Support ask(RnnDescriptor d) {
+        try (OneDnnRnn planned = new OneDnnRnn(d, RnnWeights.zeros(d))) {
+            return Support.YES;
+        } catch (DnnlException e) {
+            if (e.unimplemented()) {
+                return Support.no("oneDNN has no implementation: " + e.getMessage());
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    protected PreparedRnn prepareChecked(RnnDescriptor d, RnnWeights weights) {
+        return new OneDnnRnn(d, weights);
+    }
+}

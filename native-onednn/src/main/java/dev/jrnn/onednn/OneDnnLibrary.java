@@ -1,0 +1,267 @@
+package dev.jrnn.onednn;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.net.URL;
+import java.net.URLConnection;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Properties;
+
+/**
+ * Finds and loads oneDNN 3.x, once per JVM, trying in order:
+ * <ol>
+ *   <li>an explicit path, {@code -Djrnn.onednn.library=PATH} or {@code JRNN_ONEDNN_LIBRARY};
+ *   <li>the build bundled in {@code org.bytedeco:dnnl} (with its {@code libgomp}) and
+ *       {@code org.bytedeco:opencl} (the {@code libOpenCL.so.1} it links against) on the class
+ *       path, extracted once into a versioned cache folder ({@code -Djrnn.onednn.cache}, else
+ *       {@code $XDG_CACHE_HOME/jrnn} or {@code ~/.cache/jrnn}) and loaded by absolute path; the
+ *       library's {@code RUNPATH} of {@code $ORIGIN} makes it find its neighbours there;
+ *   <li>{@code libdnnl.so.3} from the system's library path.
+ * </ol>
+ * Each candidate must export {@code dnnl_version} and report major version 3. Every failed attempt
+ * is recorded, and when none loads, the reasons are the backend's availability message.
+ */
+final class OneDnnLibrary {
+
+    static final String LIBRARY_PROPERTY = "jrnn.onednn.library";
+    static final String LIBRARY_ENV = "JRNN_ONEDNN_LIBRARY";
+    static final String CACHE_PROPERTY = "jrnn.onednn.cache";
+    static final String SONAME = "libdnnl.so.3";
+
+    private static final String PLATFORM = "linux-x86_64";
+    private static final String DNNL_RESOURCES = "org/bytedeco/dnnl/" + PLATFORM + "/";
+    private static final String OPENCL_RESOURCES = "org/bytedeco/opencl/" + PLATFORM + "/";
+    private static final String DNNL_POM = "META-INF/maven/org.bytedeco/dnnl/pom.properties";
+
+    /**
+     * A loaded library: its symbols, those of the OpenMP runtime it uses (empty when it has none
+     * we can reach), where it came from and its version.
+     */
+    record Loaded(SymbolLookup dnnl, Optional<SymbolLookup> openmp, String source, String version) {
+    }
+
+    /** What {@link #load()} found: the library, or why not, attempt by attempt. */
+    record Outcome(Loaded loaded, List<String> attempts) {
+        boolean available() {
+            return loaded != null;
+        }
+
+        String report() {
+            return String.join("; ", attempts);
+        }
+    }
+
+    private static Outcome outcome;
+
+    private OneDnnLibrary() {
+    }
+
+    /** Loads oneDNN on the first call; later calls return the same outcome. Never throws. */
+    static synchronized Outcome load() {
+        if (outcome == null) {
+            outcome = search();
+        }
+        return outcome;
+    }
+
+    /** The loaded library, or an {@link IllegalStateException} with every reason it is not. */
+    static Loaded require() {
+        Outcome o = load();
+        if (!o.available()) {
+            throw new IllegalStateException("oneDNN 3.x could not be loaded: " + o.report());
+        }
+        return o.loaded();
+    }
+
+    private static Outcome search() {
+        List<String> attempts = new ArrayList<>();
+        Loaded loaded = explicit(attempts);
+        if (loaded == null) {
+            loaded = bundled(attempts);
+        }
+        if (loaded == null) {
+            loaded = system(attempts);
+        }
+        return new Outcome(loaded, List.copyOf(attempts));
+    }
+
+    private static Loaded explicit(List<String> attempts) {
+        String property = System.getProperty(LIBRARY_PROPERTY);
+        String env = System.getenv(LIBRARY_ENV);
+        String given = property != null && !property.isBlank() ? property : env;
+        String origin = given == property ? "-D" + LIBRARY_PROPERTY : LIBRARY_ENV;
+        if (given == null || given.isBlank()) {
+            attempts.add("no explicit path (-D" + LIBRARY_PROPERTY + " or " + LIBRARY_ENV + ")");
+            return null;
+        }
+        Path path = Path.of(given).toAbsolutePath();
+        if (!Files.isRegularFile(path)) {
+            attempts.add(origin + "=" + given + ": no such file");
+            return null;
+        }
+        return open(path.toString(), origin + "=" + path, attempts,
+                arena -> SymbolLookup.libraryLookup(path, arena), path.getParent());
+    }
+
+    private static Loaded bundled(List<String> attempts) {
+        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+        String arch = System.getProperty("os.arch", "");
+        if (!os.startsWith("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
+            attempts.add("bundled build: only for " + PLATFORM + ", this is " + os + "-" + arch);
+            return null;
+        }
+        ClassLoader loader = OneDnnLibrary.class.getClassLoader();
+        URL dnnl = loader.getResource(DNNL_RESOURCES + SONAME);
+        URL gomp = loader.getResource(DNNL_RESOURCES + "libgomp.so.1");
+        URL opencl = loader.getResource(OPENCL_RESOURCES + "libOpenCL.so.1");
+        if (dnnl == null || gomp == null || opencl == null) {
+            attempts.add("bundled build: org.bytedeco:dnnl:" + PLATFORM + " and org.bytedeco:opencl:" + PLATFORM
+                    + " are not both on the class path");
+            return null;
+        }
+        Path folder;
+        try {
+            folder = cacheRoot().resolve("onednn-" + bundledVersion(loader) + "-" + PLATFORM);
+            Files.createDirectories(folder);
+            extract(dnnl, folder.resolve(SONAME));
+            extract(gomp, folder.resolve("libgomp.so.1"));
+            extract(opencl, folder.resolve("libOpenCL.so.1"));
+        } catch (IOException | RuntimeException e) {
+            attempts.add("bundled build: cannot extract it: " + e);
+            return null;
+        }
+        Path library = folder.resolve(SONAME);
+        return open(library.toString(), "bundled " + library, attempts,
+                arena -> SymbolLookup.libraryLookup(library, arena), folder);
+    }
+
+    private static Loaded system(List<String> attempts) {
+        return open(SONAME, "system " + SONAME, attempts, arena -> SymbolLookup.libraryLookup(SONAME, arena), null);
+    }
+
+    @FunctionalInterface
+    private interface Opener {
+        SymbolLookup open(Arena arena);
+    }
+
+    /**
+     * Opens a candidate and checks its version. The arena of a rejected candidate is closed, which
+     * unloads it; an accepted one stays loaded for the JVM's life.
+     */
+    private static Loaded open(String what, String source, List<String> attempts, Opener opener, Path folder) {
+        Arena arena = Arena.ofShared();
+        try {
+            SymbolLookup dnnl = opener.open(arena);
+            String version = version(dnnl);
+            if (!version.startsWith("3.")) {
+                arena.close();
+                attempts.add(source + ": oneDNN " + version + ", jrnn needs 3.x");
+                return null;
+            }
+            attempts.add(source + ": oneDNN " + version);
+            return new Loaded(dnnl, openmp(arena, folder), source, version);
+        } catch (IllegalArgumentException | UnsatisfiedLinkError e) {
+            arena.close();
+            attempts.add(source + ": cannot load " + what + ": " + e.getMessage());
+            return null;
+        } catch (RuntimeException e) {
+            arena.close();
+            attempts.add(source + ": " + e);
+            return null;
+        }
+    }
+
+    /** "major.minor.patch" from {@code dnnl_version()}. */
+    private static String version(SymbolLookup dnnl) {
+        MemorySegment function = dnnl.find("dnnl_version")
+                .orElseThrow(() -> new UnsatisfiedLinkError("no symbol dnnl_version: not oneDNN"));
+        MethodHandle handle = Linker.nativeLinker().downcallHandle(function, FunctionDescriptor.of(dnnl_h.C_POINTER));
+        MemorySegment v;
+        try {
+            v = ((MemorySegment) handle.invokeExact()).reinterpret(dnnl_h.dnnl_version_t.byteSize());
+        } catch (Throwable t) {
+            throw new IllegalStateException("dnnl_version failed", t);
+        }
+        return v.get(dnnl_h.C_INT, 0) + "." + v.get(dnnl_h.C_INT, 4) + "." + v.get(dnnl_h.C_INT, 8);
+    }
+
+    /**
+     * The OpenMP runtime oneDNN was linked with, to set its thread count: the copy beside the
+     * library if there is one, else the one already loaded under its usual name.
+     */
+    private static Optional<SymbolLookup> openmp(Arena arena, Path folder) {
+        List<String> candidates = new ArrayList<>();
+        if (folder != null && Files.isRegularFile(folder.resolve("libgomp.so.1"))) {
+            candidates.add(folder.resolve("libgomp.so.1").toString());
+        }
+        candidates.add("libgomp.so.1");
+        candidates.add("libiomp5.so");
+        for (String candidate : candidates) {
+            try {
+                SymbolLookup lookup = candidate.startsWith("/")
+                        ? SymbolLookup.libraryLookup(Path.of(candidate), arena)
+                        : SymbolLookup.libraryLookup(candidate, arena);
+                if (lookup.find("omp_set_num_threads").isPresent()) {
+                    return Optional.of(lookup);
+                }
+            } catch (IllegalArgumentException ignored) {
+                // not there: try the next
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static Path cacheRoot() {
+        String property = System.getProperty(CACHE_PROPERTY);
+        if (property != null && !property.isBlank()) {
+            return Path.of(property);
+        }
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        if (xdg != null && !xdg.isBlank()) {
+            return Path.of(xdg, "jrnn");
+        }
+        return Path.of(System.getProperty("user.home"), ".cache", "jrnn");
+    }
+
+    private static String bundledVersion(ClassLoader loader) throws IOException {
+        try (InputStream in = loader.getResourceAsStream(DNNL_POM)) {
+            if (in == null) {
+                return "unknown";
+            }
+            Properties pom = new Properties();
+            pom.load(in);
+            return pom.getProperty("version", "unknown");
+        }
+    }
+
+    /**
+     * Writes the resource to {@code target} unless a file of the same size is there: into a
+     * temporary file first, then renamed, so a concurrent JVM or a crash never leaves half a library.
+     */
+    private static void extract(URL resource, Path target) throws IOException {
+        URLConnection connection = resource.openConnection();
+        long size = connection.getContentLengthLong();
+        if (Files.isRegularFile(target) && Files.size(target) == size) {
+            return;
+        }
+        Path partial = Files.createTempFile(target.getParent(), target.getFileName() + ".", ".partial");
+        try (InputStream in = connection.getInputStream()) {
+            Files.copy(in, partial, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(partial);
+        }
+    }
+}

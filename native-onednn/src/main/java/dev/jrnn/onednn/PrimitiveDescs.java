@@ -1,0 +1,65 @@
+package dev.jrnn.onednn;
+
+import static java.lang.foreign.MemorySegment.NULL;
+
+import dev.jrnn.core.rnn.CellKind;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Creates the forward and backward primitive descriptors of one single-layer RNN from the memory
+ * descriptors given; the weights' are {@code any}, so oneDNN chooses their layout. Every gradient
+ * has the descriptor of what it is the gradient of. Weight gradients are overwritten, not
+ * accumulated ({@code dnnl_rnn_flags_diff_weights_overwrite}): jrnn adds them to the caller's
+ * tensors itself, in PyTorch's layout.
+ */
+record PrimitiveDescs(CellKind cell, int direction, DnnlHandle srcLayer, DnnlHandle dstLayer, DnnlHandle iter,
+                      DnnlHandle bias, DnnlHandle weightsLayer, DnnlHandle weightsIter, DnnlHandle attr) {
+
+    DnnlHandle forward(int propKind) {
+        MemorySegment engine = Dnnl.engine();
+        MemorySegment src = srcLayer.address(), dst = dstLayer.address(), it = iter.address(), b = bias.address();
+        MemorySegment wl = weightsLayer.address(), wi = weightsIter.address(), a = attr.address();
+        return switch (cell) {
+            case RNN_TANH, RNN_RELU -> DnnlHandle.create("primitive_desc", "dnnl_vanilla_rnn_forward_primitive_desc_create",
+                    out -> dnnl_h.dnnl_vanilla_rnn_forward_primitive_desc_create(out, engine, propKind, activation(),
+                            direction, src, it, wl, wi, b, dst, it, 0, 0f, 0f, a),
+                    dnnl_h::dnnl_primitive_desc_destroy);
+            case LSTM -> DnnlHandle.create("primitive_desc", "dnnl_lstm_forward_primitive_desc_create",
+                    out -> dnnl_h.dnnl_lstm_forward_primitive_desc_create(out, engine, propKind, direction,
+                            src, it, it, wl, wi, NULL, NULL, b, dst, it, it, 0, a),
+                    dnnl_h::dnnl_primitive_desc_destroy);
+            case GRU -> DnnlHandle.create("primitive_desc", "dnnl_lbr_gru_forward_primitive_desc_create",
+                    out -> dnnl_h.dnnl_lbr_gru_forward_primitive_desc_create(out, engine, propKind, direction,
+                            src, it, wl, wi, b, dst, it, 0, a),
+                    dnnl_h::dnnl_primitive_desc_destroy);
+        };
+    }
+
+    /** The backward descriptor; {@code hint} is the forward-training descriptor it pairs with. */
+    DnnlHandle backward(DnnlHandle hint) {
+        MemorySegment engine = Dnnl.engine();
+        MemorySegment src = srcLayer.address(), dst = dstLayer.address(), it = iter.address(), b = bias.address();
+        MemorySegment wl = weightsLayer.address(), wi = weightsIter.address(), a = attr.address(), h = hint.address();
+        int prop = dnnl_h.dnnl_backward;
+        int flags = dnnl_h.dnnl_rnn_flags_diff_weights_overwrite;
+        return switch (cell) {
+            case RNN_TANH, RNN_RELU -> DnnlHandle.create("primitive_desc", "dnnl_vanilla_rnn_backward_primitive_desc_create",
+                    out -> dnnl_h.dnnl_vanilla_rnn_backward_primitive_desc_create(out, engine, prop, activation(),
+                            direction, src, it, wl, wi, b, dst, it, src, it, wl, wi, b, dst, it, flags, 0f, 0f, h, a),
+                    dnnl_h::dnnl_primitive_desc_destroy);
+            case LSTM -> DnnlHandle.create("primitive_desc", "dnnl_lstm_backward_primitive_desc_create",
+                    out -> dnnl_h.dnnl_lstm_backward_primitive_desc_create(out, engine, prop, direction,
+                            src, it, it, wl, wi, NULL, NULL, b, dst, it, it,
+                            src, it, it, wl, wi, NULL, NULL, b, dst, it, it, flags, h, a),
+                    dnnl_h::dnnl_primitive_desc_destroy);
+            case GRU -> DnnlHandle.create("primitive_desc", "dnnl_lbr_gru_backward_primitive_desc_create",
+                    out -> dnnl_h.dnnl_lbr_gru_backward_primitive_desc_create(out, engine, prop, direction,
+                            src, it, wl, wi, b, dst, it, src, it, wl, wi, b, dst, it, flags, h, a),
+                    dnnl_h::dnnl_primitive_desc_destroy);
+        };
+    }
+
+    private int activation() {
+        return cell == CellKind.RNN_RELU ? dnnl_h.dnnl_eltwise_relu : dnnl_h.dnnl_eltwise_tanh;
+    }
+}
