@@ -5,6 +5,7 @@ import dev.jrnn.core.rnn.RnnWeights;
 import dev.jrnn.core.spi.Backend;
 import dev.jrnn.core.spi.PreparedRnn;
 import dev.jrnn.core.spi.Support;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -27,7 +28,12 @@ public final class OneDnnBackend extends Backend {
         String threads = omp_h.present()
                 ? "OpenMP, " + omp_h.omp_get_max_threads() + " threads by default"
                 : "thread count not controllable (no OpenMP runtime found)";
-        return "oneDNN " + loaded.version() + " from " + loaded.source() + ", " + bound + " functions bound, " + threads;
+        List<String> attempts = OneDnnLibrary.load().attempts();
+        List<String> failed = attempts.subList(0, attempts.size() - 1).stream()
+                .filter(a -> !a.startsWith("no explicit path")).toList();
+        String skipped = failed.isEmpty() ? "" : " (skipped: " + String.join("; ", failed) + ")";
+        return "oneDNN " + loaded.version() + " from " + loaded.source() + skipped + ", " + bound + " functions bound, "
+                + threads;
     }
 
     @Override

@@ -1,0 +1,102 @@
+package dev.jrnn.onednn;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Where the library comes from, each case in a fresh JVM (a JVM loads oneDNN once): bundled,
+ * explicit, unloadable and hidden. In none does the JVM crash or the reference backend stop working.
+ */
+class LibraryLoadingTest {
+
+    @TempDir
+    Path temp;
+
+    @Test
+    void theBundledBuildIsExtractedIntoAVersionedCacheAndLoaded() throws Exception {
+        Path cache = temp.resolve("cache");
+        String out = childJvm(classPath(), "-Djrnn.onednn.cache=" + cache);
+        assertTrue(out.contains("available=true"), out);
+        Path folder = cache.resolve("onednn-3.6.1-1.5.11-linux-x86_64");
+        assertTrue(out.contains("from bundled " + folder.resolve("libdnnl.so.3")), out);
+        for (String library : List.of("libdnnl.so.3", "libgomp.so.1", "libOpenCL.so.1")) {
+            assertTrue(Files.size(folder.resolve(library)) > 0, library);
+        }
+        try (var files = Files.list(folder)) {
+            assertEquals(3, files.count(), "no partial files left behind");
+        }
+        assertEquals(value(out, "reference"), value(out, "onednn"), 1e-5);
+        // a second JVM finds the cache in place and uses it
+        assertTrue(childJvm(classPath(), "-Djrnn.onednn.cache=" + cache).contains("available=true"));
+    }
+
+    @Test
+    void anExplicitPathWins() throws Exception {
+        Path cache = temp.resolve("cache");
+        childJvm(classPath(), "-Djrnn.onednn.cache=" + cache);
+        Path library = cache.resolve("onednn-3.6.1-1.5.11-linux-x86_64/libdnnl.so.3");
+        String out = childJvm(classPath(), "-Djrnn.onednn.library=" + library);
+        assertTrue(out.contains("available=true"), out);
+        assertTrue(out.contains("from -Djrnn.onednn.library=" + library), out);
+    }
+
+    @Test
+    void anExplicitPathThatIsNotALibraryIsReportedAndTheBundledBuildServes() throws Exception {
+        Path notALibrary = Files.writeString(temp.resolve("libdnnl.so.3"), "not an ELF file");
+        String out = childJvm(classPath(), "-Djrnn.onednn.library=" + notALibrary,
+                "-Djrnn.onednn.cache=" + temp.resolve("cache"));
+        assertTrue(out.contains("available=true"), out);
+        assertTrue(out.contains("-Djrnn.onednn.library=" + notALibrary + ": cannot load"), out);
+    }
+
+    @Test
+    void withTheLibraryHiddenTheBackendIsUnavailableWithEveryReasonAndTheOthersWork() throws Exception {
+        String withoutJars = Arrays.stream(classPath().split(File.pathSeparator))
+                .filter(entry -> !entry.contains("bytedeco"))
+                .collect(Collectors.joining(File.pathSeparator));
+        String out = childJvm(withoutJars, "-Djrnn.onednn.library=/nonexistent/libdnnl.so.3");
+        assertTrue(out.contains("available=false"), out);
+        assertTrue(out.contains("reason=oneDNN 3.x not found: -Djrnn.onednn.library=/nonexistent/libdnnl.so.3: no such file; "
+                + "bundled build: org.bytedeco:dnnl:linux-x86_64 and org.bytedeco:opencl:linux-x86_64 are not both on the "
+                + "class path; system libdnnl.so.3: cannot load libdnnl.so.3"), out);
+        assertTrue(out.contains("named=backend 'onednn' is unavailable: oneDNN 3.x not found"), out);
+        assertTrue(out.contains("reference="), out);
+        assertTrue(!out.contains("onednn="), out);
+    }
+
+    private static double value(String out, String key) {
+        return out.lines().filter(l -> l.startsWith(key + "=")).mapToDouble(l -> Double.parseDouble(l.substring(key.length() + 1)))
+                .findFirst().orElseThrow(() -> new AssertionError("no " + key + " in " + out));
+    }
+
+    private static String classPath() {
+        return System.getProperty("java.class.path");
+    }
+
+    private static String childJvm(String classPath, String... jvmArgs) throws IOException, InterruptedException {
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED"));
+        command.addAll(List.of(jvmArgs));
+        command.addAll(List.of("-cp", classPath, ProbeMain.class.getName()));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().remove(OneDnnLibrary.LIBRARY_ENV);
+        Process p = builder.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "child JVM timed out");
+        assertEquals(0, p.exitValue(), out);
+        return out;
+    }
+}
