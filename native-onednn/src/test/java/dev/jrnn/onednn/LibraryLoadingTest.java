@@ -87,10 +87,21 @@ class LibraryLoadingTest {
     }
 
     private static String childJvm(String classPath, String... jvmArgs) throws IOException, InterruptedException {
+        return childJvm(classPath, ProbeMain.class, List.of(), jvmArgs);
+    }
+
+    /** Runs {@code main} in a fresh JVM with {@code classPath}; returns what it printed, after checking it exited with 0. */
+    static String childJvm(String classPath, Class<?> main, String... args) throws IOException, InterruptedException {
+        return childJvm(classPath, main, List.of(args));
+    }
+
+    private static String childJvm(String classPath, Class<?> main, List<String> args, String... jvmArgs)
+            throws IOException, InterruptedException {
         String java = ProcessHandle.current().info().command().orElseThrow();
         List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED"));
         command.addAll(List.of(jvmArgs));
-        command.addAll(List.of("-cp", classPath, ProbeMain.class.getName()));
+        command.addAll(List.of("-cp", classPath, main.getName()));
+        command.addAll(args);
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().remove(OneDnnLibrary.LIBRARY_ENV);
         Process p = builder.start();
