@@ -36,13 +36,14 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Xms2g", "-Xmx2g"})
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+        "-Xms2g", "-Xmx2g"})
 public class LayerBench {
 
     @Param({"W1", "W2", "W3", "W4_GRU", "W4_RNN", "W5", "W6"})
     public Workload workload;
 
-    @Param({"simd"})
+    @Param({"simd", "onednn"})
     public String backend;
 
     @Param({"1"})

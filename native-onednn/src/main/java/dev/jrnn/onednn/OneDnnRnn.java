@@ -28,7 +28,8 @@ import java.lang.foreign.MemorySegment;
  * bidirectional layers as {@code bidirectional_concat}. For each layer there are three primitives,
  * forward inference, forward training and backward, each with weights in the layout it chose
  * ({@code format_tag any}), reordered once here from PyTorch's. Primitives take a user
- * scratchpad, which each {@link OneDnnWorkspace} brings, so any thread may run them.
+ * scratchpad, which each {@link OneDnnWorkspace} brings, so any thread may run them. The thread
+ * count is {@link Parallelism}'s at prepare.
  *
  * <p>PyTorch to oneDNN: LSTM gates {@code i, f, g, o} are the same in both; PyTorch's GRU is
  * oneDNN's linear-before-reset GRU with gates {@code u, r, o} = PyTorch's {@code z, r, n} and a
@@ -43,6 +44,11 @@ final class OneDnnRnn extends PreparedRnn {
 
     final CellKind cell;
     final int steps, batch, hidden, dirs, layers, gates, biasGates;
+    /**
+     * OpenMP threads, from {@link Parallelism} at prepare: oneDNN plans a primitive's work for the
+     * thread count current when it is created, so it is set then, and again before every execution.
+     */
+    private final int threads;
     /** oneDNN gate {@code g} is PyTorch gate {@code torchGate[g]}. */
     private final int[] torchGate;
     final Layer[] layer;
@@ -142,7 +148,9 @@ final class OneDnnRnn extends PreparedRnn {
         biasGates = cell == CellKind.GRU ? 4 : gates;
         torchGate = cell == CellKind.GRU ? new int[] {1, 0, 2} : identity(gates);
         guard = new Guard("this " + NAME + " " + d);
+        threads = Parallelism.threads();
         try {
+            useThreads();
             DnnlHandle attr = resources.add(Dnnl.userScratchpadAttr());
             layer = new Layer[layers];
             long scratch = 0;
@@ -285,9 +293,9 @@ final class OneDnnRnn extends PreparedRnn {
     }
 
     /** oneDNN's OpenMP thread count belongs to the calling thread, so it is set before each call. */
-    private static void useThreads() {
+    private void useThreads() {
         if (omp_h.present()) {
-            omp_h.omp_set_num_threads(Parallelism.threads());
+            omp_h.omp_set_num_threads(threads);
         }
     }
 
