@@ -12,6 +12,8 @@ import dev.jrnn.core.spi.Support;
 import dev.jrnn.core.spi.Workspace;
 import dev.jrnn.core.tensor.FloatTensor;
 import java.lang.System.Logger.Level;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -26,10 +28,12 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>{@code -Djrnn.backend=NAME} (or {@link #prepare(String, RnnDescriptor, RnnWeights)}) forces
  * one, and fails with its probe's reason when it cannot run here. Otherwise ({@code auto}) every
- * available backend that supports the descriptor is timed on it, within a small budget each, and
- * the fastest wins; a {@linkplain Backend#fallbackOnly() fallback-only} backend (the reference)
- * is taken only when nothing else can run. The decision is cached per (descriptor, threads) and
- * logged once, with the timings and the reasons the others were passed over.
+ * available backend that supports the descriptor is timed on its first {@value #TIMING_STEPS}
+ * steps for a budget each, and the fastest wins; a {@linkplain Backend#fallbackOnly()
+ * fallback-only} backend (the reference) is taken only when nothing else can run. The decision is
+ * cached per (descriptor with at most {@value #TIMING_STEPS} steps, threads), so sequences of any
+ * longer length share it, and logged once, with the timings and the reasons the others were
+ * passed over.
  */
 public final class BackendSelector {
 
@@ -37,6 +41,12 @@ public final class BackendSelector {
     public static final String AUTO = "auto";
     /** Timing uses at most this many steps: cost grows linearly with T, so a prefix ranks backends. */
     static final int TIMING_STEPS = 8;
+    /** Enough calls for the JIT to finish with the fastest backends' small shapes. */
+    static final int MAX_TIMED_CALLS = 100_000;
+    /** Timing may go on while the JIT compiles, up to this many budgets... */
+    static final int JIT_WAIT_FACTOR = 10;
+    /** ...until it has compiled nothing for this long. */
+    static final long JIT_QUIET_NANOS = 100_000_000;
 
     private static final System.Logger LOG = System.getLogger("dev.jrnn.runtime");
 
@@ -50,7 +60,15 @@ public final class BackendSelector {
         }
     }
 
+    /** A decision's scope: the descriptor with at most {@value #TIMING_STEPS} steps, which stand for any longer T. */
     private record Key(RnnDescriptor descriptor, int threads) {
+        String describe() {
+            String d = descriptor.toString();
+            if (descriptor.steps() == TIMING_STEPS) {
+                d = d.replace(" T=" + TIMING_STEPS + " ", " T>=" + TIMING_STEPS + " ");
+            }
+            return d + " threads=" + threads;
+        }
     }
 
     private final List<BackendProvider> providers;
@@ -138,13 +156,14 @@ public final class BackendSelector {
     public Decision decide(RnnDescriptor d, RnnWeights weights) {
         Objects.requireNonNull(d, "descriptor");
         weights.checkFits(d);
-        return decisions.computeIfAbsent(new Key(d, Parallelism.threads()), key -> measure(d, weights));
+        RnnDescriptor timed = d.withSteps(Math.min(d.steps(), TIMING_STEPS));
+        return decisions.computeIfAbsent(new Key(timed, Parallelism.threads()), key -> measure(d, weights));
     }
 
     /** Decisions made so far, by descriptor and thread count. */
     public Map<String, Decision> decisions() {
         Map<String, Decision> out = new LinkedHashMap<>();
-        decisions.forEach((k, v) -> out.put(k.descriptor() + " threads=" + k.threads(), v));
+        decisions.forEach((k, v) -> out.put(k.describe(), v));
         return out;
     }
 
@@ -201,7 +220,13 @@ public final class BackendSelector {
         return decision;
     }
 
-    /** Best time of an inference forward over a prefix of the sequence, in milliseconds. */
+    /**
+     * Best time of an inference forward over a prefix of the sequence, in milliseconds. A Vector
+     * API backend runs at speed only once C2 has compiled it, which in a new JVM takes seconds of
+     * calls on two cores, while a native one is fast from its first call: so timing runs for the
+     * budget and then on while the JIT is still compiling (up to {@value #JIT_WAIT_FACTOR} times
+     * the budget), so that it ranks the backends rather than the JIT's progress.
+     */
     private double time(Backend backend, RnnDescriptor d, RnnWeights weights) {
         RnnDescriptor probe = d.withSteps(Math.min(d.steps(), TIMING_STEPS));
         FloatTensor x = FloatTensor.zeros(probe.srcLayerShape());
@@ -211,19 +236,33 @@ public final class BackendSelector {
         FloatTensor y = FloatTensor.zeros(probe.dstLayerShape());
         try (PreparedRnn prepared = backend.prepare(probe, weights); Workspace ws = prepared.newWorkspace()) {
             RnnForward io = RnnForward.of(x, y);
-            prepared.forward(Mode.INFERENCE, io, ws); // warm-up
-            long deadline = System.nanoTime() + budget.toNanos();
+            long start = System.nanoTime();
+            long budgetEnd = start + budget.toNanos(), hardEnd = start + JIT_WAIT_FACTOR * budget.toNanos();
             long best = Long.MAX_VALUE;
-            for (int run = 0; run < 50 && (run < 2 || System.nanoTime() < deadline); run++) {
-                long start = System.nanoTime();
+            long jitTime = jitMillis(), jitQuietSince = start;
+            for (int run = 0; run < MAX_TIMED_CALLS; run++) {
+                long callStart = System.nanoTime();
                 prepared.forward(Mode.INFERENCE, io, ws);
-                best = Math.min(best, System.nanoTime() - start);
-                if (System.nanoTime() >= deadline && run >= 1) {
+                long now = System.nanoTime();
+                best = Math.min(best, now - callStart);
+                long jit = jitMillis();
+                if (jit != jitTime) {
+                    jitTime = jit;
+                    jitQuietSince = now;
+                }
+                boolean jitQuiet = now - jitQuietSince >= JIT_QUIET_NANOS;
+                if (run >= 1 && (now >= hardEnd || (now >= budgetEnd && jitQuiet))) {
                     break;
                 }
             }
             return best / 1e6;
         }
+    }
+
+    /** Milliseconds the JIT has spent compiling so far, or -1 when the JVM does not say (then the budget alone counts). */
+    private static long jitMillis() {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : -1;
     }
 
     /** Every backend, its availability and reason, and the decisions made so far. */

@@ -21,7 +21,10 @@ import java.util.ServiceLoader;
  */
 public final class Backends {
 
-    /** Per-candidate timing budget of auto selection: {@code -Djrnn.auto.budgetMillis}, default 50. */
+    /**
+     * Per-candidate timing budget of auto selection: {@code -Djrnn.auto.budgetMillis}, default 300,
+     * long enough for C2 to compile a Vector API backend before it is compared with a native one.
+     */
     public static final String BUDGET_PROPERTY = "jrnn.auto.budgetMillis";
 
     private Backends() {
@@ -29,7 +32,7 @@ public final class Backends {
 
     private static final class Holder {
         static final BackendSelector SELECTOR = new BackendSelector(discover(),
-                Duration.ofMillis(Long.getLong(BUDGET_PROPERTY, 50)));
+                Duration.ofMillis(Long.getLong(BUDGET_PROPERTY, 300)));
     }
 
     /** Providers found by the service loader, in class-path order. */
