@@ -27,7 +27,8 @@ final class DnnlHandle implements AutoCloseable {
 
     private final String kind;
     private final Destroyer destroyer;
-    private MemorySegment address;
+    /** Null once closed; volatile so that the hot path reads it without a lock. */
+    private volatile MemorySegment address;
 
     private DnnlHandle(String kind, MemorySegment address, Destroyer destroyer) {
         this.kind = kind;
@@ -50,14 +51,15 @@ final class DnnlHandle implements AutoCloseable {
     }
 
     /** The native handle; throws once closed. */
-    synchronized MemorySegment address() {
-        if (address == null) {
+    MemorySegment address() {
+        MemorySegment a = address;
+        if (a == null) {
             throw new IllegalStateException("the oneDNN " + kind + " was closed");
         }
-        return address;
+        return a;
     }
 
-    synchronized boolean isClosed() {
+    boolean isClosed() {
         return address == null;
     }
 
@@ -72,6 +74,7 @@ final class DnnlHandle implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "oneDNN " + kind + (address == null ? " (closed)" : " 0x" + Long.toHexString(address.address()));
+        MemorySegment a = address;
+        return "oneDNN " + kind + (a == null ? " (closed)" : " 0x" + Long.toHexString(a.address()));
     }
 }

@@ -26,8 +26,9 @@ import java.util.Properties;
  *   <li>the build bundled in {@code org.bytedeco:dnnl} (with its {@code libgomp}) and
  *       {@code org.bytedeco:opencl} (the {@code libOpenCL.so.1} it links against) on the class
  *       path, extracted once into a versioned cache folder ({@code -Djrnn.onednn.cache}, else
- *       {@code $XDG_CACHE_HOME/jrnn} or {@code ~/.cache/jrnn}) and loaded by absolute path; the
- *       library's {@code RUNPATH} of {@code $ORIGIN} makes it find its neighbours there;
+ *       {@code $XDG_CACHE_HOME/jrnn} or {@code ~/.cache/jrnn}, else the temporary folder) and
+ *       loaded by absolute path; the library's {@code RUNPATH} of {@code $ORIGIN} makes it find
+ *       its neighbours there;
  *   <li>{@code libdnnl.so.3} from the system's library path.
  * </ol>
  * Each candidate must export {@code dnnl_version} and report major version 3. Every failed attempt
@@ -131,15 +132,23 @@ final class OneDnnLibrary {
                     + " are not both on the class path");
             return null;
         }
-        Path folder;
-        try {
-            folder = cacheRoot().resolve("onednn-" + bundledVersion(loader) + "-" + PLATFORM);
-            Files.createDirectories(folder);
-            extract(dnnl, folder.resolve(SONAME));
-            extract(gomp, folder.resolve("libgomp.so.1"));
-            extract(opencl, folder.resolve("libOpenCL.so.1"));
-        } catch (IOException | RuntimeException e) {
-            attempts.add("bundled build: cannot extract it: " + e);
+        Path folder = null;
+        List<String> failures = new ArrayList<>();
+        for (Path root : cacheRoots()) {
+            try {
+                Path candidate = root.resolve("onednn-" + bundledVersion(loader) + "-" + PLATFORM);
+                Files.createDirectories(candidate);
+                extract(dnnl, candidate.resolve(SONAME));
+                extract(gomp, candidate.resolve("libgomp.so.1"));
+                extract(opencl, candidate.resolve("libOpenCL.so.1"));
+                folder = candidate;
+                break;
+            } catch (IOException | RuntimeException e) {
+                failures.add(root + ": " + e);
+            }
+        }
+        if (folder == null) {
+            attempts.add("bundled build: cannot extract it: " + String.join(", ", failures));
             return null;
         }
         Path library = folder.resolve(SONAME);
@@ -223,16 +232,20 @@ final class OneDnnLibrary {
         return Optional.empty();
     }
 
-    private static Path cacheRoot() {
+    /** Where to extract: the configured or usual cache folder, else (read-only home) the temporary folder. */
+    private static List<Path> cacheRoots() {
+        List<Path> roots = new ArrayList<>();
         String property = System.getProperty(CACHE_PROPERTY);
-        if (property != null && !property.isBlank()) {
-            return Path.of(property);
-        }
         String xdg = System.getenv("XDG_CACHE_HOME");
-        if (xdg != null && !xdg.isBlank()) {
-            return Path.of(xdg, "jrnn");
+        if (property != null && !property.isBlank()) {
+            roots.add(Path.of(property));
+        } else if (xdg != null && !xdg.isBlank()) {
+            roots.add(Path.of(xdg, "jrnn"));
+        } else {
+            roots.add(Path.of(System.getProperty("user.home"), ".cache", "jrnn"));
         }
-        return Path.of(System.getProperty("user.home"), ".cache", "jrnn");
+        roots.add(Path.of(System.getProperty("java.io.tmpdir"), "jrnn-" + System.getProperty("user.name")));
+        return roots;
     }
 
     private static String bundledVersion(ClassLoader loader) throws IOException {

@@ -329,10 +329,19 @@ final class OneDnnRnn extends PreparedRnn {
 
     /** {@code dst[row0 + r][c] += src[from + r * cols + c]} for the {@code hidden} rows of one gate. */
     private void addRows(FloatTensor dst, int row0, MemorySegment src, long from, int cols) {
+        if (dst.isContiguous()) { // the usual case: one flat loop, which C2 vectorizes
+            MemorySegment d = dst.segment();
+            long base = dst.offset() + (long) row0 * cols;
+            for (long k = 0, n = (long) hidden * cols; k < n; k++) {
+                d.setAtIndex(FloatTensor.ELEMENT, base + k,
+                        d.getAtIndex(FloatTensor.ELEMENT, base + k) + src.getAtIndex(dnnl_h.C_FLOAT, from + k));
+            }
+            return;
+        }
         for (int r = 0; r < hidden; r++) {
-            long base = from + (long) r * cols;
+            long rowStart = from + (long) r * cols;
             for (int c = 0; c < cols; c++) {
-                dst.set(row0 + r, c, dst.get(row0 + r, c) + src.getAtIndex(dnnl_h.C_FLOAT, base + c));
+                dst.set(row0 + r, c, dst.get(row0 + r, c) + src.getAtIndex(dnnl_h.C_FLOAT, rowStart + c));
             }
         }
     }
