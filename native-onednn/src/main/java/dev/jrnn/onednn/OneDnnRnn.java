@@ -57,7 +57,7 @@ final class OneDnnRnn extends PreparedRnn {
     final Guard guard;
     private final Resources resources = new Resources();
     /** Weights in oneDNN's layouts; read by every thread. */
-    private final Arena arena = Arena.ofShared();
+    private final Arena arena = resources.add(Arena.ofShared()); // closed last
     private final String implementation;
 
     /** The primitives and weights of one layer. */
@@ -168,7 +168,7 @@ final class OneDnnRnn extends PreparedRnn {
             scratchpadBytes = scratch;
             implementation = Dnnl.implementation(layer[0].pd[INFERENCE]);
         } catch (RuntimeException | Error e) {
-            releaseNative();
+            resources.close();
             throw e;
         }
     }
@@ -349,15 +349,7 @@ final class OneDnnRnn extends PreparedRnn {
     @Override
     protected void release() {
         guard.closeAndAwait();
-        releaseNative();
-    }
-
-    private void releaseNative() {
-        try {
-            resources.close();
-        } finally {
-            arena.close();
-        }
+        resources.close();
     }
 
     @Override

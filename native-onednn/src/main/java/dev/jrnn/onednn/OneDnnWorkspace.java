@@ -33,7 +33,7 @@ final class OneDnnWorkspace extends Workspace {
 
     private final OneDnnRnn rnn;
     private final Resources resources = new Resources();
-    private final Arena arena = Arena.ofShared();
+    private final Arena arena = resources.add(Arena.ofShared()); // closed last
     private final boolean lstm;
     /** Layer 0's input and its gradient; {@code layerOut[l]} is layer l's output and layer l+1's input. */
     private final FloatTensor srcLayer, diffSrcLayer;
@@ -122,7 +122,7 @@ final class OneDnnWorkspace extends Workspace {
                                 diffIterReorderArgs, l);
             }
         } catch (RuntimeException | Error e) {
-            releaseNative();
+            resources.close();
             throw e;
         }
     }
@@ -211,14 +211,10 @@ final class OneDnnWorkspace extends Workspace {
     @Override
     protected void release() {
         guard.closeAndAwait();
-        releaseNative();
+        resources.close();
     }
 
     private void releaseNative() {
-        try {
-            resources.close();
-        } finally {
-            arena.close();
-        }
+        resources.close();
     }
 }
