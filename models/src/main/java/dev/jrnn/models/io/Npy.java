@@ -1,0 +1,162 @@
+package dev.jrnn.models.io;
+
+import dev.jrnn.core.tensor.FloatTensor;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Reads and writes NumPy's {@code .npy} files of float32 ({@code <f4}) in C order, as
+ * {@code numpy.save} writes them; {@code <f8} is read too, converted to float. Reading checks the
+ * magic, the header and that the data has exactly the size the shape says, and names the file and
+ * the problem when anything is off (Fortran order, another dtype, a truncated file). Writing is atomic.
+ */
+public final class Npy {
+
+    private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
+    private static final int MAX_HEADER_BYTES = 1 << 16;
+    private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([^']*)'");
+    private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
+    private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
+
+    private Npy() {
+    }
+
+    /** The array in {@code path} as a contiguous heap tensor. */
+    public static FloatTensor read(Path path) throws IOException {
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+            long size = channel.size();
+            ByteBuffer start = read(channel, 0, (int) Math.min(size, 12));
+            byte[] magic = new byte[Math.min(6, start.remaining())];
+            start.get(magic);
+            if (!Arrays.equals(magic, MAGIC) || size < 10) {
+                throw malformed(path, "no .npy magic number (is it a NumPy file?)");
+            }
+            int major = start.get(6) & 0xff;
+            int headerBytes;
+            int headerStart;
+            if (major == 1) {
+                headerBytes = start.order(ByteOrder.LITTLE_ENDIAN).getShort(8) & 0xffff;
+                headerStart = 10;
+            } else if (major == 2 || major == 3) {
+                if (size < 12) {
+                    throw malformed(path, "truncated header");
+                }
+                long length = start.order(ByteOrder.LITTLE_ENDIAN).getInt(8) & 0xffffffffL;
+                if (length > MAX_HEADER_BYTES) {
+                    throw malformed(path, "header of " + length + " bytes");
+                }
+                headerBytes = (int) length;
+                headerStart = 12;
+            } else {
+                throw malformed(path, "format version " + major + " (1, 2 and 3 are known)");
+            }
+            if (headerStart + (long) headerBytes > size) {
+                throw malformed(path, "truncated header");
+            }
+            String header = StandardCharsets.ISO_8859_1.decode(read(channel, headerStart, headerBytes)).toString();
+            String descr = group(path, DESCR, header, "descr");
+            if (!descr.equals("<f4") && !descr.equals("<f8")) {
+                throw malformed(path, "dtype '" + descr + "'; jrnn reads float32 ('<f4') or float64 ('<f8'): "
+                        + "use array.astype(numpy.float32)");
+            }
+            if (group(path, FORTRAN, header, "fortran_order").equals("True")) {
+                throw malformed(path, "Fortran order; save numpy.ascontiguousarray(array) instead");
+            }
+            int[] shape = shape(path, group(path, SHAPE, header, "shape"));
+            long elements = 1;
+            for (int d : shape) {
+                elements *= d;
+                if (elements > Integer.MAX_VALUE) {
+                    throw malformed(path, "more than 2^31 elements");
+                }
+            }
+            int itemSize = descr.equals("<f4") ? 4 : 8;
+            long dataStart = headerStart + (long) headerBytes;
+            if (size - dataStart != elements * itemSize) {
+                throw malformed(path, "shape " + Arrays.toString(shape) + " of " + descr + " needs " + elements * itemSize
+                        + " bytes of data, the file has " + (size - dataStart));
+            }
+            ByteBuffer data = read(channel, dataStart, (int) (elements * itemSize)).order(ByteOrder.LITTLE_ENDIAN);
+            float[] values = new float[(int) elements];
+            if (itemSize == 4) {
+                data.asFloatBuffer().get(values);
+            } else {
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = (float) data.getDouble(i * 8);
+                }
+            }
+            return FloatTensor.of(values, shape);
+        }
+    }
+
+    private static String group(Path path, Pattern pattern, String header, String key) throws IOException {
+        Matcher m = pattern.matcher(header);
+        if (!m.find()) {
+            throw malformed(path, "the header has no valid '" + key + "': " + header.strip());
+        }
+        return m.group(1);
+    }
+
+    private static int[] shape(Path path, String tuple) throws IOException {
+        String[] parts = tuple.split(",");
+        int rank = tuple.isBlank() ? 0 : parts.length; // "3," splits to one part: numpy's 1-tuple
+        if (rank == 0) {
+            throw malformed(path, "a scalar (shape ()); jrnn reads arrays of rank 1 or more");
+        }
+        int[] shape = new int[rank];
+        for (int i = 0; i < rank; i++) {
+            try {
+                long d = Long.parseLong(parts[i].strip());
+                if (d < 1 || d > Integer.MAX_VALUE) { // jrnn tensors have sizes >= 1
+                    throw new NumberFormatException();
+                }
+                shape[i] = (int) d;
+            } catch (NumberFormatException e) {
+                throw malformed(path, "shape (" + tuple + ")");
+            }
+        }
+        return shape;
+    }
+
+    private static ByteBuffer read(FileChannel channel, long position, int length) throws IOException {
+        ByteBuffer buffer = ByteBuffer.allocate(length);
+        while (buffer.hasRemaining()) {
+            if (channel.read(buffer, position + buffer.position()) < 0) {
+                throw new IOException("unexpected end of file");
+            }
+        }
+        return buffer.flip();
+    }
+
+    private static IOException malformed(Path path, String what) {
+        return new IOException(path + ": not a float32 .npy array: " + what);
+    }
+
+    /** Writes {@code tensor} (any strides) as {@code <f4} in C order, version 1.0, atomically. */
+    public static void write(Path path, FloatTensor tensor) throws IOException {
+        int[] dims = tensor.shape().dims();
+        StringBuilder shape = new StringBuilder("(");
+        for (int i = 0; i < dims.length; i++) {
+            shape.append(i == 0 ? "" : ", ").append(dims[i]);
+        }
+        shape.append(dims.length == 1 ? ",)" : ")");
+        String dict = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }";
+        int unpadded = MAGIC.length + 2 + 2 + dict.length() + 1;
+        String header = dict + " ".repeat((64 - unpadded % 64) % 64) + "\n";
+        AtomicFiles.write(path, out -> {
+            out.write(MAGIC);
+            out.write(new byte[] {1, 0});
+            out.write(ByteBuffer.allocate(2).order(ByteOrder.LITTLE_ENDIAN).putShort((short) header.length()).array());
+            out.write(header.getBytes(StandardCharsets.ISO_8859_1));
+            out.write(SafeTensors.littleEndian(tensor));
+        });
+    }
+}
