@@ -1,0 +1,65 @@
+package dev.jrnn.apps;
+
+import dev.jrnn.core.rnn.CellKind;
+import dev.jrnn.core.rnn.Direction;
+import dev.jrnn.core.rnn.RnnDescriptor;
+import dev.jrnn.core.rnn.RnnWeights;
+import dev.jrnn.core.runtime.Backends;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code jrnn backends}: every backend, whether it runs here and why; with a shape, what auto picks for it. */
+@Command(name = "backends", mixinStandardHelpOptions = true,
+        description = {"Lists every backend, its availability and the reason.",
+                "With --cell, --input and --hidden, also times them on that shape and prints what auto chooses."})
+final class BackendsCommand implements Callable<Integer> {
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--cell", paramLabel = "CELL", description = "lstm, gru, rnn_tanh or rnn_relu")
+    String cell;
+
+    @Option(names = "--input", paramLabel = "I", description = "input channels")
+    Integer input;
+
+    @Option(names = "--hidden", paramLabel = "H", description = "hidden units")
+    Integer hidden;
+
+    @Option(names = "--layers", paramLabel = "L", defaultValue = "1")
+    int layers;
+
+    @Option(names = "--bidirectional")
+    boolean bidirectional;
+
+    @Option(names = "--steps", paramLabel = "T", defaultValue = "50")
+    int steps;
+
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "1")
+    int batch;
+
+    @Override
+    public Integer call() {
+        var out = spec.commandLine().getOut();
+        if (cell != null || input != null || hidden != null) {
+            if (cell == null || input == null || hidden == null) {
+                throw new IllegalArgumentException("a shape needs --cell, --input and --hidden");
+            }
+            CellKind kind;
+            try {
+                kind = CellKind.valueOf(cell.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--cell must be lstm, gru, rnn_tanh or rnn_relu, got '" + cell + "'");
+            }
+            RnnDescriptor d = new RnnDescriptor(kind, layers, bidirectional ? Direction.BIDIRECTIONAL
+                    : Direction.UNIDIRECTIONAL, steps, batch, input, hidden);
+            Backends.selector().decide(d, RnnWeights.uniform(d, 1));
+        }
+        out.print(Backends.report());
+        out.flush();
+        return 0;
+    }
+}

@@ -1,0 +1,69 @@
+package dev.jrnn.apps;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code jrnn} command. User mistakes (a missing file, a wrong shape, an unknown backend) end
+ * in one line on standard error and exit status 2; only a bug in jrnn prints a stack trace.
+ */
+@Command(name = "jrnn", mixinStandardHelpOptions = true, version = "jrnn 0.1.0",
+        description = "Recurrent neural networks on the JVM: PyTorch-layout RNN, LSTM and GRU stacks on the fastest backend here.",
+        subcommands = {RunCommand.class, BackendsCommand.class, CommandLine.HelpCommand.class})
+public final class Jrnn implements Runnable {
+
+    /** Exit status of a user mistake. */
+    static final int USAGE = 2;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+    }
+
+    /** Runs the command line with the given streams; returns the exit status. */
+    static int execute(PrintWriter out, PrintWriter err, String... args) {
+        CommandLine cli = new CommandLine(new Jrnn()).setOut(out).setErr(err);
+        cli.setParameterExceptionHandler((e, arguments) -> {
+            CommandLine where = e.getCommandLine();
+            err.println(where.getCommandName().equals("jrnn") ? "jrnn: " + e.getMessage()
+                    : "jrnn " + where.getCommandName() + ": " + e.getMessage()
+                    + " (see jrnn " + where.getCommandName() + " --help)");
+            return USAGE;
+        });
+        cli.setExecutionExceptionHandler((e, where, parsed) -> {
+            String message = userMistake(e);
+            if (message == null) {
+                throw e; // a bug: picocli prints the stack trace
+            }
+            err.println("jrnn " + where.getCommandName() + ": " + message);
+            return USAGE;
+        });
+        return cli.execute(args);
+    }
+
+    /** The one-line message for a user's mistake, or null for a bug. */
+    private static String userMistake(Exception e) {
+        if (e instanceof NoSuchFileException f) {
+            return "no such file: " + f.getFile();
+        }
+        if (e instanceof AccessDeniedException f) {
+            return "permission denied: " + f.getFile();
+        }
+        if (e instanceof IOException || e instanceof IllegalArgumentException || e instanceof IllegalStateException
+                || e instanceof UnsupportedOperationException) {
+            return e.getMessage();
+        }
+        return null;
+    }
+}

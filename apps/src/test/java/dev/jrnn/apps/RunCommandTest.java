@@ -1,0 +1,154 @@
+package dev.jrnn.apps;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jrnn.core.tensor.FloatTensor;
+import dev.jrnn.models.io.Npy;
+import dev.jrnn.models.io.SafeTensors;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * {@code jrnn run} against PyTorch ({@code make_cli_fixtures.py}): outputs, final states and, with
+ * {@code --dy}, the gradients w.r.t. the input and every parameter, to 1e-5, for every fixture on
+ * every backend. And user mistakes: one line, exit status 2.
+ */
+class RunCommandTest {
+
+    private static final String[] BACKENDS = {"reference", "simd", "onednn"};
+
+    @TempDir
+    Path temp;
+
+    static Path fixtures() {
+        try {
+            return Path.of(RunCommandTest.class.getResource("fixtures/index.txt").toURI()).getParent();
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static Stream<Arguments> cases() throws IOException {
+        List<Arguments> cases = new ArrayList<>();
+        for (String name : Files.readAllLines(fixtures().resolve("index.txt"))) {
+            for (String backend : BACKENDS) {
+                cases.add(Arguments.of(name.strip(), backend));
+            }
+        }
+        return cases.stream();
+    }
+
+    record Run(int status, String out, String err) {
+    }
+
+    static Run jrnn(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        int status = Jrnn.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
+        return new Run(status, out.toString(), err.toString());
+    }
+
+    @ParameterizedTest(name = "{0} on {1}")
+    @MethodSource("cases")
+    void reproducesPyTorch(String name, String backend) throws IOException {
+        Path f = fixtures().resolve(name);
+        List<String> args = new ArrayList<>(List.of("run", "--backend", backend,
+                "--weights", f.resolve("weights.safetensors").toString(),
+                "--input", f.resolve("x.npy").toString(),
+                "--output", temp.resolve("y.npy").toString(),
+                "--hn", temp.resolve("hn.npy").toString(),
+                "--dy", f.resolve("dy.npy").toString(),
+                "--dx", temp.resolve("dx.npy").toString(),
+                "--grads", temp.resolve("grads.safetensors").toString()));
+        args.addAll(List.of(Files.readString(f.resolve("args.txt")).strip().split(" ")));
+        boolean lstm = args.contains("lstm");
+        if (Files.exists(f.resolve("h0.npy"))) {
+            args.addAll(List.of("--h0", f.resolve("h0.npy").toString()));
+        }
+        if (Files.exists(f.resolve("c0.npy"))) {
+            args.addAll(List.of("--c0", f.resolve("c0.npy").toString()));
+        }
+        if (lstm) {
+            args.addAll(List.of("--cn", temp.resolve("cn.npy").toString()));
+        }
+        Run run = jrnn(args.toArray(String[]::new));
+        assertEquals(0, run.status(), run.err());
+
+        for (String file : lstm ? List.of("y.npy", "hn.npy", "cn.npy", "dx.npy") : List.of("y.npy", "hn.npy", "dx.npy")) {
+            assertClose(file, Npy.read(f.resolve(file)), Npy.read(temp.resolve(file)));
+        }
+        int at = args.indexOf("--prefix");
+        String prefix = at < 0 ? "" : args.get(at + 1);
+        Map<String, FloatTensor> want = SafeTensors.read(f.resolve("grads.safetensors"));
+        Map<String, FloatTensor> got = SafeTensors.read(temp.resolve("grads.safetensors"));
+        assertEquals(want.size(), got.size());
+        want.forEach((param, t) -> assertClose(param + " gradient", t, got.get(prefix + param)));
+    }
+
+    /** |want - got| <= 1e-5 * max(1, |want|), element by element, shapes equal. */
+    static void assertClose(String what, FloatTensor want, FloatTensor got) {
+        assertTrue(got != null, what + " missing");
+        assertEquals(want.shape(), got.shape(), what);
+        float[] w = want.toArray(), g = got.toArray();
+        for (int i = 0; i < w.length; i++) {
+            double tol = 1e-5 * Math.max(1, Math.abs(w[i]));
+            if (!(Math.abs(w[i] - g[i]) <= tol)) {
+                throw new AssertionError(what + " differs at flat index " + i + ": PyTorch " + w[i] + ", jrnn " + g[i]);
+            }
+        }
+    }
+
+    @Test
+    void userMistakesAreOneLineAndExitStatus2() throws IOException {
+        Path f = fixtures().resolve("gru_l1_uni");
+        String w = f.resolve("weights.safetensors").toString(), x = f.resolve("x.npy").toString();
+        String y = temp.resolve("y.npy").toString();
+        expectMistake(jrnn("run", "--weights", "/nonexistent.safetensors", "--cell", "gru", "--input", x, "--output", y),
+                "jrnn run: no such file: /nonexistent.safetensors");
+        expectMistake(jrnn("run", "--weights", w, "--cell", "lstm", "--input", x, "--output", y),
+                "the weights are a GRU's (3 gates of 5 units), not a LSTM's");
+        expectMistake(jrnn("run", "--weights", w, "--cell", "elman", "--input", x, "--output", y),
+                "--cell must be lstm, gru, rnn_tanh or rnn_relu, got 'elman'");
+        expectMistake(jrnn("run", "--weights", w, "--cell", "gru", "--input", f.resolve("h0.npy").toString(), "--output", y),
+                "has 5 channels; the weights expect 4");
+        expectMistake(jrnn("run", "--weights", w, "--cell", "gru", "--input", x, "--output", y, "--h0", x),
+                "--h0 " + x + " has shape [6, 2, 4]; expected [1, 2, 5]");
+        expectMistake(jrnn("run", "--weights", x, "--cell", "gru", "--input", x, "--output", y),
+                "not a valid safetensors file");
+        expectMistake(jrnn("run", "--weights", w, "--cell", "gru", "--input", w, "--output", y), "no .npy magic number");
+        expectMistake(jrnn("run", "--weights", w, "--cell", "gru", "--input", x, "--output", y, "--backend", "cuda"),
+                "unknown backend 'cuda'; known backends: reference (available), simd (available), onednn (available), auto");
+        expectMistake(jrnn("run", "--weights", w, "--cell", "gru", "--input", x, "--output", y, "--dx", y),
+                "--dx and --grads need --dy");
+        expectMistake(jrnn("run", "--cell", "gru"), "Missing required options");
+        expectMistake(jrnn("frobnicate"), "jrnn: Unmatched argument at index 0: 'frobnicate'");
+        assertTrue(Files.notExists(Path.of(y)), "nothing written after a mistake");
+    }
+
+    private static void expectMistake(Run run, String message) {
+        assertEquals(Jrnn.USAGE, run.status(), run.err());
+        assertTrue(run.err().contains(message), run.err());
+        assertEquals(1, run.err().strip().lines().count(), "one line: " + run.err());
+    }
+
+    @Test
+    void backendsListsEveryBackendAndTheAutoChoiceForAShape() {
+        Run run = jrnn("backends", "--cell", "gru", "--input", "8", "--hidden", "16", "--steps", "4");
+        assertEquals(0, run.status(), run.err());
+        assertTrue(run.out().matches("(?s).*reference\\s+yes.*simd\\s+yes.*onednn\\s+yes.*"), run.out());
+        assertTrue(run.out().contains("auto GRU[L=1 D=1 T=4 N=1 I=8 H=16] threads="), run.out());
+    }
+}
