@@ -1,0 +1,111 @@
+package dev.jrnn.models.nn;
+
+import dev.jrnn.core.tensor.FloatTensor;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * {@code y = x W^T + b}, PyTorch's {@code nn.Linear}: {@code weight [out, in]}, {@code bias [out]},
+ * initialized as PyTorch does ({@code U(-1/sqrt(in), 1/sqrt(in))}). Works on {@code [M, in]} rows,
+ * or {@code [T, N, in]} sequences as {@code T*N} rows. {@link #forward} keeps its input for
+ * {@link #backward}, which accumulates the gradients and returns the input's.
+ */
+public final class Linear implements Module {
+
+    private final int in, out;
+    private final Parameter weight, bias;
+    private float[] lastInput;
+    private int lastRows;
+
+    public Linear(String name, int in, int out, long seed) {
+        this.in = in;
+        this.out = out;
+        weight = new Parameter(name + "weight", out, in);
+        bias = new Parameter(name + "bias", out);
+        SplittableRandom random = new SplittableRandom(seed);
+        double bound = 1 / Math.sqrt(in);
+        for (float[] a : new float[][] {weight.values(), bias.values()}) {
+            for (int i = 0; i < a.length; i++) {
+                a[i] = (float) random.nextDouble(-bound, bound);
+            }
+        }
+    }
+
+    public int inputSize() {
+        return in;
+    }
+
+    public int outputSize() {
+        return out;
+    }
+
+    public Parameter weight() {
+        return weight;
+    }
+
+    public Parameter bias() {
+        return bias;
+    }
+
+    @Override
+    public List<Parameter> parameters() {
+        return List.of(weight, bias);
+    }
+
+    /** {@code [M, in]} or {@code [T, N, in]} to {@code [M, out]} or {@code [T, N, out]}. */
+    public FloatTensor forward(FloatTensor x) {
+        int[] dims = x.shape().dims().clone();
+        if (dims[dims.length - 1] != in) {
+            throw new IllegalArgumentException("Linear takes " + in + " features, got shape " + x.shape());
+        }
+        float[] xs = x.toArray();
+        int rows = xs.length / in;
+        float[] ys = new float[rows * out];
+        float[] w = weight.values(), b = bias.values();
+        for (int r = 0; r < rows; r++) {
+            for (int o = 0; o < out; o++) {
+                float sum = b[o];
+                int wo = o * in, xr = r * in;
+                for (int i = 0; i < in; i++) {
+                    sum += w[wo + i] * xs[xr + i];
+                }
+                ys[r * out + o] = sum;
+            }
+        }
+        lastInput = xs;
+        lastRows = rows;
+        dims[dims.length - 1] = out;
+        return FloatTensor.of(ys, dims);
+    }
+
+    /** Accumulates {@code dW += dy^T x}, {@code db += sum dy}; returns {@code dx = dy W}, shaped like the input. */
+    public FloatTensor backward(FloatTensor dy) {
+        if (lastInput == null) {
+            throw new IllegalStateException("backward needs a forward first");
+        }
+        float[] d = dy.toArray();
+        if (d.length != lastRows * out) {
+            throw new IllegalArgumentException("gradient of shape " + dy.shape() + " for an output of " + lastRows
+                    + " rows of " + out);
+        }
+        float[] w = weight.values(), dw = weight.grads(), db = bias.grads();
+        float[] dx = new float[lastRows * in];
+        for (int r = 0; r < lastRows; r++) {
+            for (int o = 0; o < out; o++) {
+                float g = d[r * out + o];
+                if (g == 0f) {
+                    continue;
+                }
+                db[o] += g;
+                int wo = o * in, xr = r * in;
+                for (int i = 0; i < in; i++) {
+                    dw[wo + i] += g * lastInput[xr + i];
+                    dx[xr + i] += g * w[wo + i];
+                }
+            }
+        }
+        int[] dims = dy.shape().dims().clone();
+        dims[dims.length - 1] = in;
+        return FloatTensor.of(dx, dims);
+    }
+}

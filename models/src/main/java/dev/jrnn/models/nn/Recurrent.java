@@ -1,0 +1,287 @@
+package dev.jrnn.models.nn;
+
+import dev.jrnn.core.rnn.CellKind;
+import dev.jrnn.core.rnn.Direction;
+import dev.jrnn.core.rnn.Mode;
+import dev.jrnn.core.rnn.RnnBackward;
+import dev.jrnn.core.rnn.RnnDescriptor;
+import dev.jrnn.core.rnn.RnnForward;
+import dev.jrnn.core.rnn.RnnWeights;
+import dev.jrnn.core.runtime.BackendSelector;
+import dev.jrnn.core.runtime.Backends;
+import dev.jrnn.core.spi.PreparedRnn;
+import dev.jrnn.core.spi.Workspace;
+import dev.jrnn.core.tensor.FloatTensor;
+import dev.jrnn.models.io.PyTorchStateDict;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+
+/**
+ * PyTorch's {@code nn.RNN} / {@code nn.LSTM} / {@code nn.GRU} (time-first: {@code [T, N, C]};
+ * pass {@code x.permute(1, 0, 2)} for batch-first data), run by a backend over whole sequences.
+ *
+ * <p><b>Variable lengths.</b> With {@code lengths}, sequence {@code n} is its first
+ * {@code lengths[n]} steps: outputs past its end are zero and its final states are those after its
+ * last step, in both directions: exactly what running it alone gives (PyTorch's packed sequences).
+ * The batch is run in buckets of equal length, each a whole-sequence backend call.
+ *
+ * <p><b>Backends.</b> The first forward picks one ({@code auto}, unless named) and keeps it for
+ * every shape. A stack is prepared per (length, batch) and reused until an optimizer changes the
+ * parameters. Close the layer to release them.
+ */
+public final class Recurrent implements Module, AutoCloseable {
+
+    /** Outputs of a forward: {@code y [T, N, D*H]}, {@code hn} and ({@code LSTM}) {@code cn} {@code [L*D, N, H]}. */
+    public record Output(FloatTensor y, FloatTensor hn, FloatTensor cn) {
+    }
+
+    private record Prepared(PreparedRnn rnn, Workspace workspace) {
+    }
+
+    /** One bucket of the last forward: which sequences, how long, and the stack that ran them. */
+    private record Bucket(int steps, int[] sequences, Prepared prepared) {
+    }
+
+    private final RnnDescriptor architecture;
+    private final List<Parameter> parameters = new ArrayList<>();
+    private final RnnWeights weights, grads;
+    private final Map<Long, Prepared> prepared = new HashMap<>();
+    private String backend;
+    private int preparedVersion = -1;
+    private List<Bucket> lastBuckets;
+    private int lastSteps;
+
+    /** A stack initialized as PyTorch does: every parameter from {@code U(-1/sqrt(H), 1/sqrt(H))}. */
+    public Recurrent(CellKind cell, int inputSize, int hiddenSize, int layers, Direction direction, long seed) {
+        this(new RnnDescriptor(cell, layers, direction, 1, 1, inputSize, hiddenSize), null, seed);
+    }
+
+    /** PyTorch's trained weights, e.g. from {@link PyTorchStateDict#recurrent}. */
+    public static Recurrent of(PyTorchStateDict module) {
+        return new Recurrent(module.architecture(), module.weights(), 0);
+    }
+
+    private Recurrent(RnnDescriptor architecture, RnnWeights initial, long seed) {
+        this.architecture = architecture.withSteps(1).withBatch(1);
+        Map<String, FloatTensor> values = new LinkedHashMap<>(), gradients = new LinkedHashMap<>();
+        SplittableRandom random = new SplittableRandom(seed);
+        double bound = 1 / Math.sqrt(architecture.hiddenSize());
+        RnnWeights.zeros(this.architecture).named().forEach((name, shape) -> {
+            Parameter p = new Parameter(name, shape.shape().dims());
+            if (initial != null) {
+                p.value().copyFrom(initial.named().get(name));
+            } else {
+                float[] v = p.values();
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = (float) random.nextDouble(-bound, bound);
+                }
+            }
+            parameters.add(p);
+            values.put(name, p.value());
+            gradients.put(name, p.grad());
+        });
+        weights = RnnWeights.fromNamed(this.architecture, values);
+        grads = RnnWeights.fromNamed(this.architecture, gradients);
+    }
+
+    /** Uses {@code name} ({@code auto} or a backend's name) from the next forward on. */
+    public Recurrent backend(String name) {
+        closePrepared();
+        backend = name;
+        return this;
+    }
+
+    public RnnDescriptor architecture() {
+        return architecture;
+    }
+
+    @Override
+    public List<Parameter> parameters() {
+        return parameters;
+    }
+
+    /** The parameters as PyTorch's state_dict would name them (live views). */
+    public RnnWeights weights() {
+        return weights;
+    }
+
+    /** Runs {@code x [T, N, I]} from {@code h0}, {@code c0} (null: zeros); all sequences {@code T} long. */
+    public Output forward(FloatTensor x, FloatTensor h0, FloatTensor c0) {
+        return forward(x, null, h0, c0);
+    }
+
+    /** Runs {@code x [T, N, I]}; sequence {@code n} is {@code lengths[n]} steps long (null: all {@code T}). */
+    public Output forward(FloatTensor x, int[] lengths, FloatTensor h0, FloatTensor c0) {
+        if (x.rank() != 3 || x.dim(2) != architecture.inputSize()) {
+            throw new IllegalArgumentException("Recurrent takes [T, N, " + architecture.inputSize() + "], got " + x.shape());
+        }
+        int steps = x.dim(0), batch = x.dim(1);
+        RnnDescriptor full = architecture.withSteps(steps).withBatch(batch);
+        boolean lstm = architecture.cell() == CellKind.LSTM;
+        FloatTensor y = FloatTensor.zeros(full.dstLayerShape()), hn = FloatTensor.zeros(full.iterShape());
+        FloatTensor cn = lstm ? FloatTensor.zeros(full.iterShape()) : null;
+        refreshIfChanged();
+        lastBuckets = new ArrayList<>();
+        lastSteps = steps;
+        for (Map.Entry<Integer, int[]> group : buckets(lengths, steps, batch).entrySet()) {
+            int t = group.getKey();
+            int[] seqs = group.getValue();
+            Prepared p = prepare(t, seqs.length);
+            RnnDescriptor d = p.rnn().descriptor();
+            FloatTensor xb = gatherSequence(x, seqs, t), yb = FloatTensor.zeros(d.dstLayerShape());
+            FloatTensor hb = FloatTensor.zeros(d.iterShape()), cb = lstm ? FloatTensor.zeros(d.iterShape()) : null;
+            p.rnn().forward(Mode.TRAINING, RnnForward.of(xb, yb)
+                    .withInitialState(gatherState(h0, seqs), gatherState(c0, seqs)).withFinalState(hb, cb), p.workspace());
+            scatterSequence(yb, y, seqs);
+            scatterState(hb, hn, seqs);
+            scatterState(cb, cn, seqs);
+            lastBuckets.add(new Bucket(t, seqs, p));
+        }
+        return new Output(y, hn, cn);
+    }
+
+    /**
+     * Backpropagation through time for the last forward: {@code dy [T, N, D*H]} (positions past a
+     * sequence's end are ignored), {@code dhn}, {@code dcn} (null: zeros). Accumulates the
+     * parameter gradients; returns the input's {@code [T, N, I]} (zero past each end). Pass
+     * {@code dh0} and {@code dc0} (or null) to receive the initial states' gradients.
+     */
+    public FloatTensor backward(FloatTensor dy, FloatTensor dhn, FloatTensor dcn, FloatTensor dh0, FloatTensor dc0) {
+        if (lastBuckets == null) {
+            throw new IllegalStateException("backward needs a forward first");
+        }
+        int batch = dy.dim(1);
+        FloatTensor dx = FloatTensor.zeros(lastSteps, batch, architecture.inputSize());
+        boolean lstm = architecture.cell() == CellKind.LSTM;
+        for (Bucket b : lastBuckets) {
+            RnnDescriptor d = b.prepared().rnn().descriptor();
+            FloatTensor dxb = FloatTensor.zeros(d.srcLayerShape());
+            FloatTensor dh0b = dh0 == null ? null : FloatTensor.zeros(d.iterShape());
+            FloatTensor dc0b = dc0 == null || !lstm ? null : FloatTensor.zeros(d.iterShape());
+            b.prepared().rnn().backward(new RnnBackward(gatherSequence(dy, b.sequences(), b.steps()),
+                    gatherState(dhn, b.sequences()), lstm ? gatherState(dcn, b.sequences()) : null,
+                    dxb, dh0b, dc0b, grads), b.prepared().workspace());
+            scatterSequence(dxb, dx, b.sequences());
+            scatterState(dh0b, dh0, b.sequences());
+            scatterState(dc0b, dc0, b.sequences());
+        }
+        return dx;
+    }
+
+    /** Sequences grouped by length, longest first. */
+    private static Map<Integer, int[]> buckets(int[] lengths, int steps, int batch) {
+        Map<Integer, int[]> groups = new TreeMap<>(java.util.Comparator.reverseOrder());
+        if (lengths == null) {
+            int[] all = new int[batch];
+            for (int n = 0; n < batch; n++) {
+                all[n] = n;
+            }
+            groups.put(steps, all);
+            return groups;
+        }
+        if (lengths.length != batch) {
+            throw new IllegalArgumentException(lengths.length + " lengths for a batch of " + batch);
+        }
+        Map<Integer, List<Integer>> lists = new TreeMap<>(java.util.Comparator.reverseOrder());
+        for (int n = 0; n < batch; n++) {
+            if (lengths[n] < 1 || lengths[n] > steps) {
+                throw new IllegalArgumentException("length " + lengths[n] + " of sequence " + n + " is not in [1, " + steps + "]");
+            }
+            lists.computeIfAbsent(lengths[n], k -> new ArrayList<>()).add(n);
+        }
+        lists.forEach((t, seqs) -> groups.put(t, seqs.stream().mapToInt(Integer::intValue).toArray()));
+        return groups;
+    }
+
+    private static FloatTensor gatherSequence(FloatTensor all, int[] seqs, int steps) {
+        if (seqs.length == all.dim(1) && steps == all.dim(0)) {
+            return all;
+        }
+        FloatTensor out = FloatTensor.zeros(steps, seqs.length, all.dim(2));
+        for (int t = 0; t < steps; t++) {
+            for (int k = 0; k < seqs.length; k++) {
+                out.select(0, t).select(0, k).copyFrom(all.select(0, t).select(0, seqs[k]));
+            }
+        }
+        return out;
+    }
+
+    private static void scatterSequence(FloatTensor part, FloatTensor all, int[] seqs) {
+        for (int t = 0; t < part.dim(0); t++) {
+            for (int k = 0; k < seqs.length; k++) {
+                all.select(0, t).select(0, seqs[k]).copyFrom(part.select(0, t).select(0, k));
+            }
+        }
+    }
+
+    private static FloatTensor gatherState(FloatTensor all, int[] seqs) {
+        if (all == null || seqs.length == all.dim(1)) {
+            return all;
+        }
+        FloatTensor out = FloatTensor.zeros(all.dim(0), seqs.length, all.dim(2));
+        for (int l = 0; l < all.dim(0); l++) {
+            for (int k = 0; k < seqs.length; k++) {
+                out.select(0, l).select(0, k).copyFrom(all.select(0, l).select(0, seqs[k]));
+            }
+        }
+        return out;
+    }
+
+    private static void scatterState(FloatTensor part, FloatTensor all, int[] seqs) {
+        if (part == null || all == null) {
+            return;
+        }
+        for (int l = 0; l < part.dim(0); l++) {
+            for (int k = 0; k < seqs.length; k++) {
+                all.select(0, l).select(0, seqs[k]).copyFrom(part.select(0, l).select(0, k));
+            }
+        }
+    }
+
+    private void refreshIfChanged() {
+        int version = 0;
+        for (Parameter p : parameters) {
+            version += p.version();
+        }
+        if (version != preparedVersion) {
+            closePrepared();
+            preparedVersion = version;
+        }
+    }
+
+    private Prepared prepare(int steps, int batch) {
+        return prepared.computeIfAbsent(((long) steps << 32) | batch, key -> {
+            RnnDescriptor d = architecture.withSteps(steps).withBatch(batch);
+            BackendSelector selector = Backends.selector();
+            if (backend == null || backend.equals(BackendSelector.AUTO)) {
+                backend = selector.decide(d, weights).backend();
+            }
+            PreparedRnn rnn = selector.prepare(backend, d, weights);
+            return new Prepared(rnn, rnn.newWorkspace());
+        });
+    }
+
+    private void closePrepared() {
+        prepared.values().forEach(p -> {
+            p.workspace().close();
+            p.rnn().close();
+        });
+        prepared.clear();
+        lastBuckets = null;
+    }
+
+    /** The backend in use, once the first forward chose it. */
+    public String backendName() {
+        return backend;
+    }
+
+    @Override
+    public void close() {
+        closePrepared();
+    }
+}

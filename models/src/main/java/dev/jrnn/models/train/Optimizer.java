@@ -1,0 +1,158 @@
+package dev.jrnn.models.train;
+
+import dev.jrnn.models.nn.Parameter;
+import java.util.List;
+
+/**
+ * Updates parameters from their gradients: {@link #sgd} (with momentum), {@link #adam} and
+ * {@link #adamW} (decoupled weight decay), as in {@code torch.optim}. The learning rate may be
+ * changed between steps (a schedule). {@link #clipGradNorm} scales all gradients together.
+ */
+public abstract class Optimizer {
+
+    protected final List<Parameter> parameters;
+    protected double learningRate;
+    private long steps;
+
+    protected Optimizer(List<Parameter> parameters, double learningRate) {
+        this.parameters = List.copyOf(parameters);
+        this.learningRate = learningRate;
+    }
+
+    public static Optimizer sgd(List<Parameter> parameters, double learningRate, double momentum) {
+        return new Sgd(parameters, learningRate, momentum);
+    }
+
+    public static Optimizer adam(List<Parameter> parameters, double learningRate) {
+        return new Adam(parameters, learningRate, 0.9, 0.999, 1e-8, 0, false);
+    }
+
+    public static Optimizer adamW(List<Parameter> parameters, double learningRate, double weightDecay) {
+        return new Adam(parameters, learningRate, 0.9, 0.999, 1e-8, weightDecay, true);
+    }
+
+    public double learningRate() {
+        return learningRate;
+    }
+
+    public void learningRate(double rate) {
+        learningRate = rate;
+    }
+
+    public long steps() {
+        return steps;
+    }
+
+    /** One update of every parameter from its gradient; marks them changed. Gradients are left as they are. */
+    public final void step() {
+        steps++;
+        for (int i = 0; i < parameters.size(); i++) {
+            update(i, parameters.get(i));
+            parameters.get(i).changed();
+        }
+    }
+
+    protected abstract void update(int index, Parameter p);
+
+    public void zeroGrad() {
+        parameters.forEach(Parameter::zeroGrad);
+    }
+
+    /**
+     * Scales every gradient by {@code min(1, maxNorm / norm)}, where {@code norm} is the global
+     * L2 norm of all of them together (torch.nn.utils.clip_grad_norm_); returns that norm.
+     */
+    public static double clipGradNorm(List<Parameter> parameters, double maxNorm) {
+        double sum = 0;
+        for (Parameter p : parameters) {
+            for (float g : p.grads()) {
+                sum += (double) g * g;
+            }
+        }
+        double norm = Math.sqrt(sum);
+        if (norm > maxNorm) {
+            float scale = (float) (maxNorm / (norm + 1e-6));
+            for (Parameter p : parameters) {
+                float[] g = p.grads();
+                for (int i = 0; i < g.length; i++) {
+                    g[i] *= scale;
+                }
+            }
+        }
+        return norm;
+    }
+
+    private static final class Sgd extends Optimizer {
+        private final double momentum;
+        private final float[][] velocity;
+
+        Sgd(List<Parameter> parameters, double learningRate, double momentum) {
+            super(parameters, learningRate);
+            this.momentum = momentum;
+            this.velocity = new float[parameters.size()][];
+        }
+
+        @Override
+        protected void update(int index, Parameter p) {
+            float[] w = p.values(), g = p.grads();
+            if (momentum == 0) {
+                for (int i = 0; i < w.length; i++) {
+                    w[i] -= (float) (learningRate * g[i]);
+                }
+                return;
+            }
+            if (velocity[index] == null) {
+                velocity[index] = g.clone(); // torch: the first step's buffer is the gradient
+            } else {
+                float[] v = velocity[index];
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = (float) (momentum * v[i] + g[i]);
+                }
+            }
+            float[] v = velocity[index];
+            for (int i = 0; i < w.length; i++) {
+                w[i] -= (float) (learningRate * v[i]);
+            }
+        }
+    }
+
+    private static final class Adam extends Optimizer {
+        private final double beta1, beta2, epsilon, weightDecay;
+        private final boolean decoupled;
+        private final float[][] m, v;
+
+        Adam(List<Parameter> parameters, double learningRate, double beta1, double beta2, double epsilon,
+             double weightDecay, boolean decoupled) {
+            super(parameters, learningRate);
+            this.beta1 = beta1;
+            this.beta2 = beta2;
+            this.epsilon = epsilon;
+            this.weightDecay = weightDecay;
+            this.decoupled = decoupled;
+            this.m = new float[parameters.size()][];
+            this.v = new float[parameters.size()][];
+            for (int i = 0; i < parameters.size(); i++) {
+                m[i] = new float[parameters.get(i).size()];
+                v[i] = new float[parameters.get(i).size()];
+            }
+        }
+
+        @Override
+        protected void update(int index, Parameter p) {
+            float[] w = p.values(), g = p.grads(), mi = m[index], vi = v[index];
+            double correction1 = 1 - Math.pow(beta1, steps()), correction2 = 1 - Math.pow(beta2, steps());
+            for (int i = 0; i < w.length; i++) {
+                double grad = g[i];
+                if (decoupled) {
+                    w[i] -= (float) (learningRate * weightDecay * w[i]);
+                } else if (weightDecay != 0) {
+                    grad += weightDecay * w[i];
+                }
+                mi[i] = (float) (beta1 * mi[i] + (1 - beta1) * grad);
+                vi[i] = (float) (beta2 * vi[i] + (1 - beta2) * grad * grad);
+                double mHat = mi[i] / correction1, vHat = vi[i] / correction2;
+                w[i] -= (float) (learningRate * mHat / (Math.sqrt(vHat) + epsilon));
+            }
+        }
+    }
+}
