@@ -1,0 +1,237 @@
+package dev.jrnn.models;
+
+import dev.jrnn.core.rnn.CellKind;
+import dev.jrnn.core.rnn.Direction;
+import dev.jrnn.core.rnn.RnnDescriptor;
+import dev.jrnn.core.tensor.FloatTensor;
+import dev.jrnn.models.nn.Dropout;
+import dev.jrnn.models.nn.Embedding;
+import dev.jrnn.models.nn.Linear;
+import dev.jrnn.models.nn.Module;
+import dev.jrnn.models.nn.Parameter;
+import dev.jrnn.models.nn.Recurrent;
+import dev.jrnn.models.train.Losses;
+import dev.jrnn.models.train.Optimizer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * One-to-many: a token-level language model (embedding, recurrent stack, dropout, a linear head
+ * over the vocabulary) that generates from a prompt, by sampling ({@link Sampling}: temperature,
+ * top-k), greedily, or by beam search. Trained on long streams by truncated backpropagation
+ * through time: {@link #trainStep} starts from the state the previous chunk ended in and cuts the
+ * gradient there.
+ */
+public final class LanguageModel implements Module, AutoCloseable {
+
+    /** The recurrent state between chunks or generation steps: {@code [L, N, H]}; {@code c} is null but for LSTMs. */
+    public record State(FloatTensor h, FloatTensor c) {
+    }
+
+    /** The mean loss per token of a training step, and the state to continue from. */
+    public record Step(double loss, State state) {
+    }
+
+    private final Embedding embedding;
+    private final Recurrent rnn;
+    private final Dropout dropout;
+    private final Linear head;
+    private final int vocabulary;
+
+    public LanguageModel(CellKind cell, int vocabulary, int embeddingDim, int hiddenSize, int layers, double dropout,
+                         long seed) {
+        this.vocabulary = vocabulary;
+        embedding = new Embedding("embedding.", vocabulary, embeddingDim, seed);
+        rnn = new Recurrent(cell, embeddingDim, hiddenSize, layers, Direction.UNIDIRECTIONAL, seed + 1);
+        this.dropout = new Dropout(dropout, seed + 2);
+        head = new Linear("head.", hiddenSize, vocabulary, seed + 3);
+    }
+
+    public LanguageModel backend(String name) {
+        rnn.backend(name);
+        return this;
+    }
+
+    public int vocabulary() {
+        return vocabulary;
+    }
+
+    @Override
+    public List<Parameter> parameters() {
+        return Module.all(embedding, rnn, head);
+    }
+
+    private FloatTensor logits(int[][] tokens, State from, boolean training, State[] end) {
+        Recurrent.Output out = rnn.forward(embedding.forward(tokens), from == null ? null : from.h(),
+                from == null ? null : from.c());
+        end[0] = new State(out.hn(), out.cn());
+        return head.forward(dropout.forward(out.y(), training));
+    }
+
+    /**
+     * One chunk of truncated BPTT on {@code inputs [T][N]} predicting {@code targets [T][N]},
+     * starting from {@code carry} (null: zeros). The returned state is detached: gradients stop at
+     * the chunk's start.
+     */
+    public Step trainStep(int[][] inputs, int[][] targets, State carry, Optimizer optimizer, double maxNorm) {
+        optimizer.zeroGrad();
+        State[] end = new State[1];
+        FloatTensor z = logits(inputs, carry, true, end);
+        int steps = inputs.length, batch = inputs[0].length;
+        int[] flat = new int[steps * batch];
+        for (int t = 0; t < steps; t++) {
+            System.arraycopy(targets[t], 0, flat, t * batch, batch);
+        }
+        Losses.Loss loss = Losses.softmaxCrossEntropy(z.reshape(steps * batch, vocabulary), flat, -1);
+        FloatTensor dy = dropout.backward(head.backward(loss.gradient().reshape(steps, batch, vocabulary)));
+        embedding.backward(rnn.backward(dy, null, null, null, null));
+        Optimizer.clipGradNorm(parameters(), maxNorm);
+        optimizer.step();
+        return new Step(loss.value(), end[0]);
+    }
+
+    /** Mean loss per token of predicting {@code targets} from {@code inputs}, without training. */
+    public double loss(int[][] inputs, int[][] targets) {
+        FloatTensor z = logits(inputs, null, false, new State[1]);
+        int steps = inputs.length, batch = inputs[0].length;
+        int[] flat = new int[steps * batch];
+        for (int t = 0; t < steps; t++) {
+            System.arraycopy(targets[t], 0, flat, t * batch, batch);
+        }
+        return Losses.softmaxCrossEntropy(z.reshape(steps * batch, vocabulary), flat, -1).value();
+    }
+
+    /** Continues {@code prompt} (at least one token) by {@code length} tokens picked by {@code sampling}. */
+    public int[] generate(int[] prompt, int length, Sampling sampling, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        State[] state = new State[1];
+        float[] last = lastRow(logits(column(prompt), null, false, state));
+        int[] out = new int[length];
+        for (int i = 0; i < length; i++) {
+            out[i] = sampling.pick(last, random);
+            last = lastRow(logits(new int[][] {{out[i]}}, state[0], false, state));
+        }
+        return out;
+    }
+
+    /** The log-probability the model gives {@code continuation} after {@code prompt}. */
+    public double logProbability(int[] prompt, int[] continuation) {
+        int[] all = Arrays.copyOf(prompt, prompt.length + continuation.length);
+        System.arraycopy(continuation, 0, all, prompt.length, continuation.length);
+        FloatTensor z = logits(column(Arrays.copyOf(all, all.length - 1)), null, false, new State[1]);
+        double sum = 0;
+        for (int i = 0; i < continuation.length; i++) {
+            float[] row = new float[vocabulary];
+            for (int v = 0; v < vocabulary; v++) {
+                row[v] = z.get(prompt.length - 1 + i, 0, v);
+            }
+            sum += logSoftmax(row)[continuation[i]];
+        }
+        return sum;
+    }
+
+    private record Beam(int[] tokens, double score, int parent) {
+    }
+
+    /**
+     * The continuation of {@code length} tokens that beam search with {@code width} beams finds
+     * most likely: at each step every beam is extended by every token and the {@code width} best
+     * prefixes (by total log-probability) are kept.
+     */
+    public int[] beamSearch(int[] prompt, int length, int width) {
+        State[] state = new State[1];
+        float[] first = lastRow(logits(column(prompt), null, false, state));
+        List<Beam> beams = List.of(new Beam(new int[0], 0, 0));
+        float[][] rows = {first};
+        State states = state[0];
+        for (int step = 0; step < length; step++) {
+            List<Beam> candidates = new ArrayList<>();
+            for (int b = 0; b < beams.size(); b++) {
+                double[] logp = logSoftmax(rows[b]);
+                for (int v = 0; v < vocabulary; v++) {
+                    int[] tokens = Arrays.copyOf(beams.get(b).tokens(), step + 1);
+                    tokens[step] = v;
+                    candidates.add(new Beam(tokens, beams.get(b).score() + logp[v], b));
+                }
+            }
+            candidates.sort(Comparator.comparingDouble(Beam::score).reversed());
+            beams = candidates.subList(0, Math.min(width, candidates.size()));
+            if (step == length - 1) {
+                break;
+            }
+            int[] parents = beams.stream().mapToInt(Beam::parent).toArray();
+            int[][] next = new int[1][beams.size()];
+            for (int b = 0; b < beams.size(); b++) {
+                next[0][b] = beams.get(b).tokens()[step];
+            }
+            FloatTensor z = logits(next, new State(pick(states.h(), parents), pick(states.c(), parents)), false, state);
+            states = state[0];
+            rows = new float[beams.size()][vocabulary];
+            for (int b = 0; b < beams.size(); b++) {
+                for (int v = 0; v < vocabulary; v++) {
+                    rows[b][v] = z.get(0, b, v);
+                }
+            }
+        }
+        return beams.get(0).tokens();
+    }
+
+    /** Rows {@code parents} of the batch axis of a state {@code [L, N, H]}. */
+    private static FloatTensor pick(FloatTensor states, int[] parents) {
+        if (states == null) {
+            return null;
+        }
+        FloatTensor out = FloatTensor.zeros(states.dim(0), parents.length, states.dim(2));
+        for (int l = 0; l < states.dim(0); l++) {
+            for (int b = 0; b < parents.length; b++) {
+                out.select(0, l).select(0, b).copyFrom(states.select(0, l).select(0, parents[b]));
+            }
+        }
+        return out;
+    }
+
+    private static int[][] column(int[] tokens) {
+        int[][] out = new int[tokens.length][1];
+        for (int t = 0; t < tokens.length; t++) {
+            out[t][0] = tokens[t];
+        }
+        return out;
+    }
+
+    private float[] lastRow(FloatTensor z) {
+        float[] row = new float[vocabulary];
+        for (int v = 0; v < vocabulary; v++) {
+            row[v] = z.get(z.dim(0) - 1, 0, v);
+        }
+        return row;
+    }
+
+    static double[] logSoftmax(float[] logits) {
+        double max = Double.NEGATIVE_INFINITY, sum = 0;
+        for (float z : logits) {
+            max = Math.max(max, z);
+        }
+        for (float z : logits) {
+            sum += Math.exp(z - max);
+        }
+        double log = max + Math.log(sum);
+        double[] out = new double[logits.length];
+        for (int i = 0; i < logits.length; i++) {
+            out[i] = logits[i] - log;
+        }
+        return out;
+    }
+
+    /** The architecture of the recurrent part. */
+    public RnnDescriptor architecture() {
+        return rnn.architecture();
+    }
+
+    @Override
+    public void close() {
+        rnn.close();
+    }
+}
