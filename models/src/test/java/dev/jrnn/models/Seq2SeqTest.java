@@ -1,0 +1,91 @@
+package dev.jrnn.models;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jrnn.core.rnn.CellKind;
+import dev.jrnn.models.nn.Parameter;
+import dev.jrnn.models.train.Optimizer;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** Encoder-decoder with attention: gradients against finite differences, and it learns to reverse sequences. */
+class Seq2SeqTest {
+
+    private static final int SYMBOLS = 6, BOS = SYMBOLS, EOS = SYMBOLS + 1, VOCABULARY = SYMBOLS + 2;
+
+    /** Sources of random symbols with lengths in [min, max]; targets: the source reversed, then EOS. */
+    record Batch(int[][] source, int[] sourceLengths, int[][] target, int[] targetLengths) {
+        static Batch reversal(SplittableRandom random, int batch, int min, int max) {
+            int[][] source = new int[max][batch], target = new int[max + 1][batch];
+            int[] lengths = new int[batch], targetLengths = new int[batch];
+            for (int n = 0; n < batch; n++) {
+                lengths[n] = min + random.nextInt(max - min + 1);
+                targetLengths[n] = lengths[n] + 1;
+                for (int s = 0; s < lengths[n]; s++) {
+                    source[s][n] = random.nextInt(SYMBOLS);
+                }
+                for (int s = 0; s < lengths[n]; s++) {
+                    target[s][n] = source[lengths[n] - 1 - s][n];
+                }
+                target[lengths[n]][n] = EOS;
+            }
+            return new Batch(source, lengths, target, targetLengths);
+        }
+    }
+
+    @Test
+    void gradientsMatchCentralDifferences() {
+        Batch b = Batch.reversal(new SplittableRandom(1), 3, 2, 4);
+        try (Seq2Seq model = new Seq2Seq(CellKind.LSTM, VOCABULARY, VOCABULARY, 3, 4, 2, BOS, EOS, 2)
+                .backend("reference")) {
+            Optimizer none = Optimizer.sgd(model.parameters(), 0, 0); // a step that changes nothing
+            model.trainStep(b.source(), b.sourceLengths(), b.target(), b.targetLengths(), none, 1e9);
+            SplittableRandom pick = new SplittableRandom(3);
+            double eps = 1e-2;
+            for (Parameter p : model.parameters()) {
+                for (int trial = 0; trial < 4; trial++) {
+                    int i = pick.nextInt(p.size());
+                    float saved = p.values()[i];
+                    p.values()[i] = (float) (saved + eps);
+                    p.changed();
+                    double plus = model.loss(b.source(), b.sourceLengths(), b.target(), b.targetLengths());
+                    p.values()[i] = (float) (saved - eps);
+                    p.changed();
+                    double minus = model.loss(b.source(), b.sourceLengths(), b.target(), b.targetLengths());
+                    p.values()[i] = saved;
+                    p.changed();
+                    double numeric = (plus - minus) / (2 * eps), analytic = p.grads()[i];
+                    assertEquals(numeric, analytic, 3e-3 + 0.03 * Math.abs(numeric), p.name() + "[" + i + "]");
+                }
+            }
+        }
+    }
+
+    @Test
+    void learnsToReverseSequencesOfMixedLengths() {
+        try (Seq2Seq model = new Seq2Seq(CellKind.GRU, VOCABULARY, VOCABULARY, 16, 48, 1, BOS, EOS, 4).backend("simd")) {
+            Optimizer adam = Optimizer.adam(model.parameters(), 0.01);
+            SplittableRandom random = new SplittableRandom(5);
+            for (int step = 0; step < 1000; step++) {
+                Batch b = Batch.reversal(random, 32, 3, 7);
+                model.trainStep(b.source(), b.sourceLengths(), b.target(), b.targetLengths(), adam, 5.0);
+            }
+            SplittableRandom fresh = new SplittableRandom(77);
+            int exact = 0, trials = 100;
+            for (int i = 0; i < trials; i++) {
+                int[] source = new int[3 + fresh.nextInt(5)];
+                for (int s = 0; s < source.length; s++) {
+                    source[s] = fresh.nextInt(SYMBOLS);
+                }
+                int[] want = new int[source.length];
+                for (int s = 0; s < source.length; s++) {
+                    want[s] = source[source.length - 1 - s];
+                }
+                exact += Arrays.equals(want, model.translate(source, 12)) ? 1 : 0;
+            }
+            assertTrue(exact >= 90, exact + " of " + trials + " reversed exactly");
+        }
+    }
+}
