@@ -96,6 +96,21 @@ public final class SafeTensors {
         }
     }
 
+    /** The file's {@code __metadata__} (empty when it has none); the file is checked as by {@link #read}. */
+    public static Map<String, String> metadata(Path path) throws IOException {
+        read(path, name -> false);
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+            long headerBytes = readFully(channel, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+            String text = StandardCharsets.UTF_8.decode(readFully(channel, 8, (int) headerBytes)).toString();
+            Map<String, String> out = new LinkedHashMap<>();
+            if (Json.parse(text.stripTrailing()) instanceof Map<?, ?> header
+                    && header.get(METADATA) instanceof Map<?, ?> metadata) {
+                metadata.forEach((k, v) -> out.put((String) k, (String) v));
+            }
+            return out;
+        }
+    }
+
     private static List<Entry> parseHeader(Path path, String text, long dataBytes) throws IOException {
         Object parsed;
         try {

@@ -54,6 +54,22 @@ public abstract class Optimizer {
 
     protected abstract void update(int index, Parameter p);
 
+    /** The optimizer's per-parameter memory (momentum, moments), by a name per parameter, for checkpoints. */
+    public abstract java.util.Map<String, float[]> state();
+
+    /** Restores {@link #state()} and the step count saved in a checkpoint. */
+    public void restore(java.util.Map<String, float[]> state, long steps) {
+        java.util.Map<String, float[]> mine = state();
+        for (var e : state.entrySet()) {
+            float[] target = mine.get(e.getKey());
+            if (target == null || target.length != e.getValue().length) {
+                throw new IllegalArgumentException("optimizer state '" + e.getKey() + "' does not fit this optimizer");
+            }
+            System.arraycopy(e.getValue(), 0, target, 0, target.length);
+        }
+        this.steps = steps;
+    }
+
     public void zeroGrad() {
         parameters.forEach(Parameter::zeroGrad);
     }
@@ -90,6 +106,18 @@ public abstract class Optimizer {
             super(parameters, learningRate);
             this.momentum = momentum;
             this.velocity = new float[parameters.size()][];
+            for (int i = 0; i < velocity.length; i++) {
+                velocity[i] = new float[parameters.get(i).size()];
+            }
+        }
+
+        @Override
+        public java.util.Map<String, float[]> state() {
+            java.util.Map<String, float[]> state = new java.util.LinkedHashMap<>();
+            for (int i = 0; i < velocity.length; i++) {
+                state.put(parameters.get(i).name() + ".momentum", velocity[i]);
+            }
+            return state;
         }
 
         @Override
@@ -101,8 +129,8 @@ public abstract class Optimizer {
                 }
                 return;
             }
-            if (velocity[index] == null) {
-                velocity[index] = g.clone(); // torch: the first step's buffer is the gradient
+            if (steps() == 1) {
+                System.arraycopy(g, 0, velocity[index], 0, g.length); // torch: the first step's buffer is the gradient
             } else {
                 float[] v = velocity[index];
                 for (int i = 0; i < v.length; i++) {
@@ -135,6 +163,16 @@ public abstract class Optimizer {
                 m[i] = new float[parameters.get(i).size()];
                 v[i] = new float[parameters.get(i).size()];
             }
+        }
+
+        @Override
+        public java.util.Map<String, float[]> state() {
+            java.util.Map<String, float[]> state = new java.util.LinkedHashMap<>();
+            for (int i = 0; i < m.length; i++) {
+                state.put(parameters.get(i).name() + ".exp_avg", m[i]);
+                state.put(parameters.get(i).name() + ".exp_avg_sq", v[i]);
+            }
+            return state;
         }
 
         @Override
