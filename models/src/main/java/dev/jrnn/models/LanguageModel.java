@@ -128,7 +128,7 @@ public final class LanguageModel implements Module, AutoCloseable {
             for (int v = 0; v < vocabulary; v++) {
                 row[v] = z.get(prompt.length - 1 + i, 0, v);
             }
-            sum += logSoftmax(row)[continuation[i]];
+            sum += Losses.logSoftmax(row)[continuation[i]];
         }
         return sum;
     }
@@ -150,7 +150,7 @@ public final class LanguageModel implements Module, AutoCloseable {
         for (int step = 0; step < length; step++) {
             List<Beam> candidates = new ArrayList<>();
             for (int b = 0; b < beams.size(); b++) {
-                double[] logp = logSoftmax(rows[b]);
+                double[] logp = Losses.logSoftmax(rows[b]);
                 for (int v = 0; v < vocabulary; v++) {
                     int[] tokens = Arrays.copyOf(beams.get(b).tokens(), step + 1);
                     tokens[step] = v;
@@ -207,22 +207,6 @@ public final class LanguageModel implements Module, AutoCloseable {
             row[v] = z.get(z.dim(0) - 1, 0, v);
         }
         return row;
-    }
-
-    static double[] logSoftmax(float[] logits) {
-        double max = Double.NEGATIVE_INFINITY, sum = 0;
-        for (float z : logits) {
-            max = Math.max(max, z);
-        }
-        for (float z : logits) {
-            sum += Math.exp(z - max);
-        }
-        double log = max + Math.log(sum);
-        double[] out = new double[logits.length];
-        for (int i = 0; i < logits.length; i++) {
-            out[i] = logits[i] - log;
-        }
-        return out;
     }
 
     /** The architecture of the recurrent part. */

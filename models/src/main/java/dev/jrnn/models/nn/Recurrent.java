@@ -52,6 +52,10 @@ public final class Recurrent implements Module, AutoCloseable {
     private final RnnWeights weights, grads;
     private final Map<Long, Prepared> prepared = new HashMap<>();
     private String backend;
+    /** With dropout between layers: one single-layer stack per layer, sharing this stack's parameters. */
+    private Recurrent[] perLayer;
+    private Dropout[] between;
+    private boolean batchFirst, training = true;
     private int preparedVersion = -1;
     private List<Bucket> lastBuckets;
     private int lastSteps;
@@ -89,10 +93,68 @@ public final class Recurrent implements Module, AutoCloseable {
         grads = RnnWeights.fromNamed(this.architecture, gradients);
     }
 
+    /** The layers of {@code stack} one by one, over its parameters: layer {@code l}'s tensors renamed to layer 0's. */
+    private Recurrent(Recurrent stack, int layer) {
+        this.architecture = new RnnDescriptor(stack.architecture.cell(), 1, stack.architecture.direction(), 1, 1,
+                stack.architecture.layerInputSize(layer), stack.architecture.hiddenSize());
+        Map<String, FloatTensor> values = new LinkedHashMap<>(), gradients = new LinkedHashMap<>();
+        for (int dir = 0; dir < architecture.directions(); dir++) {
+            for (RnnWeights.Param param : RnnWeights.Param.values()) {
+                String mine = RnnWeights.name(param, 0, dir), theirs = RnnWeights.name(param, layer, dir);
+                Parameter p = stack.parameters.stream().filter(q -> q.name().equals(theirs)).findFirst().orElseThrow();
+                parameters.add(p);
+                values.put(mine, p.value());
+                gradients.put(mine, p.grad());
+            }
+        }
+        weights = RnnWeights.fromNamed(architecture, values);
+        grads = RnnWeights.fromNamed(architecture, gradients);
+        backend = stack.backend;
+    }
+
+    /**
+     * Dropout with probability {@code p} on the outputs of every layer but the last, in training
+     * (PyTorch's {@code dropout} argument). The layers then run one backend call each.
+     */
+    public Recurrent dropout(double p, long seed) {
+        closePrepared();
+        if (p == 0 || architecture.layers() == 1) {
+            perLayer = null;
+            between = null;
+            return this;
+        }
+        perLayer = new Recurrent[architecture.layers()];
+        between = new Dropout[architecture.layers() - 1];
+        for (int l = 0; l < perLayer.length; l++) {
+            perLayer[l] = new Recurrent(this, l);
+            if (l > 0) {
+                between[l - 1] = new Dropout(p, seed + l);
+            }
+        }
+        return this;
+    }
+
+    /** Sequences as {@code [N, T, C]} in and out ({@code batch_first=True}); time-first otherwise. */
+    public Recurrent batchFirst(boolean value) {
+        batchFirst = value;
+        return this;
+    }
+
+    /** Training mode (the default: dropout active) or evaluation mode (dropout off). */
+    public Recurrent training(boolean value) {
+        training = value;
+        return this;
+    }
+
     /** Uses {@code name} ({@code auto} or a backend's name) from the next forward on. */
     public Recurrent backend(String name) {
         closePrepared();
         backend = name;
+        if (perLayer != null) {
+            for (Recurrent layer : perLayer) {
+                layer.backend(name);
+            }
+        }
         return this;
     }
 
@@ -115,8 +177,22 @@ public final class Recurrent implements Module, AutoCloseable {
         return forward(x, null, h0, c0);
     }
 
-    /** Runs {@code x [T, N, I]}; sequence {@code n} is {@code lengths[n]} steps long (null: all {@code T}). */
+    /**
+     * Runs {@code x [T, N, I]} ({@code [N, T, I]} if {@link #batchFirst}); sequence {@code n} is
+     * {@code lengths[n]} steps long (null: all {@code T}).
+     */
     public Output forward(FloatTensor x, int[] lengths, FloatTensor h0, FloatTensor c0) {
+        if (batchFirst) {
+            Output o = forwardTimeFirst(x.permute(1, 0, 2), lengths, h0, c0);
+            return new Output(o.y().permute(1, 0, 2), o.hn(), o.cn());
+        }
+        return forwardTimeFirst(x, lengths, h0, c0);
+    }
+
+    private Output forwardTimeFirst(FloatTensor x, int[] lengths, FloatTensor h0, FloatTensor c0) {
+        if (perLayer != null) {
+            return forwardLayerByLayer(x, lengths, h0, c0);
+        }
         if (x.rank() != 3 || x.dim(2) != architecture.inputSize()) {
             throw new IllegalArgumentException("Recurrent takes [T, N, " + architecture.inputSize() + "], got " + x.shape());
         }
@@ -152,6 +228,47 @@ public final class Recurrent implements Module, AutoCloseable {
      * {@code dh0} and {@code dc0} (or null) to receive the initial states' gradients.
      */
     public FloatTensor backward(FloatTensor dy, FloatTensor dhn, FloatTensor dcn, FloatTensor dh0, FloatTensor dc0) {
+        if (batchFirst) {
+            return backwardTimeFirst(dy.permute(1, 0, 2), dhn, dcn, dh0, dc0).permute(1, 0, 2);
+        }
+        return backwardTimeFirst(dy, dhn, dcn, dh0, dc0);
+    }
+
+    private Output forwardLayerByLayer(FloatTensor x, int[] lengths, FloatTensor h0, FloatTensor c0) {
+        int dirs = architecture.directions();
+        RnnDescriptor full = architecture.withSteps(x.dim(0)).withBatch(x.dim(1));
+        FloatTensor hn = FloatTensor.zeros(full.iterShape());
+        FloatTensor cn = architecture.cell() == CellKind.LSTM ? FloatTensor.zeros(full.iterShape()) : null;
+        FloatTensor input = x;
+        Output out = null;
+        for (int l = 0; l < perLayer.length; l++) {
+            out = perLayer[l].forwardTimeFirst(input, lengths, rows(h0, l), rows(c0, l));
+            hn.slice(0, l * dirs, (l + 1) * dirs).copyFrom(out.hn());
+            if (cn != null) {
+                cn.slice(0, l * dirs, (l + 1) * dirs).copyFrom(out.cn());
+            }
+            input = l + 1 < perLayer.length ? between[l].forward(out.y(), training) : out.y();
+        }
+        lastBuckets = List.of(); // backward goes through the layers
+        lastSteps = x.dim(0);
+        return new Output(out.y(), hn, cn);
+    }
+
+    /** Layer {@code l}'s rows of a state {@code [L*D, N, H]}, or null. */
+    private FloatTensor rows(FloatTensor states, int l) {
+        int dirs = architecture.directions();
+        return states == null ? null : states.slice(0, l * dirs, (l + 1) * dirs);
+    }
+
+    private FloatTensor backwardTimeFirst(FloatTensor dy, FloatTensor dhn, FloatTensor dcn, FloatTensor dh0, FloatTensor dc0) {
+        if (perLayer != null) {
+            FloatTensor grad = dy;
+            for (int l = perLayer.length - 1; l >= 0; l--) {
+                FloatTensor dx = perLayer[l].backwardTimeFirst(grad, rows(dhn, l), rows(dcn, l), rows(dh0, l), rows(dc0, l));
+                grad = l > 0 ? between[l - 1].backward(dx) : dx;
+            }
+            return grad;
+        }
         if (lastBuckets == null) {
             throw new IllegalStateException("backward needs a forward first");
         }
@@ -283,5 +400,10 @@ public final class Recurrent implements Module, AutoCloseable {
     @Override
     public void close() {
         closePrepared();
+        if (perLayer != null) {
+            for (Recurrent layer : perLayer) {
+                layer.close();
+            }
+        }
     }
 }

@@ -70,6 +70,23 @@ public final class Losses {
         return new Loss(total / p.length, FloatTensor.of(grad, prediction.shape().dims()));
     }
 
+    /** {@code log(softmax(logits))} of one row, computed stably. */
+    public static double[] logSoftmax(float[] logits) {
+        double max = Double.NEGATIVE_INFINITY, sum = 0;
+        for (float z : logits) {
+            max = Math.max(max, z);
+        }
+        for (float z : logits) {
+            sum += Math.exp(z - max);
+        }
+        double log = max + Math.log(sum);
+        double[] out = new double[logits.length];
+        for (int i = 0; i < logits.length; i++) {
+            out[i] = logits[i] - log;
+        }
+        return out;
+    }
+
     /** Row-wise softmax of {@code logits [M, C]} (for predictions; training uses the fused loss). */
     public static float[] softmax(float[] logits, int classes) {
         float[] out = new float[logits.length];
