@@ -30,7 +30,8 @@ import java.util.TreeMap;
  * last step, in both directions: exactly what running it alone gives (PyTorch's packed sequences).
  * The batch is run in buckets of equal length, each a whole-sequence backend call.
  *
- * <p><b>Backends.</b> The first forward picks one ({@code auto}, unless named) and keeps it for
+ * <p><b>Backends.</b> The first forward picks one ({@link #backend}, else {@code -Djrnn.backend},
+ * else {@code auto}) and keeps it for
  * every shape. A stack is prepared per (length, batch) and reused until an optimizer changes the
  * parameters. Close the layer to release them.
  */
@@ -375,7 +376,10 @@ public final class Recurrent implements Module, AutoCloseable {
         return prepared.computeIfAbsent(((long) steps << 32) | batch, key -> {
             RnnDescriptor d = architecture.withSteps(steps).withBatch(batch);
             BackendSelector selector = Backends.selector();
-            if (backend == null || backend.equals(BackendSelector.AUTO)) {
+            if (backend == null) { // as Backends.prepare: -Djrnn.backend, else auto
+                backend = System.getProperty(BackendSelector.BACKEND_PROPERTY, BackendSelector.AUTO);
+            }
+            if (backend.equals(BackendSelector.AUTO)) {
                 backend = selector.decide(d, weights).backend();
             }
             PreparedRnn rnn = selector.prepare(backend, d, weights);

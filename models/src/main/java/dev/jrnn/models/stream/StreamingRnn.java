@@ -36,9 +36,9 @@ public final class StreamingRnn implements AutoCloseable {
         this.prepared = prepared;
     }
 
-    /** Plans the stack for single steps on the fastest backend here (see {@link BackendSelector}). */
+    /** Plans the stack for single steps on {@code -Djrnn.backend}, else the fastest backend here (see {@link BackendSelector}). */
     public static StreamingRnn prepare(RnnDescriptor architecture, RnnWeights weights) {
-        return prepare(architecture, weights, BackendSelector.AUTO);
+        return prepare(architecture, weights, System.getProperty(BackendSelector.BACKEND_PROPERTY, BackendSelector.AUTO));
     }
 
     /** Plans the stack for single steps on {@code backend} ({@code auto} or a backend's name). */
