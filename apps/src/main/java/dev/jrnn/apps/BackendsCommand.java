@@ -5,7 +5,6 @@ import dev.jrnn.core.rnn.Direction;
 import dev.jrnn.core.rnn.RnnDescriptor;
 import dev.jrnn.core.rnn.RnnWeights;
 import dev.jrnn.core.runtime.Backends;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -21,7 +20,7 @@ final class BackendsCommand implements Callable<Integer> {
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--cell", paramLabel = "CELL", description = "lstm, gru, rnn_tanh or rnn_relu")
-    String cell;
+    CellKind cell;
 
     @Option(names = "--input", paramLabel = "I", description = "input channels")
     Integer input;
@@ -48,13 +47,7 @@ final class BackendsCommand implements Callable<Integer> {
             if (cell == null || input == null || hidden == null) {
                 throw new IllegalArgumentException("a shape needs --cell, --input and --hidden");
             }
-            CellKind kind;
-            try {
-                kind = CellKind.valueOf(cell.toUpperCase(Locale.ROOT));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("--cell must be lstm, gru, rnn_tanh or rnn_relu, got '" + cell + "'");
-            }
-            RnnDescriptor d = new RnnDescriptor(kind, layers, bidirectional ? Direction.BIDIRECTIONAL
+            RnnDescriptor d = new RnnDescriptor(cell, layers, bidirectional ? Direction.BIDIRECTIONAL
                     : Direction.UNIDIRECTIONAL, steps, batch, input, hidden);
             Backends.selector().decide(d, RnnWeights.uniform(d, 1));
         }

@@ -33,7 +33,7 @@ public final class Jrnn implements Runnable {
 
     /** Runs the command line with the given streams; returns the exit status. */
     static int execute(PrintWriter out, PrintWriter err, String... args) {
-        CommandLine cli = new CommandLine(new Jrnn()).setOut(out).setErr(err);
+        CommandLine cli = new CommandLine(new Jrnn()).setOut(out).setErr(err).setCaseInsensitiveEnumValuesAllowed(true);
         cli.setParameterExceptionHandler((e, arguments) -> {
             CommandLine where = e.getCommandLine();
             err.println(where.getCommandName().equals("jrnn") ? "jrnn: " + e.getMessage()

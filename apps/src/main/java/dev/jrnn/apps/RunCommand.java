@@ -17,7 +17,6 @@ import dev.jrnn.models.io.SafeTensors;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -37,7 +36,7 @@ final class RunCommand implements Callable<Integer> {
     Path weights;
 
     @Option(names = "--cell", required = true, paramLabel = "CELL", description = "lstm, gru, rnn_tanh or rnn_relu")
-    String cell;
+    CellKind cell;
 
     @Option(names = "--prefix", paramLabel = "P", defaultValue = "", description = "key prefix of the module in the state_dict, e.g. encoder.rnn.")
     String prefix;
@@ -79,7 +78,6 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        CellKind cellKind = cellKind(cell);
         if (dy == null && (dx != null || grads != null)) {
             throw new IllegalArgumentException("--dx and --grads need --dy, the gradient of the loss w.r.t. the output");
         }
@@ -89,7 +87,7 @@ final class RunCommand implements Callable<Integer> {
         Map<String, FloatTensor> stateDict = SafeTensors.read(weights, name -> name.startsWith(prefix));
         PyTorchStateDict module;
         try {
-            module = PyTorchStateDict.recurrent(stateDict, prefix, cellKind);
+            module = PyTorchStateDict.recurrent(stateDict, prefix, cell);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(weights + ": " + e.getMessage());
         }
@@ -143,14 +141,6 @@ final class RunCommand implements Callable<Integer> {
             }
         }
         return 0;
-    }
-
-    private static CellKind cellKind(String name) {
-        try {
-            return CellKind.valueOf(name.trim().toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--cell must be lstm, gru, rnn_tanh or rnn_relu, got '" + name + "'");
-        }
     }
 
     private static FloatTensor read(Path path, String option, int rank) throws IOException {

@@ -121,7 +121,7 @@ class RunCommandTest {
         expectMistake(jrnn("run", "--weights", w, "--cell", "lstm", "--input", x, "--output", y),
                 "the weights are a GRU's (3 gates of 5 units), not a LSTM's");
         expectMistake(jrnn("run", "--weights", w, "--cell", "elman", "--input", x, "--output", y),
-                "--cell must be lstm, gru, rnn_tanh or rnn_relu, got 'elman'");
+                "Invalid value for option '--cell': expected one of [RNN_TANH, RNN_RELU, LSTM, GRU] (case-insensitive) but was 'elman'");
         expectMistake(jrnn("run", "--weights", w, "--cell", "gru", "--input", f.resolve("h0.npy").toString(), "--output", y),
                 "has 5 channels; the weights expect 4");
         expectMistake(jrnn("run", "--weights", w, "--cell", "gru", "--input", x, "--output", y, "--h0", x),
