@@ -210,13 +210,17 @@ public final class Recurrent implements Module, AutoCloseable {
             int[] seqs = group.getValue();
             Prepared p = prepare(t, seqs.length);
             RnnDescriptor d = p.rnn().descriptor();
-            FloatTensor xb = gatherSequence(x, seqs, t), yb = FloatTensor.zeros(d.dstLayerShape());
-            FloatTensor hb = FloatTensor.zeros(d.iterShape()), cb = lstm ? FloatTensor.zeros(d.iterShape()) : null;
+            boolean whole = t == steps && seqs.length == batch; // the one bucket of a batch of equal lengths
+            FloatTensor xb = gatherSequence(x, seqs, t), yb = whole ? y : FloatTensor.zeros(d.dstLayerShape());
+            FloatTensor hb = whole ? hn : FloatTensor.zeros(d.iterShape());
+            FloatTensor cb = whole || !lstm ? cn : FloatTensor.zeros(d.iterShape());
             p.rnn().forward(Mode.TRAINING, RnnForward.of(xb, yb)
                     .withInitialState(gatherState(h0, seqs), gatherState(c0, seqs)).withFinalState(hb, cb), p.workspace());
-            scatterSequence(yb, y, seqs);
-            scatterState(hb, hn, seqs);
-            scatterState(cb, cn, seqs);
+            if (!whole) {
+                scatterSequence(yb, y, seqs);
+                scatterState(hb, hn, seqs);
+                scatterState(cb, cn, seqs);
+            }
             lastBuckets.add(new Bucket(t, seqs, p));
         }
         return new Output(y, hn, cn);
@@ -278,13 +282,16 @@ public final class Recurrent implements Module, AutoCloseable {
         boolean lstm = architecture.cell() == CellKind.LSTM;
         for (Bucket b : lastBuckets) {
             RnnDescriptor d = b.prepared().rnn().descriptor();
-            FloatTensor dxb = FloatTensor.zeros(d.srcLayerShape());
+            boolean whole = b.steps() == lastSteps && b.sequences().length == batch;
+            FloatTensor dxb = whole ? dx : FloatTensor.zeros(d.srcLayerShape());
             FloatTensor dh0b = dh0 == null ? null : FloatTensor.zeros(d.iterShape());
             FloatTensor dc0b = dc0 == null || !lstm ? null : FloatTensor.zeros(d.iterShape());
             b.prepared().rnn().backward(new RnnBackward(gatherSequence(dy, b.sequences(), b.steps()),
                     gatherState(dhn, b.sequences()), lstm ? gatherState(dcn, b.sequences()) : null,
                     dxb, dh0b, dc0b, grads), b.prepared().workspace());
-            scatterSequence(dxb, dx, b.sequences());
+            if (!whole) {
+                scatterSequence(dxb, dx, b.sequences());
+            }
             scatterState(dh0b, dh0, b.sequences());
             scatterState(dc0b, dc0, b.sequences());
         }
