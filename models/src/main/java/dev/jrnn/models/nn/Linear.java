@@ -16,6 +16,9 @@ public final class Linear implements Module {
     private final Parameter weight, bias;
     private float[] lastInput;
     private int lastRows;
+    /** {@code W^T [in, out]}, rebuilt when the weight's version changes. */
+    private float[] transposed;
+    private int transposedVersion = -1;
 
     public Linear(String name, int in, int out, long seed) {
         this.in = in;
@@ -52,6 +55,20 @@ public final class Linear implements Module {
         return List.of(weight, bias);
     }
 
+    private float[] transposed() {
+        if (transposedVersion != weight.version() || transposed == null) {
+            float[] w = weight.values();
+            transposed = transposed == null ? new float[w.length] : transposed;
+            for (int o = 0; o < out; o++) {
+                for (int i = 0; i < in; i++) {
+                    transposed[i * out + o] = w[o * in + i];
+                }
+            }
+            transposedVersion = weight.version();
+        }
+        return transposed;
+    }
+
     /** {@code [M, in]} or {@code [T, N, in]} to {@code [M, out]} or {@code [T, N, out]}. */
     public FloatTensor forward(FloatTensor x) {
         int[] dims = x.shape().dims().clone();
@@ -61,15 +78,20 @@ public final class Linear implements Module {
         float[] xs = x.toArray();
         int rows = xs.length / in;
         float[] ys = new float[rows * out];
-        float[] w = weight.values(), b = bias.values();
+        float[] wt = transposed(), b = bias.values();
+        // y[r] = b + sum_i x[r, i] W^T[i]: row updates (axpy) over W^T, which C2 vectorizes
         for (int r = 0; r < rows; r++) {
-            for (int o = 0; o < out; o++) {
-                float sum = b[o];
-                int wo = o * in, xr = r * in;
-                for (int i = 0; i < in; i++) {
-                    sum += w[wo + i] * xs[xr + i];
+            int yr = r * out, xr = r * in;
+            System.arraycopy(b, 0, ys, yr, out);
+            for (int i = 0; i < in; i++) {
+                float xi = xs[xr + i];
+                if (xi == 0f) {
+                    continue;
                 }
-                ys[r * out + o] = sum;
+                int ti = i * out;
+                for (int o = 0; o < out; o++) {
+                    ys[yr + o] += xi * wt[ti + o];
+                }
             }
         }
         lastInput = xs;
