@@ -93,6 +93,22 @@ public final class LanguageModel implements Module, AutoCloseable {
         return new Step(loss.value(), end[0]);
     }
 
+    /**
+     * Mean loss per token of predicting {@code targets} from {@code inputs}, without training,
+     * starting from {@code from} (null: zeros); returns the state to continue from, so long
+     * held-out texts are scored chunk by chunk as one stream.
+     */
+    public Step evaluate(int[][] inputs, int[][] targets, State from) {
+        State[] end = new State[1];
+        FloatTensor z = logits(inputs, from, false, end);
+        int steps = inputs.length, batch = inputs[0].length;
+        int[] flat = new int[steps * batch];
+        for (int t = 0; t < steps; t++) {
+            System.arraycopy(targets[t], 0, flat, t * batch, batch);
+        }
+        return new Step(Losses.softmaxCrossEntropy(z.reshape(steps * batch, vocabulary), flat, -1).value(), end[0]);
+    }
+
     /** Mean loss per token of predicting {@code targets} from {@code inputs}, without training. */
     public double loss(int[][] inputs, int[][] targets) {
         FloatTensor z = logits(inputs, null, false, new State[1]);
@@ -207,6 +223,11 @@ public final class LanguageModel implements Module, AutoCloseable {
             row[v] = z.get(z.dim(0) - 1, 0, v);
         }
         return row;
+    }
+
+    /** The backend that runs the recurrent part, once the first forward chose it. */
+    public String backendName() {
+        return rnn.backendName();
     }
 
     /** The architecture of the recurrent part. */

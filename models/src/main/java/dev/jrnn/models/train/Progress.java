@@ -1,6 +1,7 @@
 package dev.jrnn.models.train;
 
 import java.io.PrintStream;
+import java.util.function.Consumer;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.function.LongSupplier;
@@ -14,17 +15,22 @@ public final class Progress {
 
     private final String unit;
     private final long total;
-    private final PrintStream out;
+    private final Consumer<String> out;
     private final LongSupplier clock;
     private final long intervalNanos, start;
     private long lastPrint, items;
     private double average = Double.NaN;
 
     public Progress(long totalSteps, String unit, PrintStream out) {
-        this(totalSteps, unit, out, System::nanoTime, Duration.ofSeconds(1));
+        this(totalSteps, unit, out::println);
     }
 
-    Progress(long totalSteps, String unit, PrintStream out, LongSupplier clock, Duration interval) {
+    /** Progress lines go to {@code lines} (a logger, a terminal writer). */
+    public Progress(long totalSteps, String unit, Consumer<String> lines) {
+        this(totalSteps, unit, lines, System::nanoTime, Duration.ofSeconds(1));
+    }
+
+    Progress(long totalSteps, String unit, Consumer<String> out, LongSupplier clock, Duration interval) {
         this.total = totalSteps;
         this.unit = unit;
         this.out = out;
@@ -41,7 +47,7 @@ public final class Progress {
         long now = clock.getAsLong();
         if (now - lastPrint >= intervalNanos || step == total) {
             lastPrint = now;
-            out.println(line(step, now));
+            out.accept(line(step, now));
         }
     }
 

@@ -52,7 +52,7 @@ public final class Trainer {
     private final Optimizer optimizer;
     private final LearningRate schedule;
     private final long steps;
-    private PrintStream out;
+    private java.util.function.Consumer<String> out;
     private String unit = "steps";
     private long itemsPerStep = 1;
     private long validateEvery;
@@ -69,7 +69,12 @@ public final class Trainer {
 
     /** Prints a progress line about once a second to {@code out}, counting {@code itemsPerStep} {@code unit} a step. */
     public Trainer progress(PrintStream out, String unit, long itemsPerStep) {
-        this.out = out;
+        return progress(out::println, unit, itemsPerStep);
+    }
+
+    /** As {@link #progress(PrintStream, String, long)}, with the lines (and validation results) going to {@code lines}. */
+    public Trainer progress(java.util.function.Consumer<String> lines, String unit, long itemsPerStep) {
+        this.out = lines;
         this.unit = unit;
         this.itemsPerStep = itemsPerStep;
         return this;
@@ -108,7 +113,7 @@ public final class Trainer {
                 double v = validation.getAsDouble();
                 validated.add(new double[] {s + 1, v});
                 if (out != null) {
-                    out.printf(java.util.Locale.ROOT, "step %d: validation loss %.4f%n", s + 1, v);
+                    out.accept(String.format(java.util.Locale.ROOT, "step %d: validation loss %.4f", s + 1, v));
                 }
             }
             if (checkpoint != null && ((s + 1) % checkpointEvery == 0 || s + 1 == steps)) {

@@ -90,8 +90,8 @@ class CheckpointTest {
     void progressLinesAndLossCurves() throws IOException {
         long[] now = {0};
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        Progress progress = new Progress(100, "tokens", new PrintStream(bytes, true, StandardCharsets.UTF_8),
-                () -> now[0], Duration.ofSeconds(1));
+        PrintStream sink = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        Progress progress = new Progress(100, "tokens", sink::println, () -> now[0], Duration.ofSeconds(1));
         for (int step = 1; step <= 100; step++) {
             now[0] += 250_000_000L; // 0.25 s per step
             progress.update(step, 2.0, 50);
