@@ -77,8 +77,9 @@ final class DemoCommand implements Callable<Integer> {
         int split = text.lastIndexOf("CHAPTER 126.");
         String training = text.substring(0, split), heldOut = text.substring(split);
         String alphabet = CharacterModel.alphabet(text);
-        CharacterModel.encode(prompt, alphabet, "--prompt", "Moby-Dick never uses it");
-        int[] train = CharacterModel.encode(training, alphabet, "the text", ""), valid = CharacterModel.encode(heldOut, alphabet, "", "");
+        int[] start = CharacterModel.encode(prompt, alphabet, "--prompt", "Moby-Dick never uses it");
+        int[] train = CharacterModel.encode(training, alphabet, "the training text", "");
+        int[] valid = CharacterModel.encode(heldOut, alphabet, "the held-out text", "");
         say.printf(Locale.ROOT, "%,d characters for training (chapters 1-125), %,d held out (126 to the end), %d distinct%n",
                 train.length, valid.length, alphabet.length());
 
@@ -114,19 +115,19 @@ final class DemoCommand implements Callable<Integer> {
                     });
             double minutes = (System.nanoTime() - started) / 6e10;
             Checkpoint.save(checkpoint, lm, adam, CharacterModel.describe(alphabet, EMBEDDING, hidden, LAYERS));
-            Path curve = out.resolve("loss.svg");
+            String curve = "no new steps, no loss curve";
             if (!history.training().isEmpty()) {
-                history.writeSvg(curve, "char-LSTM on Moby-Dick: training loss (nats per character)");
+                history.writeSvg(out.resolve("loss.svg"), "char-LSTM on Moby-Dick: training loss (nats per character)");
+                curve = "loss curve " + out.resolve("loss.svg");
             }
             double bits = bitsPerCharacter(lm, valid);
-            say.printf(Locale.ROOT, "held-out chapters: %.3f bits per character (%.1f min of training; checkpoint %s; loss curve %s)%n",
+            say.printf(Locale.ROOT, "held-out chapters: %.3f bits per character (%.1f min of training; checkpoint %s; %s)%n",
                     bits, minutes, checkpoint, curve);
             say.printf(Locale.ROOT, "baseline, each character by its frequency in the training chapters: %.3f bits per character%n",
                     unigramBits(train, valid, alphabet.length()));
 
             long t0 = System.nanoTime();
-            int[] generated = lm.generate(CharacterModel.encode(prompt, alphabet, "--prompt", ""), length,
-                    Sampling.temperature(temperature), 11);
+            int[] generated = lm.generate(start, length, Sampling.temperature(temperature), 11);
             double perChar = (System.nanoTime() - t0) / 1e3 / length;
             StringBuilder paragraph = new StringBuilder(prompt);
             for (int id : generated) {
