@@ -4,6 +4,7 @@ import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.core.rnn.Direction;
 import dev.jrnn.core.rnn.RnnDescriptor;
 import dev.jrnn.core.tensor.FloatTensor;
+import dev.jrnn.models.nn.Embedding;
 import dev.jrnn.models.nn.Linear;
 import dev.jrnn.models.nn.Module;
 import dev.jrnn.models.nn.Parameter;
@@ -21,12 +22,27 @@ import java.util.List;
  */
 public final class SequenceClassifier implements Module, AutoCloseable {
 
+    private final Embedding embedding;
     private final Recurrent rnn;
     private final Linear head;
     private FloatTensor lastInput;
 
+    /** A classifier of feature sequences {@code [T, N, inputSize]}. */
     public SequenceClassifier(CellKind cell, int inputSize, int hiddenSize, int layers, Direction direction,
                               int classes, long seed) {
+        this(null, cell, inputSize, hiddenSize, layers, direction, classes, seed);
+    }
+
+    /** A classifier of token sequences ({@code [T][N]} ids below {@code vocabulary}), embedded first. */
+    public SequenceClassifier(int vocabulary, int embeddingDim, CellKind cell, int hiddenSize, int layers,
+                              Direction direction, int classes, long seed) {
+        this(new Embedding("embedding.", vocabulary, embeddingDim, seed + 2), cell, embeddingDim, hiddenSize, layers,
+                direction, classes, seed);
+    }
+
+    private SequenceClassifier(Embedding embedding, CellKind cell, int inputSize, int hiddenSize, int layers,
+                               Direction direction, int classes, long seed) {
+        this.embedding = embedding;
         rnn = new Recurrent(cell, inputSize, hiddenSize, layers, direction, seed);
         head = new Linear("head.", direction == Direction.BIDIRECTIONAL ? 2 * hiddenSize : hiddenSize, classes, seed + 1);
     }
@@ -43,7 +59,28 @@ public final class SequenceClassifier implements Module, AutoCloseable {
 
     @Override
     public List<Parameter> parameters() {
-        return Module.all(rnn, head);
+        return embedding == null ? Module.all(rnn, head) : Module.all(embedding, rnn, head);
+    }
+
+    private FloatTensor embed(int[][] tokens) {
+        if (embedding == null) {
+            throw new IllegalStateException("this classifier reads feature vectors, not tokens");
+        }
+        return embedding.forward(tokens);
+    }
+
+    /** Class scores {@code [N, classes]} of token sequences {@code [T][N]}. */
+    public FloatTensor logits(int[][] tokens, int[] lengths) {
+        return logits(embed(tokens), lengths);
+    }
+
+    public int[] predict(int[][] tokens, int[] lengths) {
+        return predict(embed(tokens), lengths);
+    }
+
+    /** {@link #trainStep(FloatTensor, int[], int[], Optimizer, double)} on token sequences, the embedding trained too. */
+    public double trainStep(int[][] tokens, int[] lengths, int[] labels, Optimizer optimizer, double maxNorm) {
+        return trainStep(embed(tokens), lengths, labels, optimizer, maxNorm);
     }
 
     /** Class scores {@code [N, classes]} for {@code x [T, N, I]}; {@code lengths} may be null (all {@code T}). */
@@ -85,11 +122,14 @@ public final class SequenceClassifier implements Module, AutoCloseable {
         RnnDescriptor a = rnn.architecture();
         int batch = lastInput.dim(1), hidden = a.hiddenSize(), dirs = a.directions(), top = (a.layers() - 1) * dirs;
         FloatTensor dhn = FloatTensor.zeros(a.withBatch(batch).iterShape());
+        FloatTensor dy = FloatTensor.zeros(lastInput.dim(0), batch, dirs * hidden);
         for (int d = 0; d < dirs; d++) {
             dhn.select(0, top + d).copyFrom(dFeatures.slice(1, d * hidden, (d + 1) * hidden));
         }
-        FloatTensor dy = FloatTensor.zeros(lastInput.dim(0), batch, dirs * hidden);
-        rnn.backward(dy, dhn, null, null, null);
+        FloatTensor dx = rnn.backward(dy, dhn, null, null, null);
+        if (embedding != null) {
+            embedding.backward(dx);
+        }
         Optimizer.clipGradNorm(parameters(), maxNorm);
         optimizer.step();
         return loss.value();

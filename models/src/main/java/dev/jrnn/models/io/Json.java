@@ -6,13 +6,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A strict reader of the JSON that file headers use (safetensors): objects, arrays, strings,
+ * A strict reader of the JSON that file headers (safetensors) and small data files use: objects, arrays, strings,
  * integers, true, false and null. Objects become insertion-ordered maps, integers {@code Long}s.
  * It reads nothing else (no fractions: no header needs them), rejects duplicate keys and nesting
  * deeper than {@value #MAX_DEPTH}, and reports the offset of what it could not read. Also writes
  * strings, for headers that jrnn writes.
  */
-final class Json {
+public final class Json {
 
     static final int MAX_DEPTH = 16;
 
@@ -24,7 +24,7 @@ final class Json {
     }
 
     /** Parses {@code text}, which must hold exactly one value. */
-    static Object parse(String text) {
+    public static Object parse(String text) {
         Json json = new Json(text);
         Object value = json.value(0);
         json.skipSpace();

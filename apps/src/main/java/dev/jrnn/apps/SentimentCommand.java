@@ -1,0 +1,213 @@
+package dev.jrnn.apps;
+
+import dev.jrnn.apps.data.Corpora;
+import dev.jrnn.core.rnn.CellKind;
+import dev.jrnn.core.rnn.Direction;
+import dev.jrnn.core.tensor.FloatTensor;
+import dev.jrnn.models.SequenceClassifier;
+import dev.jrnn.models.io.Json;
+import dev.jrnn.models.nn.Linear;
+import dev.jrnn.models.train.Losses;
+import dev.jrnn.models.train.Optimizer;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code jrnn sentiment}: many-to-one classification of review sentences (Amazon, IMDB, Yelp;
+ * 1,000 each). A word-level GRU, left-to-right and bidirectional, against a bag-of-words logistic
+ * regression and the majority class, all trained and tested on the same split in the same run:
+ * in-domain (80/20 of all three) or across domains (train on two, test on the third).
+ */
+@Command(name = "sentiment", mixinStandardHelpOptions = true,
+        description = "Sentence sentiment (many-to-one): GRU, bidirectional GRU and bag-of-words baselines on held-out sentences.")
+final class SentimentCommand implements Callable<Integer> {
+
+    private static final Pattern WORD = Pattern.compile("[a-z0-9']+|[!?]");
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--epochs", defaultValue = "4", description = "passes over the training sentences (default ${DEFAULT-VALUE})")
+    int epochs;
+
+    @Option(names = "--across", description = "train on two domains, test on the third, for each third")
+    boolean across;
+
+    @Option(names = "--domains", split = ",", defaultValue = "amazon,imdb,yelp", description = "the domains to use (default all)")
+    List<String> domains;
+
+    @Option(names = "--backend", defaultValue = "auto")
+    String backend;
+
+    record Sentence(List<String> words, int label, String domain) {
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter say = spec.commandLine().getOut();
+        List<Sentence> all = new ArrayList<>();
+        for (String domain : domains) {
+            if (!Corpora.SENTIMENT.containsKey(domain)) {
+                throw new IllegalArgumentException("unknown domain '" + domain + "'; known: amazon, imdb, yelp");
+            }
+            all.addAll(load(domain));
+        }
+        if (across) {
+            for (String held : domains) {
+                List<Sentence> train = all.stream().filter(s -> !s.domain().equals(held)).toList();
+                List<Sentence> test = all.stream().filter(s -> s.domain().equals(held)).toList();
+                report(say, "train on the others, test on " + held, train, test);
+            }
+        } else {
+            List<Sentence> shuffled = new ArrayList<>(all);
+            Collections.shuffle(shuffled, new Random(1));
+            int cut = shuffled.size() * 4 / 5;
+            report(say, "in-domain, 80/20 of " + String.join("+", domains), shuffled.subList(0, cut), shuffled.subList(cut, shuffled.size()));
+        }
+        return 0;
+    }
+
+    static List<Sentence> load(String domain) throws IOException {
+        String json = Files.readString(Corpora.SENTIMENT.get(domain).fetch(), StandardCharsets.UTF_8);
+        List<Sentence> out = new ArrayList<>();
+        for (Object item : (List<?>) Json.parse(json)) {
+            Map<?, ?> record = (Map<?, ?>) item;
+            String text = String.valueOf(record.get("text"));
+            List<String> words = words(text);
+            if (!words.isEmpty() && record.get("class") instanceof Long label) {
+                out.add(new Sentence(words, (int) (long) label, domain));
+            }
+        }
+        return out;
+    }
+
+    static List<String> words(String text) {
+        List<String> words = new ArrayList<>();
+        Matcher m = WORD.matcher(text.toLowerCase(Locale.ROOT));
+        while (m.find()) {
+            words.add(m.group());
+        }
+        return words;
+    }
+
+    /** Accuracies of every model on {@code test} after training on {@code train}. */
+    Map<String, Double> report(PrintWriter say, String setting, List<Sentence> train, List<Sentence> test) {
+        Map<String, Integer> vocabulary = new HashMap<>();
+        vocabulary.put("<unknown>", 0);
+        for (Sentence s : train) {
+            for (String w : s.words()) {
+                vocabulary.putIfAbsent(w, vocabulary.size());
+            }
+        }
+        Map<String, Double> results = new java.util.LinkedHashMap<>();
+        long positives = train.stream().filter(s -> s.label() == 1).count();
+        int majority = positives * 2 >= train.size() ? 1 : 0;
+        results.put("majority class", test.stream().filter(s -> s.label() == majority).count() / (double) test.size());
+        results.put("bag-of-words logistic regression", bagOfWords(vocabulary, train, test));
+        for (Direction direction : Direction.values()) {
+            results.put(direction == Direction.BIDIRECTIONAL ? "bidirectional GRU" : "GRU (left to right)",
+                    recurrent(vocabulary, train, test, direction));
+        }
+        say.printf(Locale.ROOT, "%s (%d training, %d test sentences):%n", setting, train.size(), test.size());
+        results.forEach((model, accuracy) -> say.printf(Locale.ROOT, "  %-34s accuracy %.3f%n", model, accuracy));
+        say.flush();
+        return results;
+    }
+
+    private double recurrent(Map<String, Integer> vocabulary, List<Sentence> train, List<Sentence> test, Direction direction) {
+        try (SequenceClassifier model = new SequenceClassifier(vocabulary.size(), 64, CellKind.GRU, 64, 1, direction, 2, 3)
+                .backend(backend)) {
+            float[] embeddings = model.parameters().get(0).values(); // small word vectors: the GRU starts unsaturated
+            for (int i = 0; i < embeddings.length; i++) {
+                embeddings[i] *= 0.1f;
+            }
+            model.parameters().get(0).changed();
+            Optimizer adam = Optimizer.adamW(model.parameters(), 3e-3, 0.05);
+            List<Sentence> order = new ArrayList<>(train);
+            Random random = new Random(2);
+            for (int epoch = 0; epoch < epochs; epoch++) {
+                Collections.shuffle(order, random);
+                for (int from = 0; from < order.size(); from += 32) {
+                    Batch b = batch(order.subList(from, Math.min(order.size(), from + 32)), vocabulary);
+                    model.trainStep(b.tokens(), b.lengths(), b.labels(), adam, 5.0);
+                }
+            }
+            int right = 0;
+            for (int from = 0; from < test.size(); from += 128) {
+                Batch b = batch(test.subList(from, Math.min(test.size(), from + 128)), vocabulary);
+                int[] predicted = model.predict(b.tokens(), b.lengths());
+                for (int i = 0; i < predicted.length; i++) {
+                    right += predicted[i] == b.labels()[i] ? 1 : 0;
+                }
+            }
+            return right / (double) test.size();
+        }
+    }
+
+    record Batch(int[][] tokens, int[] lengths, int[] labels) {
+    }
+
+    /** Time-first token ids, padded with the unknown word past each sentence's length. */
+    static Batch batch(List<Sentence> sentences, Map<String, Integer> vocabulary) {
+        int longest = sentences.stream().mapToInt(s -> s.words().size()).max().orElse(1);
+        int[][] tokens = new int[longest][sentences.size()];
+        int[] lengths = new int[sentences.size()], labels = new int[sentences.size()];
+        for (int n = 0; n < sentences.size(); n++) {
+            List<String> words = sentences.get(n).words();
+            lengths[n] = words.size();
+            labels[n] = sentences.get(n).label();
+            for (int t = 0; t < words.size(); t++) {
+                tokens[t][n] = vocabulary.getOrDefault(words.get(t), 0);
+            }
+        }
+        return new Batch(tokens, lengths, labels);
+    }
+
+    /** Logistic regression on word counts (a linear layer and softmax cross-entropy), the usual strong baseline. */
+    private double bagOfWords(Map<String, Integer> vocabulary, List<Sentence> train, List<Sentence> test) {
+        Linear linear = new Linear("", vocabulary.size(), 2, 4);
+        Optimizer adam = Optimizer.adam(linear.parameters(), 0.02);
+        for (int epoch = 0; epoch < 10; epoch++) {
+            for (int from = 0; from < train.size(); from += 64) {
+                List<Sentence> part = train.subList(from, Math.min(train.size(), from + 64));
+                adam.zeroGrad();
+                int[] labels = part.stream().mapToInt(Sentence::label).toArray();
+                Losses.Loss loss = Losses.softmaxCrossEntropy(linear.forward(counts(part, vocabulary)), labels, -1);
+                linear.backward(loss.gradient());
+                adam.step();
+            }
+        }
+        float[] z = linear.forward(counts(test, vocabulary)).toArray();
+        int right = 0;
+        for (int i = 0; i < test.size(); i++) {
+            right += (z[2 * i + 1] > z[2 * i] ? 1 : 0) == test.get(i).label() ? 1 : 0;
+        }
+        return right / (double) test.size();
+    }
+
+    private static FloatTensor counts(List<Sentence> sentences, Map<String, Integer> vocabulary) {
+        FloatTensor x = FloatTensor.zeros(sentences.size(), vocabulary.size());
+        for (int n = 0; n < sentences.size(); n++) {
+            for (String w : sentences.get(n).words()) {
+                int id = vocabulary.getOrDefault(w, 0);
+                x.set(n, id, x.get(n, id) + 1);
+            }
+        }
+        return x;
+    }
+}

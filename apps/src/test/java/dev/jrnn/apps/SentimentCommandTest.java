@@ -1,0 +1,34 @@
+package dev.jrnn.apps;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jrnn.apps.RunCommandTest.Run;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code jrnn sentiment} on one domain's real sentences (Amazon: 800 to train, 200 to test): both
+ * GRUs must beat 0.7 held-out accuracy, which chance (0.5, the majority baseline here) does not reach.
+ */
+class SentimentCommandTest {
+
+    @Test
+    void theGrusLearnOneDomain() {
+        Run run = RunCommandTest.jrnn("sentiment", "--domains", "amazon", "--backend", "simd");
+        assertEquals(0, run.status(), run.err() + run.out());
+        for (String model : new String[] {"GRU \\(left to right\\)", "bidirectional GRU", "bag-of-words logistic regression"}) {
+            Matcher m = Pattern.compile(model + "\\s+accuracy ([0-9.]+)").matcher(run.out());
+            assertTrue(m.find(), run.out());
+            assertTrue(Double.parseDouble(m.group(1)) > 0.7, model + ": " + run.out());
+        }
+    }
+
+    @Test
+    void anUnknownDomainIsOneLine() {
+        Run run = RunCommandTest.jrnn("sentiment", "--domains", "twitter");
+        assertEquals(Jrnn.USAGE, run.status());
+        assertEquals("jrnn sentiment: unknown domain 'twitter'; known: amazon, imdb, yelp", run.err().strip());
+    }
+}
