@@ -4,6 +4,7 @@ import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.core.rnn.Direction;
 import dev.jrnn.core.rnn.RnnDescriptor;
 import dev.jrnn.core.tensor.FloatTensor;
+import dev.jrnn.models.nn.Dropout;
 import dev.jrnn.models.nn.Embedding;
 import dev.jrnn.models.nn.Linear;
 import dev.jrnn.models.nn.Module;
@@ -26,6 +27,8 @@ public final class SequenceClassifier implements Module, AutoCloseable {
     private final Recurrent rnn;
     private final Linear head;
     private FloatTensor lastInput;
+    private Dropout dropout = new Dropout(0, 0);
+    private boolean training;
 
     /** A classifier of feature sequences {@code [T, N, inputSize]}. */
     public SequenceClassifier(CellKind cell, int inputSize, int hiddenSize, int layers, Direction direction,
@@ -93,7 +96,16 @@ public final class SequenceClassifier implements Module, AutoCloseable {
         for (int d = 0; d < dirs; d++) {
             features.slice(1, d * hidden, (d + 1) * hidden).copyFrom(out.hn().select(0, top + d));
         }
-        return head.forward(features);
+        return head.forward(dropout.forward(features, training));
+    }
+
+    /**
+     * Dropout with probability {@code p} on what the head reads, while training (predictions use
+     * all of it): a regularizer for small data sets.
+     */
+    public SequenceClassifier dropout(double p, long seed) {
+        dropout = new Dropout(p, seed);
+        return this;
     }
 
     /** The most likely class of each sequence. */
@@ -117,8 +129,15 @@ public final class SequenceClassifier implements Module, AutoCloseable {
      */
     public double trainStep(FloatTensor x, int[] lengths, int[] labels, Optimizer optimizer, double maxNorm) {
         optimizer.zeroGrad();
-        Losses.Loss loss = Losses.softmaxCrossEntropy(logits(x, lengths), labels, -1);
-        FloatTensor dFeatures = head.backward(loss.gradient());
+        training = true;
+        FloatTensor z;
+        try {
+            z = logits(x, lengths);
+        } finally {
+            training = false;
+        }
+        Losses.Loss loss = Losses.softmaxCrossEntropy(z, labels, -1);
+        FloatTensor dFeatures = dropout.backward(head.backward(loss.gradient()));
         RnnDescriptor a = rnn.architecture();
         int batch = lastInput.dim(1), hidden = a.hiddenSize(), dirs = a.directions(), top = (a.layers() - 1) * dirs;
         FloatTensor dhn = FloatTensor.zeros(a.withBatch(batch).iterShape());
