@@ -82,13 +82,8 @@ public final class LanguageModel implements Module, AutoCloseable {
     public Step trainStep(int[][] inputs, int[][] targets, State carry, Optimizer optimizer, double maxNorm) {
         optimizer.zeroGrad();
         State[] end = new State[1];
-        FloatTensor z = logits(inputs, carry, true, end);
+        Losses.Loss loss = crossEntropy(logits(inputs, carry, true, end), targets);
         int steps = inputs.length, batch = inputs[0].length;
-        int[] flat = new int[steps * batch];
-        for (int t = 0; t < steps; t++) {
-            System.arraycopy(targets[t], 0, flat, t * batch, batch);
-        }
-        Losses.Loss loss = Losses.softmaxCrossEntropy(z.reshape(steps * batch, vocabulary), flat, -1);
         FloatTensor dy = dropout.backward(head.backward(loss.gradient().reshape(steps, batch, vocabulary)));
         embedding.backward(rnn.backward(dy, null, null, null, null));
         Optimizer.clipGradNorm(parameters(), maxNorm);
@@ -103,24 +98,22 @@ public final class LanguageModel implements Module, AutoCloseable {
      */
     public Step evaluate(int[][] inputs, int[][] targets, State from) {
         State[] end = new State[1];
-        FloatTensor z = logits(inputs, from, false, end);
-        int steps = inputs.length, batch = inputs[0].length;
+        return new Step(crossEntropy(logits(inputs, from, false, end), targets).value(), end[0]);
+    }
+
+    /** Cross-entropy of scores {@code [T, N, V]} against {@code targets [T][N]}. */
+    private Losses.Loss crossEntropy(FloatTensor z, int[][] targets) {
+        int steps = targets.length, batch = targets[0].length;
         int[] flat = new int[steps * batch];
         for (int t = 0; t < steps; t++) {
             System.arraycopy(targets[t], 0, flat, t * batch, batch);
         }
-        return new Step(Losses.softmaxCrossEntropy(z.reshape(steps * batch, vocabulary), flat, -1).value(), end[0]);
+        return Losses.softmaxCrossEntropy(z.reshape(steps * batch, vocabulary), flat, -1);
     }
 
     /** Mean loss per token of predicting {@code targets} from {@code inputs}, without training. */
     public double loss(int[][] inputs, int[][] targets) {
-        FloatTensor z = logits(inputs, null, false, new State[1]);
-        int steps = inputs.length, batch = inputs[0].length;
-        int[] flat = new int[steps * batch];
-        for (int t = 0; t < steps; t++) {
-            System.arraycopy(targets[t], 0, flat, t * batch, batch);
-        }
-        return Losses.softmaxCrossEntropy(z.reshape(steps * batch, vocabulary), flat, -1).value();
+        return evaluate(inputs, targets, null).loss();
     }
 
     /**
@@ -244,7 +237,8 @@ public final class LanguageModel implements Module, AutoCloseable {
             for (int b = 0; b < beams.size(); b++) {
                 next[0][b] = beams.get(b).tokens()[step];
             }
-            FloatTensor z = logits(next, new State(pick(states.h(), parents), pick(states.c(), parents)), false, state);
+            FloatTensor z = logits(next, new State(Recurrent.batchRows(states.h(), parents),
+                    states.c() == null ? null : Recurrent.batchRows(states.c(), parents)), false, state);
             states = state[0];
             rows = new float[beams.size()][vocabulary];
             for (int b = 0; b < beams.size(); b++) {
@@ -254,20 +248,6 @@ public final class LanguageModel implements Module, AutoCloseable {
             }
         }
         return beams.get(0).tokens();
-    }
-
-    /** Rows {@code parents} of the batch axis of a state {@code [L, N, H]}. */
-    private static FloatTensor pick(FloatTensor states, int[] parents) {
-        if (states == null) {
-            return null;
-        }
-        FloatTensor out = FloatTensor.zeros(states.dim(0), parents.length, states.dim(2));
-        for (int l = 0; l < states.dim(0); l++) {
-            for (int b = 0; b < parents.length; b++) {
-                out.select(0, l).select(0, b).copyFrom(states.select(0, l).select(0, parents[b]));
-            }
-        }
-        return out;
     }
 
     private static int[][] column(int[] tokens) {

@@ -55,28 +55,9 @@ public final class SafeTensors {
      */
     public static Map<String, FloatTensor> read(Path path, Predicate<String> wanted) throws IOException {
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-            long size = channel.size();
-            if (size < 8) {
-                throw malformed(path, "shorter than the 8-byte header length (" + size + " bytes)");
-            }
-            long headerBytes = readFully(channel, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
-            if (headerBytes < 2 || headerBytes > MAX_HEADER_BYTES || headerBytes > size - 8) {
-                throw malformed(path, "header length " + Long.toUnsignedString(headerBytes) + " is not between 2 and "
-                        + Math.min(MAX_HEADER_BYTES, size - 8) + " (the file has " + size + " bytes)");
-            }
-            String headerText;
-            try {
-                headerText = StandardCharsets.UTF_8.newDecoder()
-                        .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)
-                        .decode(readFully(channel, 8, (int) headerBytes)).toString();
-            } catch (CharacterCodingException e) {
-                throw malformed(path, "the header is not UTF-8");
-            }
-            long dataStart = 8 + headerBytes, dataBytes = size - dataStart;
-            List<Entry> entries = parseHeader(path, headerText, dataBytes);
-            checkCoverage(path, entries, dataBytes);
+            Header header = header(channel, path);
             Map<String, FloatTensor> tensors = new LinkedHashMap<>();
-            for (Entry e : entries) {
+            for (Entry e : header.entries()) {
                 if (!wanted.test(e.name())) {
                     continue;
                 }
@@ -88,7 +69,7 @@ public final class SafeTensors {
                     throw new IOException(path + ": tensor '" + e.name() + "' has shape "
                             + java.util.Arrays.toString(e.shape()) + "; jrnn tensors have rank >= 1 and sizes >= 1");
                 }
-                ByteBuffer bytes = readFully(channel, dataStart + e.begin(), Math.toIntExact(e.end() - e.begin()))
+                ByteBuffer bytes = readFully(channel, header.dataStart() + e.begin(), Math.toIntExact(e.end() - e.begin()))
                         .order(ByteOrder.LITTLE_ENDIAN);
                 tensors.put(e.name(), FloatTensor.of(decode(e.dtype(), bytes), e.shape()));
             }
@@ -98,29 +79,53 @@ public final class SafeTensors {
 
     /** The file's {@code __metadata__} (empty when it has none); the file is checked as by {@link #read}. */
     public static Map<String, String> metadata(Path path) throws IOException {
-        read(path, name -> false);
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-            long headerBytes = readFully(channel, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
-            String text = StandardCharsets.UTF_8.decode(readFully(channel, 8, (int) headerBytes)).toString();
             Map<String, String> out = new LinkedHashMap<>();
-            if (Json.parse(text.stripTrailing()) instanceof Map<?, ?> header
-                    && header.get(METADATA) instanceof Map<?, ?> metadata) {
+            if (header(channel, path).json().get(METADATA) instanceof Map<?, ?> metadata) {
                 metadata.forEach((k, v) -> out.put((String) k, (String) v));
             }
             return out;
         }
     }
 
-    private static List<Entry> parseHeader(Path path, String text, long dataBytes) throws IOException {
+    /** The parsed and checked header: its JSON, its tensors, and where their data starts. */
+    private record Header(Map<?, ?> json, List<Entry> entries, long dataStart) {
+    }
+
+    private static Header header(FileChannel channel, Path path) throws IOException {
+        long size = channel.size();
+        if (size < 8) {
+            throw malformed(path, "shorter than the 8-byte header length (" + size + " bytes)");
+        }
+        long headerBytes = readFully(channel, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        if (headerBytes < 2 || headerBytes > MAX_HEADER_BYTES || headerBytes > size - 8) {
+            throw malformed(path, "header length " + Long.toUnsignedString(headerBytes) + " is not between 2 and "
+                    + Math.min(MAX_HEADER_BYTES, size - 8) + " (the file has " + size + " bytes)");
+        }
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(readFully(channel, 8, (int) headerBytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw malformed(path, "the header is not UTF-8");
+        }
         Object parsed;
         try {
             parsed = Json.parse(text.stripTrailing());
         } catch (IllegalArgumentException e) {
             throw malformed(path, e.getMessage());
         }
-        if (!(parsed instanceof Map<?, ?> header)) {
+        if (!(parsed instanceof Map<?, ?> json)) {
             throw malformed(path, "the header is not a JSON object");
         }
+        long dataStart = 8 + headerBytes, dataBytes = size - dataStart;
+        List<Entry> entries = parseHeader(path, json, dataBytes);
+        checkCoverage(path, entries, dataBytes);
+        return new Header(json, entries, dataStart);
+    }
+
+    private static List<Entry> parseHeader(Path path, Map<?, ?> header, long dataBytes) throws IOException {
         List<Entry> entries = new ArrayList<>();
         for (Map.Entry<?, ?> item : header.entrySet()) {
             String name = (String) item.getKey();

@@ -345,13 +345,26 @@ public final class Recurrent implements Module, AutoCloseable {
     }
 
     private static FloatTensor gatherState(FloatTensor all, int[] seqs) {
-        if (all == null || seqs.length == all.dim(1)) {
-            return all;
+        return all == null ? null : batchRows(all, seqs);
+    }
+
+    /**
+     * The states {@code [L*D, N, H]} of the sequences {@code rows} (in that order, repeats allowed),
+     * e.g. to carry the surviving beams of a beam search; {@code states} itself when {@code rows}
+     * is every sequence in order.
+     */
+    public static FloatTensor batchRows(FloatTensor states, int[] rows) {
+        boolean identity = rows.length == states.dim(1);
+        for (int k = 0; identity && k < rows.length; k++) {
+            identity = rows[k] == k;
         }
-        FloatTensor out = FloatTensor.zeros(all.dim(0), seqs.length, all.dim(2));
-        for (int l = 0; l < all.dim(0); l++) {
-            for (int k = 0; k < seqs.length; k++) {
-                out.select(0, l).select(0, k).copyFrom(all.select(0, l).select(0, seqs[k]));
+        if (identity) {
+            return states;
+        }
+        FloatTensor out = FloatTensor.zeros(states.dim(0), rows.length, states.dim(2));
+        for (int l = 0; l < states.dim(0); l++) {
+            for (int k = 0; k < rows.length; k++) {
+                out.select(0, l).select(0, k).copyFrom(states.select(0, l).select(0, rows[k]));
             }
         }
         return out;
