@@ -19,4 +19,22 @@ public final class Corpora {
     private static NpmPackage sentiment(String domain, String sha256) {
         return new NpmPackage("sentiment", "5.0.2", "package/test/fixtures/" + domain + ".json", sha256);
     }
+
+    /** German-English dictionary lines {@code German :: English} with example sentences (Debian trans-de-en, GPL-2+). */
+    public static final Source DE_EN = () -> new DebianPackage("trans-de-en").file("usr/share/trans/de-en",
+            "34052c6021d09eadfee7a893a789204265954df70fe9c36d38fa00058d79d326");
+
+    /** English-French FreeDict dictionary in dictd format; headwords carry IPA (Debian dict-freedict-eng-fra, GPL-2+). */
+    public static final Source ENG_FRA_DICT = () -> new DebianPackage("dict-freedict-eng-fra").file(
+            "usr/share/dictd/freedict-eng-fra.dict.dz", "aaa6ecd1fd5713e8a21cabdef34695f618f12bea8e06a0e9225613d324484402");
+
+    /** The fortune cookie files, one folder; records end with a {@code %} line (Debian fortunes, BSD). */
+    public static final Source FORTUNES = () -> new DebianPackage("fortunes").folder("usr/share/games/fortunes",
+            "63698e8d4d4053aef92454a4aff8fa589eef732ea8c2df13716a52130ed5a737");
+
+    /** A verified local copy of a data set, fetched on first use. */
+    @FunctionalInterface
+    public interface Source {
+        java.nio.file.Path fetch() throws java.io.IOException;
+    }
 }
