@@ -7,6 +7,7 @@ import dev.jrnn.core.tensor.FloatTensor;
 import dev.jrnn.models.SequenceClassifier;
 import dev.jrnn.models.io.Json;
 import dev.jrnn.models.nn.Linear;
+import dev.jrnn.models.train.LearningRate;
 import dev.jrnn.models.train.Losses;
 import dev.jrnn.models.train.Optimizer;
 import java.io.IOException;
@@ -16,6 +17,7 @@ import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -37,21 +39,31 @@ import picocli.CommandLine.Spec;
         description = "Sentence sentiment (many-to-one): GRU, bidirectional GRU and bag-of-words baselines on held-out sentences.")
 final class SentimentCommand implements Callable<Integer> {
 
-    /** On the GRU's features while training: halves the gap to the baseline on 2,400 sentences. */
-    private static final double DROPOUT = 0.5;
+    /**
+     * Regularization and schedule of the GRUs, chosen by 5-fold cross-validation (README): dropout
+     * on the head's features, words replaced by the unknown word while training, and a cosine decay
+     * of AdamW's rate, which together took them from 1-2 points below the bag-of-words baseline to level with it.
+     */
+    private static final double DROPOUT = 0.5, WORD_DROPOUT = 0.25, RATE = 4e-3;
     private static final Pattern WORD = Pattern.compile("[a-z0-9']+|[!?]");
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--epochs", defaultValue = "4", description = "passes over the training sentences (default ${DEFAULT-VALUE})")
+    @Option(names = "--epochs", defaultValue = "6", description = "passes over the training sentences (default ${DEFAULT-VALUE})")
     int epochs;
+
+    @Option(names = "--folds", defaultValue = "5", description = "in domain: k-fold cross-validation, every sentence tested once (default ${DEFAULT-VALUE})")
+    int folds;
 
     @Option(names = "--across", description = "train on two domains, test on the third, for each third")
     boolean across;
 
     @Option(names = "--domains", split = ",", defaultValue = "amazon,imdb,yelp", description = "the domains to use (default all)")
     List<String> domains;
+
+    @Option(names = "--pooling", defaultValue = "last", description = "what the classifier reads: max (over time) or last (final states) (default ${DEFAULT-VALUE})")
+    SequenceClassifier.Pooling pooling;
 
     @Option(names = "--backend", defaultValue = "auto")
     String backend;
@@ -62,6 +74,9 @@ final class SentimentCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter say = spec.commandLine().getOut();
+        if (folds < 2) {
+            throw new IllegalArgumentException("--folds must be at least 2, got " + folds);
+        }
         List<Sentence> all = new ArrayList<>();
         for (String domain : domains) {
             if (!Corpora.SENTIMENT.containsKey(domain)) {
@@ -78,9 +93,24 @@ final class SentimentCommand implements Callable<Integer> {
         } else {
             List<Sentence> shuffled = new ArrayList<>(all);
             Collections.shuffle(shuffled, new Random(1));
-            int cut = shuffled.size() * 4 / 5;
-            report(say, "in-domain, 80/20 of " + String.join("+", domains), shuffled.subList(0, cut), shuffled.subList(cut, shuffled.size()));
+            Map<String, int[]> right = new LinkedHashMap<>();
+            Map<String, List<Double>> perFold = new LinkedHashMap<>();
+            for (int fold = 0; fold < folds; fold++) {
+                int from = shuffled.size() * fold / folds, to = shuffled.size() * (fold + 1) / folds;
+                List<Sentence> test = shuffled.subList(from, to);
+                List<Sentence> train = new ArrayList<>(shuffled.subList(0, from));
+                train.addAll(shuffled.subList(to, shuffled.size()));
+                evaluate(train, test).forEach((model, correct) -> {
+                    right.computeIfAbsent(model, m -> new int[1])[0] += correct;
+                    perFold.computeIfAbsent(model, m -> new ArrayList<>()).add(correct / (double) test.size());
+                });
+            }
+            say.printf(Locale.ROOT, "in-domain, %d-fold cross-validation over %s (%d sentences, each tested once by a model that did not train on it):%n",
+                    folds, String.join("+", domains), shuffled.size());
+            right.forEach((model, correct) -> say.printf(Locale.ROOT, "  %-34s accuracy %.3f (folds %.3f to %.3f)%n", model,
+                    correct[0] / (double) shuffled.size(), Collections.min(perFold.get(model)), Collections.max(perFold.get(model))));
         }
+        say.flush();
         return 0;
     }
 
@@ -108,7 +138,14 @@ final class SentimentCommand implements Callable<Integer> {
     }
 
     /** Accuracies of every model on {@code test} after training on {@code train}. */
-    Map<String, Double> report(PrintWriter say, String setting, List<Sentence> train, List<Sentence> test) {
+    void report(PrintWriter say, String setting, List<Sentence> train, List<Sentence> test) {
+        say.printf(Locale.ROOT, "%s (%d training, %d test sentences):%n", setting, train.size(), test.size());
+        evaluate(train, test).forEach((model, right) -> say.printf(Locale.ROOT, "  %-34s accuracy %.3f%n", model, right / (double) test.size()));
+        say.flush();
+    }
+
+    /** How many of {@code test} each model classifies right after training on {@code train}. */
+    Map<String, Integer> evaluate(List<Sentence> train, List<Sentence> test) {
         Map<String, Integer> vocabulary = new HashMap<>();
         vocabulary.put("<unknown>", 0);
         for (Sentence s : train) {
@@ -116,36 +153,41 @@ final class SentimentCommand implements Callable<Integer> {
                 vocabulary.putIfAbsent(w, vocabulary.size());
             }
         }
-        Map<String, Double> results = new java.util.LinkedHashMap<>();
+        Map<String, Integer> results = new LinkedHashMap<>();
         long positives = train.stream().filter(s -> s.label() == 1).count();
         int majority = positives * 2 >= train.size() ? 1 : 0;
-        results.put("majority class", test.stream().filter(s -> s.label() == majority).count() / (double) test.size());
+        results.put("majority class", (int) test.stream().filter(s -> s.label() == majority).count());
         results.put("bag-of-words logistic regression", bagOfWords(vocabulary, train, test));
         for (Direction direction : Direction.values()) {
             results.put(direction == Direction.BIDIRECTIONAL ? "bidirectional GRU" : "GRU (left to right)",
                     recurrent(vocabulary, train, test, direction));
         }
-        say.printf(Locale.ROOT, "%s (%d training, %d test sentences):%n", setting, train.size(), test.size());
-        results.forEach((model, accuracy) -> say.printf(Locale.ROOT, "  %-34s accuracy %.3f%n", model, accuracy));
-        say.flush();
         return results;
     }
 
-    private double recurrent(Map<String, Integer> vocabulary, List<Sentence> train, List<Sentence> test, Direction direction) {
+    private int recurrent(Map<String, Integer> vocabulary, List<Sentence> train, List<Sentence> test, Direction direction) {
         try (SequenceClassifier model = new SequenceClassifier(vocabulary.size(), 64, CellKind.GRU, 64, 1, direction, 2, 3)
-                .dropout(DROPOUT, 5).backend(backend)) {
+                .dropout(DROPOUT, 5).pooling(pooling).backend(backend)) {
             float[] embeddings = model.parameters().get(0).values(); // small word vectors: the GRU starts unsaturated
             for (int i = 0; i < embeddings.length; i++) {
                 embeddings[i] *= 0.1f;
             }
             model.parameters().get(0).changed();
-            Optimizer adam = Optimizer.adamW(model.parameters(), 3e-3, 0.05);
+            Optimizer adam = Optimizer.adamW(model.parameters(), RATE, 0.05);
+            long steps = (long) epochs * ((train.size() + 31) / 32);
+            LearningRate schedule = LearningRate.warmupCosine(RATE, steps / 20, steps);
             List<Sentence> order = new ArrayList<>(train);
             Random random = new Random(2);
             for (int epoch = 0; epoch < epochs; epoch++) {
                 Collections.shuffle(order, random);
                 for (int from = 0; from < order.size(); from += 32) {
                     Batch b = batch(order.subList(from, Math.min(order.size(), from + 32)), vocabulary);
+                    for (int[] row : b.tokens()) { // word dropout: the unknown word learns a meaning, the model leans on no single word
+                        for (int i = 0; i < row.length; i++) {
+                            row[i] = random.nextDouble() < WORD_DROPOUT ? 0 : row[i];
+                        }
+                    }
+                    adam.learningRate(schedule.at(adam.steps()));
                     model.trainStep(b.tokens(), b.lengths(), b.labels(), adam, 5.0);
                 }
             }
@@ -157,7 +199,7 @@ final class SentimentCommand implements Callable<Integer> {
                     right += predicted[i] == b.labels()[i] ? 1 : 0;
                 }
             }
-            return right / (double) test.size();
+            return right;
         }
     }
 
@@ -181,7 +223,7 @@ final class SentimentCommand implements Callable<Integer> {
     }
 
     /** Logistic regression on word counts (a linear layer and softmax cross-entropy), the usual strong baseline. */
-    private double bagOfWords(Map<String, Integer> vocabulary, List<Sentence> train, List<Sentence> test) {
+    private int bagOfWords(Map<String, Integer> vocabulary, List<Sentence> train, List<Sentence> test) {
         Linear linear = new Linear("", vocabulary.size(), 2, 4);
         Optimizer adam = Optimizer.adam(linear.parameters(), 0.02);
         for (int epoch = 0; epoch < 10; epoch++) {
@@ -199,7 +241,7 @@ final class SentimentCommand implements Callable<Integer> {
         for (int i = 0; i < test.size(); i++) {
             right += (z[2 * i + 1] > z[2 * i] ? 1 : 0) == test.get(i).label() ? 1 : 0;
         }
-        return right / (double) test.size();
+        return right;
     }
 
     private static FloatTensor counts(List<Sentence> sentences, Map<String, Integer> vocabulary) {

@@ -9,8 +9,9 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code jrnn sentiment} on one domain's real sentences (Amazon: 800 to train, 200 to test): both
- * GRUs must beat 0.7 held-out accuracy, which chance (0.5, the majority baseline here) does not reach.
+ * {@code jrnn sentiment} on one domain's real sentences (Amazon, 5-fold cross-validation: 800 to
+ * train, 200 to test, five times): both GRUs must beat 0.7 held-out accuracy, which chance (0.5,
+ * the majority baseline here) does not reach.
  */
 class SentimentCommandTest {
 
@@ -30,5 +31,12 @@ class SentimentCommandTest {
         Run run = RunCommandTest.jrnn("sentiment", "--domains", "twitter");
         assertEquals(Jrnn.USAGE, run.status());
         assertEquals("jrnn sentiment: unknown domain 'twitter'; known: amazon, imdb, yelp", run.err().strip());
+    }
+
+    @Test
+    void tooFewFoldsIsOneLine() {
+        Run run = RunCommandTest.jrnn("sentiment", "--folds", "1");
+        assertEquals(Jrnn.USAGE, run.status());
+        assertEquals("jrnn sentiment: --folds must be at least 2, got 1", run.err().strip());
     }
 }

@@ -27,8 +27,21 @@ public final class SequenceClassifier implements Module, AutoCloseable {
     private final Recurrent rnn;
     private final Linear head;
     private FloatTensor lastInput;
+    private int[] lastArgMax;
     private Dropout dropout = new Dropout(0, 0);
+    private Pooling pooling = Pooling.LAST;
     private boolean training;
+
+    /** What the head reads of the sequence. */
+    public enum Pooling {
+        /** The last layer's final states (forward after the last valid step, reverse after the first). */
+        LAST,
+        /**
+         * The element-wise maximum of the last layer's outputs over the valid steps: each feature
+         * fires wherever in the sequence its evidence sits, which suits sentences (Conneau et al., 2017).
+         */
+        MAX
+    }
 
     /** A classifier of feature sequences {@code [T, N, inputSize]}. */
     public SequenceClassifier(CellKind cell, int inputSize, int hiddenSize, int layers, Direction direction,
@@ -93,10 +106,41 @@ public final class SequenceClassifier implements Module, AutoCloseable {
         RnnDescriptor a = rnn.architecture();
         int batch = x.dim(1), hidden = a.hiddenSize(), dirs = a.directions(), top = (a.layers() - 1) * dirs;
         FloatTensor features = FloatTensor.zeros(batch, dirs * hidden);
-        for (int d = 0; d < dirs; d++) {
-            features.slice(1, d * hidden, (d + 1) * hidden).copyFrom(out.hn().select(0, top + d));
+        if (pooling == Pooling.MAX) {
+            features = maxOverTime(out.y(), lengths);
+        } else {
+            for (int d = 0; d < dirs; d++) {
+                features.slice(1, d * hidden, (d + 1) * hidden).copyFrom(out.hn().select(0, top + d));
+            }
         }
         return head.forward(dropout.forward(features, training));
+    }
+
+    /** {@code [N, F]}: the maximum of {@code y [T, N, F]} over each sequence's valid steps; remembers where for backward. */
+    private FloatTensor maxOverTime(FloatTensor y, int[] lengths) {
+        int steps = y.dim(0), batch = y.dim(1), width = y.dim(2);
+        float[] v = y.toArray(), max = new float[batch * width];
+        lastArgMax = new int[batch * width];
+        for (int n = 0; n < batch; n++) {
+            int valid = lengths == null ? steps : lengths[n];
+            for (int j = 0; j < width; j++) {
+                int best = 0;
+                for (int t = 1; t < valid; t++) {
+                    if (v[(t * batch + n) * width + j] > v[(best * batch + n) * width + j]) {
+                        best = t;
+                    }
+                }
+                lastArgMax[n * width + j] = best;
+                max[n * width + j] = v[(best * batch + n) * width + j];
+            }
+        }
+        return FloatTensor.of(max, batch, width);
+    }
+
+    /** Reads the sequence through {@code pooling} (default {@link Pooling#LAST}). */
+    public SequenceClassifier pooling(Pooling pooling) {
+        this.pooling = java.util.Objects.requireNonNull(pooling, "pooling");
+        return this;
     }
 
     /**
@@ -140,10 +184,20 @@ public final class SequenceClassifier implements Module, AutoCloseable {
         FloatTensor dFeatures = dropout.backward(head.backward(loss.gradient()));
         RnnDescriptor a = rnn.architecture();
         int batch = lastInput.dim(1), hidden = a.hiddenSize(), dirs = a.directions(), top = (a.layers() - 1) * dirs;
-        FloatTensor dhn = FloatTensor.zeros(a.withBatch(batch).iterShape());
+        FloatTensor dhn = null;
         FloatTensor dy = FloatTensor.zeros(lastInput.dim(0), batch, dirs * hidden);
-        for (int d = 0; d < dirs; d++) {
-            dhn.select(0, top + d).copyFrom(dFeatures.slice(1, d * hidden, (d + 1) * hidden));
+        if (pooling == Pooling.MAX) {
+            float[] df = dFeatures.toArray(), d = new float[(int) dy.size()];
+            int width = dirs * hidden;
+            for (int i = 0; i < df.length; i++) {
+                d[(lastArgMax[i] * batch + i / width) * width + i % width] = df[i];
+            }
+            dy = FloatTensor.of(d, dy.shape().dims());
+        } else {
+            dhn = FloatTensor.zeros(a.withBatch(batch).iterShape());
+            for (int dir = 0; dir < dirs; dir++) {
+                dhn.select(0, top + dir).copyFrom(dFeatures.slice(1, dir * hidden, (dir + 1) * hidden));
+            }
         }
         FloatTensor dx = rnn.backward(dy, dhn, null, null, null);
         if (embedding != null) {
