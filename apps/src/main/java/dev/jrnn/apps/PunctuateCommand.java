@@ -76,6 +76,9 @@ final class PunctuateCommand implements Callable<Integer> {
     @Option(names = "--window", defaultValue = "50", description = "at most this many words per sequence; paragraphs are cut into windows (default ${DEFAULT-VALUE})")
     int window;
 
+    @Option(names = "--batch", defaultValue = "32", description = "windows per training step (default ${DEFAULT-VALUE})")
+    int batch;
+
     @Option(names = "--train-words", defaultValue = "0", description = "train on the first N words of chapters 1-125 only (default 0: all)")
     int trainWords;
 
@@ -102,6 +105,7 @@ final class PunctuateCommand implements Callable<Integer> {
         check(hidden >= 1 && embedding >= 1 && layers >= 1, "--hidden, --layers and --embedding must be at least 1");
         check(vocabulary >= 2, "--vocabulary must be at least 2 (one word and the unknown word)");
         check(window >= 2, "--window must be at least 2 words");
+        check(batch >= 1, "--batch must be at least 1");
         check(trainWords >= 0 && testWords >= 0, "--train-words and --test-words must not be negative");
         PrintWriter say = spec.commandLine().getOut();
 
@@ -316,7 +320,7 @@ final class PunctuateCommand implements Callable<Integer> {
         List<List<List<Word>>> batches = new ArrayList<>();
         List<Integer> epochEnds = new ArrayList<>();
         for (int epoch = 0; epoch < epochs; epoch++) {
-            batches.addAll(batches(windows(paragraphs, window, random), 32, random));
+            batches.addAll(batches(windows(paragraphs, window, random), batch, random));
             epochEnds.add(batches.size());
         }
         Optimizer adam = Optimizer.adamW(model.parameters(), 3e-3, 0.01);
@@ -327,14 +331,14 @@ final class PunctuateCommand implements Callable<Integer> {
                     say.flush();
                 }, "words", Math.round((double) count(paragraphs) * epochs / batches.size())) // words per step, on average
                 .run(step -> {
-                    List<List<Word>> batch = batches.get((int) step);
-                    int[][] tokens = tokens(batch, ids), labels = new int[tokens.length][batch.size()];
-                    for (int n = 0; n < batch.size(); n++) {
-                        for (int t = 0; t < batch.get(n).size(); t++) {
-                            labels[t][n] = batch.get(n).get(t).label();
+                    List<List<Word>> windows = batches.get((int) step);
+                    int[][] tokens = tokens(windows, ids), labels = new int[tokens.length][windows.size()];
+                    for (int n = 0; n < windows.size(); n++) {
+                        for (int t = 0; t < windows.get(n).size(); t++) {
+                            labels[t][n] = windows.get(n).get(t).label();
                         }
                     }
-                    return model.trainStep(tokens, lengths(batch), labels, adam, 5.0);
+                    return model.trainStep(tokens, lengths(windows), labels, adam, 5.0);
                 });
         // mean loss per word of each epoch: the test reads the first and the last
         int from = 0;

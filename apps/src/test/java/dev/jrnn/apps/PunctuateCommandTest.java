@@ -10,7 +10,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code jrnn punctuate} on a slice of the real data (the first 40,000 words of Moby-Dick to train,
+ * {@code jrnn punctuate} on a slice of the real data (the first 50,000 words of Moby-Dick to train,
  * 4,000 of the held-out chapters and of the fortunes to test): the training loss falls, and on the
  * held-out chapters the bidirectional GRU finds sentence ends and commas, which the majority label
  * (F1 0 on both) never does, and finds more of them than the same GRU left to right.
@@ -19,21 +19,24 @@ class PunctuateCommandTest {
 
     @Test
     void theBidirectionalGruRestoresMarksThatNeedTheNextWord() {
-        Run run = RunCommandTest.jrnn("punctuate", "--train-words", "40000", "--test-words", "4000", "--epochs", "3",
+        Run run = RunCommandTest.jrnn("punctuate", "--train-words", "50000", "--test-words", "4000", "--epochs", "4", "--batch", "8",
                 "--hidden", "48", "--backend", "simd");
         assertEquals(0, run.status(), run.err() + run.out());
         String out = run.out();
         for (String model : List.of("left to right", "bidirectional")) {
             double first = number(out, model + ": epoch 1  mean training loss ([0-9.]+)");
-            double last = number(out, model + ": epoch 3  mean training loss ([0-9.]+)");
+            double last = number(out, model + ": epoch 4  mean training loss ([0-9.]+)");
             assertTrue(last < 0.8 * first, model + " loss " + first + " -> " + last + "\n" + out);
         }
         String heldOut = out.substring(out.indexOf("held out:"), out.indexOf("out of domain:"));
         double[] period = f1s(heldOut, "period"), comma = f1s(heldOut, "comma");
         assertEquals(0.0, period[0], "the majority label never writes a period");
+        assertEquals(0.0, comma[0], "the majority label never writes a comma");
         assertTrue(period[2] > 0.3, "bidirectional period F1 " + period[2] + "\n" + heldOut);
-        assertTrue(comma[2] > 0.25, "bidirectional comma F1 " + comma[2] + "\n" + heldOut);
+        assertTrue(comma[2] > 0.35, "bidirectional comma F1 " + comma[2] + "\n" + heldOut);
+        // a mark goes after a word, so it depends on the next word, which only the reverse direction has read
         assertTrue(period[2] > period[1] + 0.1, "bidirectional against left-to-right period F1\n" + heldOut);
+        assertTrue(comma[2] > comma[1] + 0.1, "bidirectional against left-to-right comma F1\n" + heldOut);
         assertTrue(out.contains("restored: "), out);
     }
 
