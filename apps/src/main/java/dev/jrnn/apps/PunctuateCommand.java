@@ -4,8 +4,8 @@ import dev.jrnn.apps.data.Corpora;
 import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.core.rnn.Direction;
 import dev.jrnn.models.SequenceTagger;
-import dev.jrnn.models.train.Optimizer;
 import dev.jrnn.models.train.LearningRate;
+import dev.jrnn.models.train.Optimizer;
 import dev.jrnn.models.train.Trainer;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -90,13 +90,6 @@ final class PunctuateCommand implements Callable<Integer> {
 
     /** One word as the model reads it (lower-cased, no marks) and the label it should restore. */
     record Word(String lower, int label) {
-        int casing() {
-            return label / MARKS.length;
-        }
-
-        int mark() {
-            return label % MARKS.length;
-        }
     }
 
     @Override
@@ -441,11 +434,11 @@ final class PunctuateCommand implements Callable<Integer> {
             scores.put(model.getKey(), s);
         }
         say.printf(Locale.ROOT, "%n%s (%,d words, windows of at most %d):%n", title, count(paragraphs), window);
-        StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "  %-12s", "class"));
-        scores.keySet().forEach(m -> head.append(String.format(Locale.ROOT, " | %-20s", m)));
+        StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "  %-13s", "class"));
+        scores.keySet().forEach(m -> head.append(String.format(Locale.ROOT, " | %-17s", m)));
         say.println(head);
-        StringBuilder sub = new StringBuilder(String.format(Locale.ROOT, "  %-12s", ""));
-        scores.keySet().forEach(m -> sub.append(" |  P     R     F1   "));
+        StringBuilder sub = new StringBuilder(String.format(Locale.ROOT, "  %-13s", ""));
+        scores.keySet().forEach(m -> sub.append(" | P     R     F1   "));
         say.println(sub);
         for (int c = 0; c < CASES.length; c++) {
             row(say, CASES[c], scores, s -> s.cases, c);
@@ -453,9 +446,14 @@ final class PunctuateCommand implements Callable<Integer> {
         for (int c = 0; c < MARKS.length; c++) {
             row(say, MARKS[c], scores, s -> s.marks, c);
         }
-        StringBuilder macro = new StringBuilder(String.format(Locale.ROOT, "  %-12s", "macro F1"));
-        scores.values().forEach(s -> macro.append(String.format(Locale.ROOT, " | case %.3f marks %.3f", Scores.macroF1(s.cases), Scores.macroF1(s.marks))));
-        say.println(macro);
+        StringBuilder macroCase = new StringBuilder(String.format(Locale.ROOT, "  %-13s", "macro (case)"));
+        StringBuilder macroMarks = new StringBuilder(String.format(Locale.ROOT, "  %-13s", "macro (marks)"));
+        for (Scores s : scores.values()) {
+            macroCase.append(String.format(Locale.ROOT, " | %17.3f", Scores.macroF1(s.cases)));
+            macroMarks.append(String.format(Locale.ROOT, " | %17.3f", Scores.macroF1(s.marks)));
+        }
+        say.println(macroCase);
+        say.println(macroMarks);
 
         // a restored paragraph: the first of at least 30 words (or the longest)
         List<Word> example = paragraphs.stream().filter(p -> p.size() >= 30).findFirst()
@@ -470,7 +468,7 @@ final class PunctuateCommand implements Callable<Integer> {
 
     private static void row(PrintWriter say, String label, Map<String, Scores> scores,
                             java.util.function.Function<Scores, long[][]> confusion, int c) {
-        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  %-12s", label));
+        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  %-13s", label));
         for (Scores s : scores.values()) {
             double[] prf = Scores.prf(confusion.apply(s), c);
             line.append(String.format(Locale.ROOT, " | %.3f %.3f %.3f", prf[0], prf[1], prf[2]));
