@@ -3,6 +3,7 @@ package dev.jrnn.models;
 import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.core.rnn.Direction;
 import dev.jrnn.core.tensor.FloatTensor;
+import dev.jrnn.models.nn.Embedding;
 import dev.jrnn.models.nn.Linear;
 import dev.jrnn.models.nn.Module;
 import dev.jrnn.models.nn.Parameter;
@@ -14,19 +15,35 @@ import java.util.List;
 /**
  * Many-to-many, aligned: one label per step (part-of-speech tagging, per-sample anomaly flags). A
  * recurrent stack (bidirectional sees the whole sequence) and a linear head applied at every step.
- * Steps past a sequence's length are neither predicted nor counted in the loss.
+ * Steps past a sequence's length are neither predicted nor counted in the loss. It reads feature
+ * vectors {@code [T, N, I]}, or token ids {@code [T][N]} through an embedding trained with it.
  */
 public final class SequenceTagger implements Module, AutoCloseable {
 
     /** Label of a step that does not count (padding). */
     public static final int IGNORE = -1;
 
+    private final Embedding embedding;
     private final Recurrent rnn;
     private final Linear head;
     private final int classes;
 
+    /** A tagger of feature sequences {@code [T, N, inputSize]}. */
     public SequenceTagger(CellKind cell, int inputSize, int hiddenSize, int layers, Direction direction,
                           int classes, long seed) {
+        this(null, cell, inputSize, hiddenSize, layers, direction, classes, seed);
+    }
+
+    /** A tagger of token sequences ({@code [T][N]} ids below {@code vocabulary}), embedded first. */
+    public SequenceTagger(int vocabulary, int embeddingDim, CellKind cell, int hiddenSize, int layers,
+                          Direction direction, int classes, long seed) {
+        this(new Embedding("embedding.", vocabulary, embeddingDim, seed + 2), cell, embeddingDim, hiddenSize, layers,
+                direction, classes, seed);
+    }
+
+    private SequenceTagger(Embedding embedding, CellKind cell, int inputSize, int hiddenSize, int layers,
+                           Direction direction, int classes, long seed) {
+        this.embedding = embedding;
         this.classes = classes;
         rnn = new Recurrent(cell, inputSize, hiddenSize, layers, direction, seed);
         head = new Linear("head.", direction == Direction.BIDIRECTIONAL ? 2 * hiddenSize : hiddenSize, classes, seed + 1);
@@ -37,9 +54,35 @@ public final class SequenceTagger implements Module, AutoCloseable {
         return this;
     }
 
+    /** The embedding of a token tagger (its {@code weight} is parameter 0), or null for a feature tagger. */
+    public Embedding embedding() {
+        return embedding;
+    }
+
+    public String backendName() {
+        return rnn.backendName();
+    }
+
     @Override
     public List<Parameter> parameters() {
-        return Module.all(rnn, head);
+        return embedding == null ? Module.all(rnn, head) : Module.all(embedding, rnn, head);
+    }
+
+    private FloatTensor embed(int[][] tokens) {
+        if (embedding == null) {
+            throw new IllegalStateException("this tagger reads feature vectors, not tokens");
+        }
+        return embedding.forward(tokens);
+    }
+
+    /** {@link #predict(FloatTensor, int[])} of token sequences {@code [T][N]}. */
+    public int[][] predict(int[][] tokens, int[] lengths) {
+        return predict(embed(tokens), lengths);
+    }
+
+    /** {@link #trainStep(FloatTensor, int[], int[][], Optimizer, double)} on token sequences, the embedding trained too. */
+    public double trainStep(int[][] tokens, int[] lengths, int[][] labels, Optimizer optimizer, double maxNorm) {
+        return trainStep(embed(tokens), lengths, labels, optimizer, maxNorm, true);
     }
 
     /** Scores {@code [T, N, classes]} for {@code x [T, N, I]}. */
@@ -71,6 +114,11 @@ public final class SequenceTagger implements Module, AutoCloseable {
 
     /** One step of training on labels {@code [T][N]} ({@link #IGNORE} for padding); returns the mean loss per counted step. */
     public double trainStep(FloatTensor x, int[] lengths, int[][] labels, Optimizer optimizer, double maxNorm) {
+        return trainStep(x, lengths, labels, optimizer, maxNorm, false);
+    }
+
+    private double trainStep(FloatTensor x, int[] lengths, int[][] labels, Optimizer optimizer, double maxNorm,
+                             boolean embedded) {
         optimizer.zeroGrad();
         int steps = x.dim(0), batch = x.dim(1);
         int[] flat = new int[steps * batch];
@@ -82,7 +130,10 @@ public final class SequenceTagger implements Module, AutoCloseable {
         FloatTensor z = logits(x, lengths);
         Losses.Loss loss = Losses.softmaxCrossEntropy(z.reshape(steps * batch, classes), flat, IGNORE);
         FloatTensor dy = head.backward(loss.gradient().reshape(steps, batch, classes));
-        rnn.backward(dy, null, null, null, null);
+        FloatTensor dx = rnn.backward(dy, null, null, null, null);
+        if (embedded) { // x came from the embedding: its rows learn too
+            embedding.backward(dx);
+        }
         Optimizer.clipGradNorm(parameters(), maxNorm);
         optimizer.step();
         return loss.value();

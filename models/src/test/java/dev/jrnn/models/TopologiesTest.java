@@ -117,6 +117,61 @@ class TopologiesTest {
         }
     }
 
+    /**
+     * Token ids through the tagger's embedding, each step tagged with the token after it (the last
+     * with "end"): only the reverse direction can see it, so the same model run left to right stays
+     * near chance. Embedding gradients that do not flow would leave both there.
+     */
+    @Test
+    void tokenTaggerNamesTheNextTokenOnlyWhenBidirectional() {
+        int vocabulary = 6, end = vocabulary;
+        double[] accuracy = new double[2];
+        for (Direction direction : Direction.values()) {
+            try (SequenceTagger model = new SequenceTagger(vocabulary, 8, CellKind.GRU, 16, 1, direction,
+                    vocabulary + 1, 9).backend("simd")) {
+                Optimizer adam = Optimizer.adam(model.parameters(), 0.02);
+                SplittableRandom random = new SplittableRandom(10);
+                for (int step = 0; step < 150; step++) {
+                    int[][] tokens = tokens(random, 10, 32, vocabulary);
+                    model.trainStep(tokens, null, nextToken(tokens, end), adam, 5.0);
+                }
+                int[][] test = tokens(new SplittableRandom(95), 10, 200, vocabulary);
+                int[][] want = nextToken(test, end), got = model.predict(test, null);
+                int right = 0;
+                for (int t = 0; t < 10; t++) {
+                    for (int n = 0; n < 200; n++) {
+                        right += got[t][n] == want[t][n] ? 1 : 0;
+                    }
+                }
+                accuracy[direction.ordinal()] = right / 2000.0;
+            }
+        }
+        double left = accuracy[Direction.UNIDIRECTIONAL.ordinal()], both = accuracy[Direction.BIDIRECTIONAL.ordinal()];
+        assertTrue(both >= 0.95, "bidirectional per-step accuracy " + both);
+        assertTrue(left <= 0.35, "left to right per-step accuracy " + left + " (chance 0.25: 1/6, and the end always right)");
+    }
+
+    private static int[][] tokens(SplittableRandom random, int steps, int batch, int vocabulary) {
+        int[][] tokens = new int[steps][batch];
+        for (int[] row : tokens) {
+            for (int n = 0; n < batch; n++) {
+                row[n] = random.nextInt(vocabulary);
+            }
+        }
+        return tokens;
+    }
+
+    private static int[][] nextToken(int[][] tokens, int end) {
+        int[][] labels = new int[tokens.length][];
+        for (int t = 0; t < tokens.length; t++) {
+            labels[t] = t + 1 < tokens.length ? tokens[t + 1].clone() : new int[tokens[t].length];
+            if (t + 1 == tokens.length) {
+                java.util.Arrays.fill(labels[t], end);
+            }
+        }
+        return labels;
+    }
+
     private static int[][] echo(Batch b, int none) {
         int steps = b.x().dim(0), batch = b.x().dim(1);
         int[][] labels = new int[steps][batch];
