@@ -37,6 +37,7 @@ public final class Seq2Seq implements Module, AutoCloseable {
     private final Recurrent encoder, decoder;
     private final Linear combine, head;
     private final int hidden, targetVocabulary, bos, eos;
+    private int[] neverEmitted = {};
 
     // what the last forward keeps for backward
     private FloatTensor encoded, decoded, attention, combined;
@@ -60,6 +61,21 @@ public final class Seq2Seq implements Module, AutoCloseable {
     public Seq2Seq backend(String name) {
         encoder.backend(name);
         decoder.backend(name);
+        return this;
+    }
+
+    /**
+     * Target tokens the decoders never write (e.g. an unknown-word token, which no reference can
+     * match); training still learns them, so the model reads and predicts them as before.
+     */
+    public Seq2Seq neverEmit(int... tokens) {
+        for (int t : tokens) {
+            if (t < 0 || t >= targetVocabulary || t == eos) {
+                throw new IllegalArgumentException("cannot forbid token " + t + " (EOS is " + eos + ", targets are [0, "
+                        + targetVocabulary + "))");
+            }
+        }
+        neverEmitted = tokens.clone();
         return this;
     }
 
@@ -221,18 +237,30 @@ public final class Seq2Seq implements Module, AutoCloseable {
     private record Candidate(int parent, int token, double score) {
     }
 
+    /** Beam search ranked by plain total log-probability: {@link #translate(int[], int, int, boolean)} without length normalisation. */
+    public int[] translate(int[] source, int maxLength, int beamWidth) {
+        return translate(source, maxLength, beamWidth, false);
+    }
+
     /**
      * Beam search over targets of one source sequence: at most {@code maxLength} tokens, without
      * the final {@code EOS}. Each step extends every live hypothesis by every token and keeps the
-     * {@code beamWidth} best extensions; one that ends in {@code EOS} is finished and leaves the
-     * beam. Hypotheses are ranked by plain total log-probability (no length normalisation), so a
-     * score can only fall as a hypothesis grows: the search stops as soon as the best finished
-     * hypothesis scores at least the best live one. If no hypothesis finishes within
-     * {@code maxLength}, the best live one is returned. {@code beamWidth} 1 is greedy decoding.
-     * Beam search usually finds a likelier target than greedy decoding, but it is not
-     * guaranteed to (the greedy prefix can drop out of the beam).
+     * {@code beamWidth} best extensions by total log-probability; one that ends in {@code EOS} is
+     * finished and leaves the beam. {@code beamWidth} 1 is greedy decoding.
+     * <ul>
+     * <li>Not {@code lengthNormalised}: finished hypotheses are ranked by total log-probability.
+     * A score can only fall as a hypothesis grows, so the search stops as soon as the best
+     * finished hypothesis scores at least the best live one: it returns the likeliest target the
+     * beam saw. Short targets are favoured (every token costs log-probability).</li>
+     * <li>{@code lengthNormalised}: finished hypotheses are ranked by log-probability per token
+     * (counting {@code EOS}), which counters the bias to short targets; the search goes on until
+     * {@code beamWidth} hypotheses have finished.</li>
+     * </ul>
+     * If no hypothesis finishes within {@code maxLength}, the best live one is returned. Beam
+     * search usually finds a likelier target than greedy decoding, but it is not guaranteed to
+     * (the greedy prefix can drop out of the beam).
      */
-    public int[] translate(int[] source, int maxLength, int beamWidth) {
+    public int[] translate(int[] source, int maxLength, int beamWidth, boolean lengthNormalised) {
         if (beamWidth < 1) {
             throw new IllegalArgumentException("the beam width must be at least 1, got " + beamWidth);
         }
@@ -244,6 +272,8 @@ public final class Seq2Seq implements Module, AutoCloseable {
         FloatTensor h = enc.hn(), c = enc.cn();
         List<Hypothesis> live = List.of(new Hypothesis(new int[0], 0));
         Hypothesis best = null; // the best finished one
+        double bestRank = Double.NEGATIVE_INFINITY;
+        int finished = 0;
         for (int step = 0; step < maxLength && !live.isEmpty(); step++) {
             int beams = live.size();
             int[][] input = new int[1][beams];
@@ -256,6 +286,9 @@ public final class Seq2Seq implements Module, AutoCloseable {
             List<Candidate> candidates = new ArrayList<>();
             for (int b = 0; b < beams; b++) {
                 double[] logp = Losses.logSoftmax(Arrays.copyOfRange(logits, b * targetVocabulary, (b + 1) * targetVocabulary));
+                for (int banned : neverEmitted) {
+                    logp[banned] = Double.NEGATIVE_INFINITY;
+                }
                 // only a hypothesis's own best beamWidth extensions can make the global best beamWidth
                 for (int v : best(logp, beamWidth)) {
                     candidates.add(new Candidate(b, v, live.get(b).score() + logp[v]));
@@ -267,8 +300,11 @@ public final class Seq2Seq implements Module, AutoCloseable {
             for (Candidate x : candidates.subList(0, Math.min(beamWidth, candidates.size()))) {
                 int[] prefix = live.get(x.parent()).tokens();
                 if (x.token() == eos) {
-                    if (best == null || x.score() > best.score()) {
+                    finished++;
+                    double rank = lengthNormalised ? x.score() / (prefix.length + 1) : x.score();
+                    if (rank > bestRank) {
                         best = new Hypothesis(prefix, x.score());
+                        bestRank = rank;
                     }
                 } else {
                     int[] tokens = Arrays.copyOf(prefix, step + 1);
@@ -278,15 +314,21 @@ public final class Seq2Seq implements Module, AutoCloseable {
                 }
             }
             live = next;
-            if (best != null && (live.isEmpty() || best.score() >= live.get(0).score())) {
-                break; // log-probabilities only fall: no live hypothesis can overtake the finished one
+            if (live.isEmpty() || (lengthNormalised ? finished >= beamWidth
+                    : best != null && best.score() >= live.get(0).score())) {
+                live = List.of();
+                break; // unnormalised log-probabilities only fall: no live hypothesis can overtake the finished one
             }
             int[] rows = parents.stream().mapToInt(Integer::intValue).toArray();
             h = Recurrent.batchRows(out.hn(), rows);
             c = out.cn() == null ? null : Recurrent.batchRows(out.cn(), rows);
         }
-        if (!live.isEmpty() && (best == null || live.get(0).score() > best.score())) {
-            best = live.get(0); // maxLength reached before any better hypothesis finished
+        for (Hypothesis unfinished : live) { // maxLength reached: unfinished hypotheses compete too
+            double rank = lengthNormalised ? unfinished.score() / Math.max(1, unfinished.tokens().length) : unfinished.score();
+            if (rank > bestRank) {
+                best = unfinished;
+                bestRank = rank;
+            }
         }
         return best.tokens();
     }

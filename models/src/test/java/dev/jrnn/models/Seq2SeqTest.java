@@ -113,6 +113,7 @@ class Seq2SeqTest {
                 int[] greedy = model.translate(source, 20), beam = model.translate(source, 20, 5);
                 assertTrue(greedy.length < 20 && beam.length < 20, "both end with EOS, so both scores count it");
                 assertTrue(Arrays.equals(greedy, model.translate(source, 20, 1)), "beam width 1 is greedy decoding");
+                assertTrue(Arrays.equals(greedy, model.translate(source, 20, 1, true)), "so it is with length normalisation");
                 double g = model.logProbability(source, greedy), b = model.logProbability(source, beam);
                 assertTrue(b >= g - 1e-4, "source " + Arrays.toString(source) + ": beam " + Arrays.toString(beam) + " " + b
                         + " < greedy " + Arrays.toString(greedy) + " " + g);
