@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
+import java.util.stream.IntStream;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
 import picocli.CommandLine.Command;
@@ -102,11 +103,14 @@ final class G2pCommand implements Callable<Integer> {
         List<Word> used = words == 0 ? all : all.subList(0, Math.min(words, all.size()));
         int cut = (int) Math.round(used.size() * (1 - heldOut));
         List<Word> train = used.subList(0, cut), test = used.subList(cut, used.size());
+        if (train.isEmpty() || test.isEmpty()) {
+            throw new IllegalArgumentException("--words " + words + " with --held-out " + heldOut + " leaves no word to train or to test on");
+        }
         Vocabulary letters = new Vocabulary(train.stream().map(Word::letters).toList(), Integer.MAX_VALUE);
         Vocabulary phonemes = new Vocabulary(train.stream().map(Word::phonemes).toList(), Integer.MAX_VALUE);
         say.printf(Locale.ROOT, "g2p: %d training words, %d held out; %d letters, %d phonemes (%s ...)%n",
                 train.size(), test.size(), letters.size() - 3, phonemes.size() - 3,
-                String.join(" ", phonemes.tokens(new int[] {3, 4, 5, 6, 7, 8, 9, 10})));
+                String.join(" ", phonemes.tokens(IntStream.range(3, Math.min(11, phonemes.size())).toArray())));
         say.flush();
 
         try (Seq2Seq model = new Seq2Seq(CellKind.LSTM, letters.size(), phonemes.size(), 32, hidden, 1, 1, 2, 7)

@@ -107,6 +107,9 @@ final class TranslateCommand implements Callable<Integer> {
         List<Sentences> used = pairs == 0 ? all : all.subList(0, Math.min(pairs, all.size()));
         int cut = (int) Math.round(used.size() * (1 - heldOut));
         List<Sentences> train = used.subList(0, cut), test = used.subList(cut, used.size());
+        if (train.isEmpty() || test.isEmpty()) {
+            throw new IllegalArgumentException("--pairs " + pairs + " with --held-out " + heldOut + " leaves no pair to train or to test on");
+        }
         Vocabulary german = new Vocabulary(train.stream().map(Sentences::german).toList(), vocabulary);
         Vocabulary english = new Vocabulary(train.stream().map(Sentences::english).toList(), vocabulary);
         say.printf(Locale.ROOT, "translate: %d training pairs, %d held out (at most %d tokens a side); vocabularies %d German, "
