@@ -10,6 +10,9 @@ import dev.jrnn.models.nn.Parameter;
 import dev.jrnn.models.nn.Recurrent;
 import dev.jrnn.models.train.Losses;
 import dev.jrnn.models.train.Optimizer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -23,7 +26,8 @@ import java.util.List;
  *   logits  = W_o h~[t] + b_o
  * </pre>
  * Training uses teacher forcing: the decoder reads {@code BOS} and the target shifted by one, so
- * the whole target is one backend call. Decoding is greedy, step by step, until {@code EOS}.
+ * the whole target is one backend call. Decoding is greedy or by beam search, step by step, until
+ * {@code EOS}.
  * Encoder and decoder are unidirectional with the same cell, layers and hidden size. Sources and
  * targets may vary in length within a batch.
  */
@@ -33,6 +37,7 @@ public final class Seq2Seq implements Module, AutoCloseable {
     private final Recurrent encoder, decoder;
     private final Linear combine, head;
     private final int hidden, targetVocabulary, bos, eos;
+    private int[] neverEmitted = {};
 
     // what the last forward keeps for backward
     private FloatTensor encoded, decoded, attention, combined;
@@ -56,6 +61,21 @@ public final class Seq2Seq implements Module, AutoCloseable {
     public Seq2Seq backend(String name) {
         encoder.backend(name);
         decoder.backend(name);
+        return this;
+    }
+
+    /**
+     * Target tokens the decoders never write (e.g. an unknown-word token, which no reference can
+     * match); training still learns them, so the model reads and predicts them as before.
+     */
+    public Seq2Seq neverEmit(int... tokens) {
+        for (int t : tokens) {
+            if (t < 0 || t >= targetVocabulary || t == eos) {
+                throw new IllegalArgumentException("cannot forbid token " + t + " (EOS is " + eos + ", targets are [0, "
+                        + targetVocabulary + "))");
+            }
+        }
+        neverEmitted = tokens.clone();
         return this;
     }
 
@@ -206,26 +226,143 @@ public final class Seq2Seq implements Module, AutoCloseable {
 
     /** Greedy decoding of one source sequence: at most {@code maxLength} tokens, without the final {@code EOS}. */
     public int[] translate(int[] source, int maxLength) {
-        int[][] column = new int[source.length][1];
-        for (int s = 0; s < source.length; s++) {
-            column[s][0] = source[s];
+        return translate(source, maxLength, 1);
+    }
+
+    /** A partial target during beam search: its tokens and their total log-probability. */
+    private record Hypothesis(int[] tokens, double score) {
+    }
+
+    /** One extension of live hypothesis {@code parent} by {@code token}. */
+    private record Candidate(int parent, int token, double score) {
+    }
+
+    /** Beam search ranked by plain total log-probability: {@link #translate(int[], int, int, boolean)} without length normalisation. */
+    public int[] translate(int[] source, int maxLength, int beamWidth) {
+        return translate(source, maxLength, beamWidth, false);
+    }
+
+    /**
+     * Beam search over targets of one source sequence: at most {@code maxLength} tokens, without
+     * the final {@code EOS}. Each step extends every live hypothesis by every token and keeps the
+     * {@code beamWidth} best extensions by total log-probability; one that ends in {@code EOS} is
+     * finished and leaves the beam. {@code beamWidth} 1 is greedy decoding.
+     * <ul>
+     * <li>Not {@code lengthNormalised}: finished hypotheses are ranked by total log-probability.
+     * A score can only fall as a hypothesis grows, so the search stops as soon as the best
+     * finished hypothesis scores at least the best live one: it returns the likeliest target the
+     * beam saw. Short targets are favoured (every token costs log-probability).</li>
+     * <li>{@code lengthNormalised}: finished hypotheses are ranked by log-probability per token
+     * (counting {@code EOS}), which counters the bias to short targets; the search goes on until
+     * {@code beamWidth} hypotheses have finished.</li>
+     * </ul>
+     * If no hypothesis finishes within {@code maxLength}, the best live one is returned. Beam
+     * search usually finds a likelier target than greedy decoding, but it is not guaranteed to
+     * (the greedy prefix can drop out of the beam).
+     */
+    public int[] translate(int[] source, int maxLength, int beamWidth, boolean lengthNormalised) {
+        if (beamWidth < 1) {
+            throw new IllegalArgumentException("the beam width must be at least 1, got " + beamWidth);
         }
-        Recurrent.Output enc = encode(column, null);
+        if (source.length == 0) {
+            throw new IllegalArgumentException("the source is empty");
+        }
+        Recurrent.Output enc = encode(column(source), null);
+        FloatTensor memory = encoded; // [S, 1, H]: every hypothesis attends to the same source
         FloatTensor h = enc.hn(), c = enc.cn();
-        int[] out = new int[maxLength];
-        int token = bos, length = 0;
-        while (length < maxLength) {
-            Recurrent.Output step = decoder.forward(targetEmbedding.forward(new int[][] {{token}}), h, c);
-            h = step.hn();
-            c = step.cn();
-            float[] logits = attend(step.y()).toArray();
-            token = Sampling.GREEDY.pick(logits, null);
-            if (token == eos) {
-                break;
+        List<Hypothesis> live = List.of(new Hypothesis(new int[0], 0));
+        Hypothesis best = null; // the best finished one
+        double bestRank = Double.NEGATIVE_INFINITY;
+        int finished = 0;
+        for (int step = 0; step < maxLength && !live.isEmpty(); step++) {
+            int beams = live.size();
+            int[][] input = new int[1][beams];
+            for (int b = 0; b < beams; b++) {
+                input[0][b] = step == 0 ? bos : live.get(b).tokens()[step - 1];
             }
-            out[length++] = token;
+            Recurrent.Output out = decoder.forward(targetEmbedding.forward(input), h, c);
+            encoded = Recurrent.batchRows(memory, new int[beams]);
+            float[] logits = attend(out.y()).toArray();
+            List<Candidate> candidates = new ArrayList<>();
+            for (int b = 0; b < beams; b++) {
+                double[] logp = Losses.logSoftmax(Arrays.copyOfRange(logits, b * targetVocabulary, (b + 1) * targetVocabulary));
+                for (int banned : neverEmitted) {
+                    logp[banned] = Double.NEGATIVE_INFINITY;
+                }
+                // only a hypothesis's own best beamWidth extensions can make the global best beamWidth
+                for (int v : best(logp, beamWidth)) {
+                    candidates.add(new Candidate(b, v, live.get(b).score() + logp[v]));
+                }
+            }
+            candidates.sort(Comparator.comparingDouble(Candidate::score).reversed());
+            List<Hypothesis> next = new ArrayList<>();
+            List<Integer> parents = new ArrayList<>();
+            for (Candidate x : candidates.subList(0, Math.min(beamWidth, candidates.size()))) {
+                int[] prefix = live.get(x.parent()).tokens();
+                if (x.token() == eos) {
+                    finished++;
+                    double rank = lengthNormalised ? x.score() / (prefix.length + 1) : x.score();
+                    if (rank > bestRank) {
+                        best = new Hypothesis(prefix, x.score());
+                        bestRank = rank;
+                    }
+                } else {
+                    int[] tokens = Arrays.copyOf(prefix, step + 1);
+                    tokens[step] = x.token();
+                    next.add(new Hypothesis(tokens, x.score()));
+                    parents.add(x.parent());
+                }
+            }
+            live = next;
+            if (live.isEmpty() || (lengthNormalised ? finished >= beamWidth
+                    : best != null && best.score() >= live.get(0).score())) {
+                live = List.of();
+                break; // unnormalised log-probabilities only fall: no live hypothesis can overtake the finished one
+            }
+            int[] rows = parents.stream().mapToInt(Integer::intValue).toArray();
+            h = Recurrent.batchRows(out.hn(), rows);
+            c = out.cn() == null ? null : Recurrent.batchRows(out.cn(), rows);
         }
-        return java.util.Arrays.copyOf(out, length);
+        for (Hypothesis unfinished : live) { // maxLength reached: unfinished hypotheses compete too
+            double rank = lengthNormalised ? unfinished.score() / Math.max(1, unfinished.tokens().length) : unfinished.score();
+            if (rank > bestRank) {
+                best = unfinished;
+                bestRank = rank;
+            }
+        }
+        return best.tokens();
+    }
+
+    /** The indices of the {@code k} largest values, largest first (the lower index first among equals). */
+    private static int[] best(double[] values, int k) {
+        Integer[] order = new Integer[values.length];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (a, b) -> Double.compare(values[b], values[a])); // stable: ties keep index order
+        int[] out = new int[Math.min(k, order.length)];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = order[i];
+        }
+        return out;
+    }
+
+    /**
+     * The log-probability the model gives {@code target} followed by {@code EOS} as the translation
+     * of {@code source}, computed by one teacher-forced pass (independently of the decoders).
+     */
+    public double logProbability(int[] source, int[] target) {
+        int[] withEos = Arrays.copyOf(target, target.length + 1);
+        withEos[target.length] = eos;
+        return -loss(column(source), null, column(withEos), null) * withEos.length;
+    }
+
+    private static int[][] column(int[] tokens) {
+        int[][] out = new int[tokens.length][1];
+        for (int t = 0; t < tokens.length; t++) {
+            out[t][0] = tokens[t];
+        }
+        return out;
     }
 
     @Override

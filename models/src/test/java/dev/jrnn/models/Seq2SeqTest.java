@@ -88,4 +88,38 @@ class Seq2SeqTest {
             assertTrue(exact >= 90, exact + " of " + trials + " reversed exactly");
         }
     }
+
+    /**
+     * A briefly trained (so still unsure) reverser: on every source, the target that beam search
+     * finds scores at least the greedy one's log-probability, scored by a separate teacher-forced
+     * pass; and on some sources strictly more, or the beam would be doing nothing.
+     */
+    @Test
+    void beamSearchFindsTargetsAtLeastAsLikelyAsGreedy() {
+        try (Seq2Seq model = new Seq2Seq(CellKind.GRU, VOCABULARY, VOCABULARY, 16, 32, 1, BOS, EOS, 4).backend("simd")) {
+            Optimizer adam = Optimizer.adam(model.parameters(), 0.01);
+            SplittableRandom random = new SplittableRandom(5);
+            for (int step = 0; step < 150; step++) {
+                Batch b = Batch.reversal(random, 32, 3, 7);
+                model.trainStep(b.source(), b.sourceLengths(), b.target(), b.targetLengths(), adam, 5.0);
+            }
+            SplittableRandom fresh = new SplittableRandom(78);
+            int better = 0;
+            for (int i = 0; i < 100; i++) {
+                int[] source = new int[3 + fresh.nextInt(5)];
+                for (int s = 0; s < source.length; s++) {
+                    source[s] = fresh.nextInt(SYMBOLS);
+                }
+                int[] greedy = model.translate(source, 20), beam = model.translate(source, 20, 5);
+                assertTrue(greedy.length < 20 && beam.length < 20, "both end with EOS, so both scores count it");
+                assertTrue(Arrays.equals(greedy, model.translate(source, 20, 1)), "beam width 1 is greedy decoding");
+                assertTrue(Arrays.equals(greedy, model.translate(source, 20, 1, true)), "so it is with length normalisation");
+                double g = model.logProbability(source, greedy), b = model.logProbability(source, beam);
+                assertTrue(b >= g - 1e-4, "source " + Arrays.toString(source) + ": beam " + Arrays.toString(beam) + " " + b
+                        + " < greedy " + Arrays.toString(greedy) + " " + g);
+                better += b > g + 1e-3 ? 1 : 0;
+            }
+            assertTrue(better > 0, "beam search never found a likelier target than greedy decoding");
+        }
+    }
 }

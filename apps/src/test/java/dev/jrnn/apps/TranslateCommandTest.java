@@ -1,0 +1,69 @@
+package dev.jrnn.apps;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jrnn.apps.RunCommandTest.Run;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code jrnn translate} on a seeded sample of the real sentence pairs (2,000, 200 held out): a
+ * short training must bring the training loss a nat per word below the best model that ignores
+ * the German and the context (each English word by its frequency), and the held-out output must
+ * share more words and word pairs with the references than the German sentences do (BLEU itself
+ * is 0 on 200 pairs after so little training).
+ */
+class TranslateCommandTest {
+
+    private static Matcher matcher(String output, String regex) {
+        Matcher m = Pattern.compile(regex).matcher(output);
+        assertTrue(m.find(), regex + " missing in: " + output);
+        return m;
+    }
+
+    private static double number(String output, String regex) {
+        return Double.parseDouble(matcher(output, regex).group(1));
+    }
+
+    @Test
+    void learnsFromASliceOfTheSentencePairs() {
+        Run run = RunCommandTest.jrnn("translate", "--pairs", "2000", "--steps", "900", "--batch", "32", "--hidden", "64",
+                "--embedding", "32", "--vocabulary", "800", "--beam", "2", "--backend", "simd");
+        assertEquals(0, run.status(), run.err() + run.out());
+        double loss = number(run.out(), "training loss ([0-9.]+) nats per word");
+        double unigram = number(run.out(), "each word by its frequency: ([0-9.]+)");
+        assertTrue(loss < unigram - 1, run.out());
+        String precisions = "\\s+BLEU\\s+[0-9.]+\\s+\\(precisions ([0-9.]+) ([0-9.]+)";
+        Matcher copy = matcher(run.out(), "copy the German \\(baseline\\)" + precisions);
+        for (String decoder : new String[] {"greedy", "beam, width 2, per word"}) {
+            Matcher m = matcher(run.out(), decoder + precisions);
+            for (int n = 1; n <= 2; n++) { // more words and word pairs of the references than the German has
+                assertTrue(Double.parseDouble(m.group(n)) > Double.parseDouble(copy.group(n)), decoder + ", " + n + "-grams: " + run.out());
+            }
+        }
+    }
+
+    @Test
+    void readsTheFirstAlternativeOfASentenceWithoutAnnotations() {
+        assertEquals("Mach keinen großen Aufwand.",
+                TranslateCommand.sentence("Mach keinen großen Aufwand.; Treiben Sie keinen großen Aufwand. [ugs.]"));
+        assertEquals("Er hat es getan.", TranslateCommand.sentence("Er hat {v} es (selbst [geh.]) getan."));
+        assertNull(TranslateCommand.sentence("Abendessen {n}; Abendbrot {n}"), "not a sentence");
+        assertEquals(List.of("don't", "make", "it", "a", "big", "production", ",", "sam", "!"),
+                TranslateCommand.tokens("Don’t make it a big production, Sam!"));
+    }
+
+    @Test
+    void aBadFlagValueIsOneLine() {
+        Run run = RunCommandTest.jrnn("translate", "--vocabulary", "-3");
+        assertEquals(Jrnn.USAGE, run.status());
+        assertEquals("jrnn translate: --vocabulary must be positive, got -3", run.err().strip());
+        run = RunCommandTest.jrnn("translate", "--pairs", "1");
+        assertEquals(Jrnn.USAGE, run.status());
+        assertEquals("jrnn translate: --pairs must be 0 (all) or at least 2, got 1", run.err().strip());
+    }
+}
