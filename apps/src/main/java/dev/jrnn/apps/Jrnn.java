@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
 @Command(name = "jrnn", mixinStandardHelpOptions = true, version = "jrnn 0.1.0",
         description = "Recurrent neural networks on the JVM: PyTorch-layout RNN, LSTM and GRU stacks on the fastest backend here.",
         subcommands = {DemoCommand.class, GenerateCommand.class, SentimentCommand.class, G2pCommand.class, TranslateCommand.class,
-                PunctuateCommand.class, ControlCommand.class, RunCommand.class, BackendsCommand.class, CommandLine.HelpCommand.class})
+                PunctuateCommand.class, ControlCommand.class, VideoCommand.class, RunCommand.class, BackendsCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Jrnn implements Runnable {
 
     /** Exit status of a user mistake. */
@@ -34,6 +35,7 @@ public final class Jrnn implements Runnable {
 
     /** Runs the command line with the given streams; returns the exit status. */
     static int execute(PrintWriter out, PrintWriter err, String... args) {
+        System.setProperty("java.awt.headless", "true"); // pictures are drawn off screen, also on machines with a display
         CommandLine cli = new CommandLine(new Jrnn()).setOut(out).setErr(err).setCaseInsensitiveEnumValuesAllowed(true);
         cli.setParameterExceptionHandler((e, arguments) -> {
             CommandLine where = e.getCommandLine();

@@ -46,13 +46,28 @@ public final class Seq2Seq implements Module, AutoCloseable {
     /** Target token ids {@code bos} and {@code eos} mark a target's start (decoder input) and end. */
     public Seq2Seq(CellKind cell, int sourceVocabulary, int targetVocabulary, int embeddingDim, int hiddenSize,
                    int layers, int bos, int eos, long seed) {
+        this(new Embedding("encoder.embedding.", sourceVocabulary, embeddingDim, seed), embeddingDim, cell,
+                targetVocabulary, embeddingDim, hiddenSize, layers, bos, eos, seed);
+    }
+
+    /**
+     * An encoder-decoder whose source is a sequence of feature vectors {@code [S, N, sourceFeatures]}
+     * (video frames, audio frames) rather than tokens: the encoder reads them directly.
+     */
+    public static Seq2Seq overFeatures(CellKind cell, int sourceFeatures, int targetVocabulary, int embeddingDim,
+                                       int hiddenSize, int layers, int bos, int eos, long seed) {
+        return new Seq2Seq(null, sourceFeatures, cell, targetVocabulary, embeddingDim, hiddenSize, layers, bos, eos, seed);
+    }
+
+    private Seq2Seq(Embedding sourceEmbedding, int encoderInput, CellKind cell, int targetVocabulary, int embeddingDim,
+                    int hiddenSize, int layers, int bos, int eos, long seed) {
         this.hidden = hiddenSize;
         this.targetVocabulary = targetVocabulary;
         this.bos = bos;
         this.eos = eos;
-        sourceEmbedding = new Embedding("encoder.embedding.", sourceVocabulary, embeddingDim, seed);
+        this.sourceEmbedding = sourceEmbedding;
         targetEmbedding = new Embedding("decoder.embedding.", targetVocabulary, embeddingDim, seed + 1);
-        encoder = new Recurrent(cell, embeddingDim, hiddenSize, layers, Direction.UNIDIRECTIONAL, seed + 2);
+        encoder = new Recurrent(cell, encoderInput, hiddenSize, layers, Direction.UNIDIRECTIONAL, seed + 2);
         decoder = new Recurrent(cell, embeddingDim, hiddenSize, layers, Direction.UNIDIRECTIONAL, seed + 3);
         combine = new Linear("attention.combine.", 2 * hiddenSize, hiddenSize, seed + 4);
         head = new Linear("head.", hiddenSize, targetVocabulary, seed + 5);
@@ -81,13 +96,22 @@ public final class Seq2Seq implements Module, AutoCloseable {
 
     @Override
     public List<Parameter> parameters() {
-        return Module.all(sourceEmbedding, targetEmbedding, encoder, decoder, combine, head);
+        return sourceEmbedding == null ? Module.all(targetEmbedding, encoder, decoder, combine, head)
+                : Module.all(sourceEmbedding, targetEmbedding, encoder, decoder, combine, head);
     }
 
-    /** Encodes {@code source [S][N]}: outputs {@code [S, N, H]} and final states. */
-    private Recurrent.Output encode(int[][] source, int[] lengths) {
+    /** Token sources {@code [S][N]} as the encoder's input {@code [S, N, E]}. */
+    private FloatTensor embed(int[][] source) {
+        if (sourceEmbedding == null) {
+            throw new IllegalStateException("this encoder reads feature vectors, not tokens");
+        }
+        return sourceEmbedding.forward(source);
+    }
+
+    /** Encodes {@code source [S, N, I]}: outputs {@code [S, N, H]} and final states. */
+    private Recurrent.Output encode(FloatTensor source, int[] lengths) {
         sourceLengths = lengths;
-        Recurrent.Output out = encoder.forward(sourceEmbedding.forward(source), lengths, null, null);
+        Recurrent.Output out = encoder.forward(source, lengths, null, null);
         encoded = out.y();
         return out;
     }
@@ -180,13 +204,18 @@ public final class Seq2Seq implements Module, AutoCloseable {
 
     /** The mean loss per target token under teacher forcing, without training (for validation). */
     public double loss(int[][] source, int[] sourceLengths, int[][] target, int[] targetLengths) {
+        return loss(embed(source), sourceLengths, target, targetLengths);
+    }
+
+    /** {@link #loss(int[][], int[], int[][], int[])} of feature sources {@code [S, N, I]}. */
+    public double loss(FloatTensor source, int[] sourceLengths, int[][] target, int[] targetLengths) {
         return forwardLoss(source, sourceLengths, target, targetLengths).loss().value();
     }
 
     private record Forward(Recurrent.Output encoder, Losses.Loss loss) {
     }
 
-    private Forward forwardLoss(int[][] source, int[] sourceLengths, int[][] target, int[] targetLengths) {
+    private Forward forwardLoss(FloatTensor source, int[] sourceLengths, int[][] target, int[] targetLengths) {
         int steps = target.length, batch = target[0].length;
         Recurrent.Output enc = encode(source, sourceLengths);
         int[][] input = new int[steps][batch];
@@ -209,6 +238,17 @@ public final class Seq2Seq implements Module, AutoCloseable {
      */
     public double trainStep(int[][] source, int[] sourceLengths, int[][] target, int[] targetLengths,
                             Optimizer optimizer, double maxNorm) {
+        return trainStep(embed(source), sourceLengths, target, targetLengths, optimizer, maxNorm, true);
+    }
+
+    /** {@link #trainStep(int[][], int[], int[][], int[], Optimizer, double)} on feature sources {@code [S, N, I]}. */
+    public double trainStep(FloatTensor source, int[] sourceLengths, int[][] target, int[] targetLengths,
+                            Optimizer optimizer, double maxNorm) {
+        return trainStep(source, sourceLengths, target, targetLengths, optimizer, maxNorm, false);
+    }
+
+    private double trainStep(FloatTensor source, int[] sourceLengths, int[][] target, int[] targetLengths,
+                             Optimizer optimizer, double maxNorm, boolean embedded) {
         optimizer.zeroGrad();
         int steps = target.length, batch = target[0].length;
         Forward forward = forwardLoss(source, sourceLengths, target, targetLengths);
@@ -218,7 +258,10 @@ public final class Seq2Seq implements Module, AutoCloseable {
         FloatTensor dDecoded = attendBackward(loss.gradient().reshape(steps, batch, targetVocabulary), dEncoded);
         FloatTensor dh0 = FloatTensor.zeros(enc.hn().shape()), dc0 = enc.cn() == null ? null : FloatTensor.zeros(enc.cn().shape());
         targetEmbedding.backward(decoder.backward(dDecoded, null, null, dh0, dc0));
-        sourceEmbedding.backward(encoder.backward(FloatTensor.of(dEncoded, encoded.shape().dims()), dh0, dc0, null, null));
+        FloatTensor dSource = encoder.backward(FloatTensor.of(dEncoded, encoded.shape().dims()), dh0, dc0, null, null);
+        if (embedded) {
+            sourceEmbedding.backward(dSource);
+        }
         Optimizer.clipGradNorm(parameters(), maxNorm);
         optimizer.step();
         return loss.value();
@@ -261,13 +304,21 @@ public final class Seq2Seq implements Module, AutoCloseable {
      * (the greedy prefix can drop out of the beam).
      */
     public int[] translate(int[] source, int maxLength, int beamWidth, boolean lengthNormalised) {
-        if (beamWidth < 1) {
-            throw new IllegalArgumentException("the beam width must be at least 1, got " + beamWidth);
-        }
         if (source.length == 0) {
             throw new IllegalArgumentException("the source is empty");
         }
-        Recurrent.Output enc = encode(column(source), null);
+        return translate(embed(column(source)), maxLength, beamWidth, lengthNormalised);
+    }
+
+    /** {@link #translate(int[], int, int, boolean)} of one feature source {@code [S, 1, I]}. */
+    public int[] translate(FloatTensor source, int maxLength, int beamWidth, boolean lengthNormalised) {
+        if (beamWidth < 1) {
+            throw new IllegalArgumentException("the beam width must be at least 1, got " + beamWidth);
+        }
+        if (source.rank() != 3 || source.dim(1) != 1 || source.dim(0) == 0) {
+            throw new IllegalArgumentException("a source to translate must be [S >= 1, 1, features], got " + source.shape());
+        }
+        Recurrent.Output enc = encode(source, null);
         FloatTensor memory = encoded; // [S, 1, H]: every hypothesis attends to the same source
         FloatTensor h = enc.hn(), c = enc.cn();
         List<Hypothesis> live = List.of(new Hypothesis(new int[0], 0));
@@ -354,7 +405,7 @@ public final class Seq2Seq implements Module, AutoCloseable {
     public double logProbability(int[] source, int[] target) {
         int[] withEos = Arrays.copyOf(target, target.length + 1);
         withEos[target.length] = eos;
-        return -loss(column(source), null, column(withEos), null) * withEos.length;
+        return -loss(embed(column(source)), null, column(withEos), null) * withEos.length;
     }
 
     private static int[][] column(int[] tokens) {

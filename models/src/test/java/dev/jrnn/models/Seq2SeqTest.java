@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jrnn.core.rnn.CellKind;
+import dev.jrnn.core.tensor.FloatTensor;
 import dev.jrnn.models.nn.Parameter;
 import dev.jrnn.models.train.Optimizer;
 import java.util.Arrays;
@@ -58,6 +59,42 @@ class Seq2SeqTest {
                     p.changed();
                     double numeric = (plus - minus) / (2 * eps), analytic = p.grads()[i];
                     assertEquals(numeric, analytic, 3e-3 + 0.03 * Math.abs(numeric), p.name() + "[" + i + "]");
+                }
+            }
+        }
+    }
+
+    /** The same check with a feature-vector source (as video or audio frames are): the encoder reads them directly. */
+    @Test
+    void featureSourceGradientsMatchCentralDifferences() {
+        Batch b = Batch.reversal(new SplittableRandom(6), 3, 2, 4);
+        SplittableRandom noise = new SplittableRandom(7);
+        FloatTensor features = FloatTensor.zeros(b.source().length, 3, 5);
+        for (int s = 0; s < b.source().length; s++) {
+            for (int n = 0; n < 3; n++) {
+                for (int f = 0; f < 5; f++) {
+                    features.set(s, n, f, (float) (f == b.source()[s][n] % 5 ? 1 : 0.2 * noise.nextGaussian()));
+                }
+            }
+        }
+        try (Seq2Seq model = Seq2Seq.overFeatures(CellKind.GRU, 5, VOCABULARY, 3, 4, 1, BOS, EOS, 8).backend("reference")) {
+            model.trainStep(features, b.sourceLengths(), b.target(), b.targetLengths(), Optimizer.sgd(model.parameters(), 0, 0), 1e9);
+            SplittableRandom pick = new SplittableRandom(9);
+            double eps = 1e-2;
+            for (Parameter p : model.parameters()) {
+                for (int trial = 0; trial < 4; trial++) {
+                    int i = pick.nextInt(p.size());
+                    float saved = p.values()[i];
+                    p.values()[i] = (float) (saved + eps);
+                    p.changed();
+                    double plus = model.loss(features, b.sourceLengths(), b.target(), b.targetLengths());
+                    p.values()[i] = (float) (saved - eps);
+                    p.changed();
+                    double minus = model.loss(features, b.sourceLengths(), b.target(), b.targetLengths());
+                    p.values()[i] = saved;
+                    p.changed();
+                    double numeric = (plus - minus) / (2 * eps);
+                    assertEquals(numeric, p.grads()[i], 3e-3 + 0.03 * Math.abs(numeric), p.name() + "[" + i + "]");
                 }
             }
         }

@@ -1,0 +1,48 @@
+package dev.jrnn.apps;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jrnn.apps.RunCommandTest.Run;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code jrnn video} on a small run (1,000 training clips, 8 epochs): the GRU must name the action
+ * of at least 60% of the held-out clips, where the order-blind average frame stays near chance
+ * (1/8), and the captioner must get more words right than always writing the commonest caption.
+ */
+class VideoCommandTest {
+
+    private static double number(String output, String pattern) {
+        Matcher m = Pattern.compile(pattern).matcher(output);
+        assertTrue(m.find(), pattern + " in\n" + output);
+        return Double.parseDouble(m.group(1));
+    }
+
+    @Test
+    void theGruLearnsActionsAndCaptions(@TempDir Path out) {
+        Run run = RunCommandTest.jrnn("video", "--train", "1000", "--test", "200", "--epochs", "8",
+                "--out", out.toString(), "--backend", "simd");
+        assertEquals(0, run.status(), run.err() + run.out());
+        String o = run.out();
+        double gru = number(o, "GRU over frames \\(simd\\)\\s+accuracy ([0-9.]+)");
+        double blind = number(o, "logistic regression, average frame\\s+accuracy ([0-9.]+)");
+        assertTrue(gru >= 0.6 && blind <= 0.3, o);
+        double captioner = number(o, "GRU encoder-decoder with attention\\s+exact [0-9.]+, word accuracy ([0-9.]+)");
+        double commonest = number(o, "commonest training caption\\s+exact [0-9.]+, word accuracy ([0-9.]+)");
+        assertTrue(captioner >= commonest + 0.15, o);
+        assertTrue(Files.isRegularFile(out.resolve("test-clips.png")));
+    }
+
+    @Test
+    void aNegativeNoiseIsOneLine() {
+        Run run = RunCommandTest.jrnn("video", "--noise", "-0.1");
+        assertEquals(Jrnn.USAGE, run.status());
+        assertEquals("jrnn video: --noise must not be negative, got -0.1", run.err().strip());
+    }
+}
