@@ -99,7 +99,7 @@ public final class Chart {
         g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
         g.setColor(Color.WHITE);
         g.fillRect(0, 0, width, height);
-        int left = 70, right = width - 20, top = 40, bottom = height - 50;
+        int left = 70, right = width - 20, top = 50, bottom = height - 50;
         Axis ax = new Axis(xMin, xMax, left, right), ay = new Axis(yMin, yMax, bottom, top);
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
         for (Span s : spans) {
@@ -127,7 +127,7 @@ public final class Chart {
         g.drawString(xLabel, (left + right) / 2 - 30, height - 12);
         g.drawString(yLabel, 5, top - 8);
         g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
-        g.drawString(title, left, 22);
+        g.drawString(title, left, 20);
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
         g.setStroke(new BasicStroke(1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {5f, 4f}, 0f));
         for (int m = 0; m < markers.size(); m++) {
