@@ -110,7 +110,10 @@ final class AnomaliesCommand implements Callable<Integer> {
             Metrics.Detection g = Metrics.Detection.of(gru, s.events(), trainEnd, s.size());
             Metrics.Detection p = Metrics.Detection.of(last, s.events(), trainEnd, s.size());
             Metrics.Detection r = Metrics.Detection.of(z, s.events(), trainEnd, s.size());
-            int trainingEvents = Metrics.Detection.of(new boolean[s.size()], s.events(), 0, trainEnd).falseNegatives();
+            int trainingEvents = 0;
+            for (int t = 0; t < trainEnd; t++) {
+                trainingEvents += s.events()[t] ? 1 : 0;
+            }
             say.printf(Locale.ROOT, "mote %d (%s): %d readings, %d to train (%d labelled), %d held out (%d labelled); flags GRU %d, persistence %d, z-score %d%n",
                     s.mote(), s.indoor() ? "indoor" : "outdoor", s.size(), trainEnd, trainingEvents, s.size() - trainEnd,
                     g.truePositives() + g.falseNegatives(), g.truePositives() + g.falsePositives(), p.truePositives() + p.falsePositives(), r.truePositives() + r.falsePositives());
@@ -119,7 +122,7 @@ final class AnomaliesCommand implements Callable<Integer> {
             zTotal = zTotal.plus(r);
             if (shown == null && g.truePositives() + g.falseNegatives() > 0) {
                 shown = s;
-                shownFlags = new boolean[][] {gru, z};
+                shownFlags = new boolean[][] {gru, last, z};
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
@@ -238,8 +241,8 @@ final class AnomaliesCommand implements Callable<Integer> {
         Chart chart = new Chart("mote " + s.mote() + ": readings, labelled events and flags", "reading", "humidity (%) and temperature (deg C)")
                 .line("humidity", x, humidity, new Color(31, 119, 180))
                 .line("temperature", x, temperature, new Color(214, 39, 40));
-        String[] names = {"GRU flags", "z-score flags"};
-        Color[] colors = {new Color(148, 103, 189), new Color(44, 160, 44)};
+        String[] names = {"GRU flags", "persistence flags", "z-score flags"};
+        Color[] colors = {new Color(148, 103, 189), new Color(127, 127, 127), new Color(44, 160, 44)};
         for (int d = 0; d < flags.length; d++) {
             double[] row = new double[x.length];
             for (int i = 0; i < x.length; i++) {

@@ -32,13 +32,15 @@ public final class Chart {
     private record Span(double from, double to) {
     }
 
+    private record Marker(String name, double x) {
+    }
+
     private final String title, xLabel, yLabel;
     private final List<Layer> layers = new ArrayList<>();
     private final List<Span> spans = new ArrayList<>();
     private String spanName;
     private Color spanColor;
-    private final List<double[]> markers = new ArrayList<>();
-    private final List<String> markerNames = new ArrayList<>();
+    private final List<Marker> markers = new ArrayList<>();
 
     public Chart(String title, String xLabel, String yLabel) {
         this.title = title;
@@ -66,8 +68,7 @@ public final class Chart {
 
     /** A dashed vertical line at {@code x}, labelled at the top. */
     public Chart marker(String name, double x) {
-        markers.add(new double[] {x});
-        markerNames.add(name);
+        markers.add(new Marker(name, x));
         return this;
     }
 
@@ -130,11 +131,11 @@ public final class Chart {
         g.drawString(title, left, 20);
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
         g.setStroke(new BasicStroke(1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {5f, 4f}, 0f));
-        for (int m = 0; m < markers.size(); m++) {
-            int p = ax.px(markers.get(m)[0]);
+        for (Marker m : markers) {
+            int p = ax.px(m.x());
             g.setColor(Color.GRAY);
             g.drawLine(p, top, p, bottom);
-            g.drawString(markerNames.get(m), p + 4, top + 14);
+            g.drawString(m.name(), p + 4, top + 14);
         }
         g.setClip(left, top, right - left + 1, bottom - top + 1);
         for (Layer l : layers) {

@@ -6,6 +6,7 @@ import dev.jrnn.models.SequenceRegressor;
 import dev.jrnn.models.train.LearningRate;
 import dev.jrnn.models.train.Optimizer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
@@ -68,7 +69,7 @@ public final class WindowForecaster implements AutoCloseable {
         mean = new double[covariates.length];
         deviation = new double[covariates.length];
         for (int c = 0; c < covariates.length; c++) {
-            double[] part = java.util.Arrays.copyOf(covariates[c], trainEnd);
+            double[] part = Arrays.copyOf(covariates[c], trainEnd);
             mean[c] = mean(part);
             deviation[c] = nonZero(deviation(part, mean[c]));
         }
@@ -118,7 +119,7 @@ public final class WindowForecaster implements AutoCloseable {
     public double[][][] forecast(int[] origins) {
         double[][][] out = new double[origins.length][targets.length][settings.horizon()];
         for (int from = 0; from < origins.length; from += 256) {
-            int[] batch = java.util.Arrays.copyOfRange(origins, from, Math.min(origins.length, from + 256));
+            int[] batch = Arrays.copyOfRange(origins, from, Math.min(origins.length, from + 256));
             float[] y = model.predict(inputs(batch)).toArray();
             int width = targets.length * settings.horizon();
             for (int n = 0; n < batch.length; n++) {
