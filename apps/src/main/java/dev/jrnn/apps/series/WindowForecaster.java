@@ -1,0 +1,199 @@
+package dev.jrnn.apps.series;
+
+import dev.jrnn.core.rnn.CellKind;
+import dev.jrnn.core.tensor.FloatTensor;
+import dev.jrnn.models.SequenceRegressor;
+import dev.jrnn.models.train.LearningRate;
+import dev.jrnn.models.train.Optimizer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Direct multi-step forecasting with a GRU ({@link SequenceRegressor}): from the {@code window}
+ * steps before an origin it writes the next {@code horizon} values of every target at once, one
+ * output per step ahead, never feeding its own predictions back (so errors do not compound the
+ * way a recursive forecast's do).
+ *
+ * <p>Every statistic comes from the training part (steps before {@code trainEnd}) only. Targets
+ * enter and leave as changes from their value just before the origin, divided by the training
+ * part's standard deviation of one-step changes: a level never seen in training (CO2 keeps
+ * rising) then looks like any other. Covariates enter as z-scores with the training part's mean
+ * and deviation.
+ */
+public final class WindowForecaster implements AutoCloseable {
+
+    /** Size and training of the GRU; {@code seed} fixes initial weights and the order of windows. */
+    public record Settings(int window, int horizon, int hidden, int epochs, double rate, long seed, String backend) {
+        public Settings {
+            if (window < 1 || horizon < 1 || hidden < 1 || epochs < 1) {
+                throw new IllegalArgumentException("window, horizon, hidden units and epochs must be positive, got "
+                        + window + ", " + horizon + ", " + hidden + ", " + epochs);
+            }
+        }
+    }
+
+    private static final int BATCH = 32;
+
+    private final double[][] targets, covariates;
+    private final int trainEnd;
+    private final Settings settings;
+    private final double[] scale, mean, deviation;
+    private final SequenceRegressor model;
+    private double lastLoss = Double.NaN;
+
+    /**
+     * @param targets    {@code [k][n]}: the series to forecast (no NaN)
+     * @param covariates {@code [c][n]}: other inputs, known up to the step before each origin (no NaN)
+     * @param trainEnd   steps {@code [0, trainEnd)} are the training part
+     */
+    public WindowForecaster(double[][] targets, double[][] covariates, int trainEnd, Settings settings) {
+        this.targets = targets;
+        this.covariates = covariates;
+        this.trainEnd = trainEnd;
+        this.settings = settings;
+        if (trainEnd < settings.window() + settings.horizon() + 1) {
+            throw new IllegalArgumentException("the training part (" + trainEnd + " steps) is shorter than one window of "
+                    + settings.window() + " and a horizon of " + settings.horizon());
+        }
+        scale = new double[targets.length];
+        for (int j = 0; j < targets.length; j++) {
+            double[] steps = new double[trainEnd - 1];
+            for (int t = 1; t < trainEnd; t++) {
+                steps[t - 1] = targets[j][t] - targets[j][t - 1];
+            }
+            scale[j] = nonZero(deviation(steps, mean(steps)));
+        }
+        mean = new double[covariates.length];
+        deviation = new double[covariates.length];
+        for (int c = 0; c < covariates.length; c++) {
+            double[] part = Arrays.copyOf(covariates[c], trainEnd);
+            mean[c] = mean(part);
+            deviation[c] = nonZero(deviation(part, mean[c]));
+        }
+        model = new SequenceRegressor(CellKind.GRU, targets.length + covariates.length, settings.hidden(), 1,
+                targets.length * settings.horizon(), settings.seed()).backend(settings.backend());
+    }
+
+    /** Trains on every window whose targets lie in the training part, in shuffled batches, AdamW with a cosine-decayed rate. */
+    public WindowForecaster fit() {
+        List<Integer> origins = new ArrayList<>();
+        for (int o = settings.window(); o + settings.horizon() <= trainEnd; o++) {
+            origins.add(o);
+        }
+        long steps = (long) settings.epochs() * ((origins.size() + BATCH - 1) / BATCH);
+        LearningRate schedule = LearningRate.warmupCosine(settings.rate(), Math.max(1, steps / 20), steps);
+        Optimizer adam = Optimizer.adamW(model.parameters(), settings.rate(), 1e-4);
+        Random random = new Random(settings.seed());
+        for (int epoch = 0; epoch < settings.epochs(); epoch++) {
+            Collections.shuffle(origins, random);
+            double sum = 0;
+            int batches = 0;
+            for (int from = 0; from < origins.size(); from += BATCH) {
+                int[] batch = origins.subList(from, Math.min(origins.size(), from + BATCH)).stream().mapToInt(Integer::intValue).toArray();
+                adam.learningRate(schedule.at(adam.steps()));
+                sum += model.trainStep(inputs(batch), outputs(batch), adam, 1.0);
+                batches++;
+            }
+            lastLoss = sum / batches;
+        }
+        return this;
+    }
+
+    /** The backend the GRU runs on (known after the first forward). */
+    public String backendName() {
+        return model.backendName();
+    }
+
+    /** Mean training loss (MSE in scaled units) of the last epoch. */
+    public double lastLoss() {
+        return lastLoss;
+    }
+
+    /**
+     * Forecasts {@code [origins][k][horizon]}: for each origin {@code o}, the targets at steps
+     * {@code o .. o+horizon-1} from steps {@code o-window .. o-1}.
+     */
+    public double[][][] forecast(int[] origins) {
+        double[][][] out = new double[origins.length][targets.length][settings.horizon()];
+        for (int from = 0; from < origins.length; from += 256) {
+            int[] batch = Arrays.copyOfRange(origins, from, Math.min(origins.length, from + 256));
+            float[] y = model.predict(inputs(batch)).toArray();
+            int width = targets.length * settings.horizon();
+            for (int n = 0; n < batch.length; n++) {
+                for (int j = 0; j < targets.length; j++) {
+                    double last = targets[j][batch[n] - 1];
+                    for (int h = 0; h < settings.horizon(); h++) {
+                        out[from + n][j][h] = last + scale[j] * y[n * width + j * settings.horizon() + h];
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** {@code [window, N, k + c]}: per step, each target's change from the last observed value, then the covariates' z-scores. */
+    private FloatTensor inputs(int[] origins) {
+        int w = settings.window(), k = targets.length, width = k + covariates.length;
+        FloatTensor x = FloatTensor.zeros(w, origins.length, width);
+        for (int n = 0; n < origins.length; n++) {
+            int o = origins[n];
+            if (o < w || o > targets[0].length) {
+                throw new IllegalArgumentException("origin " + o + " needs steps " + (o - w) + " to " + (o - 1));
+            }
+            for (int t = 0; t < w; t++) {
+                int s = o - w + t;
+                for (int j = 0; j < k; j++) {
+                    x.set(t, n, j, (float) ((targets[j][s] - targets[j][o - 1]) / scale[j]));
+                }
+                for (int c = 0; c < covariates.length; c++) {
+                    x.set(t, n, k + c, (float) ((covariates[c][s] - mean[c]) / deviation[c]));
+                }
+            }
+        }
+        return x;
+    }
+
+    /** {@code [N, k * horizon]}: the scaled changes to forecast. */
+    private FloatTensor outputs(int[] origins) {
+        int k = targets.length, horizon = settings.horizon();
+        FloatTensor y = FloatTensor.zeros(origins.length, k * horizon);
+        for (int n = 0; n < origins.length; n++) {
+            int o = origins[n];
+            for (int j = 0; j < k; j++) {
+                for (int h = 0; h < horizon; h++) {
+                    y.set(n, j * horizon + h, (float) ((targets[j][o + h] - targets[j][o - 1]) / scale[j]));
+                }
+            }
+        }
+        return y;
+    }
+
+    static double mean(double[] v) {
+        double s = 0;
+        for (double x : v) {
+            s += x;
+        }
+        return s / v.length;
+    }
+
+    static double deviation(double[] v, double mean) {
+        double s = 0;
+        for (double x : v) {
+            s += (x - mean) * (x - mean);
+        }
+        return Math.sqrt(s / v.length);
+    }
+
+    /** A constant input or target would divide by zero: scale it by 1 instead. */
+    private static double nonZero(double d) {
+        return d > 1e-12 ? d : 1;
+    }
+
+    @Override
+    public void close() {
+        model.close();
+    }
+}

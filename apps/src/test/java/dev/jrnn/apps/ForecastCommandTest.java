@@ -1,0 +1,60 @@
+package dev.jrnn.apps;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jrnn.apps.RunCommandTest.Run;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code jrnn forecast} on slices of real series: the last 1,000 weeks of CO2 (train on 800,
+ * forecast 26 weeks ahead over the last 200) and the last 1,000 days of Seattle weather (next
+ * day). On both the GRU must beat persistence and the seasonal-naive baseline; a model that
+ * learned nothing predicts "no change", which is persistence itself.
+ */
+class ForecastCommandTest {
+
+    @TempDir
+    Path temp;
+
+    @Test
+    void theGruBeatsTheBaselinesOnCo2AndSeattle() throws IOException {
+        Run run = RunCommandTest.jrnn("forecast", "--series", "co2,seattle", "--last", "1000", "--backend", "simd",
+                "--out", temp.toString());
+        assertEquals(0, run.status(), run.err() + run.out());
+        for (String series : new String[] {"CO2", "Seattle"}) {
+            String part = run.out().substring(run.out().indexOf(series));
+            double gru = rmse(part, "GRU"), persistence = rmse(part, "persistence"), seasonal = rmse(part, "seasonal naive \\(\\d+ steps\\)");
+            assertTrue(gru < persistence && gru < seasonal, series + ": " + run.out());
+        }
+        BufferedImage picture = ImageIO.read(temp.resolve("co2.png").toFile());
+        assertEquals(1100, picture.getWidth());
+    }
+
+    private static double rmse(String out, String model) {
+        Matcher m = Pattern.compile("\\n  " + model + "\\s+([0-9.]+)").matcher(out);
+        assertTrue(m.find(), model + " in " + out);
+        return Double.parseDouble(m.group(1));
+    }
+
+    @Test
+    void anUnknownSeriesIsOneLine() {
+        Run run = RunCommandTest.jrnn("forecast", "--series", "nile");
+        assertEquals(Jrnn.USAGE, run.status());
+        assertEquals("jrnn forecast: unknown series 'nile'; known: sunspots, co2, seattle, sp500", run.err().strip());
+    }
+
+    @Test
+    void aTailShorterThanTheHorizonIsOneLine() {
+        Run run = RunCommandTest.jrnn("forecast", "--series", "co2", "--last", "200", "--test-fraction", "0.1");
+        assertEquals(Jrnn.USAGE, run.status());
+        assertEquals("jrnn forecast: co2: the held-out tail (20 steps) is shorter than the horizon 26", run.err().strip());
+    }
+}

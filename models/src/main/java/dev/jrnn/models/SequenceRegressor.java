@@ -1,0 +1,74 @@
+package dev.jrnn.models;
+
+import dev.jrnn.core.rnn.CellKind;
+import dev.jrnn.core.rnn.Direction;
+import dev.jrnn.core.rnn.RnnDescriptor;
+import dev.jrnn.core.tensor.FloatTensor;
+import dev.jrnn.models.nn.Linear;
+import dev.jrnn.models.nn.Module;
+import dev.jrnn.models.nn.Parameter;
+import dev.jrnn.models.nn.Recurrent;
+import dev.jrnn.models.train.Losses;
+import dev.jrnn.models.train.Optimizer;
+import java.util.List;
+
+/**
+ * Many-to-one regression: a left-to-right recurrent stack reads equal-length sequences
+ * {@code [T, N, I]} and a linear head maps the top layer's final state to {@code outputs} real
+ * values per sequence, trained by mean squared error. A forecaster reading a window of the past
+ * and writing the next {@code H} values at once (direct multi-step) is one.
+ */
+public final class SequenceRegressor implements Module, AutoCloseable {
+
+    private final Recurrent rnn;
+    private final Linear head;
+
+    public SequenceRegressor(CellKind cell, int inputSize, int hiddenSize, int layers, int outputs, long seed) {
+        rnn = new Recurrent(cell, inputSize, hiddenSize, layers, Direction.UNIDIRECTIONAL, seed);
+        head = new Linear("head.", hiddenSize, outputs, seed + 1);
+    }
+
+    public SequenceRegressor backend(String name) {
+        rnn.backend(name);
+        return this;
+    }
+
+    public String backendName() {
+        return rnn.backendName();
+    }
+
+    @Override
+    public List<Parameter> parameters() {
+        return Module.all(rnn, head);
+    }
+
+    /** Predictions {@code [N, outputs]} for {@code x [T, N, I]}. */
+    public FloatTensor predict(FloatTensor x) {
+        Recurrent.Output out = rnn.forward(x, null, null);
+        RnnDescriptor a = rnn.architecture();
+        return head.forward(out.hn().select(0, a.layers() - 1).copy());
+    }
+
+    /**
+     * One training step: mean squared error of the predictions against {@code targets [N, outputs]},
+     * backpropagation through time, gradients clipped to global norm {@code maxNorm}, one optimizer
+     * step. Returns the loss.
+     */
+    public double trainStep(FloatTensor x, FloatTensor targets, Optimizer optimizer, double maxNorm) {
+        optimizer.zeroGrad();
+        Losses.Loss loss = Losses.meanSquaredError(predict(x), targets);
+        FloatTensor dTop = head.backward(loss.gradient());
+        RnnDescriptor a = rnn.architecture().withBatch(x.dim(1));
+        FloatTensor dhn = FloatTensor.zeros(a.iterShape()); // only the top layer's final state reaches the head
+        dhn.select(0, a.layers() - 1).copyFrom(dTop);
+        rnn.backward(FloatTensor.zeros(x.dim(0), x.dim(1), a.hiddenSize()), dhn, null, null, null);
+        Optimizer.clipGradNorm(parameters(), maxNorm);
+        optimizer.step();
+        return loss.value();
+    }
+
+    @Override
+    public void close() {
+        rnn.close();
+    }
+}
