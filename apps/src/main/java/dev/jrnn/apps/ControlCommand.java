@@ -1,6 +1,7 @@
 package dev.jrnn.apps;
 
 import dev.jrnn.apps.control.CartPole;
+import dev.jrnn.apps.series.Chart;
 import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.core.rnn.Direction;
 import dev.jrnn.core.tensor.FloatTensor;
@@ -13,6 +14,7 @@ import dev.jrnn.models.stream.StreamingRnn;
 import dev.jrnn.models.train.LearningRate;
 import dev.jrnn.models.train.Losses;
 import dev.jrnn.models.train.Optimizer;
+import java.awt.Color;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
@@ -67,11 +69,14 @@ final class ControlCommand implements Callable<Integer> {
     @Option(names = "--disturbance", defaultValue = "2", description = "standard deviation of a random push on the cart at every step of a held-out episode, in N (default ${DEFAULT-VALUE})")
     double disturbance;
 
+    @Option(names = "--out", defaultValue = "jrnn-control", description = "folder for the picture of the first held-out episode (default ${DEFAULT-VALUE})")
+    java.nio.file.Path out;
+
     @Option(names = "--backend", defaultValue = "auto")
     String backend;
 
     @Override
-    public Integer call() {
+    public Integer call() throws java.io.IOException {
         require(demonstrations >= 1 && testEpisodes >= 1 && steps >= 1 && hidden >= 1,
                 "--demonstrations, --test-episodes, --steps and --hidden must be positive");
         require(seconds >= 2 * CartPole.DT && testSeconds >= CartPole.DT, "--seconds must be at least "
@@ -88,19 +93,31 @@ final class ControlCommand implements Callable<Integer> {
                 demonstrations, seconds, demoSteps, testEpisodes, testSeconds);
         long start = System.nanoTime();
         Controller expert = new Expert(gains);
-        double expertShare = evaluate(expert, testEpisodes, testSteps);
+        double[] time = new double[testSteps];
+        for (int t = 0; t < testSteps; t++) {
+            time[t] = (t + 1) * CartPole.DT;
+        }
+        double[] trace = new double[testSteps];
+        Chart chart = new Chart("Pole angle in the first held-out episode (random pushes on the cart)", "seconds", "degrees from upright");
+        double expertShare = evaluate(expert, testEpisodes, testSteps, trace);
+        chart.line("expert (sees velocities)", time, trace.clone(), new Color(0, 0, 0));
         say.printf(Locale.ROOT, "  %-40s balanced %5.1f%% of held-out episodes%n", "expert (full state)", 100 * expertShare);
         for (boolean memory : new boolean[] {true, false}) {
             start = System.nanoTime();
             try (Policy policy = new Policy(hidden, memory, backend)) {
                 double loss = policy.train(data, steps, new SplittableRandom(2));
                 double seconds = (System.nanoTime() - start) / 1e9;
-                double share = evaluate(policy, testEpisodes, testSteps);
+                double share = evaluate(policy, testEpisodes, testSteps, trace);
+                chart.line(memory ? "GRU, positions only" : "same GRU without memory", time, trace.clone(),
+                        memory ? new Color(30, 100, 220) : new Color(220, 60, 40));
                 say.printf(Locale.ROOT, "  %-40s balanced %5.1f%% of held-out episodes (imitation loss %.4f, trained in %.1f s on %s)%n",
                         memory ? "GRU controller (positions only)" : "same GRU without memory (positions only)",
                         100 * share, loss, seconds, policy.backendName());
             }
         }
+        java.nio.file.Path picture = out.resolve("pole-angle.png");
+        chart.writePng(picture, 900, 420);
+        say.printf("the pole's angle in the first held-out episode: %s%n", picture);
         say.flush();
         return 0;
     }
@@ -182,12 +199,14 @@ final class ControlCommand implements Callable<Integer> {
     /**
      * The share of held-out episodes (their own seeds) in which {@code controller} keeps the pole up
      * throughout while the cart is pushed at random: a controller that cannot damp the pole's swing
-     * (one that does not know velocities) lets the pushes build it up until it falls.
+     * (one that does not know velocities) lets the pushes build it up until it falls. The first
+     * episode's angles, in degrees, go into {@code firstAngles} (NaN after a fall).
      */
-    private double evaluate(Controller controller, int episodes, int length) {
+    private double evaluate(Controller controller, int episodes, int length, double[] firstAngles) {
         SplittableRandom random = new SplittableRandom(1_000_003);
         int balanced = 0;
         double[] next = new double[4];
+        java.util.Arrays.fill(firstAngles, Double.NaN); // past a fall: no line
         for (int e = 0; e < episodes; e++) {
             double[] state = initialState(random);
             controller.reset();
@@ -197,6 +216,9 @@ final class ControlCommand implements Callable<Integer> {
                 CartPole.step(state, controller.force(state, observe(state, random)) + push, next);
                 System.arraycopy(next, 0, state, 0, 4);
                 up = CartPole.upright(state);
+                if (e == 0) {
+                    firstAngles[t] = Math.toDegrees(state[2]);
+                }
             }
             balanced += up ? 1 : 0;
         }

@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.jrnn.apps.RunCommandTest.Run;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code jrnn control} on a small run (60 demonstrations, 50 held-out episodes of 10 s): the GRU,
@@ -22,13 +25,14 @@ class ControlCommandTest {
     }
 
     @Test
-    void memoryIsWhatBalancesThePoleFromPositionsAlone() {
+    void memoryIsWhatBalancesThePoleFromPositionsAlone(@TempDir Path out) {
         Run run = RunCommandTest.jrnn("control", "--demonstrations", "60", "--steps", "250", "--test-episodes", "50",
-                "--test-seconds", "10", "--backend", "simd");
+                "--test-seconds", "10", "--out", out.toString(), "--backend", "simd");
         assertEquals(0, run.status(), run.err() + run.out());
         assertEquals(1.0, share(run.out(), "expert (full state)"), run.out());
         assertTrue(share(run.out(), "GRU controller (positions only)") >= 0.9, run.out());
         assertTrue(share(run.out(), "same GRU without memory (positions only)") <= 0.5, run.out());
+        assertTrue(Files.isRegularFile(out.resolve("pole-angle.png")));
     }
 
     @Test
