@@ -133,7 +133,7 @@ public final class Abc {
         private static final String NOTE_LETTERS = "CDEFGAB";
         private static final int[] NATURAL = {0, 2, 4, 5, 7, 9, 11};
         private static final String DECORATIONS = ".~HLMOPSTuvJR";
-        private static final Pattern FIELD = Pattern.compile("^([A-Za-z]):(.*)$");
+        private static final Pattern FIELD = Pattern.compile("^([A-Za-z]):(.*)$", Pattern.DOTALL); // DOTALL: Latin-1 text may hold U+0085
 
         final boolean strict;
         final List<Note> notes = new ArrayList<>();
@@ -329,9 +329,16 @@ public final class Abc {
             }
         }
 
+        /** A bar line or repeat mark ({@code | || |] [| |: :| :: [1 :|2}); an inline field may follow right after. */
         void bar() {
-            while (i < s.length() && "|:[]".indexOf(s.charAt(i)) >= 0) {
+            if (s.charAt(i) == '[') {
                 i++;
+            }
+            while (i < s.length() && "|:".indexOf(s.charAt(i)) >= 0) {
+                i++;
+                if (i < s.length() && s.charAt(i) == ']') {
+                    i++;
+                }
             }
             while (i < s.length() && (Character.isDigit(s.charAt(i)) || s.charAt(i) == ',' || s.charAt(i) == '-')) {
                 i++;                                            // the number of a first or second ending
@@ -390,6 +397,9 @@ public final class Abc {
                 char c = s.charAt(i);
                 if (c == ' ' || DECORATIONS.indexOf(c) >= 0 || c == '-') {
                     i++;
+                } else if (c == '!' || c == '"') {
+                    int end = s.indexOf(c, i + 1);
+                    i = end < 0 ? s.length() : end + 1;
                 } else if (c == '^' || c == '_' || c == '=' || NOTE_LETTERS.indexOf(Character.toUpperCase(c)) >= 0) {
                     top = Math.max(top, pitch());
                     double m = multiplier();
