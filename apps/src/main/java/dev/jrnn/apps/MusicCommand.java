@@ -88,10 +88,6 @@ final class MusicCommand implements Callable<Integer> {
     @Option(names = "--backend", defaultValue = "simd", description = "simd (default), onednn, reference or auto")
     String backend;
 
-    /** A piece's melodic lines as tokens; pieces are held out whole. */
-    private record Piece(String name, List<int[]> lines) {
-    }
-
     @Override
     public Integer call() throws IOException {
         if (steps < 1 || hidden < 1 || batch < 1 || chunk < 1 || tunes < 0 || length < 1 || pieces < 0 || temperature < 0
@@ -110,11 +106,10 @@ final class MusicCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--seed \"" + seed + "\" has no note to start from");
         }
 
-        List<Piece> midi = midiPieces(say), abc = abcPieces(say);
         List<int[]> train = new ArrayList<>(), test = new ArrayList<>();
-        for (List<Piece> source : List.of(midi, abc)) {
-            for (int p = 0; p < source.size(); p++) {
-                (p % HELD_OUT_EVERY == HELD_OUT_EVERY - 1 ? test : train).addAll(source.get(p).lines());
+        for (List<List<int[]>> source : List.of(midiPieces(say), abcPieces(say))) {
+            for (int p = 0; p < source.size(); p++) {   // a piece's lines (MIDI parts) are held out together
+                (p % HELD_OUT_EVERY == HELD_OUT_EVERY - 1 ? test : train).addAll(source.get(p));
             }
         }
         if (test.isEmpty()) {
@@ -155,13 +150,14 @@ final class MusicCommand implements Callable<Integer> {
         return 0;
     }
 
-    private List<Piece> midiPieces(PrintWriter say) throws IOException {
+    /** Each MIDI piece as the tokens of its lines. */
+    private List<List<int[]>> midiPieces(PrintWriter say) throws IOException {
         List<Path> files;
         try (Stream<Path> list = Files.list(Corpora.OPENMSX.fetch())) {
             files = list.filter(f -> f.toString().endsWith(".mid")).sorted().toList();
         }
         files = pieces > 0 ? files.subList(0, Math.min(pieces, files.size())) : files;
-        List<Piece> read = new ArrayList<>();
+        List<List<int[]>> read = new ArrayList<>();
         int lines = 0;
         for (Path f : files) {
             List<int[]> tokens = new ArrayList<>();
@@ -169,15 +165,16 @@ final class MusicCommand implements Callable<Integer> {
                 tokens.add(MelodyTokens.encode(Note.line(line)));
             }
             lines += tokens.size();
-            read.add(new Piece(f.getFileName().toString(), tokens));
+            read.add(tokens);
         }
         say.printf(Locale.ROOT, "OpenMSX: %d MIDI pieces, %d lines (the highest note of each onset of every non-drum part)%n",
                 read.size(), lines);
         return read;
     }
 
-    private List<Piece> abcPieces(PrintWriter say) throws IOException {
-        List<Piece> read = new ArrayList<>();
+    /** Each readable ABC tune as a piece of one line. */
+    private List<List<int[]>> abcPieces(PrintWriter say) throws IOException {
+        List<List<int[]>> read = new ArrayList<>();
         int unread = 0, skipped = 0;
         for (Corpora.Source source : Corpora.ABC_TUNES) {
             List<Path> files;
@@ -189,7 +186,7 @@ final class MusicCommand implements Callable<Integer> {
                 unread += book.unreadTunes();
                 skipped += book.skippedLines();
                 for (Abc.Tune t : book.tunes()) {
-                    read.add(new Piece(f.getFileName() + ": " + t.title(), List.of(MelodyTokens.encode(t.notes()))));
+                    read.add(List.of(MelodyTokens.encode(t.notes())));
                 }
             }
         }

@@ -221,7 +221,7 @@ public final class Abc {
 
         void meter(String m) {
             Matcher r = Pattern.compile("(\\d+)/(\\d+)").matcher(m);
-            meter = m.startsWith("C|") ? 1 : m.startsWith("C") ? 1 : r.find()
+            meter = m.startsWith("C") ? 1 : r.find()                 // C is 4/4, C| is 2/2
                     ? Double.parseDouble(r.group(1)) / Double.parseDouble(r.group(2)) : 1;
         }
 
