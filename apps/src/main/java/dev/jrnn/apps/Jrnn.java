@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "jrnn", mixinStandardHelpOptions = true, version = "jrnn 0.1.0",
         description = "Recurrent neural networks on the JVM: PyTorch-layout RNN, LSTM and GRU stacks on the fastest backend here.",
-        subcommands = {DemoCommand.class, GenerateCommand.class, SentimentCommand.class, PunctuateCommand.class, ControlCommand.class, RunCommand.class, BackendsCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, GenerateCommand.class, SentimentCommand.class, PunctuateCommand.class, ControlCommand.class, DigitsCommand.class, RunCommand.class, BackendsCommand.class, CommandLine.HelpCommand.class})
 public final class Jrnn implements Runnable {
 
     /** Exit status of a user mistake. */
