@@ -69,13 +69,16 @@ final class DigitsCommand implements Callable<Integer> {
     @Option(names = "--snr", defaultValue = "10", description = "white noise: signal-to-noise ratio drawn per clip between this and 20 dB more (default ${DEFAULT-VALUE})")
     double snr;
 
+    @Option(names = "--augment", defaultValue = "2", description = "extra copies of each training clip for both models, each with fresh noise and its frequency axis stretched by 0.9-1.1 (default ${DEFAULT-VALUE})")
+    int augment;
+
     @Option(names = "--mels", defaultValue = "40", description = "mel bands (default ${DEFAULT-VALUE})")
     int mels;
 
-    @Option(names = "--mfcc", defaultValue = "0", description = "keep this many cepstral coefficients (DCT of the log mel energies); 0 keeps the log energies (default ${DEFAULT-VALUE})")
+    @Option(names = "--mfcc", defaultValue = "13", description = "keep this many cepstral coefficients (DCT of the log mel energies); 0 keeps the log energies (default ${DEFAULT-VALUE})")
     int mfcc;
 
-    @Option(names = "--cell", defaultValue = "gru", description = "gru or lstm (default ${DEFAULT-VALUE})")
+    @Option(names = "--cell", defaultValue = "lstm", description = "gru or lstm (default ${DEFAULT-VALUE})")
     CellKind cell;
 
     @Option(names = "--direction", defaultValue = "bidirectional", description = "unidirectional or bidirectional (default ${DEFAULT-VALUE})")
@@ -87,7 +90,7 @@ final class DigitsCommand implements Callable<Integer> {
     @Option(names = "--hidden", defaultValue = "64", description = "recurrent units per direction (default ${DEFAULT-VALUE})")
     int hidden;
 
-    @Option(names = "--epochs", defaultValue = "20", description = "passes over the training clips (default ${DEFAULT-VALUE})")
+    @Option(names = "--epochs", defaultValue = "10", description = "passes over the training clips (default ${DEFAULT-VALUE})")
     int epochs;
 
     @Option(names = "--out", defaultValue = "jrnn-digits", description = "folder for the confusion matrix picture (default ${DEFAULT-VALUE})")
@@ -105,6 +108,7 @@ final class DigitsCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         require(takes >= 1 && epochs >= 1 && hidden >= 1, "--takes, --epochs and --hidden must be positive");
+        require(augment >= 0, "--augment must not be negative, got " + augment);
         require(accents.containsAll(heldOutAccents), "--held-out-accents must be among --accents, got " + heldOutAccents);
         require(variants.containsAll(heldOutVariants), "--held-out-variants must be among --variants, got " + heldOutVariants);
         require(!heldOutAccents.containsAll(accents) && !heldOutVariants.containsAll(variants),
@@ -126,14 +130,18 @@ final class DigitsCommand implements Callable<Integer> {
             boolean newAccent = heldOutAccents.contains(c.accent()), newVariant = heldOutVariants.contains(c.variant());
             String group = newAccent && newVariant ? GROUPS.get(2) : newAccent ? GROUPS.get(0) : newVariant ? GROUPS.get(1) : null;
             (group == null ? train : test).add(new Example(features.of(heard), c.digit(), group));
+            for (int copy = 1; group == null && copy <= augment; copy++) { // new voices made from the training voices
+                SplittableRandom random = new SplittableRandom(i * 1_000_003L + copy);
+                train.add(new Example(features.of(SpokenDigits.noisy(audio.get(i), snr, random), random.nextDouble(0.9, 1.1)), c.digit(), null));
+            }
         }
         normalize(train, test);
         say.printf(Locale.ROOT, "%d clips of synthesized speech (espeak-ng; %d accents x %d variants x %d takes x 10 digits; %d new, the rest cached), "
                         + "%.0f s of audio, %s %d per 10 ms frame, noise at %.0f-%.0f dB SNR; %.1f s%n",
                 clips.size(), accents.size(), variants.size(), takes, synthesized, seconds, mfcc > 0 ? "MFCC" : "log-mel", features.size(),
                 snr, snr + 20, (System.nanoTime() - start) / 1e9);
-        say.printf(Locale.ROOT, "training: %d clips (accents %s; variants %s); held out: %d clips with accents %s and/or variants %s%n",
-                train.size(), without(accents, heldOutAccents), without(variants, heldOutVariants), test.size(), heldOutAccents, heldOutVariants);
+        say.printf(Locale.ROOT, "training: %d clips and %d augmented copies (accents %s; variants %s); held out: %d clips with accents %s and/or variants %s%n",
+                train.size() / (1 + augment), train.size() / (1 + augment) * augment, without(accents, heldOutAccents), without(variants, heldOutVariants), test.size(), heldOutAccents, heldOutVariants);
         say.printf(Locale.ROOT, "  %-36s %8s %11s %12s %9s %10s%n", "held-out accuracy", "all", "new accent", "new variant", "both new", "time");
         say.flush();
 
@@ -248,6 +256,7 @@ final class DigitsCommand implements Callable<Integer> {
             for (int from = 0; from < order.size(); from += BATCH) {
                 List<Example> part = order.subList(from, Math.min(order.size(), from + BATCH));
                 Batch b = batch(part);
+                mask(b, random);
                 adam.learningRate(schedule.at(adam.steps()));
                 loss += model.trainStep(b.x(), b.lengths(), b.labels(), adam, 5.0) * part.size();
             }
@@ -255,6 +264,25 @@ final class DigitsCommand implements Callable<Integer> {
             first = epoch == 0 ? loss : first;
         }
         say.printf(Locale.ROOT, "  (recurrent model's training loss: %.3f in the first epoch, %.3f in the last)%n", first, loss);
+    }
+
+    /**
+     * SpecAugment (Park et al., 2019) while training the recurrent model: in each clip, a random
+     * band of up to a fifth of the features and a random stretch of up to 10 frames read as the
+     * training mean (0 after normalization), so no single band or moment decides the digit.
+     */
+    private static void mask(Batch b, Random random) {
+        FloatTensor x = b.x();
+        int size = x.dim(2), bands = Math.max(1, size / 5);
+        for (int n = 0; n < b.lengths().length; n++) {
+            FloatTensor clip = x.slice(1, n, n + 1);
+            int width = 1 + random.nextInt(bands), from = random.nextInt(size - width + 1);
+            clip.slice(2, from, from + width).fill(0);
+            int span = Math.min(1 + random.nextInt(10), b.lengths()[n] - 1), start = random.nextInt(b.lengths()[n] - span);
+            if (span > 0) {
+                clip.slice(0, start, start + span).fill(0);
+            }
+        }
     }
 
     private static int[] predict(SequenceClassifier model, List<Example> test) {

@@ -42,6 +42,15 @@ public final class Features {
 
     /** {@code [frames][size()]} for {@code signal} (at least one frame; a short signal is zero-padded). */
     public float[][] of(float[] signal) {
+        return of(signal, 1);
+    }
+
+    /**
+     * {@link #of(float[])} with the frequency axis stretched by {@code warp} (the energy at {@code f}
+     * Hz moved to {@code warp * f}): a longer or shorter vocal tract, the same word
+     * (vocal tract length perturbation, Jaitly and Hinton 2013), to train on voices not in the data.
+     */
+    public float[][] of(float[] signal, double warp) {
         int frames = signal.length <= WINDOW ? 1 : 1 + (signal.length - WINDOW) / HOP;
         float[][] out = new float[frames][];
         double[] re = new double[FFT_SIZE], im = new double[FFT_SIZE], power = new double[FFT_SIZE / 2 + 1];
@@ -58,7 +67,7 @@ public final class Features {
             for (int k = 0; k < power.length; k++) {
                 power[k] = re[k] * re[k] + im[k] * im[k];
             }
-            double[] logMel = logMel(power);
+            double[] logMel = logMel(warp == 1 ? power : warped(power, warp));
             out[f] = toFloat(coefficients > 0 ? dct(logMel, coefficients) : logMel);
         }
         return out;
@@ -73,6 +82,18 @@ public final class Features {
                 energy += filters[b][k] * power[k];
             }
             out[b] = Math.log(Math.max(energy, FLOOR)); // the floor keeps digital silence finite
+        }
+        return out;
+    }
+
+    /** {@code p'[k] = p[k / warp]}, linearly interpolated, zero past the end. */
+    static double[] warped(double[] power, double warp) {
+        double[] out = new double[power.length];
+        for (int k = 0; k < power.length; k++) {
+            double at = k / warp;
+            int i = (int) at;
+            double w = at - i;
+            out[k] = i + 1 < power.length ? (1 - w) * power[i] + w * power[i + 1] : i < power.length ? power[i] : 0;
         }
         return out;
     }
