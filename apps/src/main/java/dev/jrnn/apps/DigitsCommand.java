@@ -150,7 +150,7 @@ final class DigitsCommand implements Callable<Integer> {
         report(say, "logistic regression (" + SEGMENTS + " segments)", test, linear, start);
         start = System.nanoTime();
         int[] recurrent;
-        String name = (direction == Direction.BIDIRECTIONAL ? "bidirectional " : "") + cell.name().toLowerCase(Locale.ROOT).replace("_", " ").toUpperCase(Locale.ROOT);
+        String name = (direction == Direction.BIDIRECTIONAL ? "bidirectional " : "") + cell.name().replace('_', ' ');
         try (SequenceClassifier model = new SequenceClassifier(cell, features.size(), hidden, 1, direction, 10, 3)
                 .dropout(0.3, 5).pooling(pooling).backend(backend)) {
             train(model, train, say);
