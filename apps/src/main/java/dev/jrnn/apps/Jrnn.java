@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
         description = "Recurrent neural networks on the JVM: PyTorch-layout RNN, LSTM and GRU stacks on the fastest backend here.",
         subcommands = {DemoCommand.class, GenerateCommand.class, SentimentCommand.class, G2pCommand.class, TranslateCommand.class,
                 PunctuateCommand.class, ForecastCommand.class, AnomaliesCommand.class, VideoCommand.class, ControlCommand.class, MusicCommand.class,
+                DigitsCommand.class,
                 RunCommand.class, BackendsCommand.class, CommandLine.HelpCommand.class})
 public final class Jrnn implements Runnable {
 

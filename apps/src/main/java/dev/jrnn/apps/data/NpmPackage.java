@@ -118,7 +118,8 @@ public record NpmPackage(String name, String version, String entry, String sha25
         }
     }
 
-    static Path cacheRoot() {
+    /** jrnn's data cache: {@code $XDG_CACHE_HOME/jrnn/data}, else {@code ~/.cache/jrnn/data}. */
+    public static Path cacheRoot() {
         String xdg = System.getenv("XDG_CACHE_HOME");
         Path root = xdg != null && !xdg.isBlank() ? Path.of(xdg, "jrnn") : Path.of(System.getProperty("user.home"), ".cache", "jrnn");
         return root.resolve("data");

@@ -1,0 +1,363 @@
+package dev.jrnn.apps;
+
+import dev.jrnn.apps.speech.ConfusionPicture;
+import dev.jrnn.apps.speech.Features;
+import dev.jrnn.apps.speech.SpokenDigits;
+import dev.jrnn.apps.speech.SpokenDigits.Clip;
+import dev.jrnn.core.rnn.CellKind;
+import dev.jrnn.core.rnn.Direction;
+import dev.jrnn.core.tensor.FloatTensor;
+import dev.jrnn.models.SequenceClassifier;
+import dev.jrnn.models.nn.Linear;
+import dev.jrnn.models.train.LearningRate;
+import dev.jrnn.models.train.Losses;
+import dev.jrnn.models.train.Optimizer;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code jrnn digits}: speech recognition of the spoken digits zero to nine (many-to-one). The
+ * speech is synthesized by espeak-ng ({@link SpokenDigits}: English accents times voice variants,
+ * random speeds and pitches, white noise), turned into log-mel or MFCC frames ({@link Features}),
+ * and classified by a recurrent network over the frames. Some accents and some variants never occur
+ * in training; accuracy is reported on every clip that has one or both of them, against a logistic
+ * regression on the same frames averaged over fixed segments of the word, and drawn as a confusion
+ * matrix.
+ */
+@Command(name = "digits", mixinStandardHelpOptions = true,
+        description = {"Spoken digits (speech recognition, many-to-one) on espeak-ng's synthesized voices: a recurrent",
+                "classifier over mel frames against logistic regression, on accents and voice variants held out from training."})
+final class DigitsCommand implements Callable<Integer> {
+
+    /** The baseline sees the word as this many equal stretches of time, each the mean of its frames. */
+    private static final int SEGMENTS = 8;
+    private static final int BATCH = 32;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--accents", split = ",", defaultValue = "en-us,en-gb,en-gb-x-rp,en-gb-x-gbclan,en-gb-x-gbcwmd,en-us-nyc,en-gb-scotland,en-029",
+            description = "espeak-ng English voices (espeak-ng --voices=en) (default ${DEFAULT-VALUE})")
+    List<String> accents;
+
+    @Option(names = "--variants", split = ",", defaultValue = "m1,m2,m3,m5,f1,f3,m7,f4",
+            description = "voice variants (espeak-ng --voices=variant) (default ${DEFAULT-VALUE})")
+    List<String> variants;
+
+    @Option(names = "--held-out-accents", split = ",", defaultValue = "en-gb-scotland,en-029",
+            description = "accents never heard in training (default ${DEFAULT-VALUE})")
+    List<String> heldOutAccents;
+
+    @Option(names = "--held-out-variants", split = ",", defaultValue = "m7,f4",
+            description = "variants never heard in training (default ${DEFAULT-VALUE})")
+    List<String> heldOutVariants;
+
+    @Option(names = "--takes", defaultValue = "2", description = "clips of each digit per voice, each at its own speed and pitch (default ${DEFAULT-VALUE})")
+    int takes;
+
+    @Option(names = "--snr", defaultValue = "10", description = "white noise: signal-to-noise ratio drawn per clip between this and 20 dB more (default ${DEFAULT-VALUE})")
+    double snr;
+
+    @Option(names = "--augment", defaultValue = "2", description = "extra copies of each training clip for both models, each with fresh noise and its frequency axis stretched by 0.9-1.1 (default ${DEFAULT-VALUE})")
+    int augment;
+
+    @Option(names = "--mels", defaultValue = "40", description = "mel bands (default ${DEFAULT-VALUE})")
+    int mels;
+
+    @Option(names = "--mfcc", defaultValue = "13", description = "keep this many cepstral coefficients (DCT of the log mel energies); 0 keeps the log energies (default ${DEFAULT-VALUE})")
+    int mfcc;
+
+    @Option(names = "--cell", defaultValue = "lstm", description = "gru or lstm (default ${DEFAULT-VALUE})")
+    CellKind cell;
+
+    @Option(names = "--direction", defaultValue = "bidirectional", description = "unidirectional or bidirectional (default ${DEFAULT-VALUE})")
+    Direction direction;
+
+    @Option(names = "--pooling", defaultValue = "max", description = "what the classifier reads: max (over time) or last (final states) (default ${DEFAULT-VALUE})")
+    SequenceClassifier.Pooling pooling;
+
+    @Option(names = "--hidden", defaultValue = "64", description = "recurrent units per direction (default ${DEFAULT-VALUE})")
+    int hidden;
+
+    @Option(names = "--epochs", defaultValue = "10", description = "passes over the training clips (default ${DEFAULT-VALUE})")
+    int epochs;
+
+    @Option(names = "--out", defaultValue = "jrnn-digits", description = "folder for the confusion matrix picture (default ${DEFAULT-VALUE})")
+    Path out;
+
+    @Option(names = "--backend", defaultValue = "auto")
+    String backend;
+
+    /** A clip's normalized frames {@code [T][F]}, its digit, and which held-out group it is in (null: training). */
+    record Example(float[][] frames, int digit, String group) {
+    }
+
+    private static final List<String> GROUPS = List.of("new accent", "new variant", "both new");
+
+    @Override
+    public Integer call() throws IOException {
+        require(takes >= 1 && epochs >= 1 && hidden >= 1, "--takes, --epochs and --hidden must be positive");
+        require(augment >= 0, "--augment must not be negative, got " + augment);
+        require(accents.containsAll(heldOutAccents), "--held-out-accents must be among --accents, got " + heldOutAccents);
+        require(variants.containsAll(heldOutVariants), "--held-out-variants must be among --variants, got " + heldOutVariants);
+        require(!heldOutAccents.containsAll(accents) && !heldOutVariants.containsAll(variants),
+                "at least one accent and one variant must be left for training");
+        require(!heldOutAccents.isEmpty() || !heldOutVariants.isEmpty(), "hold out at least one accent or variant");
+        Features features = new Features(mels, mfcc);
+        PrintWriter say = spec.commandLine().getOut();
+
+        long start = System.nanoTime();
+        List<Clip> clips = SpokenDigits.clips(accents, variants, takes);
+        long synthesized = SpokenDigits.missing(clips);
+        List<float[]> audio = SpokenDigits.load(clips);
+        List<Example> train = new ArrayList<>(), test = new ArrayList<>();
+        double seconds = 0;
+        for (int i = 0; i < clips.size(); i++) {
+            Clip c = clips.get(i);
+            seconds += audio.get(i).length / (double) Features.SAMPLE_RATE;
+            float[] heard = SpokenDigits.noisy(audio.get(i), snr, new SplittableRandom(i));
+            boolean newAccent = heldOutAccents.contains(c.accent()), newVariant = heldOutVariants.contains(c.variant());
+            String group = newAccent && newVariant ? GROUPS.get(2) : newAccent ? GROUPS.get(0) : newVariant ? GROUPS.get(1) : null;
+            (group == null ? train : test).add(new Example(features.of(heard), c.digit(), group));
+            for (int copy = 1; group == null && copy <= augment; copy++) { // new voices made from the training voices
+                SplittableRandom random = new SplittableRandom(i * 1_000_003L + copy);
+                train.add(new Example(features.of(SpokenDigits.noisy(audio.get(i), snr, random), random.nextDouble(0.9, 1.1)), c.digit(), null));
+            }
+        }
+        normalize(train, test);
+        say.printf(Locale.ROOT, "%d clips of synthesized speech (espeak-ng; %d accents x %d variants x %d takes x 10 digits; %d new, the rest cached), "
+                        + "%.0f s of audio, %s %d per 10 ms frame, noise at %.0f-%.0f dB SNR; %.1f s%n",
+                clips.size(), accents.size(), variants.size(), takes, synthesized, seconds, mfcc > 0 ? "MFCC" : "log-mel", features.size(),
+                snr, snr + 20, (System.nanoTime() - start) / 1e9);
+        say.printf(Locale.ROOT, "training: %d clips and %d augmented copies (accents %s; variants %s); held out: %d clips with accents %s and/or variants %s%n",
+                train.size() / (1 + augment), train.size() / (1 + augment) * augment, without(accents, heldOutAccents), without(variants, heldOutVariants), test.size(), heldOutAccents, heldOutVariants);
+        say.printf(Locale.ROOT, "  %-36s %8s %11s %12s %9s %10s%n", "held-out accuracy", "all", "new accent", "new variant", "both new", "time");
+        say.flush();
+
+        start = System.nanoTime();
+        int[] linear = logisticRegression(train, test);
+        report(say, "logistic regression (" + SEGMENTS + " segments)", test, linear, start);
+        start = System.nanoTime();
+        int[] recurrent;
+        String name = (direction == Direction.BIDIRECTIONAL ? "bidirectional " : "") + cell.name().replace('_', ' ');
+        try (SequenceClassifier model = new SequenceClassifier(cell, features.size(), hidden, 1, direction, 10, 3)
+                .dropout(0.3, 5).pooling(pooling).backend(backend)) {
+            train(model, train, say);
+            recurrent = predict(model, test);
+            name += " (" + hidden + ", " + model.recurrent().backendName() + ")";
+        }
+        report(say, name, test, recurrent, start);
+
+        int[][] confusion = new int[10][10];
+        for (int i = 0; i < test.size(); i++) {
+            confusion[test.get(i).digit()][recurrent[i]]++;
+        }
+        Path picture = out.resolve("confusion.png");
+        ConfusionPicture.write(picture, confusion);
+        say.printf(Locale.ROOT, "confusion matrix of the %s on all held-out clips (rows spoken, columns recognized): %s%n", name, picture);
+        for (int d = 0; d < 10; d++) {
+            StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "  %-6s", SpokenDigits.WORDS.get(d)));
+            for (int p = 0; p < 10; p++) {
+                row.append(String.format(Locale.ROOT, "%4d", confusion[d][p]));
+            }
+            say.println(row);
+        }
+        say.flush();
+        return 0;
+    }
+
+    private static void require(boolean condition, String message) {
+        if (!condition) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+
+    private static List<String> without(List<String> all, List<String> held) {
+        return all.stream().filter(s -> !held.contains(s)).toList();
+    }
+
+    private static void report(PrintWriter say, String model, List<Example> test, int[] predicted, long start) {
+        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  %-36s %8.3f", model, accuracy(test, predicted, null)));
+        int[] widths = {11, 12, 9};
+        for (int g = 0; g < GROUPS.size(); g++) {
+            double a = accuracy(test, predicted, GROUPS.get(g));
+            line.append(Double.isNaN(a) ? String.format(Locale.ROOT, " %" + widths[g] + "s", "-") : String.format(Locale.ROOT, " %" + widths[g] + ".3f", a));
+        }
+        line.append(String.format(Locale.ROOT, " %9.1f s", (System.nanoTime() - start) / 1e9));
+        say.println(line);
+        say.flush();
+    }
+
+    /** The share of {@code test} clips (of {@code group}, or all when null) predicted right; NaN when there are none. */
+    private static double accuracy(List<Example> test, int[] predicted, String group) {
+        int right = 0, total = 0;
+        for (int i = 0; i < test.size(); i++) {
+            if (group == null || group.equals(test.get(i).group())) {
+                total++;
+                right += predicted[i] == test.get(i).digit() ? 1 : 0;
+            }
+        }
+        return total == 0 ? Double.NaN : right / (double) total;
+    }
+
+    /** Scales every feature to zero mean and unit variance over the training frames (the test frames by the same numbers). */
+    private static void normalize(List<Example> train, List<Example> test) {
+        int size = train.get(0).frames()[0].length;
+        double[] sum = new double[size], squares = new double[size];
+        long frames = 0;
+        for (Example e : train) {
+            for (float[] f : e.frames()) {
+                for (int j = 0; j < size; j++) {
+                    sum[j] += f[j];
+                    squares[j] += (double) f[j] * f[j];
+                }
+                frames++;
+            }
+        }
+        float[] mean = new float[size], scale = new float[size];
+        for (int j = 0; j < size; j++) {
+            mean[j] = (float) (sum[j] / frames);
+            scale[j] = (float) (1 / Math.sqrt(Math.max(1e-8, squares[j] / frames - mean[j] * (double) mean[j])));
+        }
+        for (List<Example> set : List.of(train, test)) {
+            for (Example e : set) {
+                for (float[] f : e.frames()) {
+                    for (int j = 0; j < size; j++) {
+                        f[j] = (f[j] - mean[j]) * scale[j];
+                    }
+                }
+            }
+        }
+    }
+
+    /** Minibatches of shuffled clips with AdamW and a cosine-decayed rate; prints the mean loss of the first and last epochs. */
+    private void train(SequenceClassifier model, List<Example> train, PrintWriter say) {
+        double rate = 3e-3;
+        Optimizer adam = Optimizer.adamW(model.parameters(), rate, 0.01);
+        long steps = (long) epochs * ((train.size() + BATCH - 1) / BATCH);
+        LearningRate schedule = LearningRate.warmupCosine(rate, steps / 20, steps);
+        List<Example> order = new ArrayList<>(train);
+        Random random = new Random(2);
+        double first = Double.NaN, loss = 0;
+        for (int epoch = 0; epoch < epochs; epoch++) {
+            Collections.shuffle(order, random);
+            loss = 0;
+            for (int from = 0; from < order.size(); from += BATCH) {
+                List<Example> part = order.subList(from, Math.min(order.size(), from + BATCH));
+                Batch b = batch(part);
+                mask(b, random);
+                adam.learningRate(schedule.at(adam.steps()));
+                loss += model.trainStep(b.x(), b.lengths(), b.labels(), adam, 5.0) * part.size();
+            }
+            loss /= order.size();
+            first = epoch == 0 ? loss : first;
+        }
+        say.printf(Locale.ROOT, "  (recurrent model's training loss: %.3f in the first epoch, %.3f in the last)%n", first, loss);
+    }
+
+    /**
+     * SpecAugment (Park et al., 2019) while training the recurrent model: in each clip, a random
+     * band of up to a fifth of the features and a random stretch of up to 10 frames read as the
+     * training mean (0 after normalization), so no single band or moment decides the digit.
+     */
+    private static void mask(Batch b, Random random) {
+        FloatTensor x = b.x();
+        int size = x.dim(2), bands = Math.max(1, size / 5);
+        for (int n = 0; n < b.lengths().length; n++) {
+            FloatTensor clip = x.slice(1, n, n + 1);
+            int width = 1 + random.nextInt(bands), from = random.nextInt(size - width + 1);
+            clip.slice(2, from, from + width).fill(0);
+            int span = Math.min(1 + random.nextInt(10), b.lengths()[n] - 1), start = random.nextInt(b.lengths()[n] - span);
+            if (span > 0) {
+                clip.slice(0, start, start + span).fill(0);
+            }
+        }
+    }
+
+    private static int[] predict(SequenceClassifier model, List<Example> test) {
+        int[] out = new int[test.size()];
+        for (int from = 0; from < test.size(); from += 128) {
+            Batch b = batch(test.subList(from, Math.min(test.size(), from + 128)));
+            int[] p = model.predict(b.x(), b.lengths());
+            System.arraycopy(p, 0, out, from, p.length);
+        }
+        return out;
+    }
+
+    record Batch(FloatTensor x, int[] lengths, int[] labels) {
+    }
+
+    /** Time-first frames {@code [T, N, F]}, zero past each clip's length. */
+    private static Batch batch(List<Example> examples) {
+        int longest = examples.stream().mapToInt(e -> e.frames().length).max().orElse(1), size = examples.get(0).frames()[0].length;
+        float[] x = new float[longest * examples.size() * size];
+        int[] lengths = new int[examples.size()], labels = new int[examples.size()];
+        for (int n = 0; n < examples.size(); n++) {
+            float[][] frames = examples.get(n).frames();
+            lengths[n] = frames.length;
+            labels[n] = examples.get(n).digit();
+            for (int t = 0; t < frames.length; t++) {
+                System.arraycopy(frames[t], 0, x, (t * examples.size() + n) * size, size);
+            }
+        }
+        return new Batch(FloatTensor.of(x, longest, examples.size(), size), lengths, labels);
+    }
+
+    /** The baseline's input: the mean frame of each of {@link #SEGMENTS} equal stretches of the clip, side by side. */
+    static float[] segmentMeans(float[][] frames) {
+        int size = frames[0].length;
+        float[] out = new float[SEGMENTS * size];
+        for (int s = 0; s < SEGMENTS; s++) {
+            // segment s covers frames [s T / S, (s + 1) T / S), at least one frame even when T < S
+            int from = s * frames.length / SEGMENTS, to = Math.max(from + 1, (s + 1) * frames.length / SEGMENTS);
+            for (int t = from; t < to; t++) {
+                for (int j = 0; j < size; j++) {
+                    out[s * size + j] += frames[t][j] / (to - from);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Multinomial logistic regression (a linear layer, softmax cross-entropy, AdamW) on {@link #segmentMeans}; predictions for {@code test}. */
+    private int[] logisticRegression(List<Example> train, List<Example> test) {
+        int size = SEGMENTS * train.get(0).frames()[0].length;
+        FloatTensor x = matrix(train, size), xTest = matrix(test, size);
+        int[] labels = train.stream().mapToInt(Example::digit).toArray();
+        Linear linear = new Linear("", size, 10, 4);
+        Optimizer adam = Optimizer.adamW(linear.parameters(), 0.01, 0.01);
+        for (int step = 0; step < 500; step++) { // full batch: a convex problem, small enough
+            adam.zeroGrad();
+            Losses.Loss loss = Losses.softmaxCrossEntropy(linear.forward(x), labels, -1);
+            linear.backward(loss.gradient());
+            adam.step();
+        }
+        float[] z = linear.forward(xTest).toArray();
+        int[] out = new int[test.size()];
+        for (int n = 0; n < out.length; n++) {
+            for (int c = 1; c < 10; c++) {
+                out[n] = z[n * 10 + c] > z[n * 10 + out[n]] ? c : out[n];
+            }
+        }
+        return out;
+    }
+
+    private static FloatTensor matrix(List<Example> examples, int size) {
+        float[] x = new float[examples.size() * size];
+        for (int n = 0; n < examples.size(); n++) {
+            System.arraycopy(segmentMeans(examples.get(n).frames()), 0, x, n * size, size);
+        }
+        return FloatTensor.of(x, examples.size(), size);
+    }
+}
