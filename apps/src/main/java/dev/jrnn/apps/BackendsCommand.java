@@ -12,8 +12,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code jrnn backends}: every backend, whether it runs here and why; with a shape, what auto picks for it. */
 @Command(name = "backends", mixinStandardHelpOptions = true,
-        description = {"Lists every backend, its availability and the reason.",
-                "With --cell, --input and --hidden, also times them on that shape and prints what auto chooses."})
+        description = "Lists every backend, its availability and the reason. With --cell, --input and --hidden, also times them on that shape and prints what auto chooses.")
 final class BackendsCommand implements Callable<Integer> {
 
     @Spec

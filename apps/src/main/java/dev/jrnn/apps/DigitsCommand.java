@@ -36,8 +36,7 @@ import picocli.CommandLine.Spec;
  * matrix.
  */
 @Command(name = "digits", mixinStandardHelpOptions = true,
-        description = {"Spoken digits (speech recognition, many-to-one) on espeak-ng's synthesized voices: a recurrent",
-                "classifier over mel frames against logistic regression, on accents and voice variants held out from training."})
+        description = "Spoken digits (speech recognition, many-to-one) on espeak-ng's synthesized voices: a recurrent classifier over mel frames against logistic regression, on accents and voice variants held out from training.")
 final class DigitsCommand implements Callable<Integer> {
 
     /** The baseline sees the word as this many equal stretches of time, each the mean of its frames. */

@@ -40,8 +40,7 @@ import picocli.CommandLine.Spec;
  * same notes.
  */
 @Command(name = "music", mixinStandardHelpOptions = true,
-        description = {"Learns melodies (OpenMSX MIDI pieces and ABC tunes, fetched once from Debian) with an LSTM, reports",
-                "held-out bits per note against n-gram baselines, and continues a seed melody into MIDI and ABC files."})
+        description = "Learns melodies (OpenMSX MIDI pieces and ABC tunes, fetched once from Debian) with an LSTM, reports held-out bits per note against n-gram baselines, and continues a seed melody into MIDI and ABC files.")
 final class MusicCommand implements Callable<Integer> {
 
     private static final int EMBEDDING = 32, HELD_OUT_EVERY = 5;

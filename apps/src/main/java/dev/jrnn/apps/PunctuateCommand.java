@@ -39,8 +39,7 @@ import picocli.CommandLine.Spec;
  * left to right only and against the majority label, per class, by the same code in the same run.
  */
 @Command(name = "punctuate", mixinStandardHelpOptions = true,
-        description = {"Restores capitalization and punctuation (many-to-many tagging): a bidirectional GRU against the same",
-                "GRU left to right and the majority label, trained on Moby-Dick 1-125, tested on 126+ and on the fortunes."})
+        description = "Restores capitalization and punctuation (many-to-many tagging): a bidirectional GRU against the same GRU left to right and the majority label, trained on Moby-Dick 1-125, tested on 126+ and on the fortunes.")
 final class PunctuateCommand implements Callable<Integer> {
 
     /** The case of a word: a capital first letter or not ("I", "Ahab" and "CHAPTER" are all Capitalized). */

@@ -28,8 +28,7 @@ import picocli.CommandLine.Option;
  * vector-Jacobian product: the gradients of {@code sum(output * dy)}.
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
-        description = {"Runs a PyTorch nn.LSTM / nn.GRU / nn.RNN state_dict on an input and writes what PyTorch returns.",
-                "With --dy, also writes the gradients of sum(output * dy) w.r.t. the input (--dx) and every parameter (--grads)."})
+        description = "Runs a PyTorch nn.LSTM / nn.GRU / nn.RNN state_dict on an input and writes what PyTorch returns. With --dy, also writes the gradients of sum(output * dy) w.r.t. the input (--dx) and every parameter (--grads).")
 final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--weights", required = true, paramLabel = "W.safetensors", description = "the module's state_dict")

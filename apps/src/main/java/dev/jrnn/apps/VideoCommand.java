@@ -35,8 +35,7 @@ import picocli.CommandLine.Spec;
  * flattened (which sees order, position by position), and the majority class.
  */
 @Command(name = "video", mixinStandardHelpOptions = true,
-        description = {"Video activity recognition (many-to-one over frames) on rendered clips: a GRU against logistic",
-                "regression on the average frame and on the whole clip; held-out accuracy and a picture of test clips."})
+        description = "Video activity recognition (many-to-one over frames) on rendered clips: a GRU against logistic regression on the average frame and on the whole clip; held-out accuracy and a picture of test clips.")
 final class VideoCommand implements Callable<Integer> {
 
     @Spec
