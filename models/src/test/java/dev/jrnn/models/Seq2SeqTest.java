@@ -1,11 +1,9 @@
 package dev.jrnn.models;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.core.tensor.FloatTensor;
-import dev.jrnn.models.nn.Parameter;
 import dev.jrnn.models.train.Optimizer;
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -43,24 +41,8 @@ class Seq2SeqTest {
                 .backend("reference")) {
             Optimizer none = Optimizer.sgd(model.parameters(), 0, 0); // a step that changes nothing
             model.trainStep(b.source(), b.sourceLengths(), b.target(), b.targetLengths(), none, 1e9);
-            SplittableRandom pick = new SplittableRandom(3);
-            double eps = 1e-2;
-            for (Parameter p : model.parameters()) {
-                for (int trial = 0; trial < 4; trial++) {
-                    int i = pick.nextInt(p.size());
-                    float saved = p.values()[i];
-                    p.values()[i] = (float) (saved + eps);
-                    p.changed();
-                    double plus = model.loss(b.source(), b.sourceLengths(), b.target(), b.targetLengths());
-                    p.values()[i] = (float) (saved - eps);
-                    p.changed();
-                    double minus = model.loss(b.source(), b.sourceLengths(), b.target(), b.targetLengths());
-                    p.values()[i] = saved;
-                    p.changed();
-                    double numeric = (plus - minus) / (2 * eps), analytic = p.grads()[i];
-                    assertEquals(numeric, analytic, 3e-3 + 0.03 * Math.abs(numeric), p.name() + "[" + i + "]");
-                }
-            }
+            GradientCheck.assertMatches(model.parameters(),
+                    () -> model.loss(b.source(), b.sourceLengths(), b.target(), b.targetLengths()), 1e-2, 3e-3, 0.03, 4, "tokens");
         }
     }
 
@@ -79,24 +61,8 @@ class Seq2SeqTest {
         }
         try (Seq2Seq model = Seq2Seq.overFeatures(CellKind.GRU, 5, VOCABULARY, 3, 4, 1, BOS, EOS, 8).backend("reference")) {
             model.trainStep(features, b.sourceLengths(), b.target(), b.targetLengths(), Optimizer.sgd(model.parameters(), 0, 0), 1e9);
-            SplittableRandom pick = new SplittableRandom(9);
-            double eps = 1e-2;
-            for (Parameter p : model.parameters()) {
-                for (int trial = 0; trial < 4; trial++) {
-                    int i = pick.nextInt(p.size());
-                    float saved = p.values()[i];
-                    p.values()[i] = (float) (saved + eps);
-                    p.changed();
-                    double plus = model.loss(features, b.sourceLengths(), b.target(), b.targetLengths());
-                    p.values()[i] = (float) (saved - eps);
-                    p.changed();
-                    double minus = model.loss(features, b.sourceLengths(), b.target(), b.targetLengths());
-                    p.values()[i] = saved;
-                    p.changed();
-                    double numeric = (plus - minus) / (2 * eps);
-                    assertEquals(numeric, p.grads()[i], 3e-3 + 0.03 * Math.abs(numeric), p.name() + "[" + i + "]");
-                }
-            }
+            GradientCheck.assertMatches(model.parameters(),
+                    () -> model.loss(features, b.sourceLengths(), b.target(), b.targetLengths()), 1e-2, 3e-3, 0.03, 4, "features");
         }
     }
 

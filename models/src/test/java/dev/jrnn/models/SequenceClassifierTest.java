@@ -1,12 +1,10 @@
 package dev.jrnn.models;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.core.rnn.Direction;
 import dev.jrnn.core.tensor.FloatTensor;
-import dev.jrnn.models.nn.Parameter;
 import dev.jrnn.models.train.Losses;
 import dev.jrnn.models.train.Optimizer;
 import java.util.SplittableRandom;
@@ -49,24 +47,8 @@ class SequenceClassifierTest {
         FloatTensor x = input(2, false);
         try (SequenceClassifier model = model()) {
             model.trainStep(x, LENGTHS, LABELS, Optimizer.sgd(model.parameters(), 0, 0), 1e9); // gradients only
-            SplittableRandom pick = new SplittableRandom(3);
-            double eps = 1e-3;
-            for (Parameter p : model.parameters()) {
-                for (int trial = 0; trial < 6; trial++) {
-                    int i = pick.nextInt(p.size());
-                    float saved = p.values()[i];
-                    p.values()[i] = (float) (saved + eps);
-                    p.changed();
-                    double plus = Losses.softmaxCrossEntropy(model.logits(x, LENGTHS), LABELS, -1).value();
-                    p.values()[i] = (float) (saved - eps);
-                    p.changed();
-                    double minus = Losses.softmaxCrossEntropy(model.logits(x, LENGTHS), LABELS, -1).value();
-                    p.values()[i] = saved;
-                    p.changed();
-                    double numeric = (plus - minus) / (2 * eps);
-                    assertEquals(numeric, p.grads()[i], 2e-3 + 0.02 * Math.abs(numeric), p.name() + "[" + i + "]");
-                }
-            }
+            GradientCheck.assertMatches(model.parameters(),
+                    () -> Losses.softmaxCrossEntropy(model.logits(x, LENGTHS), LABELS, -1).value(), 1e-3, 2e-3, 0.02, 6, "max pooling");
         }
     }
 }

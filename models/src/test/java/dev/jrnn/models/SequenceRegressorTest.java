@@ -1,11 +1,9 @@
 package dev.jrnn.models;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.core.tensor.FloatTensor;
-import dev.jrnn.models.nn.Parameter;
 import dev.jrnn.models.train.Losses;
 import dev.jrnn.models.train.Optimizer;
 import java.util.SplittableRandom;
@@ -32,24 +30,8 @@ class SequenceRegressorTest {
         for (CellKind cell : new CellKind[] {CellKind.GRU, CellKind.LSTM}) {
             try (SequenceRegressor model = new SequenceRegressor(cell, 4, 5, 2, 2, 7).backend("reference")) {
                 model.trainStep(x, targets, Optimizer.sgd(model.parameters(), 0, 0), 1e9); // gradients only
-                SplittableRandom pick = new SplittableRandom(3);
-                double eps = 1e-3;
-                for (Parameter p : model.parameters()) {
-                    for (int trial = 0; trial < 4; trial++) {
-                        int i = pick.nextInt(p.size());
-                        float saved = p.values()[i];
-                        p.values()[i] = (float) (saved + eps);
-                        p.changed();
-                        double plus = Losses.meanSquaredError(model.predict(x), targets).value();
-                        p.values()[i] = (float) (saved - eps);
-                        p.changed();
-                        double minus = Losses.meanSquaredError(model.predict(x), targets).value();
-                        p.values()[i] = saved;
-                        p.changed();
-                        double numeric = (plus - minus) / (2 * eps);
-                        assertEquals(numeric, p.grads()[i], 2e-3 + 0.02 * Math.abs(numeric), cell + " " + p.name() + "[" + i + "]");
-                    }
-                }
+                GradientCheck.assertMatches(model.parameters(),
+                        () -> Losses.meanSquaredError(model.predict(x), targets).value(), 1e-3, 2e-3, 0.02, 4, cell.toString());
             }
         }
     }
