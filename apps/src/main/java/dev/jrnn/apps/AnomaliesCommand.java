@@ -23,14 +23,17 @@ import picocli.CommandLine.Spec;
 /**
  * {@code jrnn anomalies}: events in Suthaharan's labelled sensor streams (humidity and temperature
  * of four motes). Per stream a GRU ({@link WindowForecaster}) forecasts the next reading from the
- * ones before; a reading whose forecast error is larger than any on the stream's training part
- * (its first readings, which hold no labelled event) is flagged. A rolling z-score (each reading
- * against the mean and deviation of the window before it) is thresholded the same way, and so
- * are the residuals of persistence (each reading forecast to equal the one before); all three
- * are scored by precision, recall and F1 against the labels of the held-out part.
+ * ones before; a reading is scored by the root mean square of the forecast errors of it and the
+ * readings before it ({@code --score-window}, so an event that lasts stays flagged after the
+ * forecaster has caught up with its first jump) and flagged when the score is larger than any on
+ * the stream's training part (its first readings, which hold no labelled event). The residuals of
+ * persistence (each reading forecast to equal the one before) are scored the same way; both are
+ * also shown scored by one residual alone, and a rolling z-score (each reading against the mean
+ * and deviation of the window before it) is thresholded the same way. All are scored by
+ * precision, recall and F1 against the labels of the held-out part.
  */
 @Command(name = "anomalies", mixinStandardHelpOptions = true,
-        description = "Event detection in labelled sensor streams: GRU forecast residuals against a rolling z-score.")
+        description = "Event detection in labelled sensor streams: GRU forecast residuals against persistence residuals and a rolling z-score.")
 final class AnomaliesCommand implements Callable<Integer> {
 
     /** The readings have two decimals: a window of identical readings gets this deviation, not 0. */
@@ -44,6 +47,10 @@ final class AnomaliesCommand implements Callable<Integer> {
 
     @Option(names = "--window", defaultValue = "20", description = "readings the GRU and the z-score look back (default ${DEFAULT-VALUE})")
     int window;
+
+    @Option(names = "--score-window", defaultValue = "20",
+            description = "readings whose forecast errors (root mean square) score the last of them, so a sustained event stays flagged (default ${DEFAULT-VALUE})")
+    int scoreWindow;
 
     @Option(names = "--hidden", defaultValue = "16", description = "GRU units (default ${DEFAULT-VALUE})")
     int hidden;
@@ -81,11 +88,14 @@ final class AnomaliesCommand implements Callable<Integer> {
         if (!(trainFraction > 0 && trainFraction < 1)) {
             throw new IllegalArgumentException("--train-fraction must be between 0 and 1, got " + trainFraction);
         }
+        if (scoreWindow < 1) {
+            throw new IllegalArgumentException("--score-window must be at least 1 reading, got " + scoreWindow);
+        }
         if (window < 2) {
             throw new IllegalArgumentException("--window must be at least 2 readings, got " + window);
         }
         List<Stream> streams = load(readings);
-        Metrics.Detection gruTotal = new Metrics.Detection(0, 0, 0), lastTotal = gruTotal, zTotal = gruTotal;
+        Metrics.Detection gruTotal = new Metrics.Detection(0, 0, 0), lastTotal = gruTotal, zTotal = gruTotal, gruRunTotal = gruTotal, lastRunTotal = gruTotal;
         Metrics.Errors[] gruErrors = {new Metrics.Errors(), new Metrics.Errors()}, lastErrors = {new Metrics.Errors(), new Metrics.Errors()};
         long start = System.nanoTime();
         Stream shown = null;
@@ -97,8 +107,10 @@ final class AnomaliesCommand implements Callable<Integer> {
                         + trainFraction + " and a window of " + window);
             }
             double[][][] forecasts = gruForecasts(s, trainEnd), lastValues = lastValues(s);
-            boolean[] gru = flags(residualScores(s, trainEnd, forecasts), trainEnd);
-            boolean[] last = flags(residualScores(s, trainEnd, lastValues), trainEnd), z = flags(zScores(s), trainEnd);
+            boolean[] gru = flags(residualScores(s, trainEnd, forecasts, 1), trainEnd);
+            boolean[] last = flags(residualScores(s, trainEnd, lastValues, 1), trainEnd), z = flags(zScores(s), trainEnd);
+            boolean[] gruRun = flags(residualScores(s, trainEnd, forecasts, scoreWindow), trainEnd);
+            boolean[] lastRun = flags(residualScores(s, trainEnd, lastValues, scoreWindow), trainEnd);
             for (int j = 0; j < 2; j++) { // how well each forecasts normal operation: held-out readings outside events
                 for (int t = trainEnd; t < s.size(); t++) {
                     if (!s.events()[t]) {
@@ -110,23 +122,30 @@ final class AnomaliesCommand implements Callable<Integer> {
             Metrics.Detection g = Metrics.Detection.of(gru, s.events(), trainEnd, s.size());
             Metrics.Detection p = Metrics.Detection.of(last, s.events(), trainEnd, s.size());
             Metrics.Detection r = Metrics.Detection.of(z, s.events(), trainEnd, s.size());
+            Metrics.Detection gw = Metrics.Detection.of(gruRun, s.events(), trainEnd, s.size());
+            Metrics.Detection pw = Metrics.Detection.of(lastRun, s.events(), trainEnd, s.size());
             int trainingEvents = 0;
             for (int t = 0; t < trainEnd; t++) {
                 trainingEvents += s.events()[t] ? 1 : 0;
             }
-            say.printf(Locale.ROOT, "mote %d (%s): %d readings, %d to train (%d labelled), %d held out (%d labelled); flags GRU %d, persistence %d, z-score %d%n",
+            say.printf(Locale.ROOT, "mote %d (%s): %d readings, %d to train (%d labelled), %d held out (%d labelled); flags GRU %d, persistence %d, z-score %d; over %d readings GRU %d, persistence %d%n",
                     s.mote(), s.indoor() ? "indoor" : "outdoor", s.size(), trainEnd, trainingEvents, s.size() - trainEnd,
-                    g.truePositives() + g.falseNegatives(), g.truePositives() + g.falsePositives(), p.truePositives() + p.falsePositives(), r.truePositives() + r.falsePositives());
+                    g.truePositives() + g.falseNegatives(), g.truePositives() + g.falsePositives(), p.truePositives() + p.falsePositives(), r.truePositives() + r.falsePositives(),
+                    scoreWindow, gw.truePositives() + gw.falsePositives(), pw.truePositives() + pw.falsePositives());
             gruTotal = gruTotal.plus(g);
+            gruRunTotal = gruRunTotal.plus(gw);
+            lastRunTotal = lastRunTotal.plus(pw);
             lastTotal = lastTotal.plus(p);
             zTotal = zTotal.plus(r);
             if (shown == null && g.truePositives() + g.falseNegatives() > 0) {
                 shown = s;
-                shownFlags = new boolean[][] {gru, last, z};
+                shownFlags = new boolean[][] {gruRun, lastRun, gru, z};
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         say.printf(Locale.ROOT, "held-out readings of all streams:%n  %-32s %9s %9s %9s %6s %6s %6s%n", "", "precision", "recall", "F1", "TP", "FP", "FN");
+        row(say, "GRU residuals, last " + scoreWindow + " readings", gruRunTotal);
+        row(say, "persistence residuals, last " + scoreWindow, lastRunTotal);
         row(say, "GRU forecast residual", gruTotal);
         row(say, "persistence residual", lastTotal);
         row(say, "rolling z-score (" + window + " readings)", zTotal);
@@ -170,9 +189,10 @@ final class AnomaliesCommand implements Callable<Integer> {
 
     /**
      * Each reading's largest forecast error over the channels, in units of that channel's error
-     * deviation on the training part (NaN for the first {@code window}, which have no forecast).
+     * deviation on the training part, as the root mean square over it and the {@code run - 1}
+     * readings before (NaN until {@code run} readings have forecasts).
      */
-    private double[] residualScores(Stream s, int trainEnd, double[][][] forecasts) {
+    private double[] residualScores(Stream s, int trainEnd, double[][][] forecasts, int run) {
         double[] score = new double[s.size()];
         Arrays.fill(score, 0, window, Double.NaN);
         for (int j = 0; j < s.channels().length; j++) {
@@ -183,8 +203,14 @@ final class AnomaliesCommand implements Callable<Integer> {
                 sum += t < trainEnd ? error[t] * error[t] : 0;
             }
             double deviation = Math.max(RESOLUTION, Math.sqrt(sum / (trainEnd - window)));
+            double squares = 0;
             for (int t = window; t < s.size(); t++) {
-                score[t] = Math.max(score[t], Math.abs(error[t]) / deviation);
+                squares += error[t] * error[t] - (t - run >= window ? error[t - run] * error[t - run] : 0);
+                if (t - run + 1 >= window) {
+                    score[t] = Math.max(score[t], Math.sqrt(Math.max(0, squares) / run) / deviation);
+                } else {
+                    score[t] = Double.NaN;
+                }
             }
         }
         return score;
@@ -241,8 +267,8 @@ final class AnomaliesCommand implements Callable<Integer> {
         Chart chart = new Chart("mote " + s.mote() + ": readings, labelled events and flags", "reading", "humidity (%) and temperature (deg C)")
                 .line("humidity", x, humidity, new Color(31, 119, 180))
                 .line("temperature", x, temperature, new Color(214, 39, 40));
-        String[] names = {"GRU flags", "persistence flags", "z-score flags"};
-        Color[] colors = {new Color(148, 103, 189), new Color(127, 127, 127), new Color(44, 160, 44)};
+        String[] names = {"GRU flags (run of residuals)", "persistence flags (run)", "GRU flags (one residual)", "z-score flags"};
+        Color[] colors = {new Color(148, 103, 189), new Color(127, 127, 127), new Color(23, 190, 207), new Color(44, 160, 44)};
         for (int d = 0; d < flags.length; d++) {
             double[] row = new double[x.length];
             for (int i = 0; i < x.length; i++) {

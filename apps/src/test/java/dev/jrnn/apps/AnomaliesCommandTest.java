@@ -18,7 +18,10 @@ import org.junit.jupiter.api.io.TempDir;
  * forecasts of normal readings must be within 10% of persistence's RMSE (misaligned or mis-scaled
  * forecasts miss by far). Honestly weak as a test of learning: the GRU reads changes from the last
  * reading, so even an untrained one starts near persistence, and persistence's own residuals
- * detect as well as the GRU's here; the test claims neither more.
+ * detect as well as the GRU's here; the test claims neither more. Scoring each reading by the
+ * residuals of the last 20 must keep the sustained events flagged: recall at least 0.9 (one
+ * residual alone reaches 0.66) and F1 above one residual's; on this slice the GRU and persistence
+ * nearly tie that way too (0.811 and 0.807), so the test asks only that the GRU not do worse.
  */
 class AnomaliesCommandTest {
 
@@ -31,6 +34,10 @@ class AnomaliesCommandTest {
         assertEquals(0, run.status(), run.err() + run.out());
         double gru = f1(run.out(), "GRU forecast residual"), z = f1(run.out(), "rolling z-score \\(20 readings\\)");
         assertTrue(gru > 0.5 && gru > z, run.out());
+        double run20 = f1(run.out(), "GRU residuals, last 20 readings"), last20 = f1(run.out(), "persistence residuals, last 20");
+        Matcher recall = Pattern.compile("GRU residuals, last 20 readings\\s+[0-9.]+\\s+([0-9.]+)").matcher(run.out());
+        assertTrue(recall.find() && Double.parseDouble(recall.group(1)) >= 0.9, run.out());
+        assertTrue(run20 > gru && run20 >= last20, run.out());
         Matcher rmse = Pattern.compile("humidity GRU ([0-9.]+), persistence ([0-9.]+); temperature GRU ([0-9.]+), persistence ([0-9.]+)")
                 .matcher(run.out());
         assertTrue(rmse.find(), run.out());

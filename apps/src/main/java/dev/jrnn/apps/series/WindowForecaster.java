@@ -25,13 +25,28 @@ import java.util.Random;
  */
 public final class WindowForecaster implements AutoCloseable {
 
-    /** Size and training of the GRU; {@code seed} fixes initial weights and the order of windows. */
-    public record Settings(int window, int horizon, int hidden, int epochs, double rate, long seed, String backend) {
+    /**
+     * Size and training of the GRU; {@code seed} fixes initial weights and the order of windows.
+     * {@code season > 0} makes the GRU forecast corrections to seasonal naive (each step's value
+     * one season earlier) instead of changes from the last value. {@code validation > 0} holds the
+     * training part's last {@code validation} steps out to choose the number of epochs (the one
+     * with the lowest validation error, at most {@code epochs}), then trains again from the same
+     * initial weights on the whole training part for that many epochs.
+     */
+    public record Settings(int window, int horizon, int hidden, int epochs, double rate, long seed, String backend,
+                           int season, int validation, double weightDecay) {
         public Settings {
             if (window < 1 || horizon < 1 || hidden < 1 || epochs < 1) {
                 throw new IllegalArgumentException("window, horizon, hidden units and epochs must be positive, got "
                         + window + ", " + horizon + ", " + hidden + ", " + epochs);
             }
+            if (season > 0 && season < horizon) {
+                throw new IllegalArgumentException("a seasonal base needs a season (" + season + ") of at least the horizon (" + horizon + ")");
+            }
+        }
+
+        public Settings(int window, int horizon, int hidden, int epochs, double rate, long seed, String backend) {
+            this(window, horizon, hidden, epochs, rate, seed, backend, 0, 0, 1e-4);
         }
     }
 
@@ -41,8 +56,9 @@ public final class WindowForecaster implements AutoCloseable {
     private final int trainEnd;
     private final Settings settings;
     private final double[] scale, mean, deviation;
-    private final SequenceRegressor model;
-    private double lastLoss = Double.NaN;
+    private SequenceRegressor model;
+    private double lastLoss = Double.NaN, validationLoss = Double.NaN;
+    private int epochsTrained;
 
     /**
      * @param targets    {@code [k][n]}: the series to forecast (no NaN)
@@ -58,11 +74,12 @@ public final class WindowForecaster implements AutoCloseable {
             throw new IllegalArgumentException("the training part (" + trainEnd + " steps) is shorter than one window of "
                     + settings.window() + " and a horizon of " + settings.horizon());
         }
+        int lag = Math.max(1, settings.season());
         scale = new double[targets.length];
         for (int j = 0; j < targets.length; j++) {
-            double[] steps = new double[trainEnd - 1];
-            for (int t = 1; t < trainEnd; t++) {
-                steps[t - 1] = targets[j][t] - targets[j][t - 1];
+            double[] steps = new double[trainEnd - lag];
+            for (int t = lag; t < trainEnd; t++) {
+                steps[t - lag] = targets[j][t] - targets[j][t - lag];
             }
             scale[j] = nonZero(deviation(steps, mean(steps)));
         }
@@ -73,21 +90,63 @@ public final class WindowForecaster implements AutoCloseable {
             mean[c] = mean(part);
             deviation[c] = nonZero(deviation(part, mean[c]));
         }
-        model = new SequenceRegressor(CellKind.GRU, targets.length + covariates.length, settings.hidden(), 1,
+        model = newModel();
+    }
+
+    private SequenceRegressor newModel() {
+        return new SequenceRegressor(CellKind.GRU, targets.length + covariates.length, settings.hidden(), 1,
                 targets.length * settings.horizon(), settings.seed()).backend(settings.backend());
     }
 
-    /** Trains on every window whose targets lie in the training part, in shuffled batches, AdamW with a cosine-decayed rate. */
-    public WindowForecaster fit() {
+    /** The value each forecast of target {@code j} at step {@code o + h} is a correction to. */
+    private double base(int j, int o, int h) {
+        return settings.season() > 0 ? targets[j][o + h - settings.season()] : targets[j][o - 1];
+    }
+
+    /** Origins whose windows and targets lie in {@code [from, to)} (windows may start before {@code from}). */
+    private List<Integer> origins(int from, int to) {
         List<Integer> origins = new ArrayList<>();
-        for (int o = settings.window(); o + settings.horizon() <= trainEnd; o++) {
+        for (int o = Math.max(from, Math.max(settings.window(), settings.season())); o + settings.horizon() <= to; o++) {
             origins.add(o);
         }
+        return origins;
+    }
+
+    /**
+     * Trains on every window whose targets lie in the training part, in shuffled batches, AdamW with
+     * a cosine-decayed rate; with a validation part, first chooses the number of epochs on it.
+     */
+    public WindowForecaster fit() {
+        int epochs = settings.epochs();
+        if (settings.validation() > 0) {
+            int cut = trainEnd - settings.validation();
+            List<Integer> training = origins(0, cut), validation = origins(cut, trainEnd);
+            if (training.isEmpty() || validation.isEmpty()) {
+                throw new IllegalArgumentException("a validation part of " + settings.validation() + " steps leaves no training or no validation window");
+            }
+            epochs = train(training, validation, epochs);
+            model.close();
+            model = newModel();
+        }
+        train(origins(0, trainEnd), null, epochs);
+        epochsTrained = epochs;
+        return this;
+    }
+
+    /**
+     * Runs up to {@code stop} of the settings' epochs (the rate's schedule spans all of them) and
+     * returns the epoch count with the lowest loss on {@code validation} (or {@code stop} without one).
+     */
+    private int train(List<Integer> origins, List<Integer> validation, int stop) {
+        origins = new ArrayList<>(origins);
         long steps = (long) settings.epochs() * ((origins.size() + BATCH - 1) / BATCH);
         LearningRate schedule = LearningRate.warmupCosine(settings.rate(), Math.max(1, steps / 20), steps);
-        Optimizer adam = Optimizer.adamW(model.parameters(), settings.rate(), 1e-4);
+        Optimizer adam = Optimizer.adamW(model.parameters(), settings.rate(), settings.weightDecay());
         Random random = new Random(settings.seed());
-        for (int epoch = 0; epoch < settings.epochs(); epoch++) {
+        int best = stop;
+        double bestLoss = Double.POSITIVE_INFINITY;
+        int[] checked = validation == null ? null : validation.stream().mapToInt(Integer::intValue).toArray();
+        for (int epoch = 0; epoch < stop; epoch++) {
             Collections.shuffle(origins, random);
             double sum = 0;
             int batches = 0;
@@ -98,8 +157,31 @@ public final class WindowForecaster implements AutoCloseable {
                 batches++;
             }
             lastLoss = sum / batches;
+            if (checked != null) {
+                float[] y = model.predict(inputs(checked)).toArray(), truth = outputs(checked).toArray();
+                double loss = 0;
+                for (int i = 0; i < y.length; i++) {
+                    loss += (y[i] - truth[i]) * (y[i] - truth[i]);
+                }
+                loss /= y.length;
+                if (loss < bestLoss) {
+                    bestLoss = loss;
+                    best = epoch + 1;
+                }
+            }
         }
-        return this;
+        validationLoss = bestLoss;
+        return best;
+    }
+
+    /** Epochs of the final training (chosen on the validation part when there is one). */
+    public int epochsTrained() {
+        return epochsTrained;
+    }
+
+    /** The lowest validation loss (MSE in scaled units) over the epochs, NaN without a validation part. */
+    public double validationLoss() {
+        return settings.validation() > 0 ? validationLoss : Double.NaN;
     }
 
     /** The backend the GRU runs on (known after the first forward). */
@@ -124,9 +206,8 @@ public final class WindowForecaster implements AutoCloseable {
             int width = targets.length * settings.horizon();
             for (int n = 0; n < batch.length; n++) {
                 for (int j = 0; j < targets.length; j++) {
-                    double last = targets[j][batch[n] - 1];
                     for (int h = 0; h < settings.horizon(); h++) {
-                        out[from + n][j][h] = last + scale[j] * y[n * width + j * settings.horizon() + h];
+                        out[from + n][j][h] = base(j, batch[n], h) + scale[j] * y[n * width + j * settings.horizon() + h];
                     }
                 }
             }
@@ -164,7 +245,7 @@ public final class WindowForecaster implements AutoCloseable {
             int o = origins[n];
             for (int j = 0; j < k; j++) {
                 for (int h = 0; h < horizon; h++) {
-                    y.set(n, j * horizon + h, (float) ((targets[j][o + h] - targets[j][o - 1]) / scale[j]));
+                    y.set(n, j * horizon + h, (float) ((targets[j][o + h] - base(j, o, h)) / scale[j]));
                 }
             }
         }
