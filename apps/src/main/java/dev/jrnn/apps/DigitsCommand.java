@@ -116,8 +116,20 @@ final class DigitsCommand implements Callable<Integer> {
 
     private static final List<String> GROUPS = List.of("new accent", "new variant", "both new");
 
+    /**
+     * The JDK's vector math (EXP, TANH in the simd backend's cells) runs through a native library
+     * (SVML) once C2 compiles the caller, but lane by lane through {@code Math} before that: the two
+     * differ in the last bit, and when the switch happens depends on the JIT's timing, so training
+     * came out slightly different on every run. The Java implementation everywhere makes a run
+     * repeatable (and costs no measurable time here). Must be set before the first vector EXP or TANH.
+     */
+    static final String VECTOR_MATH = "jdk.incubator.vector.VectorMathLibrary";
+
     @Override
     public Integer call() throws IOException {
+        if (System.getProperty(VECTOR_MATH) == null) {
+            System.setProperty(VECTOR_MATH, "java");
+        }
         require(takes >= 1 && epochs >= 1 && hidden >= 1, "--takes, --epochs and --hidden must be positive");
         require(augment >= 0, "--augment must not be negative, got " + augment);
         require(accents.containsAll(heldOutAccents), "--held-out-accents must be among --accents, got " + heldOutAccents);
