@@ -77,6 +77,17 @@ final class DigitsCommand implements Callable<Integer> {
     @Option(names = "--mfcc", defaultValue = "13", description = "keep this many cepstral coefficients (DCT of the log mel energies); 0 keeps the log energies (default ${DEFAULT-VALUE})")
     int mfcc;
 
+    @Option(names = "--cmn", defaultValue = "true", negatable = true, fallbackValue = "true",
+            description = "cepstral mean normalization: subtract each clip's own mean frame, for both models (removes a voice's or channel's constant offset) (default ${DEFAULT-VALUE})")
+    boolean cmn;
+
+    @Option(names = "--deltas", defaultValue = "true", negatable = true, fallbackValue = "true",
+            description = "append each frame's deltas (x[t+1] - x[t-1]) / 2, for both models (default ${DEFAULT-VALUE})")
+    boolean deltas;
+
+    @Option(names = "--layers", defaultValue = "1", description = "stacked recurrent layers (default ${DEFAULT-VALUE})")
+    int layers;
+
     @Option(names = "--cell", defaultValue = "lstm", description = "gru or lstm (default ${DEFAULT-VALUE})")
     CellKind cell;
 
@@ -95,7 +106,8 @@ final class DigitsCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "jrnn-digits", description = "folder for the confusion matrix picture (default ${DEFAULT-VALUE})")
     Path out;
 
-    @Option(names = "--backend", defaultValue = "auto")
+    /** simd by default: auto times the backends and may pick another one (onednn) from run to run, with different rounding. */
+    @Option(names = "--backend", defaultValue = "simd", description = "simd, onednn, reference or auto (timed, so it may differ from run to run) (default ${DEFAULT-VALUE})")
     String backend;
 
     /** A clip's normalized frames {@code [T][F]}, its digit, and which held-out group it is in (null: training). */
@@ -104,8 +116,20 @@ final class DigitsCommand implements Callable<Integer> {
 
     private static final List<String> GROUPS = List.of("new accent", "new variant", "both new");
 
+    /**
+     * The JDK's vector math (EXP, TANH in the simd backend's cells) runs through a native library
+     * (SVML) once C2 compiles the caller, but lane by lane through {@code Math} before that: the two
+     * differ in the last bit, and when the switch happens depends on the JIT's timing, so training
+     * came out slightly different on every run. The Java implementation everywhere makes a run
+     * repeatable (and costs no measurable time here). Must be set before the first vector EXP or TANH.
+     */
+    static final String VECTOR_MATH = "jdk.incubator.vector.VectorMathLibrary";
+
     @Override
     public Integer call() throws IOException {
+        if (System.getProperty(VECTOR_MATH) == null) {
+            System.setProperty(VECTOR_MATH, "java");
+        }
         require(takes >= 1 && epochs >= 1 && hidden >= 1, "--takes, --epochs and --hidden must be positive");
         require(augment >= 0, "--augment must not be negative, got " + augment);
         require(accents.containsAll(heldOutAccents), "--held-out-accents must be among --accents, got " + heldOutAccents);
@@ -128,16 +152,17 @@ final class DigitsCommand implements Callable<Integer> {
             float[] heard = SpokenDigits.noisy(audio.get(i), snr, new SplittableRandom(i));
             boolean newAccent = heldOutAccents.contains(c.accent()), newVariant = heldOutVariants.contains(c.variant());
             String group = newAccent && newVariant ? GROUPS.get(2) : newAccent ? GROUPS.get(0) : newVariant ? GROUPS.get(1) : null;
-            (group == null ? train : test).add(new Example(features.of(heard), c.digit(), group));
+            (group == null ? train : test).add(new Example(frontEnd(features.of(heard)), c.digit(), group));
             for (int copy = 1; group == null && copy <= augment; copy++) { // new voices made from the training voices
                 SplittableRandom random = new SplittableRandom(i * 1_000_003L + copy);
-                train.add(new Example(features.of(SpokenDigits.noisy(audio.get(i), snr, random), random.nextDouble(0.9, 1.1)), c.digit(), null));
+                train.add(new Example(frontEnd(features.of(SpokenDigits.noisy(audio.get(i), snr, random), random.nextDouble(0.9, 1.1))), c.digit(), null));
             }
         }
         normalize(train, test);
         say.printf(Locale.ROOT, "%d clips of synthesized speech (espeak-ng; %d accents x %d variants x %d takes x 10 digits; %d new, the rest cached), "
                         + "%.0f s of audio, %s %d per 10 ms frame, noise at %.0f-%.0f dB SNR; %.1f s%n",
-                clips.size(), accents.size(), variants.size(), takes, synthesized, seconds, mfcc > 0 ? "MFCC" : "log-mel", features.size(),
+                clips.size(), accents.size(), variants.size(), takes, synthesized, seconds,
+                (mfcc > 0 ? "MFCC" : "log-mel") + (cmn ? " (clip mean removed)" : "") + (deltas ? " and deltas" : ""), train.get(0).frames()[0].length,
                 snr, snr + 20, (System.nanoTime() - start) / 1e9);
         say.printf(Locale.ROOT, "training: %d clips and %d augmented copies (accents %s; variants %s); held out: %d clips with accents %s and/or variants %s%n",
                 train.size() / (1 + augment), train.size() / (1 + augment) * augment, without(accents, heldOutAccents), without(variants, heldOutVariants), test.size(), heldOutAccents, heldOutVariants);
@@ -150,7 +175,7 @@ final class DigitsCommand implements Callable<Integer> {
         start = System.nanoTime();
         int[] recurrent;
         String name = (direction == Direction.BIDIRECTIONAL ? "bidirectional " : "") + cell.name().replace('_', ' ');
-        try (SequenceClassifier model = new SequenceClassifier(cell, features.size(), hidden, 1, direction, 10, 3)
+        try (SequenceClassifier model = new SequenceClassifier(cell, train.get(0).frames()[0].length, hidden, layers, direction, 10, 3)
                 .dropout(0.3, 5).pooling(pooling).backend(backend)) {
             train(model, train, say);
             recurrent = predict(model, test);
@@ -174,6 +199,36 @@ final class DigitsCommand implements Callable<Integer> {
         }
         say.flush();
         return 0;
+    }
+
+    /** A clip's frames as both models see them: with its own mean frame removed ({@code --cmn}) and deltas appended ({@code --deltas}). */
+    float[][] frontEnd(float[][] frames) {
+        int size = frames[0].length;
+        if (cmn) {
+            double[] mean = new double[size];
+            for (float[] f : frames) {
+                for (int j = 0; j < size; j++) {
+                    mean[j] += f[j] / (double) frames.length;
+                }
+            }
+            for (float[] f : frames) {
+                for (int j = 0; j < size; j++) {
+                    f[j] -= (float) mean[j];
+                }
+            }
+        }
+        if (!deltas) {
+            return frames;
+        }
+        float[][] out = new float[frames.length][2 * size];
+        for (int t = 0; t < frames.length; t++) {
+            float[] before = frames[Math.max(0, t - 1)], after = frames[Math.min(frames.length - 1, t + 1)];
+            System.arraycopy(frames[t], 0, out[t], 0, size);
+            for (int j = 0; j < size; j++) {
+                out[t][size + j] = (after[j] - before[j]) / 2;
+            }
+        }
+        return out;
     }
 
     private static void require(boolean condition, String message) {
