@@ -67,11 +67,7 @@ final class AnomaliesCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "jrnn-anomalies", description = "folder for the picture (default ${DEFAULT-VALUE})")
     Path out;
 
-    /**
-     * simd by default: auto times forward passes only and picks onednn for these small GRUs, but
-     * training re-prepares the stack after every optimizer step, which costs onednn far more
-     * (jrnn forecast took 2.7 min on onednn against 0.4 min on simd).
-     */
+    /** simd by default, as in {@link ForecastCommand}: training re-prepares the stack after every step, which costs onednn far more. */
     @Option(names = "--backend", defaultValue = "simd", description = "simd (default), auto, onednn or reference")
     String backend;
 
@@ -102,9 +98,9 @@ final class AnomaliesCommand implements Callable<Integer> {
         boolean[][] shownFlags = null;
         for (Stream s : streams) {
             int trainEnd = (int) Math.round(s.size() * trainFraction);
-            if (trainEnd <= window + 1 || s.size() - trainEnd < 1) {
+            if (trainEnd <= window + scoreWindow || s.size() - trainEnd < 1) {
                 throw new IllegalArgumentException("mote " + s.mote() + ": " + s.size() + " readings are too few for a training part of "
-                        + trainFraction + " and a window of " + window);
+                        + trainFraction + ", a window of " + window + " and a score window of " + scoreWindow);
             }
             double[][][] forecasts = gruForecasts(s, trainEnd), lastValues = lastValues(s);
             boolean[] gru = flags(residualScores(s, trainEnd, forecasts, 1), trainEnd);

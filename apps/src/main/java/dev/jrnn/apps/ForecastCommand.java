@@ -151,10 +151,17 @@ final class ForecastCommand implements Callable<Integer> {
         if (n - trainEnd < horizon) {
             throw new IllegalArgumentException(s.name() + ": the held-out tail (" + (n - trainEnd) + " steps) is shorter than the horizon " + horizon);
         }
+        if (trainEnd < Math.max(s.season(), steps + horizon)) {
+            throw new IllegalArgumentException(s.name() + ": the training part (" + trainEnd + " steps) must be at least one season ("
+                    + s.season() + ") and one window plus horizon (" + (steps + horizon) + ") long");
+        }
         say.printf(Locale.ROOT, "%s: %d steps; training %s-%s (%d), %s %s-%s (%d); window %d, horizon %d%n",
                 s.title(), n, year(s.time()[0]), year(s.time()[trainEnd - 1]), trainEnd, validate ? "VALIDATION (training part's end)" : "held out",
                 year(s.time()[trainEnd]), year(s.time()[n - 1]), n - trainEnd, steps, horizon);
         long start = System.nanoTime();
+        if (root && Arrays.stream(s.values()).anyMatch(x -> x < 0)) {
+            throw new IllegalArgumentException(s.name() + " has negative values: --sqrt needs a series of counts");
+        }
         double[] fitted = root ? Arrays.stream(s.values()).map(Math::sqrt).toArray() : s.values();
         double[][] covariates = Arrays.stream(s.covariates()).map(v -> root && Arrays.equals(v, s.values()) ? fitted : v).toArray(double[][]::new);
         WindowForecaster.Settings settings = new WindowForecaster.Settings(steps, horizon, units, epochCount, 3e-3, seed, backend,

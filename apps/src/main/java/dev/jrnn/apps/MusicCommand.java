@@ -9,17 +9,16 @@ import dev.jrnn.apps.music.Note;
 import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.models.LanguageModel;
 import dev.jrnn.models.Sampling;
+import dev.jrnn.models.io.AtomicFiles;
 import dev.jrnn.models.train.LearningRate;
 import dev.jrnn.models.train.Losses;
 import dev.jrnn.models.train.Optimizer;
 import dev.jrnn.models.train.Trainer;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -275,8 +274,8 @@ final class MusicCommand implements Callable<Integer> {
                 List<Note> melody = MelodyTokens.decode(tokens, firstPitch);
                 String abc = Abc.write(tune, "jrnn music " + tune + ", from " + seed, melody);
                 Path abcFile = out.resolve("tune-" + tune + ".abc"), midiFile = out.resolve("tune-" + tune + ".mid");
-                atomically(abcFile, o -> o.write(abc.getBytes(StandardCharsets.UTF_8)));
-                atomically(midiFile, o -> Midi.write(melody, o));
+                AtomicFiles.write(abcFile, o -> o.write(abc.getBytes(StandardCharsets.UTF_8)));
+                AtomicFiles.write(midiFile, o -> Midi.write(melody, o));
                 first = first == null ? abc : first;
                 abcSame += sameNotes(melody, () -> Abc.parse(Files.readString(abcFile, StandardCharsets.UTF_8)).notes()) ? 1 : 0;
                 midiSame += sameNotes(melody, () -> Note.line(single(Midi.lines(midiFile, 1)))) ? 1 : 0;
@@ -307,23 +306,6 @@ final class MusicCommand implements Callable<Integer> {
             return Note.timed(reader.read()).equals(Note.timed(written));
         } catch (IOException | IllegalArgumentException e) {
             return false;
-        }
-    }
-
-    private interface Writer {
-        void write(OutputStream out) throws IOException;
-    }
-
-    /** Writes a temporary file next to {@code file}, then renames it: readers never see half a file. */
-    private static void atomically(Path file, Writer writer) throws IOException {
-        Path temp = Files.createTempFile(file.toAbsolutePath().getParent(), file.getFileName().toString(), ".part");
-        try {
-            try (OutputStream o = Files.newOutputStream(temp)) {
-                writer.write(o);
-            }
-            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(temp);
         }
     }
 }

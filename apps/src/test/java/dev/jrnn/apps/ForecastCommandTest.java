@@ -82,4 +82,15 @@ class ForecastCommandTest {
         assertEquals(Jrnn.USAGE, run.status());
         assertEquals("jrnn forecast: co2: the held-out tail (20 steps) is shorter than the horizon 26", run.err().strip());
     }
+
+    @Test
+    void aTrainingPartShorterThanASeasonOrCountsBelowZeroAreOneLine() {
+        Run run = RunCommandTest.jrnn("forecast", "--series", "seattle", "--last", "400");
+        assertEquals(Jrnn.USAGE, run.status());
+        assertEquals("jrnn forecast: seattle: the training part (320 steps) must be at least one season (365) and one window plus"
+                + " horizon (31) long", run.err().strip());
+        run = RunCommandTest.jrnn("forecast", "--series", "seattle", "--sqrt");
+        assertEquals(Jrnn.USAGE, run.status());
+        assertEquals("jrnn forecast: seattle has negative values: --sqrt needs a series of counts", run.err().strip());
+    }
 }

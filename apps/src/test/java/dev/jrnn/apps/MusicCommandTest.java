@@ -25,7 +25,8 @@ class MusicCommandTest {
         assertEquals(0, run.status(), run.err() + run.out());
         double lstm = number(run.out(), "LSTM: ([0-9.]+) bits per held-out note");
         double unigram = number(run.out(), "baseline unigram.*: ([0-9.]+) bits per note");
-        assertTrue(lstm < unigram - 0.3, "LSTM " + lstm + ", unigram " + unigram + "\n" + run.out());
+        double bigram = number(run.out(), "baseline bigram.*: ([0-9.]+) bits per note");
+        assertTrue(lstm < unigram - 0.3 && lstm < bigram, "LSTM " + lstm + ", unigram " + unigram + ", bigram " + bigram + "\n" + run.out());
         assertTrue(run.out().contains("2 of 2 ABC files parse back to the same notes, 2 of 2 MIDI files read back with the same notes"),
                 run.out());
         for (String file : new String[] {"tune-1.abc", "tune-1.mid", "tune-2.abc", "tune-2.mid", "loss.svg"}) {

@@ -128,7 +128,11 @@ public final class WindowForecaster implements AutoCloseable {
             model.close();
             model = newModel();
         }
-        train(origins(0, trainEnd), null, epochs);
+        List<Integer> all = origins(0, trainEnd);
+        if (all.isEmpty()) {
+            throw new IllegalArgumentException("the training part (" + trainEnd + " steps) holds no whole window and horizon");
+        }
+        train(all, null, epochs);
         epochsTrained = epochs;
         return this;
     }
