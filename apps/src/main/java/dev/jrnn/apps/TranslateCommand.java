@@ -126,6 +126,16 @@ final class TranslateCommand implements Callable<Integer> {
             double loss = Seq2SeqTraining.train(model, ids, steps, batch, 2e-3, say);
             say.printf(Locale.ROOT, "trained in %.1f s; training loss %.3f nats per word (last 10%% of steps; each word by its frequency: %.3f)%n",
                     (System.nanoTime() - started) / 1e9, loss, Seq2SeqTraining.unigramLoss(ids));
+            // does the decoder read the German at all? the same English is likelier after its own German than after another's
+            List<Pair> own = new ArrayList<>(), other = new ArrayList<>();
+            int checked = Math.min(256, test.size());
+            for (int i = 0; i < checked; i++) {
+                int[] target = english.ids(test.get(i).english());
+                own.add(new Pair(german.ids(test.get(i).german()), target));
+                other.add(new Pair(german.ids(test.get((i + 1) % test.size()).german()), target));
+            }
+            say.printf(Locale.ROOT, "held-out loss (%d pairs, nats per word): after its own German %.3f, after another pair's German %.3f%n",
+                    checked, heldOutLoss(model, own), heldOutLoss(model, other));
 
             long decoding = System.nanoTime();
             List<List<String>> references = new ArrayList<>(), copies = new ArrayList<>(), greedy = new ArrayList<>(),
@@ -153,6 +163,11 @@ final class TranslateCommand implements Callable<Integer> {
             say.flush();
         }
         return 0;
+    }
+
+    private static double heldOutLoss(Seq2Seq model, List<Pair> pairs) {
+        Seq2SeqTraining.Batch b = Seq2SeqTraining.batch(pairs);
+        return model.loss(b.source(), b.sourceLengths(), b.target(), b.targetLengths());
     }
 
     private static void report(PrintWriter say, String what, Bleu.Score s) {

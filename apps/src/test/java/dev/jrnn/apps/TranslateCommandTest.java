@@ -37,6 +37,9 @@ class TranslateCommandTest {
         double loss = number(run.out(), "training loss ([0-9.]+) nats per word");
         double unigram = number(run.out(), "each word by its frequency: ([0-9.]+)");
         assertTrue(loss < unigram - 1, run.out());
+        // a decoder that ignored the German (a language model of English) would score both the same
+        double own = number(run.out(), "after its own German ([0-9.]+)"), other = number(run.out(), "after another pair's German ([0-9.]+)");
+        assertTrue(own < other - 0.2, run.out());
         String precisions = "\\s+BLEU\\s+[0-9.]+\\s+\\(precisions ([0-9.]+) ([0-9.]+)";
         Matcher copy = matcher(run.out(), "copy the German \\(baseline\\)" + precisions);
         for (String decoder : new String[] {"greedy", "beam, width 2, per word"}) {
