@@ -24,7 +24,15 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.Test;
 
-/** Results are bitwise identical for 1 and 2 threads, and concurrent callers of one prepared stack agree. */
+/**
+ * Results are bitwise identical for 1 and 2 threads, and concurrent callers of one prepared stack agree.
+ * <p>
+ * One thing outside our code moves the last bit: JDK 25's lane-wise {@code EXP} and {@code TANH}
+ * run lane by lane through {@link Math} until C2 compiles the calling cell, and through the bundled
+ * vector math library (SVML) after, and the two differ by an ulp. So every comparison here accepts
+ * exactly the results of one JIT state: a result must equal, bit for bit, the reference computed
+ * before it or the reference computed after it (the compilation can fall between them only once).
+ */
 class ThreadsTest {
 
     private static final WorkerPool POOL = new WorkerPool(1); // two parties at most
@@ -41,6 +49,11 @@ class ThreadsTest {
     }
 
     private record Result(float[] y, float[] hn, float[] dx, float[] dh0, Map<String, float[]> dw) {
+        boolean sameBits(Result o) {
+            return java.util.Arrays.equals(y, o.y) && java.util.Arrays.equals(hn, o.hn) && java.util.Arrays.equals(dx, o.dx)
+                    && java.util.Arrays.equals(dh0, o.dh0) && dw.keySet().equals(o.dw.keySet())
+                    && dw.keySet().stream().allMatch(k -> java.util.Arrays.equals(dw.get(k), o.dw.get(k)));
+        }
     }
 
     private static Result run(RnnDescriptor d, int threads, int expectedParties) {
@@ -63,12 +76,13 @@ class ThreadsTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("shapes")
     void oneAndTwoThreadsGiveIdenticalBits(RnnDescriptor d) {
-        Result one = run(d, 1, 1), two = run(d, 2, 2);
-        assertArrayEquals(one.y(), two.y(), "dstLayer");
-        assertArrayEquals(one.hn(), two.hn(), "dstIter");
-        assertArrayEquals(one.dx(), two.dx(), "diffSrcLayer");
-        assertArrayEquals(one.dh0(), two.dh0(), "diffSrcIter");
-        one.dw().forEach((name, g) -> assertArrayEquals(g, two.dw().get(name), name));
+        Result one = run(d, 1, 1), two = run(d, 2, 2), oneAgain = run(d, 1, 1);
+        Result same = one.sameBits(two) ? one : oneAgain; // the one-thread run in the same JIT state as the two-thread run
+        assertArrayEquals(same.y(), two.y(), "dstLayer");
+        assertArrayEquals(same.hn(), two.hn(), "dstIter");
+        assertArrayEquals(same.dx(), two.dx(), "diffSrcLayer");
+        assertArrayEquals(same.dh0(), two.dh0(), "diffSrcIter");
+        same.dw().forEach((name, g) -> assertArrayEquals(g, two.dw().get(name), name));
     }
 
     @Test
@@ -84,6 +98,10 @@ class ThreadsTest {
         RnnDescriptor d = new RnnDescriptor(CellKind.GRU, 2, Direction.UNIDIRECTIONAL, 8, 2, 16, 200);
         RnnWeights w = RnnWeights.uniform(d, 5);
         try (SimdRnn rnn = new SimdRnn(d, w, POOL, 2); ExecutorService callers = Executors.newFixedThreadPool(4)) {
+            FloatTensor warm = Tensors.uniform(d.srcLayerShape(), new SplittableRandom(99));
+            for (int i = 0; i < 500; i++) { // so that C2 most likely compiles the cells before the references, not during a call
+                rnn.forward(warm, null, null);
+            }
             List<FloatTensor> inputs = new java.util.ArrayList<>();
             List<float[]> alone = new java.util.ArrayList<>();
             for (int i = 0; i < 8; i++) {
@@ -98,8 +116,13 @@ class ThreadsTest {
                 }
             }
             List<Future<float[]>> results = callers.invokeAll(jobs);
+            List<float[]> aloneAfter = new java.util.ArrayList<>();
+            for (FloatTensor x : inputs) {
+                aloneAfter.add(rnn.forward(x, null, null).output().toArray());
+            }
             for (int i = 0; i < results.size(); i++) {
-                assertArrayEquals(alone.get(i % inputs.size()), results.get(i).get(), "call " + i);
+                float[] got = results.get(i).get(), before = alone.get(i % inputs.size());
+                assertArrayEquals(java.util.Arrays.equals(before, got) ? before : aloneAfter.get(i % inputs.size()), got, "call " + i);
             }
         }
     }
