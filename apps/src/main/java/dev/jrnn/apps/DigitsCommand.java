@@ -354,18 +354,8 @@ final class DigitsCommand implements Callable<Integer> {
 
     /** Time-first frames {@code [T, N, F]}, zero past each clip's length. */
     private static Batch batch(List<Example> examples) {
-        int longest = examples.stream().mapToInt(e -> e.frames().length).max().orElse(1), size = examples.get(0).frames()[0].length;
-        float[] x = new float[longest * examples.size() * size];
-        int[] lengths = new int[examples.size()], labels = new int[examples.size()];
-        for (int n = 0; n < examples.size(); n++) {
-            float[][] frames = examples.get(n).frames();
-            lengths[n] = frames.length;
-            labels[n] = examples.get(n).digit();
-            for (int t = 0; t < frames.length; t++) {
-                System.arraycopy(frames[t], 0, x, (t * examples.size() + n) * size, size);
-            }
-        }
-        return new Batch(FloatTensor.of(x, longest, examples.size(), size), lengths, labels);
+        Sequences.Padded p = Sequences.timeFirst(examples.stream().map(Example::frames).toList());
+        return new Batch(p.x(), p.lengths(), examples.stream().mapToInt(Example::digit).toArray());
     }
 
     /** The baseline's input: the mean frame of each of {@link #SEGMENTS} equal stretches of the clip, side by side. */
@@ -397,14 +387,7 @@ final class DigitsCommand implements Callable<Integer> {
             linear.backward(loss.gradient());
             adam.step();
         }
-        float[] z = linear.forward(xTest).toArray();
-        int[] out = new int[test.size()];
-        for (int n = 0; n < out.length; n++) {
-            for (int c = 1; c < 10; c++) {
-                out[n] = z[n * 10 + c] > z[n * 10 + out[n]] ? c : out[n];
-            }
-        }
-        return out;
+        return Sequences.argmax(linear.forward(xTest).toArray(), 10);
     }
 
     private static FloatTensor matrix(List<Example> examples, int size) {

@@ -140,7 +140,7 @@ final class VideoCommand implements Callable<Integer> {
                 Collections.shuffle(order, random);
                 for (int from = 0; from < order.size(); from += batch) {
                     List<Clip> part = order.subList(from, Math.min(order.size(), from + batch));
-                    Batch b = Batch.of(part);
+                    Sequences.Padded b = batch(part);
                     int longest = 1 + part.stream().mapToInt(c -> c.caption().split(" ").length).max().orElse(1);
                     int[][] target = new int[longest][part.size()];
                     int[] lengths = new int[part.size()];
@@ -153,12 +153,12 @@ final class VideoCommand implements Callable<Integer> {
                         lengths[n] = ids.length + 1;
                     }
                     adam.learningRate(rate.at(adam.steps()));
-                    model.trainStep(b.frames(), b.lengths(), target, lengths, adam, 5.0);
+                    model.trainStep(b.x(), b.lengths(), target, lengths, adam, 5.0);
                 }
             }
             double seconds = (System.nanoTime() - start) / 1e9;
             for (Clip clip : test) {
-                written.add(String.join(" ", vocabulary.tokens(model.translate(Batch.of(List.of(clip)).frames(), 12, 1, false))));
+                written.add(String.join(" ", vocabulary.tokens(model.translate(batch(List.of(clip)).x(), 12, 1, false))));
             }
             String commonest = train.stream().collect(java.util.stream.Collectors.groupingBy(Clip::caption,
                     java.util.stream.Collectors.counting())).entrySet().stream().max(java.util.Map.Entry.comparingByValue()).orElseThrow().getKey();
@@ -212,18 +212,11 @@ final class VideoCommand implements Callable<Integer> {
     }
 
     /** Clips as a time-first batch {@code [longest, N, INPUTS]} of profiles, zero past each clip's length, and the lengths. */
-    record Batch(FloatTensor frames, int[] lengths) {
-        static Batch of(List<Clip> clips) {
-            int[] lengths = clips.stream().mapToInt(c -> c.frames().length).toArray();
-            FloatTensor x = FloatTensor.zeros(java.util.Arrays.stream(lengths).max().orElse(1), clips.size(), INPUTS);
-            for (int n = 0; n < clips.size(); n++) {
-                for (int t = 0; t < lengths[n]; t++) {
-                    x.select(0, t).select(0, n).copyFrom(profiles(clips.get(n).frames()[t]), 0);
-                }
-            }
-            return new Batch(x, lengths);
-        }
+    static Sequences.Padded batch(List<Clip> clips) {
+        return Sequences.timeFirst(clips.stream()
+                .map(c -> java.util.Arrays.stream(c.frames()).map(VideoCommand::profiles).toArray(float[][]::new)).toList());
     }
+
 
     private void train(SequenceClassifier gru, List<Clip> train) {
         int batch = 32, steps = epochs * ((train.size() + batch - 1) / batch);
@@ -236,8 +229,8 @@ final class VideoCommand implements Callable<Integer> {
             for (int from = 0; from < order.size(); from += batch) {
                 List<Clip> part = order.subList(from, Math.min(order.size(), from + batch));
                 adam.learningRate(rate.at(adam.steps()));
-                Batch b = Batch.of(part);
-                gru.trainStep(b.frames(), b.lengths(), part.stream().mapToInt(c -> c.action().ordinal()).toArray(), adam, 5.0);
+                Sequences.Padded b = batch(part);
+                gru.trainStep(b.x(), b.lengths(), part.stream().mapToInt(c -> c.action().ordinal()).toArray(), adam, 5.0);
             }
         }
     }
@@ -245,8 +238,8 @@ final class VideoCommand implements Callable<Integer> {
     private static int[] predict(SequenceClassifier gru, List<Clip> test) {
         int[] predicted = new int[test.size()];
         for (int from = 0; from < test.size(); from += 100) {
-            Batch b = Batch.of(test.subList(from, Math.min(test.size(), from + 100)));
-            int[] part = gru.predict(b.frames(), b.lengths());
+            Sequences.Padded b = batch(test.subList(from, Math.min(test.size(), from + 100)));
+            int[] part = gru.predict(b.x(), b.lengths());
             System.arraycopy(part, 0, predicted, from, part.length);
         }
         return predicted;
@@ -290,14 +283,10 @@ final class VideoCommand implements Callable<Integer> {
                 adam.step();
             }
         }
-        float[] z = linear.forward(rows(test, features, size)).toArray();
+        int[] predicted = Sequences.argmax(linear.forward(rows(test, features, size)).toArray(), classes);
         long right = 0;
         for (int n = 0; n < test.size(); n++) {
-            int best = 0;
-            for (int c = 1; c < classes; c++) {
-                best = z[n * classes + c] > z[n * classes + best] ? c : best;
-            }
-            right += best == test.get(n).action().ordinal() ? 1 : 0;
+            right += predicted[n] == test.get(n).action().ordinal() ? 1 : 0;
         }
         return right;
     }

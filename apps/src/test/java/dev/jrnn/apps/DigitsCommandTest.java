@@ -1,5 +1,6 @@
 package dev.jrnn.apps;
 
+import static dev.jrnn.apps.RunCommandTest.number;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -8,8 +9,6 @@ import dev.jrnn.apps.RunCommandTest.Run;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,11 +40,6 @@ class DigitsCommandTest {
         assumeTrue(installed("espeak-ng") && installed("sox"), "espeak-ng and sox are not installed (apt-get install espeak-ng sox)");
     }
 
-    private static double number(String output, String regex) {
-        Matcher m = Pattern.compile(regex).matcher(output);
-        assertTrue(m.find(), regex + " in " + output);
-        return Double.parseDouble(m.group(1));
-    }
 
     @Test
     void recognizesDigitsOfUnheardVoices() throws IOException {

@@ -1,13 +1,12 @@
 package dev.jrnn.apps;
 
+import static dev.jrnn.apps.RunCommandTest.number;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jrnn.apps.RunCommandTest.Run;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,11 +35,6 @@ class MusicCommandTest {
         assertTrue(run.out().contains("\nC4 C4 G4 G4 | A4 A4 G8 |"), "the tune starts with the seed\n" + run.out());
     }
 
-    private static double number(String text, String pattern) {
-        Matcher m = Pattern.compile(pattern).matcher(text);
-        assertTrue(m.find(), pattern + " not in\n" + text);
-        return Double.parseDouble(m.group(1));
-    }
 
     @Test
     void aSeedWithAnUnknownNoteIsOneLineAndStatus2(@TempDir Path out) {

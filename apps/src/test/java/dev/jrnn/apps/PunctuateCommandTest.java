@@ -1,5 +1,6 @@
 package dev.jrnn.apps;
 
+import static dev.jrnn.apps.RunCommandTest.number;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -47,11 +48,6 @@ class PunctuateCommandTest {
         assertEquals("jrnn punctuate: --window must be at least 2 words", run.err().strip());
     }
 
-    private static double number(String text, String regex) {
-        Matcher m = Pattern.compile(regex).matcher(text);
-        assertTrue(m.find(), regex + " in\n" + text);
-        return Double.parseDouble(m.group(1));
-    }
 
     /** The F1 of {@code mark} for majority, left to right and bidirectional, in that order (the row's 3rd, 6th and 9th numbers). */
     private static double[] f1s(String table, String mark) {

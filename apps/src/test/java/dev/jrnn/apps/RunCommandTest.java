@@ -55,6 +55,13 @@ class RunCommandTest {
     record Run(int status, String out, String err) {
     }
 
+    /** The first group of {@code regex}'s first match in a command's output, as a number; fails the test when there is none. */
+    static double number(String output, String regex) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(regex).matcher(output);
+        org.junit.jupiter.api.Assertions.assertTrue(m.find(), regex + " not in\n" + output);
+        return Double.parseDouble(m.group(1));
+    }
+
     static Run jrnn(String... args) {
         StringWriter out = new StringWriter(), err = new StringWriter();
         int status = Jrnn.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);

@@ -1,5 +1,6 @@
 package dev.jrnn.apps;
 
+import static dev.jrnn.apps.RunCommandTest.number;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -25,9 +26,6 @@ class TranslateCommandTest {
         return m;
     }
 
-    private static double number(String output, String regex) {
-        return Double.parseDouble(matcher(output, regex).group(1));
-    }
 
     @Test
     void learnsFromASliceOfTheSentencePairs() {

@@ -1,13 +1,12 @@
 package dev.jrnn.apps;
 
+import static dev.jrnn.apps.RunCommandTest.number;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jrnn.apps.RunCommandTest.Run;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,11 +17,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class VideoCommandTest {
 
-    private static double number(String output, String pattern) {
-        Matcher m = Pattern.compile(pattern).matcher(output);
-        assertTrue(m.find(), pattern + " in\n" + output);
-        return Double.parseDouble(m.group(1));
-    }
 
     @Test
     void theGruLearnsActionsAndCaptions(@TempDir Path out) {
