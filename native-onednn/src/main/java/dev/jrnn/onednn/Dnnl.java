@@ -35,6 +35,15 @@ final class Dnnl {
         };
     }
 
+    /**
+     * The instruction set oneDNN dispatches to on this CPU (at most {@code ONEDNN_MAX_CPU_ISA} when
+     * that is set), by its oneDNN name.
+     */
+    static String effectiveIsa() {
+        int isa = dnnl_h.dnnl_get_effective_cpu_isa();
+        return dnnl_h.dnnl_cpu_isa_names.getOrDefault(isa, String.format("isa 0x%x", isa));
+    }
+
     private static final class EngineHolder {
         /** The CPU engine, thread-safe, shared by every prepared stack and kept for the JVM's life. */
         static final DnnlHandle ENGINE = DnnlHandle.create("engine", "dnnl_engine_create",

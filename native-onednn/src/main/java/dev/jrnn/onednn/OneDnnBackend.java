@@ -32,8 +32,10 @@ public final class OneDnnBackend extends Backend {
         List<String> failed = attempts.subList(0, attempts.size() - 1).stream()
                 .filter(a -> !a.startsWith("no explicit path")).toList();
         String skipped = failed.isEmpty() ? "" : " (skipped: " + String.join("; ", failed) + ")";
-        return "oneDNN " + loaded.version() + " from " + loaded.source() + skipped + ", " + bound + " functions bound, "
-                + threads;
+        String cap = System.getenv("ONEDNN_MAX_CPU_ISA");
+        String isa = "ISA " + Dnnl.effectiveIsa() + (cap == null || cap.isBlank() ? "" : " (ONEDNN_MAX_CPU_ISA=" + cap + ")");
+        return "oneDNN " + loaded.version() + " from " + loaded.source() + skipped + ", " + isa + ", " + bound
+                + " functions bound, " + threads;
     }
 
     @Override

@@ -20,19 +20,21 @@ import java.util.Optional;
 import java.util.Properties;
 
 /**
- * Finds and loads oneDNN 3.x, once per JVM, trying in order:
+ * Finds and loads oneDNN {@value #MINIMUM_VERSION} or a newer 3.x, once per JVM, trying in order:
  * <ol>
  *   <li>an explicit path, {@code -Djrnn.onednn.library=PATH} or {@code JRNN_ONEDNN_LIBRARY};
- *   <li>the build bundled in {@code org.bytedeco:dnnl} (with its {@code libgomp}) and
- *       {@code org.bytedeco:opencl} (the {@code libOpenCL.so.1} it links against) on the class
+ *   <li>the build bundled in {@code org.bytedeco:dnnl} (with its {@code libgomp}) on the class
  *       path, extracted once into a versioned cache folder ({@code -Djrnn.onednn.cache}, else
  *       {@code $XDG_CACHE_HOME/jrnn} or {@code ~/.cache/jrnn}, else the temporary folder) and
  *       loaded by absolute path; the library's {@code RUNPATH} of {@code $ORIGIN} makes it find
  *       its neighbours there;
  *   <li>{@code libdnnl.so.3} from the system's library path.
  * </ol>
- * Each candidate must export {@code dnnl_version} and report major version 3. Every failed attempt
- * is recorded, and when none loads, the reasons are the backend's availability message.
+ * Each candidate must export {@code dnnl_version} and report 3.x, at least {@value #MINIMUM_VERSION}:
+ * older builds have RNN kernels that return wrong numbers on some CPUs (3.6.1's AVX-512 brgemm
+ * inference on AMD Zen 5), and the bindings are checked against {@value #MINIMUM_VERSION}'s
+ * headers. Every failed attempt is recorded, and when none loads, the reasons are the backend's
+ * availability message.
  */
 final class OneDnnLibrary {
 
@@ -40,10 +42,11 @@ final class OneDnnLibrary {
     static final String LIBRARY_ENV = "JRNN_ONEDNN_LIBRARY";
     static final String CACHE_PROPERTY = "jrnn.onednn.cache";
     static final String SONAME = "libdnnl.so.3";
+    /** The oldest oneDNN accepted, as "major.minor". */
+    static final String MINIMUM_VERSION = "3.13";
 
     private static final String PLATFORM = "linux-x86_64";
     private static final String DNNL_RESOURCES = "org/bytedeco/dnnl/" + PLATFORM + "/";
-    private static final String OPENCL_RESOURCES = "org/bytedeco/opencl/" + PLATFORM + "/";
     private static final String DNNL_POM = "META-INF/maven/org.bytedeco/dnnl/pom.properties";
 
     /**
@@ -126,10 +129,8 @@ final class OneDnnLibrary {
         ClassLoader loader = OneDnnLibrary.class.getClassLoader();
         URL dnnl = loader.getResource(DNNL_RESOURCES + SONAME);
         URL gomp = loader.getResource(DNNL_RESOURCES + "libgomp.so.1");
-        URL opencl = loader.getResource(OPENCL_RESOURCES + "libOpenCL.so.1");
-        if (dnnl == null || gomp == null || opencl == null) {
-            attempts.add("bundled build: org.bytedeco:dnnl:" + PLATFORM + " and org.bytedeco:opencl:" + PLATFORM
-                    + " are not both on the class path");
+        if (dnnl == null || gomp == null) {
+            attempts.add("bundled build: org.bytedeco:dnnl:" + PLATFORM + " is not on the class path");
             return null;
         }
         Path folder = null;
@@ -140,7 +141,6 @@ final class OneDnnLibrary {
                 Files.createDirectories(candidate);
                 extract(dnnl, candidate.resolve(SONAME));
                 extract(gomp, candidate.resolve("libgomp.so.1"));
-                extract(opencl, candidate.resolve("libOpenCL.so.1"));
                 folder = candidate;
                 break;
             } catch (IOException | RuntimeException e) {
@@ -174,9 +174,10 @@ final class OneDnnLibrary {
         try {
             SymbolLookup dnnl = opener.open(arena);
             String version = version(dnnl);
-            if (!version.startsWith("3.")) {
+            if (!supported(version)) {
                 arena.close();
-                attempts.add(source + ": oneDNN " + version + ", jrnn needs 3.x");
+                attempts.add(source + ": oneDNN " + version + ", jrnn needs oneDNN " + MINIMUM_VERSION
+                        + " or a newer 3.x");
                 return null;
             }
             attempts.add(source + ": oneDNN " + version);
@@ -189,6 +190,18 @@ final class OneDnnLibrary {
             arena.close();
             attempts.add(source + ": " + e);
             return null;
+        }
+    }
+
+    /** Whether a "major.minor.patch" version is 3.x and at least {@link #MINIMUM_VERSION}. */
+    static boolean supported(String version) {
+        String[] parts = version.split("\\.");
+        String[] minimum = MINIMUM_VERSION.split("\\.");
+        try {
+            return parts.length >= 2 && parts[0].equals(minimum[0])
+                    && Integer.parseInt(parts[1]) >= Integer.parseInt(minimum[1]);
+        } catch (NumberFormatException e) {
+            return false;
         }
     }
 

@@ -11,11 +11,12 @@ import java.lang.invoke.MethodHandle;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Bindings to the part of oneDNN 3.x's C API ({@code oneapi/dnnl/dnnl.h}) that jrnn uses, in the
  * shape jextract gives them: C layouts, the constants as they are in the headers of
- * {@code org.bytedeco:dnnl:3.6.1-1.5.11}, one downcall handle and one static method per function.
+ * {@code org.bytedeco:dnnl:3.13-1.5.14}, one downcall handle and one static method per function.
  * jextract is not obtainable here, so this class is written by hand; {@code bindings/dnnl_h.symbols}
  * lists the functions for {@code jextract --include-function}. Package-private: callers go
  * through {@link Dnnl} and {@link DnnlHandle}, which check every status.
@@ -71,6 +72,16 @@ final class dnnl_h {
     static final int dnnl_query_diff_weights_md = 132;
     static final int dnnl_query_workspace_md = 135;
     static final int dnnl_query_scratchpad_md = 136;
+
+    // dnnl_cpu_isa_t: what dnnl_get_effective_cpu_isa returns (each value's bits include the lower ISAs')
+    static final Map<Integer, String> dnnl_cpu_isa_names = Map.ofEntries(
+            Map.entry(0x0, "default"), Map.entry(0x1, "sse41"), Map.entry(0x3, "avx"),
+            Map.entry(0x7, "avx2"), Map.entry(0xf, "avx2_vnni"), Map.entry(0x1f, "avx2_vnni_2"),
+            Map.entry(0x27, "avx512_core"), Map.entry(0x67, "avx512_core_vnni"),
+            Map.entry(0xe7, "avx512_core_bf16"), Map.entry(0x1ef, "avx10_1_512 (avx512_core_fp16)"),
+            Map.entry(0xfef, "avx10_1_512_amx (avx512_core_amx)"),
+            Map.entry(0x1fef, "avx10_1_512_amx_fp16 (avx512_core_amx_fp16)"),
+            Map.entry(0x201ff, "avx10_2"), Map.entry(0x22fff, "avx10_2_amx_2"));
 
     // execution argument indices (DNNL_ARG_*)
     static final int DNNL_ARG_SRC_LAYER = 1;
@@ -135,6 +146,8 @@ final class dnnl_h {
     }
 
     private static final MethodHandle dnnl_version$MH = bind("dnnl_version", FunctionDescriptor.of(C_POINTER));
+    private static final MethodHandle dnnl_get_effective_cpu_isa$MH = bind("dnnl_get_effective_cpu_isa",
+            FunctionDescriptor.of(C_INT));
     private static final MethodHandle dnnl_engine_create$MH = bind("dnnl_engine_create", status(C_POINTER, C_INT, C_LONG));
     private static final MethodHandle dnnl_engine_destroy$MH = bind("dnnl_engine_destroy", status(C_POINTER));
     private static final MethodHandle dnnl_stream_create$MH = bind("dnnl_stream_create", status(C_POINTER, C_POINTER, C_INT));
@@ -210,6 +223,14 @@ final class dnnl_h {
     static MemorySegment dnnl_version() {
         try {
             return (MemorySegment) dnnl_version$MH.invokeExact();
+        } catch (Throwable t) {
+            throw unreachable(t);
+        }
+    }
+
+    static int dnnl_get_effective_cpu_isa() {
+        try {
+            return (int) dnnl_get_effective_cpu_isa$MH.invokeExact();
         } catch (Throwable t) {
             throw unreachable(t);
         }

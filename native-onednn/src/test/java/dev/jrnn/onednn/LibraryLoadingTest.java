@@ -1,6 +1,7 @@
 package dev.jrnn.onednn;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
@@ -22,21 +23,42 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class LibraryLoadingTest {
 
+    /** The cache folder of the bundled build: its Maven version, which the build passes in. */
+    private static final String BUNDLED_FOLDER = "onednn-" + System.getProperty("jrnn.test.onednnJar") + "-linux-x86_64";
+
     @TempDir
     Path temp;
+
+    @Test
+    void onlyOneDnn313OrANewer3xIsAccepted() {
+        assertTrue(OneDnnLibrary.supported("3.13.0"));
+        assertTrue(OneDnnLibrary.supported("3.14.2"));
+        assertFalse(OneDnnLibrary.supported("3.6.1"), "3.6.1 computes wrong RNN inference on AMD Zen 5");
+        assertFalse(OneDnnLibrary.supported("3.1.0"));
+        assertFalse(OneDnnLibrary.supported("2.7.3"));
+        assertFalse(OneDnnLibrary.supported("4.0.0"));
+        assertFalse(OneDnnLibrary.supported("3.x"));
+    }
+
+    @Test
+    void theReportNamesTheVersionAndTheInstructionSet() throws Exception {
+        String out = childJvm(classPath(), "-Djrnn.onednn.cache=" + temp.resolve("cache"));
+        assertTrue(out.contains("reason=oneDNN " + OneDnnLibrary.MINIMUM_VERSION), out);
+        assertTrue(out.contains(", ISA avx"), out);
+    }
 
     @Test
     void theBundledBuildIsExtractedIntoAVersionedCacheAndLoaded() throws Exception {
         Path cache = temp.resolve("cache");
         String out = childJvm(classPath(), "-Djrnn.onednn.cache=" + cache);
         assertTrue(out.contains("available=true"), out);
-        Path folder = cache.resolve("onednn-3.6.1-1.5.11-linux-x86_64");
+        Path folder = cache.resolve(BUNDLED_FOLDER);
         assertTrue(out.contains("from bundled " + folder.resolve("libdnnl.so.3")), out);
-        for (String library : List.of("libdnnl.so.3", "libgomp.so.1", "libOpenCL.so.1")) {
+        for (String library : List.of("libdnnl.so.3", "libgomp.so.1")) {
             assertTrue(Files.size(folder.resolve(library)) > 0, library);
         }
         try (var files = Files.list(folder)) {
-            assertEquals(3, files.count(), "no partial files left behind");
+            assertEquals(2, files.count(), "no partial files left behind");
         }
         assertEquals(value(out, "reference"), value(out, "onednn"), 1e-5);
         // a second JVM finds the cache in place and uses it
@@ -47,7 +69,7 @@ class LibraryLoadingTest {
     void anExplicitPathWins() throws Exception {
         Path cache = temp.resolve("cache");
         childJvm(classPath(), "-Djrnn.onednn.cache=" + cache);
-        Path library = cache.resolve("onednn-3.6.1-1.5.11-linux-x86_64/libdnnl.so.3");
+        Path library = cache.resolve(BUNDLED_FOLDER).resolve("libdnnl.so.3");
         String out = childJvm(classPath(), "-Djrnn.onednn.library=" + library);
         assertTrue(out.contains("available=true"), out);
         assertTrue(out.contains("from -Djrnn.onednn.library=" + library), out);
@@ -70,8 +92,8 @@ class LibraryLoadingTest {
         String out = childJvm(withoutJars, "-Djrnn.onednn.library=/nonexistent/libdnnl.so.3");
         assertTrue(out.contains("available=false"), out);
         assertTrue(out.contains("reason=oneDNN 3.x not found: -Djrnn.onednn.library=/nonexistent/libdnnl.so.3: no such file; "
-                + "bundled build: org.bytedeco:dnnl:linux-x86_64 and org.bytedeco:opencl:linux-x86_64 are not both on the "
-                + "class path; system libdnnl.so.3: cannot load libdnnl.so.3"), out);
+                + "bundled build: org.bytedeco:dnnl:linux-x86_64 is not on the class path; "
+                + "system libdnnl.so.3: cannot load libdnnl.so.3"), out);
         assertTrue(out.contains("named=backend 'onednn' is unavailable: oneDNN 3.x not found"), out);
         assertTrue(out.contains("reference="), out);
         assertTrue(!out.contains("onednn="), out);
