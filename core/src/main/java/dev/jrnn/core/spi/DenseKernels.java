@@ -282,7 +282,9 @@ public abstract class DenseKernels {
     }
 
     private static void checkIds(String what, int count, int[] ids, int idsOff, int rows) {
-        Objects.requireNonNull(ids, what + ": ids");
+        if (ids == null) { // not requireNonNull(ids, what + ...): that would build the message on every call
+            throw new NullPointerException(what + ": ids");
+        }
         Objects.checkFromIndexSize(idsOff, count, ids.length);
         for (int r = 0; r < count; r++) {
             int id = ids[idsOff + r];
