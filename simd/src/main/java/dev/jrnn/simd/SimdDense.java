@@ -65,7 +65,7 @@ final class SimdDense extends DenseKernels {
         float[] staging = new float[0];
         MemorySegment packed = MemorySegment.NULL;
         long packedFloats;
-        final float[][] tiles;
+        final float[][] tiles, aBlocks;
         float[] column = new float[0];
         double[] rowLoss = new double[0];
         final GemmTask gemm = new GemmTask();
@@ -73,8 +73,10 @@ final class SimdDense extends DenseKernels {
 
         Context(int workers) {
             tiles = new float[workers][];
+            aBlocks = new float[workers][];
             for (int w = 0; w < workers; w++) {
                 tiles[w] = new float[0];
+                aBlocks[w] = new float[0];
             }
         }
 
@@ -299,17 +301,41 @@ final class SimdDense extends DenseKernels {
                 }
             }
             long panelBytes = (long) k * PANEL * Float.BYTES;
+            // A^T read in place steps a whole row of the stored matrix per k (12 KB for a 3,000-wide
+            // gradient): a page per k. Such a block of A is copied to rows first (m k floats in all, 1/n of the work).
+            boolean packA = csA != 1 && (p1 - p0) > 1;
+            float[] aBlock = null;
+            if (packA) {
+                aBlock = ctx.aBlocks[worker];
+                if (aBlock.length < mc * k) {
+                    aBlock = new float[mc * k];
+                    ctx.aBlocks[worker] = aBlock;
+                }
+            }
             for (int r0 = i0; r0 < i1; r0 += mc) {
                 int rows = Math.min(mc, i1 - r0);
-                int aAt = aOff + r0 * rsA;
+                float[] src = a;
+                int aAt = aOff + r0 * rsA, rs = rsA, cs = csA;
+                if (packA) {
+                    for (int kk = 0; kk < k; kk++) {
+                        int from = aOff + r0 * rsA + kk * csA;
+                        for (int r = 0; r < rows; r++) {
+                            aBlock[r * k + kk] = a[from + r * rsA];
+                        }
+                    }
+                    src = aBlock;
+                    aAt = 0;
+                    rs = k;
+                    cs = 1;
+                }
                 int fullEnd = edge ? p1 - 1 : p1;
                 for (int p = p0; p < fullEnd; p++) {
-                    Gemm.panel(rows, k, a, aAt, rsA, csA, packed, p * panelBytes, c, cOff + r0 * ldc + p * PANEL, ldc);
+                    Gemm.panel(rows, k, src, aAt, rs, cs, packed, p * panelBytes, c, cOff + r0 * ldc + p * PANEL, ldc);
                 }
                 if (edge) { // the kernels write whole panels: the last, partial one goes through a tile
                     int p = panels - 1, w = n - p * PANEL;
                     java.util.Arrays.fill(tile, 0, rows * PANEL, 0f);
-                    Gemm.panel(rows, k, a, aAt, rsA, csA, packed, p * panelBytes, tile, 0, PANEL);
+                    Gemm.panel(rows, k, src, aAt, rs, cs, packed, p * panelBytes, tile, 0, PANEL);
                     for (int r = 0; r < rows; r++) {
                         int at = cOff + (r0 + r) * ldc + p * PANEL;
                         for (int cc = 0; cc < w; cc++) {
