@@ -34,6 +34,7 @@ final class SimdDense extends DenseKernels {
     static final int SMALL_M = Gemm.MR;
 
     private static final ValueLayout.OfFloat FLOAT_LAYOUT = ValueLayout.JAVA_FLOAT;
+    private static final int SHAPES = 16;
 
     private final WorkerPool pool;
     private final ThreadLocal<Context> contexts;
@@ -65,18 +66,34 @@ final class SimdDense extends DenseKernels {
         float[] staging = new float[0];
         MemorySegment packed = MemorySegment.NULL;
         long packedFloats;
-        final float[][] tiles, aBlocks;
+        final float[][] tiles;
         float[] column = new float[0];
         double[] rowLoss = new double[0];
         final GemmTask gemm = new GemmTask();
+        /** Per product shape, one thread or all ({@link Adaptive}): a few shapes per model, replaced in turn beyond that. */
+        final long[] shapes = new long[SHAPES];
+        final Adaptive[] adaptives = new Adaptive[SHAPES];
+        int nextShape;
+
+        Adaptive adaptive(int m, int n, int k, boolean transA, int parties) {
+            long key = ((((long) m * 31 + n) * 31 + k) << 1 | (transA ? 1 : 0)) * 8 + Math.min(parties, 7);
+            for (int i = 0; i < SHAPES; i++) {
+                if (shapes[i] == key && adaptives[i] != null) {
+                    return adaptives[i];
+                }
+            }
+            int at = nextShape;
+            nextShape = (nextShape + 1) % SHAPES;
+            shapes[at] = key;
+            adaptives[at] = new Adaptive(parties);
+            return adaptives[at];
+        }
         final SoftmaxTask softmax = new SoftmaxTask();
 
         Context(int workers) {
             tiles = new float[workers][];
-            aBlocks = new float[workers][];
             for (int w = 0; w < workers; w++) {
                 tiles[w] = new float[0];
-                aBlocks[w] = new float[0];
             }
         }
 
@@ -122,8 +139,18 @@ final class SimdDense extends DenseKernels {
         MemorySegment.copy(staging, 0, packed, FLOAT_LAYOUT, 0, floats);
         GemmTask t = ctx.gemm;
         t.set(ctx, m, n, k, a, aOff, transA ? 1 : lda, transA ? lda : 1, packed, beta, c, cOff, ldc, bias, biasOff);
+        int planned = parties((long) m * n * k, PARALLEL_FMAS);
         try {
-            pool.run(t, parties((long) m * n * k, PARALLEL_FMAS));
+            if (planned == 1) {
+                pool.run(t, 1);
+            } else {
+                // on a busy machine a helper may be descheduled while the caller waits for it: time both, take the faster
+                Adaptive threads = ctx.adaptive(m, n, k, transA, planned);
+                int p = threads.next();
+                long start = System.nanoTime();
+                pool.run(t, p);
+                threads.record(p, System.nanoTime() - start);
+            }
         } finally {
             t.clear();
         }
@@ -301,41 +328,17 @@ final class SimdDense extends DenseKernels {
                 }
             }
             long panelBytes = (long) k * PANEL * Float.BYTES;
-            // A^T read in place steps a whole row of the stored matrix per k (12 KB for a 3,000-wide
-            // gradient): a page per k. Such a block of A is copied to rows first (m k floats in all, 1/n of the work).
-            boolean packA = csA != 1 && (p1 - p0) > 1;
-            float[] aBlock = null;
-            if (packA) {
-                aBlock = ctx.aBlocks[worker];
-                if (aBlock.length < mc * k) {
-                    aBlock = new float[mc * k];
-                    ctx.aBlocks[worker] = aBlock;
-                }
-            }
             for (int r0 = i0; r0 < i1; r0 += mc) {
                 int rows = Math.min(mc, i1 - r0);
-                float[] src = a;
-                int aAt = aOff + r0 * rsA, rs = rsA, cs = csA;
-                if (packA) {
-                    for (int kk = 0; kk < k; kk++) {
-                        int from = aOff + r0 * rsA + kk * csA;
-                        for (int r = 0; r < rows; r++) {
-                            aBlock[r * k + kk] = a[from + r * rsA];
-                        }
-                    }
-                    src = aBlock;
-                    aAt = 0;
-                    rs = k;
-                    cs = 1;
-                }
+                int aAt = aOff + r0 * rsA;
                 int fullEnd = edge ? p1 - 1 : p1;
                 for (int p = p0; p < fullEnd; p++) {
-                    Gemm.panel(rows, k, src, aAt, rs, cs, packed, p * panelBytes, c, cOff + r0 * ldc + p * PANEL, ldc);
+                    Gemm.panel(rows, k, a, aAt, rsA, csA, packed, p * panelBytes, c, cOff + r0 * ldc + p * PANEL, ldc);
                 }
                 if (edge) { // the kernels write whole panels: the last, partial one goes through a tile
                     int p = panels - 1, w = n - p * PANEL;
                     java.util.Arrays.fill(tile, 0, rows * PANEL, 0f);
-                    Gemm.panel(rows, k, src, aAt, rs, cs, packed, p * panelBytes, tile, 0, PANEL);
+                    Gemm.panel(rows, k, a, aAt, rsA, csA, packed, p * panelBytes, tile, 0, PANEL);
                     for (int r = 0; r < rows; r++) {
                         int at = cOff + (r0 + r) * ldc + p * PANEL;
                         for (int cc = 0; cc < w; cc++) {
