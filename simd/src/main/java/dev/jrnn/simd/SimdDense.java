@@ -10,6 +10,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
@@ -253,7 +254,11 @@ final class SimdDense extends DenseKernels {
             VectorMask<Float> m = SimdSpecies.prefix(Math.min(LANES, k - kk));
             s = FloatVector.fromArray(FLOAT, x, xOff + kk, m).fma(FloatVector.fromArray(FLOAT, y, yOff + kk, m), s);
         }
-        return s.reduceLanes(VectorOperators.ADD);
+        float total = 0;
+        for (int i = 0; i < LANES; i++) { // in lane order (see expShifted)
+            total += s.lane(i);
+        }
+        return total;
     }
 
     private static void axpy(int n, float scalar, float[] x, int xOff, float[] y, int yOff) {
@@ -461,16 +466,7 @@ final class SimdDense extends DenseKernels {
         }
         float zt = z[zOff + target]; // read first: grad may be z itself
         float max = rowMax(classes, z, zOff);
-        FloatVector sum = FloatVector.zero(FLOAT);
-        for (int c = 0; c < classes; c += LANES) {
-            VectorMask<Float> m = SimdSpecies.prefix(Math.min(LANES, classes - c));
-            FloatVector e = FloatVector.fromArray(FLOAT, z, zOff + c, m).sub(max).lanewise(VectorOperators.EXP);
-            sum = sum.add(e, m);
-            if (grad != null) {
-                e.intoArray(grad, gOff + c, m);
-            }
-        }
-        double s = sum.reduceLanes(VectorOperators.ADD);
+        double s = expShifted(classes, z, zOff, max, grad, gOff); // e = exp(z - max), kept in the gradient row
         if (grad != null) {
             float factor = (float) (scale / s);
             for (int c = 0; c < classes; c += LANES) {
@@ -480,6 +476,55 @@ final class SimdDense extends DenseKernels {
             grad[gOff + target] -= scale;
         }
         return max + Math.log(s) - zt;
+    }
+
+    /*
+     * Bitwise reproducible results: a training run resumed from a checkpoint must end where the
+     * uninterrupted run ends, though C2 compiles the kernels at other moments in the two runs. The
+     * JDK's lane-wise EXP is not reproducible that way (SVML once compiled, StrictMath before: an
+     * ulp apart), and a float reduceLanes(ADD) may sum in any order. So softmax uses its own exp
+     * made of IEEE adds and multiplies ({@link #expShifted}), and sums are taken lane by lane in order.
+     */
+
+    private static final float LOG2E = 1.44269504f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+    private static final float ROUND = 12582912f; // 1.5 * 2^23: adding it rounds to an integer in the low mantissa bits
+    private static final float EXP_MIN = -87.33654f; // exp(EXP_MIN) is the smallest normal float
+
+    /**
+     * {@code dst[i] = exp(x[i] - shift)} for {@code i < n} (not stored when {@code dst} is null;
+     * {@code dst} may be {@code x}), for {@code x[i] <= shift} (softmax's {@code z - max}); returns
+     * their sum, lanes added in order. Cephes' expf: a degree-5 polynomial on {@code x - k ln 2}
+     * scaled by {@code 2^k}; at most 2 ulp off where the result is a normal float
+     * ({@code SimdDenseExpTest}), about the smallest normal float below that. All in one method:
+     * a helper taking or returning a vector could be left out of line by C2 and box it.
+     */
+    static float expShifted(int n, float[] x, int xOff, float shift, float[] dst, int dstOff) {
+        FloatVector sum = FloatVector.zero(FLOAT);
+        for (int c = 0; c < n; c += LANES) {
+            VectorMask<Float> m = SimdSpecies.prefix(Math.min(LANES, n - c));
+            FloatVector v = FloatVector.fromArray(FLOAT, x, xOff + c, m).sub(shift).max(EXP_MIN);
+            FloatVector t = v.mul(LOG2E).add(ROUND);
+            FloatVector k = t.sub(ROUND); // round(v / ln 2)
+            FloatVector r = k.mul(-LN2_HI).add(v).add(k.mul(-LN2_LO));
+            FloatVector p = r.mul(1.9875691500e-4f).add(1.3981999507e-3f);
+            p = p.mul(r).add(8.3334519073e-3f);
+            p = p.mul(r).add(4.1665795894e-2f);
+            p = p.mul(r).add(1.6666665459e-1f);
+            p = p.mul(r).add(5.0000001201e-1f);
+            FloatVector y = p.mul(r.mul(r)).add(r).add(1f);
+            // 2^k from k's bits in t: t's mantissa holds k + 2^22 (t's exponent is 23)
+            IntVector bits = t.reinterpretAsInts().sub(0x4B400000 - 127).lanewise(VectorOperators.LSHL, 23);
+            FloatVector e = y.mul(bits.reinterpretAsFloats());
+            sum = sum.add(e, m);
+            if (dst != null) {
+                e.intoArray(dst, dstOff + c, m);
+            }
+        }
+        float total = 0;
+        for (int i = 0; i < LANES; i++) {
+            total += sum.lane(i);
+        }
+        return total;
     }
 
     private static float rowMax(int n, float[] x, int off) {
@@ -496,14 +541,7 @@ final class SimdDense extends DenseKernels {
         for (int r = 0; r < rows; r++) {
             int at = off + r * ld;
             float max = rowMax(n, x, at);
-            FloatVector sum = FloatVector.zero(FLOAT);
-            for (int c = 0; c < n; c += LANES) {
-                VectorMask<Float> m = SimdSpecies.prefix(Math.min(LANES, n - c));
-                FloatVector e = FloatVector.fromArray(FLOAT, x, at + c, m).sub(max).lanewise(VectorOperators.EXP);
-                sum = sum.add(e, m);
-                e.intoArray(x, at + c, m);
-            }
-            float inverse = (float) (1.0 / sum.reduceLanes(VectorOperators.ADD));
+            float inverse = (float) (1.0 / expShifted(n, x, at, max, x, at));
             for (int c = 0; c < n; c += LANES) {
                 VectorMask<Float> m = SimdSpecies.prefix(Math.min(LANES, n - c));
                 FloatVector.fromArray(FLOAT, x, at + c, m).mul(inverse).intoArray(x, at + c, m);
@@ -586,7 +624,9 @@ final class SimdDense extends DenseKernels {
                 FloatVector xv = FloatVector.fromArray(FLOAT, x, off + i, m);
                 s = xv.fma(xv, s);
             }
-            total += s.reduceLanes(VectorOperators.ADD);
+            for (int i = 0; i < LANES; i++) { // in lane order (see expShifted)
+                total += s.lane(i);
+            }
         }
         return total;
     }
