@@ -20,12 +20,12 @@ public final class SimdBackend extends Backend {
     }
 
     @Override
-    public java.util.Optional<dev.jrnn.core.spi.DenseKernels> dense() {
-        return java.util.Optional.of(SimdDense.shared());
+    protected PreparedRnn prepareChecked(RnnDescriptor d, RnnWeights weights) {
+        return new SimdRnn(d, weights, WorkerPool.shared(), Parallelism.threads());
     }
 
     @Override
-    protected PreparedRnn prepareChecked(RnnDescriptor d, RnnWeights weights) {
-        return new SimdRnn(d, weights, WorkerPool.shared(), Parallelism.threads());
+    public java.util.Optional<dev.jrnn.core.spi.DenseKernels> dense() {
+        return java.util.Optional.of(SimdDense.shared());
     }
 }

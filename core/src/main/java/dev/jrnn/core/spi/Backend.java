@@ -24,14 +24,6 @@ public abstract class Backend {
         return false;
     }
 
-    /**
-     * This backend's own dense kernels ({@link DenseKernels}), or empty when it has none (then
-     * {@code dev.jrnn.core.runtime.DenseBackends} picks another backend's for the dense work).
-     */
-    public java.util.Optional<DenseKernels> dense() {
-        return java.util.Optional.empty();
-    }
-
     /** Whether this backend computes {@code d}; the default is yes. */
     public Support supports(RnnDescriptor d) {
         return Support.YES;
@@ -56,6 +48,14 @@ public abstract class Backend {
 
     /** {@link #prepare} after the checks. */
     protected abstract PreparedRnn prepareChecked(RnnDescriptor d, RnnWeights weights);
+
+    /**
+     * This backend's own dense kernels ({@link DenseKernels}), or empty when it has none (then
+     * {@code dev.jrnn.core.runtime.DenseBackends} picks another backend's for the dense work).
+     */
+    public java.util.Optional<DenseKernels> dense() {
+        return java.util.Optional.empty();
+    }
 
     @Override
     public String toString() {
