@@ -8,6 +8,7 @@ import dev.jrnn.core.spi.Availability;
 import dev.jrnn.core.spi.Backend;
 import dev.jrnn.core.spi.BackendProvider;
 import dev.jrnn.core.spi.PreparedRnn;
+import dev.jrnn.core.spi.SelfTest;
 import dev.jrnn.core.spi.Support;
 import dev.jrnn.core.spi.Workspace;
 import dev.jrnn.core.tensor.FloatTensor;
@@ -30,7 +31,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * one, and fails with its probe's reason when it cannot run here. Otherwise ({@code auto}) every
  * available backend that supports the descriptor is timed on its first {@value #TIMING_STEPS}
  * steps for a budget each, and the fastest wins; a {@linkplain Backend#fallbackOnly()
- * fallback-only} backend (the reference) is taken only when nothing else can run. The decision is
+ * fallback-only} backend (the reference) is taken only when nothing else can run, and a backend
+ * that failed its {@linkplain SelfTest known-answer self-test} here is not a candidate. The decision is
  * cached per (descriptor with at most {@value #TIMING_STEPS} steps, threads), so sequences of any
  * longer length share it, and logged once, with the timings and the reasons the others were
  * passed over.
@@ -184,6 +186,11 @@ public final class BackendSelector {
                 details.put(p.name(), "unsupported (" + s.reason() + ")");
                 continue;
             }
+            SelfTest.Verdict trust = SelfTest.verdict(backend(p.name()), d, Mode.INFERENCE);
+            if (!trust.trusted()) {
+                details.put(p.name(), "refused (" + trust.reason() + ")");
+                continue;
+            }
             (backend(p.name()).fallbackOnly() ? fallbacks : candidates).add(p.name());
         }
         if (candidates.isEmpty()) {
@@ -274,6 +281,8 @@ public final class BackendSelector {
             sb.append(String.format(Locale.ROOT, "%-10s %-9s %s%n", p.name(), a.available() ? "yes" : "no", a.reason()));
         }
         decisions().forEach((key, decision) -> sb.append("auto ").append(key).append(" -> ").append(decision).append('\n'));
+        SelfTest.verdicts().forEach((kind, verdict) -> sb.append("self-test ").append(kind).append(": ").append(verdict)
+                .append('\n'));
         return sb.toString();
     }
 }

@@ -19,6 +19,8 @@ public abstract class PreparedRnn implements AutoCloseable {
     private final String backendName;
     private final RnnDescriptor descriptor;
     private volatile boolean closed;
+    /** Why training-mode forwards are refused here (the backend failed its training self-test), or null. */
+    private volatile String trainingRefusal;
 
     protected PreparedRnn(String backendName, RnnDescriptor descriptor) {
         this.backendName = Objects.requireNonNull(backendName, "backendName");
@@ -49,6 +51,9 @@ public abstract class PreparedRnn implements AutoCloseable {
         checkOpen();
         checkWorkspace(workspace);
         RnnChecks.forward(descriptor, io);
+        if (mode == Mode.TRAINING && trainingRefusal != null) {
+            throw new BackendRefusedException(trainingRefusal);
+        }
         workspace.holdsTrainingForward(false);
         forwardChecked(mode, io, workspace);
         workspace.holdsTrainingForward(mode == Mode.TRAINING);
@@ -87,6 +92,10 @@ public abstract class PreparedRnn implements AutoCloseable {
             forward(Mode.INFERENCE, new RnnForward(srcLayer, h0, c0, output, hn, cn), workspace);
         }
         return new Result(output, hn, cn);
+    }
+
+    final void refuseTraining(String reason) {
+        trainingRefusal = reason;
     }
 
     public final boolean isClosed() {
