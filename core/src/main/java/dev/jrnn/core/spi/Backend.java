@@ -43,8 +43,8 @@ public abstract class Backend {
      * not seen). Throws {@link IllegalArgumentException} when the weights do not fit the descriptor,
      * {@link UnsupportedOperationException} when this backend cannot compute it, and
      * {@link BackendRefusedException} when it failed its {@linkplain SelfTest known-answer
-     * self-test} for {@code d}'s cell and direction in inference here (failing it in training
-     * refuses only training-mode forwards of the plan).
+     * self-test} for {@code d}'s cell and direction in inference here. The training self-test
+     * runs at the plan's first training-mode forward, which it refuses if the backend fails it.
      */
     public final PreparedRnn prepare(RnnDescriptor d, RnnWeights weights) {
         Objects.requireNonNull(d, "descriptor");
@@ -57,10 +57,7 @@ public abstract class Backend {
         }
         SelfTest.require(this, d, Mode.INFERENCE);
         PreparedRnn prepared = prepareChecked(d, weights);
-        SelfTest.Verdict training = SelfTest.verdict(this, d, Mode.TRAINING);
-        if (!training.trusted()) {
-            prepared.refuseTraining(training.reason());
-        }
+        prepared.trainingVerifiedBy(this);
         return prepared;
     }
 

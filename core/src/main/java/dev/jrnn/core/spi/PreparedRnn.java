@@ -19,8 +19,8 @@ public abstract class PreparedRnn implements AutoCloseable {
     private final String backendName;
     private final RnnDescriptor descriptor;
     private volatile boolean closed;
-    /** Why training-mode forwards are refused here (the backend failed its training self-test), or null. */
-    private volatile String trainingRefusal;
+    /** The backend whose training self-test this plan must pass before its first training forward, or null once passed. */
+    private volatile Backend trainingUnverified;
 
     protected PreparedRnn(String backendName, RnnDescriptor descriptor) {
         this.backendName = Objects.requireNonNull(backendName, "backendName");
@@ -51,8 +51,9 @@ public abstract class PreparedRnn implements AutoCloseable {
         checkOpen();
         checkWorkspace(workspace);
         RnnChecks.forward(descriptor, io);
-        if (mode == Mode.TRAINING && trainingRefusal != null) {
-            throw new BackendRefusedException(trainingRefusal);
+        if (mode == Mode.TRAINING && trainingUnverified != null) {
+            SelfTest.require(trainingUnverified, descriptor, Mode.TRAINING); // once per kind and process
+            trainingUnverified = null;
         }
         workspace.holdsTrainingForward(false);
         forwardChecked(mode, io, workspace);
@@ -94,8 +95,9 @@ public abstract class PreparedRnn implements AutoCloseable {
         return new Result(output, hn, cn);
     }
 
-    final void refuseTraining(String reason) {
-        trainingRefusal = reason;
+    /** Called by {@link Backend#prepare}: training forwards wait for {@code backend}'s training self-test. */
+    final void trainingVerifiedBy(Backend backend) {
+        trainingUnverified = backend;
     }
 
     public final boolean isClosed() {
