@@ -174,6 +174,12 @@ class RunCommandTest {
         Run run = jrnn("backends", "--cell", "gru", "--input", "8", "--hidden", "16", "--steps", "4");
         assertEquals(0, run.status(), run.err());
         assertTrue(run.out().matches("(?s).*reference\\s+yes.*simd\\s+yes.*onednn\\s+yes.*"), run.out());
-        assertTrue(run.out().contains("auto GRU[L=1 D=1 T=4 N=1 I=8 H=16] threads="), run.out());
+        assertTrue(run.out().startsWith("CPU "), run.out());
+        assertTrue(run.out().matches("(?s).*onednn\\s+yes\\s+oneDNN 3\\.1[3-9].*, ISA .*"), run.out());
+        for (String use : List.of("training", "inference")) {
+            assertTrue(run.out().contains("auto " + use + " GRU[L=1 D=1 T=4 N=1 I=8 H=16] threads="), run.out());
+        }
+        assertTrue(run.out().contains("auto streaming GRU[L=1 D=1 T=1 N=1 I=8 H=16] threads="), run.out());
+        assertTrue(run.out().contains("self-test simd GRU UNIDIRECTIONAL TRAINING: passed in"), run.out());
     }
 }
