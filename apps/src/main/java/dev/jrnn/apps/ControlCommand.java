@@ -7,7 +7,6 @@ import dev.jrnn.core.rnn.Direction;
 import dev.jrnn.core.tensor.FloatTensor;
 import dev.jrnn.models.nn.Linear;
 import dev.jrnn.models.nn.Module;
-import dev.jrnn.models.nn.Parameter;
 import dev.jrnn.models.nn.Recurrent;
 import dev.jrnn.models.stream.StreamState;
 import dev.jrnn.models.stream.StreamingRnn;
@@ -225,7 +224,7 @@ final class ControlCommand implements Callable<Integer> {
     }
 
     /** A GRU and a linear head from positions to force; without memory it is trained on single steps and reset before each. */
-    private static final class Policy implements Controller, Module, AutoCloseable {
+    private static final class Policy extends Module implements Controller, AutoCloseable {
         private final Recurrent rnn;
         private final Linear head;
         private final boolean memory;
@@ -235,14 +234,9 @@ final class ControlCommand implements Callable<Integer> {
 
         Policy(int hidden, boolean memory, String backend) {
             this.memory = memory;
-            rnn = new Recurrent(CellKind.GRU, INPUTS, hidden, 1, Direction.UNIDIRECTIONAL, 3).backend(backend);
-            head = new Linear("head.", hidden, 1, 4);
+            rnn = register("rnn", new Recurrent(CellKind.GRU, INPUTS, hidden, 1, Direction.UNIDIRECTIONAL, 3).backend(backend));
+            head = register("head", new Linear(hidden, 1, 4));
             out = new float[hidden];
-        }
-
-        @Override
-        public List<Parameter> parameters() {
-            return Module.all(rnn, head);
         }
 
         String backendName() {
@@ -251,7 +245,7 @@ final class ControlCommand implements Callable<Integer> {
 
         /** Behaviour cloning by mean squared error on the expert's forces; returns the last step's loss. */
         double train(Demonstrations data, int steps, SplittableRandom random) {
-            Optimizer adam = Optimizer.adam(parameters(), 1);
+            Optimizer adam = Optimizer.adam(this, 1);
             LearningRate rate = LearningRate.warmupCosine(5e-3, steps / 20, steps);
             FloatTensor x = data.observations(), y = data.forces();
             int length = x.dim(0), episodes = x.dim(1);

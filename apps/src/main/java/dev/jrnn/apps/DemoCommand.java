@@ -86,7 +86,7 @@ final class DemoCommand implements Callable<Integer> {
         Path checkpoint = out.resolve("char-lstm.safetensors");
         try (LanguageModel lm = new LanguageModel(CellKind.LSTM, alphabet.length(), EMBEDDING, hidden, LAYERS, 0.0, 7)
                 .backend(backend)) {
-            Optimizer adam = Optimizer.adam(lm.parameters(), 2e-3);
+            Optimizer adam = Optimizer.adam(lm, 2e-3);
             if (resume && Files.exists(checkpoint)) {
                 Map<String, String> info = Checkpoint.load(checkpoint, lm, adam);
                 if (!alphabet.equals(info.get("alphabet"))) {

@@ -298,7 +298,7 @@ final class DigitsCommand implements Callable<Integer> {
     /** Minibatches of shuffled clips with AdamW and a cosine-decayed rate; prints the mean loss of the first and last epochs. */
     private void train(SequenceClassifier model, List<Example> train, PrintWriter say) {
         double rate = 3e-3;
-        Optimizer adam = Optimizer.adamW(model.parameters(), rate, 0.01);
+        Optimizer adam = Optimizer.adamW(model, rate, 0.01);
         long steps = (long) epochs * ((train.size() + BATCH - 1) / BATCH);
         LearningRate schedule = LearningRate.warmupCosine(rate, steps / 20, steps);
         List<Example> order = new ArrayList<>(train);
@@ -379,8 +379,8 @@ final class DigitsCommand implements Callable<Integer> {
         int size = SEGMENTS * train.get(0).frames()[0].length;
         FloatTensor x = matrix(train, size), xTest = matrix(test, size);
         int[] labels = train.stream().mapToInt(Example::digit).toArray();
-        Linear linear = new Linear("", size, 10, 4);
-        Optimizer adam = Optimizer.adamW(linear.parameters(), 0.01, 0.01);
+        Linear linear = new Linear(size, 10, 4);
+        Optimizer adam = Optimizer.adamW(linear, 0.01, 0.01);
         for (int step = 0; step < 500; step++) { // full batch: a convex problem, small enough
             adam.zeroGrad();
             Losses.Loss loss = Losses.softmaxCrossEntropy(linear.forward(x), labels, -1);

@@ -214,7 +214,7 @@ final class MusicCommand implements Callable<Integer> {
      * stream; the held-out loss is printed ten times along the way (it does not steer the training).
      */
     private Trainer.History train(LanguageModel lm, int[] stream, List<int[]> test, PrintWriter say) {
-        Optimizer adam = Optimizer.adam(lm.parameters(), 2e-3);
+        Optimizer adam = Optimizer.adam(lm, 2e-3);
         int stride = stream.length / batch;
         LanguageModel.State[] carry = {null};
         return new Trainer(adam, LearningRate.warmupCosine(3e-3, 50, steps), steps)

@@ -315,7 +315,7 @@ final class PunctuateCommand implements Callable<Integer> {
             batches.addAll(batches(windows(paragraphs, window, random), batch, random));
             epochEnds.add(batches.size());
         }
-        Optimizer adam = Optimizer.adamW(model.parameters(), 3e-3, 0.01);
+        Optimizer adam = Optimizer.adamW(model, 3e-3, 0.01);
         long started = System.nanoTime();
         Trainer.History history = new Trainer(adam, LearningRate.warmupCosine(3e-3, 50, batches.size()), batches.size())
                 .progress(line -> {

@@ -173,7 +173,7 @@ final class SentimentCommand implements Callable<Integer> {
                 embeddings[i] *= 0.1f;
             }
             model.parameters().get(0).changed();
-            Optimizer adam = Optimizer.adamW(model.parameters(), RATE, 0.05);
+            Optimizer adam = Optimizer.adamW(model, RATE, 0.05);
             long steps = (long) epochs * ((train.size() + 31) / 32);
             LearningRate schedule = LearningRate.warmupCosine(RATE, steps / 20, steps);
             List<Sentence> order = new ArrayList<>(train);
@@ -224,8 +224,8 @@ final class SentimentCommand implements Callable<Integer> {
 
     /** Logistic regression on word counts (a linear layer and softmax cross-entropy), the usual strong baseline. */
     private int bagOfWords(Map<String, Integer> vocabulary, List<Sentence> train, List<Sentence> test) {
-        Linear linear = new Linear("", vocabulary.size(), 2, 4);
-        Optimizer adam = Optimizer.adam(linear.parameters(), 0.02);
+        Linear linear = new Linear(vocabulary.size(), 2, 4);
+        Optimizer adam = Optimizer.adam(linear, 0.02);
         for (int epoch = 0; epoch < 10; epoch++) {
             for (int from = 0; from < train.size(); from += 64) {
                 List<Sentence> part = train.subList(from, Math.min(train.size(), from + 64));

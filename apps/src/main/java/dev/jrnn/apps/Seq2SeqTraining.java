@@ -112,7 +112,7 @@ final class Seq2SeqTraining {
      * about once a second. Returns the mean training loss per target token over the last 10% of the steps.
      */
     static double train(Seq2Seq model, List<Pair> pairs, int steps, int batchSize, double learningRate, PrintWriter say) {
-        Optimizer adam = Optimizer.adam(model.parameters(), learningRate);
+        Optimizer adam = Optimizer.adam(model, learningRate);
         List<Pair> order = new ArrayList<>(pairs);
         Random random = new Random(3);
         int[] next = {order.size()};

@@ -132,7 +132,7 @@ final class VideoCommand implements Callable<Integer> {
         try (Seq2Seq model = Seq2Seq.overFeatures(CellKind.GRU, INPUTS, vocabulary.size(), 16, hidden, 1, bos, eos, 7)
                 .backend(backend)) {
             int batch = 32, steps = epochs * ((train.size() + batch - 1) / batch);
-            Optimizer adam = Optimizer.adam(model.parameters(), 1);
+            Optimizer adam = Optimizer.adam(model, 1);
             LearningRate rate = LearningRate.warmupCosine(3e-3, steps / 20, steps);
             List<Clip> order = new ArrayList<>(train);
             Random random = new Random(8);
@@ -220,7 +220,7 @@ final class VideoCommand implements Callable<Integer> {
 
     private void train(SequenceClassifier gru, List<Clip> train) {
         int batch = 32, steps = epochs * ((train.size() + batch - 1) / batch);
-        Optimizer adam = Optimizer.adam(gru.parameters(), 1);
+        Optimizer adam = Optimizer.adam(gru, 1);
         LearningRate rate = LearningRate.warmupCosine(3e-3, steps / 20, steps);
         List<Clip> order = new ArrayList<>(train);
         Random random = new Random(4);
@@ -268,8 +268,8 @@ final class VideoCommand implements Callable<Integer> {
     /** Softmax regression on {@code features(clip)}: Adam, 20 epochs; returns how many test clips it gets right. */
     private static long logistic(List<Clip> train, List<Clip> test, Function<Clip, float[]> features, int size) {
         int classes = Clips.Action.values().length;
-        Linear linear = new Linear("", size, classes, 5);
-        Optimizer adam = Optimizer.adamW(linear.parameters(), 3e-3, 0.01);
+        Linear linear = new Linear(size, classes, 5);
+        Optimizer adam = Optimizer.adamW(linear, 3e-3, 0.01);
         List<Clip> order = new ArrayList<>(train);
         Random random = new Random(6);
         for (int epoch = 0; epoch < 20; epoch++) {

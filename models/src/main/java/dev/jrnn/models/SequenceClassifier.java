@@ -8,11 +8,9 @@ import dev.jrnn.models.nn.Dropout;
 import dev.jrnn.models.nn.Embedding;
 import dev.jrnn.models.nn.Linear;
 import dev.jrnn.models.nn.Module;
-import dev.jrnn.models.nn.Parameter;
 import dev.jrnn.models.nn.Recurrent;
 import dev.jrnn.models.train.Losses;
 import dev.jrnn.models.train.Optimizer;
-import java.util.List;
 
 /**
  * Many-to-one: a recurrent stack reads a whole sequence, and a linear head classifies it from the
@@ -21,16 +19,17 @@ import java.util.List;
  * differ in length. With {@code T = 1} it is also the one-to-one topology: a recurrent cell
  * classifying a single feature vector.
  */
-public final class SequenceClassifier implements Module, AutoCloseable {
+public final class SequenceClassifier extends Module implements AutoCloseable {
 
     private final Embedding embedding;
     private final Recurrent rnn;
     private final Linear head;
     private FloatTensor lastInput;
     private int[] lastArgMax;
-    private Dropout dropout = new Dropout(0, 0);
+    private Dropout dropout = register("dropout", new Dropout(0, 0));
     private Pooling pooling = Pooling.LAST;
-    private boolean training;
+    /** Dropout is applied during {@link #trainStep} only (and then only in training mode); predictions use everything. */
+    private boolean inTrainStep;
 
     /** What the head reads of the sequence. */
     public enum Pooling {
@@ -52,15 +51,15 @@ public final class SequenceClassifier implements Module, AutoCloseable {
     /** A classifier of token sequences ({@code [T][N]} ids below {@code vocabulary}), embedded first. */
     public SequenceClassifier(int vocabulary, int embeddingDim, CellKind cell, int hiddenSize, int layers,
                               Direction direction, int classes, long seed) {
-        this(new Embedding("embedding.", vocabulary, embeddingDim, seed + 2), cell, embeddingDim, hiddenSize, layers,
+        this(new Embedding(vocabulary, embeddingDim, seed + 2), cell, embeddingDim, hiddenSize, layers,
                 direction, classes, seed);
     }
 
     private SequenceClassifier(Embedding embedding, CellKind cell, int inputSize, int hiddenSize, int layers,
                                Direction direction, int classes, long seed) {
-        this.embedding = embedding;
-        rnn = new Recurrent(cell, inputSize, hiddenSize, layers, direction, seed);
-        head = new Linear("head.", direction == Direction.BIDIRECTIONAL ? 2 * hiddenSize : hiddenSize, classes, seed + 1);
+        this.embedding = register("embedding", embedding);
+        rnn = register("rnn", new Recurrent(cell, inputSize, hiddenSize, layers, direction, seed));
+        head = register("head", new Linear(direction == Direction.BIDIRECTIONAL ? 2 * hiddenSize : hiddenSize, classes, seed + 1));
     }
 
     /** Runs the recurrent part on {@code name} ({@code auto} or a backend's name). */
@@ -71,11 +70,6 @@ public final class SequenceClassifier implements Module, AutoCloseable {
 
     public Recurrent recurrent() {
         return rnn;
-    }
-
-    @Override
-    public List<Parameter> parameters() {
-        return embedding == null ? Module.all(rnn, head) : Module.all(embedding, rnn, head);
     }
 
     private FloatTensor embed(int[][] tokens) {
@@ -113,7 +107,7 @@ public final class SequenceClassifier implements Module, AutoCloseable {
                 features.slice(1, d * hidden, (d + 1) * hidden).copyFrom(out.hn().select(0, top + d));
             }
         }
-        return head.forward(dropout.forward(features, training));
+        return head.forward(dropout.forward(features, inTrainStep && dropout.isTraining()));
     }
 
     /** {@code [N, F]}: the maximum of {@code y [T, N, F]} over each sequence's valid steps; remembers where for backward. */
@@ -148,7 +142,8 @@ public final class SequenceClassifier implements Module, AutoCloseable {
      * all of it): a regularizer for small data sets.
      */
     public SequenceClassifier dropout(double p, long seed) {
-        dropout = new Dropout(p, seed);
+        dropout = replace("dropout", new Dropout(p, seed));
+        dropout.train(isTraining());
         return this;
     }
 
@@ -173,12 +168,12 @@ public final class SequenceClassifier implements Module, AutoCloseable {
      */
     public double trainStep(FloatTensor x, int[] lengths, int[] labels, Optimizer optimizer, double maxNorm) {
         optimizer.zeroGrad();
-        training = true;
+        inTrainStep = true;
         FloatTensor z;
         try {
             z = logits(x, lengths);
         } finally {
-            training = false;
+            inTrainStep = false;
         }
         Losses.Loss loss = Losses.softmaxCrossEntropy(z, labels, -1);
         FloatTensor dFeatures = dropout.backward(head.backward(loss.gradient()));

@@ -39,7 +39,7 @@ class Seq2SeqTest {
         Batch b = Batch.reversal(new SplittableRandom(1), 3, 2, 4);
         try (Seq2Seq model = new Seq2Seq(CellKind.LSTM, VOCABULARY, VOCABULARY, 3, 4, 2, BOS, EOS, 2)
                 .backend("reference")) {
-            Optimizer none = Optimizer.sgd(model.parameters(), 0, 0); // a step that changes nothing
+            Optimizer none = Optimizer.sgd(model, 0, 0); // a step that changes nothing
             model.trainStep(b.source(), b.sourceLengths(), b.target(), b.targetLengths(), none, 1e9);
             GradientCheck.assertMatches(model.parameters(),
                     () -> model.loss(b.source(), b.sourceLengths(), b.target(), b.targetLengths()), 1e-2, 3e-3, 0.03, 4, "tokens");
@@ -60,7 +60,7 @@ class Seq2SeqTest {
             }
         }
         try (Seq2Seq model = Seq2Seq.overFeatures(CellKind.GRU, 5, VOCABULARY, 3, 4, 1, BOS, EOS, 8).backend("reference")) {
-            model.trainStep(features, b.sourceLengths(), b.target(), b.targetLengths(), Optimizer.sgd(model.parameters(), 0, 0), 1e9);
+            model.trainStep(features, b.sourceLengths(), b.target(), b.targetLengths(), Optimizer.sgd(model, 0, 0), 1e9);
             GradientCheck.assertMatches(model.parameters(),
                     () -> model.loss(features, b.sourceLengths(), b.target(), b.targetLengths()), 1e-2, 3e-3, 0.03, 4, "features");
         }
@@ -69,7 +69,7 @@ class Seq2SeqTest {
     @Test
     void learnsToReverseSequencesOfMixedLengths() {
         try (Seq2Seq model = new Seq2Seq(CellKind.GRU, VOCABULARY, VOCABULARY, 16, 48, 1, BOS, EOS, 4).backend("simd")) {
-            Optimizer adam = Optimizer.adam(model.parameters(), 0.01);
+            Optimizer adam = Optimizer.adam(model, 0.01);
             SplittableRandom random = new SplittableRandom(5);
             for (int step = 0; step < 1000; step++) {
                 Batch b = Batch.reversal(random, 32, 3, 7);
@@ -100,7 +100,7 @@ class Seq2SeqTest {
     @Test
     void beamSearchFindsTargetsAtLeastAsLikelyAsGreedy() {
         try (Seq2Seq model = new Seq2Seq(CellKind.GRU, VOCABULARY, VOCABULARY, 16, 32, 1, BOS, EOS, 4).backend("simd")) {
-            Optimizer adam = Optimizer.adam(model.parameters(), 0.01);
+            Optimizer adam = Optimizer.adam(model, 0.01);
             SplittableRandom random = new SplittableRandom(5);
             for (int step = 0; step < 150; step++) {
                 Batch b = Batch.reversal(random, 32, 3, 7);

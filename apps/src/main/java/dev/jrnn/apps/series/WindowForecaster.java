@@ -145,7 +145,7 @@ public final class WindowForecaster implements AutoCloseable {
         origins = new ArrayList<>(origins);
         long steps = (long) settings.epochs() * ((origins.size() + BATCH - 1) / BATCH);
         LearningRate schedule = LearningRate.warmupCosine(settings.rate(), Math.max(1, steps / 20), steps);
-        Optimizer adam = Optimizer.adamW(model.parameters(), settings.rate(), settings.weightDecay());
+        Optimizer adam = Optimizer.adamW(model, settings.rate(), settings.weightDecay());
         Random random = new Random(settings.seed());
         int best = stop;
         double bestLoss = Double.POSITIVE_INFINITY;

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.models.LanguageModel;
-import dev.jrnn.models.nn.Parameter;
+import dev.jrnn.models.nn.Module;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -46,20 +46,20 @@ class CheckpointTest {
 
     @Test
     void resumingGivesBitwiseTheUninterruptedRun() throws IOException {
-        for (Function<List<Parameter>, Optimizer> make : List.<Function<List<Parameter>, Optimizer>>of(
+        for (Function<Module, Optimizer> make : List.<Function<Module, Optimizer>>of(
                 ps -> Optimizer.adamW(ps, 0.02, 0.01), ps -> Optimizer.sgd(ps, 0.1, 0.9))) {
             LanguageModel straight = new LanguageModel(CellKind.GRU, 5, 4, 8, 2, 0.0, 1).backend("simd");
-            Optimizer o1 = make.apply(straight.parameters());
+            Optimizer o1 = make.apply(straight);
             train(straight, o1, 0, 20);
 
             LanguageModel first = new LanguageModel(CellKind.GRU, 5, 4, 8, 2, 0.0, 1).backend("simd");
-            Optimizer o2 = make.apply(first.parameters());
+            Optimizer o2 = make.apply(first);
             train(first, o2, 0, 10);
             Path file = temp.resolve("ckpt.safetensors");
             Checkpoint.save(file, first, o2, Map.of("note", "after 10"));
 
             LanguageModel resumed = new LanguageModel(CellKind.GRU, 5, 4, 8, 2, 0.0, 99).backend("simd");
-            Optimizer o3 = make.apply(resumed.parameters());
+            Optimizer o3 = make.apply(resumed);
             Map<String, String> info = Checkpoint.load(file, resumed, o3);
             assertEquals("after 10", info.get("note"));
             assertEquals(10, o3.steps());
@@ -79,9 +79,9 @@ class CheckpointTest {
         try (LanguageModel small = new LanguageModel(CellKind.GRU, 5, 4, 8, 1, 0.0, 1);
              LanguageModel big = new LanguageModel(CellKind.GRU, 5, 4, 16, 1, 0.0, 1)) {
             Path file = temp.resolve("small.safetensors");
-            Checkpoint.save(file, small, Optimizer.adam(small.parameters(), 0.1), Map.of());
+            Checkpoint.save(file, small, Optimizer.adam(small, 0.1), Map.of());
             IOException e = assertThrows(IOException.class,
-                    () -> Checkpoint.load(file, big, Optimizer.adam(big.parameters(), 0.1)));
+                    () -> Checkpoint.load(file, big, Optimizer.adam(big, 0.1)));
             assertTrue(e.getMessage().contains("weight_ih_l0"), e.getMessage());
         }
     }

@@ -27,7 +27,7 @@ class TrainerTest {
         ByteArrayOutputStream printed = new ByteArrayOutputStream();
         Path ckpt = temp.resolve("lm.safetensors");
         try (LanguageModel lm = new LanguageModel(CellKind.GRU, 3, 4, 8, 1, 0.0, 1).backend("simd")) {
-            Optimizer adam = Optimizer.adam(lm.parameters(), 0.05);
+            Optimizer adam = Optimizer.adam(lm, 0.05);
             double[] rates = new double[40];
             Trainer.History h = new Trainer(adam, LearningRate.stepDecay(0.05, 10, 0.5), 40)
                     .progress(new PrintStream(printed, true, StandardCharsets.UTF_8), "tokens", 8)
@@ -46,7 +46,7 @@ class TrainerTest {
             assertTrue(Files.readString(temp.resolve("loss.svg")).contains("validation"));
         }
         try (LanguageModel again = new LanguageModel(CellKind.GRU, 3, 4, 8, 1, 0.0, 5).backend("simd")) {
-            Optimizer adam = Optimizer.adam(again.parameters(), 0.05);
+            Optimizer adam = Optimizer.adam(again, 0.05);
             Checkpoint.load(ckpt, again, adam);
             assertEquals(40, adam.steps(), "the last checkpoint is the end");
             assertEquals(0, new Trainer(adam, LearningRate.constant(0.01), 40).run(s -> 1.0).training().size(),
