@@ -82,7 +82,8 @@ public final class Checkpoint {
     /**
      * Restores {@code model}, {@code optimizer} and every generator (the model's and
      * {@code generators}) from {@code path}; returns the metadata. Everything must match: the
-     * parameters by name and shape, the optimizer's buffers, the generators by name. If anything
+     * parameters by name and shape, the optimizer's buffers, the generators by name (generators
+     * saved that the caller does not ask for, e.g. a training loop's, are left alone). If anything
      * does not, {@link IOException} says what, and the model, optimizer and generators are as they were.
      */
     public static Map<String, String> load(Path path, Module model, Optimizer optimizer, Map<String, Rng> generators)
@@ -109,8 +110,6 @@ public final class Checkpoint {
                 randomStates.put(name, Long.parseLong(saved));
             }
         });
-        metadata.keySet().stream().filter(k -> k.startsWith(RANDOM) && !all.containsKey(k.substring(RANDOM.length())))
-                .forEach(k -> problems.add("the random generator '" + k.substring(RANDOM.length()) + "' is not this model's"));
         if (!problems.isEmpty()) {
             throw new IOException(path + ": " + String.join("; ", problems));
         }
