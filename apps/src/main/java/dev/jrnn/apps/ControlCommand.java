@@ -21,6 +21,7 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -70,8 +71,8 @@ final class ControlCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "jrnn-control", description = "folder for the picture of the first held-out episode (default ${DEFAULT-VALUE})")
     java.nio.file.Path out;
 
-    @Option(names = "--backend", defaultValue = "auto")
-    String backend;
+    @Mixin
+    BackendOption backend = new BackendOption("auto");
 
     @Override
     public Integer call() throws java.io.IOException {
@@ -102,7 +103,7 @@ final class ControlCommand implements Callable<Integer> {
         say.printf(Locale.ROOT, "  %-40s balanced %5.1f%% of held-out episodes%n", "expert (full state)", 100 * expertShare);
         for (boolean memory : new boolean[] {true, false}) {
             start = System.nanoTime();
-            try (Policy policy = new Policy(hidden, memory, backend)) {
+            try (Policy policy = new Policy(hidden, memory, backend.name())) {
                 double loss = policy.train(data, steps, new SplittableRandom(2));
                 double seconds = (System.nanoTime() - start) / 1e9;
                 double share = evaluate(policy, testEpisodes, testSteps, trace);

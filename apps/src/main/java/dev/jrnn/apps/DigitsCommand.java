@@ -23,6 +23,7 @@ import java.util.Random;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -107,8 +108,8 @@ final class DigitsCommand implements Callable<Integer> {
     Path out;
 
     /** simd by default: auto times the backends and may pick another one (onednn) from run to run, with different rounding. */
-    @Option(names = "--backend", defaultValue = "simd", description = "simd, onednn, reference or auto (timed, so it may differ from run to run) (default ${DEFAULT-VALUE})")
-    String backend;
+    @Mixin
+    BackendOption backend = new BackendOption("simd");
 
     /** A clip's normalized frames {@code [T][F]}, its digit, and which held-out group it is in (null: training). */
     record Example(float[][] frames, int digit, String group) {
@@ -176,7 +177,7 @@ final class DigitsCommand implements Callable<Integer> {
         int[] recurrent;
         String name = (direction == Direction.BIDIRECTIONAL ? "bidirectional " : "") + cell.name().replace('_', ' ');
         try (SequenceClassifier model = new SequenceClassifier(cell, train.get(0).frames()[0].length, hidden, layers, direction, 10, 3)
-                .dropout(0.3, 5).pooling(pooling).backend(backend)) {
+                .dropout(0.3, 5).pooling(pooling).backend(backend.name())) {
             train(model, train, say);
             recurrent = predict(model, test);
             name += " (" + hidden + ", " + model.recurrent().backendName() + ")";

@@ -25,6 +25,7 @@ import java.util.stream.IntStream;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -77,8 +78,8 @@ final class G2pCommand implements Callable<Integer> {
     int examples;
 
     /** Not auto: mixed word lengths make many batch shapes, and timing every backend on each new one costs more than the training. */
-    @Option(names = "--backend", defaultValue = "simd", description = "auto|reference|simd|onednn (default ${DEFAULT-VALUE})")
-    String backend;
+    @Mixin
+    BackendOption backend = new BackendOption("simd");
 
     /** A word, its letters and its reference phonemes. */
     record Word(String spelling, List<String> letters, List<String> phonemes) {
@@ -114,7 +115,7 @@ final class G2pCommand implements Callable<Integer> {
         say.flush();
 
         try (Seq2Seq model = new Seq2Seq(CellKind.LSTM, letters.size(), phonemes.size(), 32, hidden, 1, 1, 2, 7)
-                .backend(backend)) {
+                .backend(backend.name())) {
             long started = System.nanoTime();
             List<Pair> pairs = train.stream().map(w -> new Pair(letters.ids(w.letters()), phonemes.ids(w.phonemes()))).toList();
             double loss = Seq2SeqTraining.train(model, pairs, steps, batch, 3e-3, say);

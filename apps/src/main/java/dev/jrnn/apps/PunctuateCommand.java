@@ -27,6 +27,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -84,8 +85,8 @@ final class PunctuateCommand implements Callable<Integer> {
     @Option(names = "--test-words", defaultValue = "0", description = "test on the first N words of each test set only (default 0: all; fortunes in a fixed shuffled order)")
     int testWords;
 
-    @Option(names = "--backend", defaultValue = "auto", description = "auto, simd, onednn or reference")
-    String backend;
+    @Mixin
+    BackendOption backend = new BackendOption("auto");
 
     /** One word as the model reads it (lower-cased, no marks) and the label it should restore. */
     record Word(String lower, int label) {
@@ -126,7 +127,7 @@ final class PunctuateCommand implements Callable<Integer> {
         try {
             for (Direction direction : List.of(Direction.UNIDIRECTIONAL, Direction.BIDIRECTIONAL)) {
                 SequenceTagger model = new SequenceTagger(ids.size(), embedding, CellKind.GRU, hidden, layers, direction,
-                        CASES.length * MARKS.length, 5).backend(backend);
+                        CASES.length * MARKS.length, 5).backend(backend.name());
                 trained.add(model);
                 String name = direction == Direction.BIDIRECTIONAL ? "bidirectional" : "left to right";
                 train(say, name, model, train, ids);

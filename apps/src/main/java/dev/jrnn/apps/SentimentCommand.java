@@ -26,6 +26,7 @@ import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -65,8 +66,8 @@ final class SentimentCommand implements Callable<Integer> {
     @Option(names = "--pooling", defaultValue = "last", description = "what the classifier reads: max (over time) or last (final states) (default ${DEFAULT-VALUE})")
     SequenceClassifier.Pooling pooling;
 
-    @Option(names = "--backend", defaultValue = "auto")
-    String backend;
+    @Mixin
+    BackendOption backend = new BackendOption("auto");
 
     record Sentence(List<String> words, int label, String domain) {
     }
@@ -167,7 +168,7 @@ final class SentimentCommand implements Callable<Integer> {
 
     private int recurrent(Map<String, Integer> vocabulary, List<Sentence> train, List<Sentence> test, Direction direction) {
         try (SequenceClassifier model = new SequenceClassifier(vocabulary.size(), 64, CellKind.GRU, 64, 1, direction, 2, 3)
-                .dropout(DROPOUT, 5).pooling(pooling).backend(backend)) {
+                .dropout(DROPOUT, 5).pooling(pooling).backend(backend.name())) {
             float[] embeddings = model.parameters().get(0).values(); // small word vectors: the GRU starts unsaturated
             for (int i = 0; i < embeddings.length; i++) {
                 embeddings[i] *= 0.1f;

@@ -21,6 +21,7 @@ import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -83,8 +84,8 @@ final class TranslateCommand implements Callable<Integer> {
     int examples;
 
     /** Not auto: mixed sentence lengths make many batch shapes, and timing every backend on each new one costs more than the training. */
-    @Option(names = "--backend", defaultValue = "simd", description = "auto|reference|simd|onednn (default ${DEFAULT-VALUE})")
-    String backend;
+    @Mixin
+    BackendOption backend = new BackendOption("simd");
 
     /** A tokenized sentence pair. */
     record Sentences(List<String> german, List<String> english) {
@@ -120,7 +121,7 @@ final class TranslateCommand implements Callable<Integer> {
         say.flush();
 
         try (Seq2Seq model = new Seq2Seq(CellKind.LSTM, german.size(), english.size(), embedding, hidden, 1, 1, 2, 7)
-                .backend(backend).neverEmit(0)) { // <unk> would always cost the word
+                .backend(backend.name()).neverEmit(0)) { // <unk> would always cost the word
             long started = System.nanoTime();
             List<Pair> ids = train.stream().map(p -> new Pair(german.ids(p.german()), english.ids(p.english()))).toList();
             double loss = Seq2SeqTraining.train(model, ids, steps, batch, 2e-3, say);

@@ -24,6 +24,7 @@ import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -59,8 +60,8 @@ final class VideoCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "jrnn-video", description = "folder for the picture of test clips (default ${DEFAULT-VALUE})")
     Path out;
 
-    @Option(names = "--backend", defaultValue = "auto")
-    String backend;
+    @Mixin
+    BackendOption backend = new BackendOption("auto");
 
     @Override
     public Integer call() throws IOException {
@@ -93,7 +94,7 @@ final class VideoCommand implements Callable<Integer> {
         int[] predicted;
         String backendName;
         try (SequenceClassifier gru = new SequenceClassifier(CellKind.GRU, INPUTS, hidden, 1,
-                Direction.UNIDIRECTIONAL, classes, 3).backend(backend)) {
+                Direction.UNIDIRECTIONAL, classes, 3).backend(backend.name())) {
             train(gru, train);
             predicted = predict(gru, test);
             backendName = gru.recurrent().backendName();
@@ -130,7 +131,7 @@ final class VideoCommand implements Callable<Integer> {
         long start = System.nanoTime();
         List<String> written = new ArrayList<>();
         try (Seq2Seq model = Seq2Seq.overFeatures(CellKind.GRU, INPUTS, vocabulary.size(), 16, hidden, 1, bos, eos, 7)
-                .backend(backend)) {
+                .backend(backend.name())) {
             int batch = 32, steps = epochs * ((train.size() + batch - 1) / batch);
             Optimizer adam = Optimizer.adam(model, 1);
             LearningRate rate = LearningRate.warmupCosine(3e-3, steps / 20, steps);
