@@ -8,18 +8,19 @@ import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.core.rnn.Direction;
 import dev.jrnn.core.tensor.FloatTensor;
 import dev.jrnn.models.SequenceClassifier;
+import dev.jrnn.models.data.Batches;
+import dev.jrnn.models.nn.Rng;
 import dev.jrnn.models.nn.Linear;
 import dev.jrnn.models.train.LearningRate;
 import dev.jrnn.models.train.Losses;
 import dev.jrnn.models.train.Optimizer;
+import dev.jrnn.models.train.Trainer;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
-import java.util.Random;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -300,25 +301,14 @@ final class DigitsCommand implements Callable<Integer> {
     private void train(SequenceClassifier model, List<Example> train, PrintWriter say) {
         double rate = 3e-3;
         Optimizer adam = Optimizer.adamW(model, rate, 0.01);
-        long steps = (long) epochs * ((train.size() + BATCH - 1) / BATCH);
-        LearningRate schedule = LearningRate.warmupCosine(rate, steps / 20, steps);
-        List<Example> order = new ArrayList<>(train);
-        Random random = new Random(2);
-        double first = Double.NaN, loss = 0;
-        for (int epoch = 0; epoch < epochs; epoch++) {
-            Collections.shuffle(order, random);
-            loss = 0;
-            for (int from = 0; from < order.size(); from += BATCH) {
-                List<Example> part = order.subList(from, Math.min(order.size(), from + BATCH));
-                Batch b = batch(part);
-                mask(b, random);
-                adam.learningRate(schedule.at(adam.steps()));
-                loss += model.trainStep(b.x(), b.lengths(), b.labels(), adam, 5.0) * part.size();
-            }
-            loss /= order.size();
-            first = epoch == 0 ? loss : first;
-        }
-        say.printf(Locale.ROOT, "  (recurrent model's training loss: %.3f in the first epoch, %.3f in the last)%n", first, loss);
+        long steps = Trainer.steps(epochs, train.size(), BATCH);
+        Trainer trainer = new Trainer(adam, LearningRate.warmupCosine(rate, steps / 20, steps), steps).seed(2);
+        List<double[]> perEpoch = trainer.fit(train, BATCH, DigitsCommand::batch, b -> {
+            mask(b, trainer.random());
+            return model.trainStep(b.x(), b.lengths(), b.labels(), adam, 5.0);
+        }).epochs();
+        say.printf(Locale.ROOT, "  (recurrent model's training loss: %.3f in the first epoch, %.3f in the last)%n",
+                perEpoch.get(0)[1], perEpoch.get(perEpoch.size() - 1)[1]);
     }
 
     /**
@@ -326,7 +316,7 @@ final class DigitsCommand implements Callable<Integer> {
      * band of up to a fifth of the features and a random stretch of up to 10 frames read as the
      * training mean (0 after normalization), so no single band or moment decides the digit.
      */
-    private static void mask(Batch b, Random random) {
+    private static void mask(Batch b, Rng random) {
         FloatTensor x = b.x();
         int size = x.dim(2), bands = Math.max(1, size / 5);
         for (int n = 0; n < b.lengths().length; n++) {
@@ -355,7 +345,7 @@ final class DigitsCommand implements Callable<Integer> {
 
     /** Time-first frames {@code [T, N, F]}, zero past each clip's length. */
     private static Batch batch(List<Example> examples) {
-        Sequences.Padded p = Sequences.timeFirst(examples.stream().map(Example::frames).toList());
+        Batches.Features p = Batches.features(examples.stream().map(Example::frames).toList());
         return new Batch(p.x(), p.lengths(), examples.stream().mapToInt(Example::digit).toArray());
     }
 

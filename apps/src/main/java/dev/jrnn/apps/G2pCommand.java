@@ -1,10 +1,10 @@
 package dev.jrnn.apps;
 
 import dev.jrnn.apps.Seq2SeqTraining.Pair;
-import dev.jrnn.apps.Seq2SeqTraining.Vocabulary;
 import dev.jrnn.apps.data.Corpora;
 import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.models.Seq2Seq;
+import dev.jrnn.models.data.Vocabulary;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -107,8 +107,8 @@ final class G2pCommand implements Callable<Integer> {
         if (train.isEmpty() || test.isEmpty()) {
             throw new IllegalArgumentException("--words " + words + " with --held-out " + heldOut + " leaves no word to train or to test on");
         }
-        Vocabulary letters = new Vocabulary(train.stream().map(Word::letters).toList(), Integer.MAX_VALUE);
-        Vocabulary phonemes = new Vocabulary(train.stream().map(Word::phonemes).toList(), Integer.MAX_VALUE);
+        Vocabulary letters = Seq2SeqTraining.vocabulary(train.stream().map(Word::letters).toList(), Integer.MAX_VALUE);
+        Vocabulary phonemes = Seq2SeqTraining.vocabulary(train.stream().map(Word::phonemes).toList(), Integer.MAX_VALUE);
         say.printf(Locale.ROOT, "g2p: %d training words, %d held out; %d letters, %d phonemes (%s ...)%n",
                 train.size(), test.size(), letters.size() - 3, phonemes.size() - 3,
                 String.join(" ", phonemes.tokens(IntStream.range(3, Math.min(11, phonemes.size())).toArray())));

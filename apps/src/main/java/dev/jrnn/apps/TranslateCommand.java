@@ -1,10 +1,11 @@
 package dev.jrnn.apps;
 
 import dev.jrnn.apps.Seq2SeqTraining.Pair;
-import dev.jrnn.apps.Seq2SeqTraining.Vocabulary;
 import dev.jrnn.apps.data.Corpora;
 import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.models.Seq2Seq;
+import dev.jrnn.models.data.Batches;
+import dev.jrnn.models.data.Vocabulary;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -111,8 +112,8 @@ final class TranslateCommand implements Callable<Integer> {
         if (train.isEmpty() || test.isEmpty()) {
             throw new IllegalArgumentException("--pairs " + pairs + " with --held-out " + heldOut + " leaves no pair to train or to test on");
         }
-        Vocabulary german = new Vocabulary(train.stream().map(Sentences::german).toList(), vocabulary);
-        Vocabulary english = new Vocabulary(train.stream().map(Sentences::english).toList(), vocabulary);
+        Vocabulary german = Seq2SeqTraining.vocabulary(train.stream().map(Sentences::german).toList(), vocabulary);
+        Vocabulary english = Seq2SeqTraining.vocabulary(train.stream().map(Sentences::english).toList(), vocabulary);
         say.printf(Locale.ROOT, "translate: %d training pairs, %d held out (at most %d tokens a side); vocabularies %d German, "
                         + "%d English words, covering %.1f%% and %.1f%% of the held-out tokens%n",
                 train.size(), test.size(), maxTokens, german.size(), english.size(),
@@ -167,7 +168,7 @@ final class TranslateCommand implements Callable<Integer> {
     }
 
     private static double heldOutLoss(Seq2Seq model, List<Pair> pairs) {
-        Seq2SeqTraining.Batch b = Seq2SeqTraining.batch(pairs);
+        Batches.Pairs b = Seq2SeqTraining.batch(pairs);
         return model.loss(b.source(), b.sourceLengths(), b.target(), b.targetLengths());
     }
 

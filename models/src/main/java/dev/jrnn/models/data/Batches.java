@@ -102,15 +102,19 @@ public final class Batches {
         if (sources.size() != targets.size()) {
             throw new IllegalArgumentException(sources.size() + " sources for " + targets.size() + " targets");
         }
-        Tokens s = tokens(sources, 0);
-        List<int[]> ended = new ArrayList<>(targets.size());
-        for (int[] t : targets) {
+        Tokens s = tokens(sources, 0), t = targets(targets, eos);
+        return new Pairs(s.ids(), s.lengths(), t.ids(), t.lengths());
+    }
+
+    /** A decoder's targets: each sequence with {@code eos} appended, padded with 0. */
+    public static Tokens targets(List<int[]> sequences, int eos) {
+        List<int[]> ended = new ArrayList<>(sequences.size());
+        for (int[] t : sequences) {
             int[] e = java.util.Arrays.copyOf(t, t.length + 1);
             e[t.length] = eos;
             ended.add(e);
         }
-        Tokens t = tokens(ended, 0);
-        return new Pairs(s.ids(), s.lengths(), t.ids(), t.lengths());
+        return tokens(ended, 0);
     }
 
     /**
