@@ -13,6 +13,7 @@ import dev.jrnn.models.stream.StreamingRnn;
 import dev.jrnn.models.train.LearningRate;
 import dev.jrnn.models.train.Losses;
 import dev.jrnn.models.train.Optimizer;
+import dev.jrnn.models.train.Trainer;
 import java.awt.Color;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -250,9 +251,8 @@ final class ControlCommand implements Callable<Integer> {
             LearningRate rate = LearningRate.warmupCosine(5e-3, steps / 20, steps);
             FloatTensor x = data.observations(), y = data.forces();
             int length = x.dim(0), episodes = x.dim(1);
-            double loss = Double.NaN;
-            for (int step = 0; step < steps; step++) {
-                adam.learningRate(rate.at(step));
+            double[] loss = {Double.NaN};
+            new Trainer(adam, rate, steps).run(step -> {
                 adam.zeroGrad();
                 FloatTensor input, target;
                 int[] lengths;
@@ -288,7 +288,7 @@ final class ControlCommand implements Callable<Integer> {
                     zeroPastLengths(prediction, lengths);
                 }
                 Losses.Loss l = Losses.meanSquaredError(prediction, target);
-                loss = l.value();
+                loss[0] = l.value();
                 FloatTensor dPrediction = l.gradient();
                 if (lengths != null) {
                     zeroPastLengths(dPrediction, lengths);
@@ -296,10 +296,11 @@ final class ControlCommand implements Callable<Integer> {
                 rnn.backward(head.backward(dPrediction), null, null, null, null);
                 Optimizer.clipGradNorm(parameters(), 1.0);
                 adam.step();
-            }
+                return loss[0];
+            });
             stream = StreamingRnn.prepare(rnn.architecture(), rnn.weights(), rnn.backendName());
             state = stream.newState();
-            return loss;
+            return loss[0];
         }
 
         private static void zeroPastLengths(FloatTensor t, int[] lengths) {
