@@ -28,8 +28,6 @@ public final class SequenceClassifier extends Module implements AutoCloseable {
     private int[] lastArgMax;
     private Dropout dropout = register("dropout", new Dropout(0, 0));
     private Pooling pooling = Pooling.LAST;
-    /** Dropout is applied during {@link #trainStep} only (and then only in training mode); predictions use everything. */
-    private boolean inTrainStep;
 
     /** What the head reads of the sequence. */
     public enum Pooling {
@@ -93,8 +91,16 @@ public final class SequenceClassifier extends Module implements AutoCloseable {
         return trainStep(embed(tokens), lengths, labels, optimizer, maxNorm);
     }
 
-    /** Class scores {@code [N, classes]} for {@code x [T, N, I]}; {@code lengths} may be null (all {@code T}). */
+    /**
+     * Class scores {@code [N, classes]} for {@code x [T, N, I]}; {@code lengths} may be null (all
+     * {@code T}). In evaluation mode (no dropout) whatever the model's mode.
+     */
     public FloatTensor logits(FloatTensor x, int[] lengths) {
+        return inMode(false, () -> forward(x, lengths));
+    }
+
+    /** The scores, with dropout where this model's modules are in training mode; keeps what backward needs. */
+    private FloatTensor forward(FloatTensor x, int[] lengths) {
         lastInput = x;
         Recurrent.Output out = rnn.forward(x, lengths, null, null);
         RnnDescriptor a = rnn.architecture();
@@ -107,7 +113,7 @@ public final class SequenceClassifier extends Module implements AutoCloseable {
                 features.slice(1, d * hidden, (d + 1) * hidden).copyFrom(out.hn().select(0, top + d));
             }
         }
-        return head.forward(dropout.forward(features, inTrainStep && dropout.isTraining()));
+        return head.forward(dropout.forward(features));
     }
 
     /** {@code [N, F]}: the maximum of {@code y [T, N, F]} over each sequence's valid steps; remembers where for backward. */
@@ -165,16 +171,11 @@ public final class SequenceClassifier extends Module implements AutoCloseable {
     /**
      * One training step: cross-entropy of the logits against {@code labels}, backpropagation
      * through time, gradients clipped to global norm {@code maxNorm}, one optimizer step. Returns the loss.
+     * Dropout (the head's, and the recurrent stack's between layers) is active in training mode (the default).
      */
     public double trainStep(FloatTensor x, int[] lengths, int[] labels, Optimizer optimizer, double maxNorm) {
         optimizer.zeroGrad();
-        inTrainStep = true;
-        FloatTensor z;
-        try {
-            z = logits(x, lengths);
-        } finally {
-            inTrainStep = false;
-        }
+        FloatTensor z = forward(x, lengths);
         Losses.Loss loss = Losses.softmaxCrossEntropy(z, labels, -1);
         FloatTensor dFeatures = dropout.backward(head.backward(loss.gradient()));
         RnnDescriptor a = rnn.architecture();

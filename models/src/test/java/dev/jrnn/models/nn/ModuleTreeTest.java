@@ -90,8 +90,13 @@ class ModuleTreeTest {
             assertArrayEquals(first.toArray(), second.toArray(), "evaluation mode: no inter-layer dropout");
             model.train();
             assertTrue(rnn.namedModules().values().stream().allMatch(Module::isTraining));
+            FloatTensor z = model.logits(x, new int[] {5, 4});
+            assertArrayEquals(z.toArray(), model.logits(x, new int[] {5, 4}).toArray(), "predictions run in evaluation mode");
+            assertTrue(model.isTraining() && rnn.namedModules().values().stream().allMatch(Module::isTraining), "and leave the mode as it was");
             assertFalse(java.util.Arrays.equals(rnn.forward(x, null, null).y().toArray(), rnn.forward(x, null, null).y().toArray()),
                     "training mode: a new dropout mask each forward");
+            rnn.dropout(0, 1);
+            assertEquals(List.of("dropout.generator"), List.copyOf(model.randomGenerators().keySet()), "no dropout, no generator");
         }
     }
 
