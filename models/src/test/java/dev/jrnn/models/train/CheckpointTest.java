@@ -180,6 +180,21 @@ class CheckpointTest {
         }
     }
 
+    /** A checkpoint of the old format (whose names repeated in a Seq2Seq) is refused with the reason, not loaded wrong. */
+    @Test
+    void anOldFormatCheckpointIsRefusedWithTheReason() throws IOException {
+        try (LanguageModel lm = new LanguageModel(CellKind.GRU, 5, 4, 8, 1, 0.0, 1)) {
+            Path old = temp.resolve("old.safetensors");
+            dev.jrnn.models.io.SafeTensors.write(old, lm.stateDict(), Map.of("format", "jrnn-checkpoint-1", "steps", "3"));
+            IOException e = assertThrows(IOException.class, () -> Checkpoint.loadWeights(old, lm));
+            assertTrue(e.getMessage().contains("a checkpoint of an older jrnn (jrnn-checkpoint-1)"), e.getMessage());
+            Path none = temp.resolve("none.safetensors");
+            dev.jrnn.models.io.SafeTensors.write(none, lm.stateDict(), Map.of());
+            assertTrue(assertThrows(IOException.class, () -> Checkpoint.load(none, lm, Optimizer.adam(lm, 0.1)))
+                    .getMessage().contains("not a jrnn checkpoint (format null)"));
+        }
+    }
+
     @Test
     void progressLinesAndLossCurves() throws IOException {
         long[] now = {0};
