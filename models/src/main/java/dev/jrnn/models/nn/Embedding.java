@@ -1,23 +1,22 @@
 package dev.jrnn.models.nn;
 
 import dev.jrnn.core.tensor.FloatTensor;
-import java.util.List;
 import java.util.SplittableRandom;
 
 /**
  * PyTorch's {@code nn.Embedding}: token ids to rows of {@code weight [vocabulary, dim]},
  * initialized from {@code N(0, 1)}. Input {@code [T][N]} ids; output {@code [T, N, dim]}.
  */
-public final class Embedding implements Module {
+public final class Embedding extends Module {
 
     private final int vocabulary, dim;
     private final Parameter weight;
     private int[][] lastTokens;
 
-    public Embedding(String name, int vocabulary, int dim, long seed) {
+    public Embedding(int vocabulary, int dim, long seed) {
         this.vocabulary = vocabulary;
         this.dim = dim;
-        weight = new Parameter(name + "weight", vocabulary, dim);
+        weight = register("weight", new Parameter("weight", vocabulary, dim));
         SplittableRandom random = new SplittableRandom(seed);
         float[] w = weight.values();
         for (int i = 0; i < w.length; i++) {
@@ -40,11 +39,6 @@ public final class Embedding implements Module {
 
     public Parameter weight() {
         return weight;
-    }
-
-    @Override
-    public List<Parameter> parameters() {
-        return List.of(weight);
     }
 
     public FloatTensor forward(int[][] tokens) {

@@ -1,7 +1,6 @@
 package dev.jrnn.models.nn;
 
 import dev.jrnn.core.tensor.FloatTensor;
-import java.util.List;
 import java.util.SplittableRandom;
 
 /**
@@ -10,7 +9,7 @@ import java.util.SplittableRandom;
  * or {@code [T, N, in]} sequences as {@code T*N} rows. {@link #forward} keeps its input for
  * {@link #backward}, which accumulates the gradients and returns the input's.
  */
-public final class Linear implements Module {
+public final class Linear extends Module {
 
     private final int in, out;
     private final Parameter weight, bias;
@@ -20,11 +19,11 @@ public final class Linear implements Module {
     private float[] transposed;
     private int transposedVersion = -1;
 
-    public Linear(String name, int in, int out, long seed) {
+    public Linear(int in, int out, long seed) {
         this.in = in;
         this.out = out;
-        weight = new Parameter(name + "weight", out, in);
-        bias = new Parameter(name + "bias", out);
+        weight = register("weight", new Parameter("weight", out, in));
+        bias = register("bias", new Parameter("bias", out));
         SplittableRandom random = new SplittableRandom(seed);
         double bound = 1 / Math.sqrt(in);
         for (float[] a : new float[][] {weight.values(), bias.values()}) {
@@ -48,11 +47,6 @@ public final class Linear implements Module {
 
     public Parameter bias() {
         return bias;
-    }
-
-    @Override
-    public List<Parameter> parameters() {
-        return List.of(weight, bias);
     }
 
     private float[] transposed() {
