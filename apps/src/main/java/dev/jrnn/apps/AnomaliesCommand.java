@@ -17,6 +17,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -68,8 +69,8 @@ final class AnomaliesCommand implements Callable<Integer> {
     Path out;
 
     /** simd by default, as in {@link ForecastCommand}: training re-prepares the stack after every step, which costs onednn far more. */
-    @Option(names = "--backend", defaultValue = "simd", description = "simd (default), auto, onednn or reference")
-    String backend;
+    @Mixin
+    BackendOption backend = new BackendOption("simd");
 
     /** One mote's readings in order: {@code channels [2][n]} (humidity, temperature) and the labels. */
     record Stream(int mote, boolean indoor, double[][] channels, boolean[] events) {
@@ -164,7 +165,7 @@ final class AnomaliesCommand implements Callable<Integer> {
 
     /** The GRU's one-step forecasts {@code [origins][channel][1]} of readings {@code window ..}. */
     private double[][][] gruForecasts(Stream s, int trainEnd) {
-        WindowForecaster.Settings settings = new WindowForecaster.Settings(window, 1, hidden, epochs, 3e-3, seed, backend);
+        WindowForecaster.Settings settings = new WindowForecaster.Settings(window, 1, hidden, epochs, 3e-3, seed, backend.name());
         try (WindowForecaster gru = new WindowForecaster(s.channels(), new double[0][], trainEnd, settings).fit()) {
             int[] origins = new int[s.size() - window];
             Arrays.setAll(origins, i -> window + i);

@@ -3,7 +3,6 @@ package dev.jrnn.apps;
 import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.models.LanguageModel;
 import dev.jrnn.models.train.Checkpoint;
-import dev.jrnn.models.train.Optimizer;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -42,7 +41,7 @@ final class CharacterModel {
         LanguageModel lm = new LanguageModel(CellKind.LSTM, alphabet.length(), Integer.parseInt(info.get("embedding")),
                 Integer.parseInt(info.get("hidden")), Integer.parseInt(info.get("layers")), 0.0, 0);
         try {
-            Checkpoint.load(checkpoint, lm, Optimizer.adam(lm.parameters(), 0));
+            Checkpoint.loadWeights(checkpoint, lm);
         } catch (IOException | RuntimeException e) {
             lm.close();
             throw e;

@@ -7,13 +7,13 @@ import dev.jrnn.core.rnn.Direction;
 import dev.jrnn.core.tensor.FloatTensor;
 import dev.jrnn.models.nn.Linear;
 import dev.jrnn.models.nn.Module;
-import dev.jrnn.models.nn.Parameter;
 import dev.jrnn.models.nn.Recurrent;
 import dev.jrnn.models.stream.StreamState;
 import dev.jrnn.models.stream.StreamingRnn;
 import dev.jrnn.models.train.LearningRate;
 import dev.jrnn.models.train.Losses;
 import dev.jrnn.models.train.Optimizer;
+import dev.jrnn.models.train.Trainer;
 import java.awt.Color;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -22,6 +22,7 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -71,8 +72,8 @@ final class ControlCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "jrnn-control", description = "folder for the picture of the first held-out episode (default ${DEFAULT-VALUE})")
     java.nio.file.Path out;
 
-    @Option(names = "--backend", defaultValue = "auto")
-    String backend;
+    @Mixin
+    BackendOption backend = new BackendOption("auto");
 
     @Override
     public Integer call() throws java.io.IOException {
@@ -103,7 +104,7 @@ final class ControlCommand implements Callable<Integer> {
         say.printf(Locale.ROOT, "  %-40s balanced %5.1f%% of held-out episodes%n", "expert (full state)", 100 * expertShare);
         for (boolean memory : new boolean[] {true, false}) {
             start = System.nanoTime();
-            try (Policy policy = new Policy(hidden, memory, backend)) {
+            try (Policy policy = new Policy(hidden, memory, backend.name())) {
                 double loss = policy.train(data, steps, new SplittableRandom(2));
                 double seconds = (System.nanoTime() - start) / 1e9;
                 double share = evaluate(policy, testEpisodes, testSteps, trace);
@@ -225,7 +226,7 @@ final class ControlCommand implements Callable<Integer> {
     }
 
     /** A GRU and a linear head from positions to force; without memory it is trained on single steps and reset before each. */
-    private static final class Policy implements Controller, Module, AutoCloseable {
+    private static final class Policy extends Module implements Controller, AutoCloseable {
         private final Recurrent rnn;
         private final Linear head;
         private final boolean memory;
@@ -235,14 +236,9 @@ final class ControlCommand implements Callable<Integer> {
 
         Policy(int hidden, boolean memory, String backend) {
             this.memory = memory;
-            rnn = new Recurrent(CellKind.GRU, INPUTS, hidden, 1, Direction.UNIDIRECTIONAL, 3).backend(backend);
-            head = new Linear("head.", hidden, 1, 4);
+            rnn = register("rnn", new Recurrent(CellKind.GRU, INPUTS, hidden, 1, Direction.UNIDIRECTIONAL, 3).backend(backend));
+            head = register("head", new Linear(hidden, 1, 4));
             out = new float[hidden];
-        }
-
-        @Override
-        public List<Parameter> parameters() {
-            return Module.all(rnn, head);
         }
 
         String backendName() {
@@ -251,13 +247,12 @@ final class ControlCommand implements Callable<Integer> {
 
         /** Behaviour cloning by mean squared error on the expert's forces; returns the last step's loss. */
         double train(Demonstrations data, int steps, SplittableRandom random) {
-            Optimizer adam = Optimizer.adam(parameters(), 1);
+            Optimizer adam = Optimizer.adam(this, 1);
             LearningRate rate = LearningRate.warmupCosine(5e-3, steps / 20, steps);
             FloatTensor x = data.observations(), y = data.forces();
             int length = x.dim(0), episodes = x.dim(1);
-            double loss = Double.NaN;
-            for (int step = 0; step < steps; step++) {
-                adam.learningRate(rate.at(step));
+            double[] loss = {Double.NaN};
+            new Trainer(adam, rate, steps).run(step -> {
                 adam.zeroGrad();
                 FloatTensor input, target;
                 int[] lengths;
@@ -293,7 +288,7 @@ final class ControlCommand implements Callable<Integer> {
                     zeroPastLengths(prediction, lengths);
                 }
                 Losses.Loss l = Losses.meanSquaredError(prediction, target);
-                loss = l.value();
+                loss[0] = l.value();
                 FloatTensor dPrediction = l.gradient();
                 if (lengths != null) {
                     zeroPastLengths(dPrediction, lengths);
@@ -301,10 +296,11 @@ final class ControlCommand implements Callable<Integer> {
                 rnn.backward(head.backward(dPrediction), null, null, null, null);
                 Optimizer.clipGradNorm(parameters(), 1.0);
                 adam.step();
-            }
+                return loss[0];
+            });
             stream = StreamingRnn.prepare(rnn.architecture(), rnn.weights(), rnn.backendName());
             state = stream.newState();
-            return loss;
+            return loss[0];
         }
 
         private static void zeroPastLengths(FloatTensor t, int[] lengths) {

@@ -19,6 +19,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -63,8 +64,8 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--length", defaultValue = "400", description = "characters to generate (default ${DEFAULT-VALUE})")
     int length;
 
-    @Option(names = "--backend", defaultValue = "auto", description = "auto, simd, onednn or reference")
-    String backend;
+    @Mixin
+    BackendOption backend = new BackendOption("auto");
 
     @Override
     public Integer call() throws IOException {
@@ -86,8 +87,8 @@ final class DemoCommand implements Callable<Integer> {
         Files.createDirectories(out);
         Path checkpoint = out.resolve("char-lstm.safetensors");
         try (LanguageModel lm = new LanguageModel(CellKind.LSTM, alphabet.length(), EMBEDDING, hidden, LAYERS, 0.0, 7)
-                .backend(backend)) {
-            Optimizer adam = Optimizer.adam(lm.parameters(), 2e-3);
+                .backend(backend.name())) {
+            Optimizer adam = Optimizer.adam(lm, 2e-3);
             if (resume && Files.exists(checkpoint)) {
                 Map<String, String> info = Checkpoint.load(checkpoint, lm, adam);
                 if (!alphabet.equals(info.get("alphabet"))) {

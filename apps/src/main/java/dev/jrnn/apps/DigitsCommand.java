@@ -8,21 +8,23 @@ import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.core.rnn.Direction;
 import dev.jrnn.core.tensor.FloatTensor;
 import dev.jrnn.models.SequenceClassifier;
+import dev.jrnn.models.data.Batches;
+import dev.jrnn.models.nn.Rng;
 import dev.jrnn.models.nn.Linear;
 import dev.jrnn.models.train.LearningRate;
 import dev.jrnn.models.train.Losses;
 import dev.jrnn.models.train.Optimizer;
+import dev.jrnn.models.train.Trainer;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
-import java.util.Random;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -107,8 +109,8 @@ final class DigitsCommand implements Callable<Integer> {
     Path out;
 
     /** simd by default: auto times the backends and may pick another one (onednn) from run to run, with different rounding. */
-    @Option(names = "--backend", defaultValue = "simd", description = "simd, onednn, reference or auto (timed, so it may differ from run to run) (default ${DEFAULT-VALUE})")
-    String backend;
+    @Mixin
+    BackendOption backend = new BackendOption("simd");
 
     /** A clip's normalized frames {@code [T][F]}, its digit, and which held-out group it is in (null: training). */
     record Example(float[][] frames, int digit, String group) {
@@ -176,7 +178,7 @@ final class DigitsCommand implements Callable<Integer> {
         int[] recurrent;
         String name = (direction == Direction.BIDIRECTIONAL ? "bidirectional " : "") + cell.name().replace('_', ' ');
         try (SequenceClassifier model = new SequenceClassifier(cell, train.get(0).frames()[0].length, hidden, layers, direction, 10, 3)
-                .dropout(0.3, 5).pooling(pooling).backend(backend)) {
+                .dropout(0.3, 5).pooling(pooling).backend(backend.name())) {
             train(model, train, say);
             recurrent = predict(model, test);
             name += " (" + hidden + ", " + model.recurrent().backendName() + ")";
@@ -298,26 +300,15 @@ final class DigitsCommand implements Callable<Integer> {
     /** Minibatches of shuffled clips with AdamW and a cosine-decayed rate; prints the mean loss of the first and last epochs. */
     private void train(SequenceClassifier model, List<Example> train, PrintWriter say) {
         double rate = 3e-3;
-        Optimizer adam = Optimizer.adamW(model.parameters(), rate, 0.01);
-        long steps = (long) epochs * ((train.size() + BATCH - 1) / BATCH);
-        LearningRate schedule = LearningRate.warmupCosine(rate, steps / 20, steps);
-        List<Example> order = new ArrayList<>(train);
-        Random random = new Random(2);
-        double first = Double.NaN, loss = 0;
-        for (int epoch = 0; epoch < epochs; epoch++) {
-            Collections.shuffle(order, random);
-            loss = 0;
-            for (int from = 0; from < order.size(); from += BATCH) {
-                List<Example> part = order.subList(from, Math.min(order.size(), from + BATCH));
-                Batch b = batch(part);
-                mask(b, random);
-                adam.learningRate(schedule.at(adam.steps()));
-                loss += model.trainStep(b.x(), b.lengths(), b.labels(), adam, 5.0) * part.size();
-            }
-            loss /= order.size();
-            first = epoch == 0 ? loss : first;
-        }
-        say.printf(Locale.ROOT, "  (recurrent model's training loss: %.3f in the first epoch, %.3f in the last)%n", first, loss);
+        Optimizer adam = Optimizer.adamW(model, rate, 0.01);
+        long steps = Trainer.steps(epochs, train.size(), BATCH);
+        Trainer trainer = new Trainer(adam, LearningRate.warmupCosine(rate, steps / 20, steps), steps).seed(2);
+        List<double[]> perEpoch = trainer.fit(train, BATCH, DigitsCommand::batch, b -> {
+            mask(b, trainer.random());
+            return model.trainStep(b.x(), b.lengths(), b.labels(), adam, 5.0);
+        }).epochs();
+        say.printf(Locale.ROOT, "  (recurrent model's training loss: %.3f in the first epoch, %.3f in the last)%n",
+                perEpoch.get(0)[1], perEpoch.get(perEpoch.size() - 1)[1]);
     }
 
     /**
@@ -325,7 +316,7 @@ final class DigitsCommand implements Callable<Integer> {
      * band of up to a fifth of the features and a random stretch of up to 10 frames read as the
      * training mean (0 after normalization), so no single band or moment decides the digit.
      */
-    private static void mask(Batch b, Random random) {
+    private static void mask(Batch b, Rng random) {
         FloatTensor x = b.x();
         int size = x.dim(2), bands = Math.max(1, size / 5);
         for (int n = 0; n < b.lengths().length; n++) {
@@ -354,7 +345,7 @@ final class DigitsCommand implements Callable<Integer> {
 
     /** Time-first frames {@code [T, N, F]}, zero past each clip's length. */
     private static Batch batch(List<Example> examples) {
-        Sequences.Padded p = Sequences.timeFirst(examples.stream().map(Example::frames).toList());
+        Batches.Features p = Batches.features(examples.stream().map(Example::frames).toList());
         return new Batch(p.x(), p.lengths(), examples.stream().mapToInt(Example::digit).toArray());
     }
 
@@ -379,8 +370,8 @@ final class DigitsCommand implements Callable<Integer> {
         int size = SEGMENTS * train.get(0).frames()[0].length;
         FloatTensor x = matrix(train, size), xTest = matrix(test, size);
         int[] labels = train.stream().mapToInt(Example::digit).toArray();
-        Linear linear = new Linear("", size, 10, 4);
-        Optimizer adam = Optimizer.adamW(linear.parameters(), 0.01, 0.01);
+        Linear linear = new Linear(size, 10, 4);
+        Optimizer adam = Optimizer.adamW(linear, 0.01, 0.01);
         for (int step = 0; step < 500; step++) { // full batch: a convex problem, small enough
             adam.zeroGrad();
             Losses.Loss loss = Losses.softmaxCrossEntropy(linear.forward(x), labels, -1);

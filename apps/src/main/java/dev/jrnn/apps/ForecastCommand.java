@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -82,8 +83,8 @@ final class ForecastCommand implements Callable<Integer> {
      * training re-prepares the stack after every optimizer step, which costs onednn far more
      * (jrnn forecast took 2.7 min on onednn against 0.4 min on simd).
      */
-    @Option(names = "--backend", defaultValue = "simd", description = "simd (default), auto, onednn or reference")
-    String backend;
+    @Mixin
+    BackendOption backend = new BackendOption("simd");
 
     /**
      * One series: {@code time} in (decimal) years for the picture; {@code covariates} are the
@@ -164,7 +165,7 @@ final class ForecastCommand implements Callable<Integer> {
         }
         double[] fitted = root ? Arrays.stream(s.values()).map(Math::sqrt).toArray() : s.values();
         double[][] covariates = Arrays.stream(s.covariates()).map(v -> root && Arrays.equals(v, s.values()) ? fitted : v).toArray(double[][]::new);
-        WindowForecaster.Settings settings = new WindowForecaster.Settings(steps, horizon, units, epochCount, 3e-3, seed, backend,
+        WindowForecaster.Settings settings = new WindowForecaster.Settings(steps, horizon, units, epochCount, 3e-3, seed, backend.name(),
                 seasonally ? s.season() : 0, (int) Math.round(trainEnd * stopping), decay);
         try (WindowForecaster gru = new WindowForecaster(new double[][] {fitted}, covariates, trainEnd, settings).fit()) {
             double seconds = (System.nanoTime() - start) / 1e9;

@@ -1,10 +1,10 @@
 package dev.jrnn.apps;
 
 import dev.jrnn.apps.Seq2SeqTraining.Pair;
-import dev.jrnn.apps.Seq2SeqTraining.Vocabulary;
 import dev.jrnn.apps.data.Corpora;
 import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.models.Seq2Seq;
+import dev.jrnn.models.data.Vocabulary;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -25,6 +25,7 @@ import java.util.stream.IntStream;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -77,8 +78,8 @@ final class G2pCommand implements Callable<Integer> {
     int examples;
 
     /** Not auto: mixed word lengths make many batch shapes, and timing every backend on each new one costs more than the training. */
-    @Option(names = "--backend", defaultValue = "simd", description = "auto|reference|simd|onednn (default ${DEFAULT-VALUE})")
-    String backend;
+    @Mixin
+    BackendOption backend = new BackendOption("simd");
 
     /** A word, its letters and its reference phonemes. */
     record Word(String spelling, List<String> letters, List<String> phonemes) {
@@ -106,15 +107,15 @@ final class G2pCommand implements Callable<Integer> {
         if (train.isEmpty() || test.isEmpty()) {
             throw new IllegalArgumentException("--words " + words + " with --held-out " + heldOut + " leaves no word to train or to test on");
         }
-        Vocabulary letters = new Vocabulary(train.stream().map(Word::letters).toList(), Integer.MAX_VALUE);
-        Vocabulary phonemes = new Vocabulary(train.stream().map(Word::phonemes).toList(), Integer.MAX_VALUE);
+        Vocabulary letters = Seq2SeqTraining.vocabulary(train.stream().map(Word::letters).toList(), Integer.MAX_VALUE);
+        Vocabulary phonemes = Seq2SeqTraining.vocabulary(train.stream().map(Word::phonemes).toList(), Integer.MAX_VALUE);
         say.printf(Locale.ROOT, "g2p: %d training words, %d held out; %d letters, %d phonemes (%s ...)%n",
                 train.size(), test.size(), letters.size() - 3, phonemes.size() - 3,
                 String.join(" ", phonemes.tokens(IntStream.range(3, Math.min(11, phonemes.size())).toArray())));
         say.flush();
 
         try (Seq2Seq model = new Seq2Seq(CellKind.LSTM, letters.size(), phonemes.size(), 32, hidden, 1, 1, 2, 7)
-                .backend(backend)) {
+                .backend(backend.name())) {
             long started = System.nanoTime();
             List<Pair> pairs = train.stream().map(w -> new Pair(letters.ids(w.letters()), phonemes.ids(w.phonemes()))).toList();
             double loss = Seq2SeqTraining.train(model, pairs, steps, batch, 3e-3, say);

@@ -27,6 +27,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -83,8 +84,8 @@ final class MusicCommand implements Callable<Integer> {
     Path out;
 
     // simd, not auto: auto times the backends once at start, and on a busy machine that once chose onednn, 5x slower here
-    @Option(names = "--backend", defaultValue = "simd", description = "simd (default), onednn, reference or auto")
-    String backend;
+    @Mixin
+    BackendOption backend = new BackendOption("simd");
 
     @Override
     public Integer call() throws IOException {
@@ -133,7 +134,7 @@ final class MusicCommand implements Callable<Integer> {
 
         Files.createDirectories(out);
         try (LanguageModel lm = new LanguageModel(CellKind.LSTM, MelodyTokens.SIZE, EMBEDDING, hidden, 1, dropout, 7)
-                .backend(backend)) {
+                .backend(backend.name())) {
             long started = System.nanoTime();
             Trainer.History history = train(lm, stream(train), test, say);
             double seconds = (System.nanoTime() - started) / 1e9;
@@ -214,7 +215,7 @@ final class MusicCommand implements Callable<Integer> {
      * stream; the held-out loss is printed ten times along the way (it does not steer the training).
      */
     private Trainer.History train(LanguageModel lm, int[] stream, List<int[]> test, PrintWriter say) {
-        Optimizer adam = Optimizer.adam(lm.parameters(), 2e-3);
+        Optimizer adam = Optimizer.adam(lm, 2e-3);
         int stride = stream.length / batch;
         LanguageModel.State[] carry = {null};
         return new Trainer(adam, LearningRate.warmupCosine(3e-3, 50, steps), steps)

@@ -4,6 +4,9 @@ import dev.jrnn.apps.data.Corpora;
 import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.core.rnn.Direction;
 import dev.jrnn.models.SequenceTagger;
+import dev.jrnn.models.data.Batches;
+import dev.jrnn.models.data.Vocabulary;
+import dev.jrnn.models.nn.Rng;
 import dev.jrnn.models.train.LearningRate;
 import dev.jrnn.models.train.Optimizer;
 import dev.jrnn.models.train.Trainer;
@@ -16,7 +19,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -27,6 +29,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -84,8 +87,8 @@ final class PunctuateCommand implements Callable<Integer> {
     @Option(names = "--test-words", defaultValue = "0", description = "test on the first N words of each test set only (default 0: all; fortunes in a fixed shuffled order)")
     int testWords;
 
-    @Option(names = "--backend", defaultValue = "auto", description = "auto, simd, onednn or reference")
-    String backend;
+    @Mixin
+    BackendOption backend = new BackendOption("auto");
 
     /** One word as the model reads it (lower-cased, no marks) and the label it should restore. */
     record Word(String lower, int label) {
@@ -112,7 +115,7 @@ final class PunctuateCommand implements Callable<Integer> {
         Collections.shuffle(fortunes, new Random(3)); // so that a slice is not just the first files' topics
         fortunes = first(fortunes, testWords);
 
-        Map<String, Integer> ids = vocabulary(train, vocabulary);
+        Vocabulary ids = vocabulary(train, vocabulary);
         say.printf(Locale.ROOT, "%,d words to train (Moby-Dick 1-125), %,d held out (126 to the end), %,d out of domain "
                         + "(fortunes); %,d words with their own vector%n",
                 count(train), count(heldOut), count(fortunes), ids.size() - 1);
@@ -126,7 +129,7 @@ final class PunctuateCommand implements Callable<Integer> {
         try {
             for (Direction direction : List.of(Direction.UNIDIRECTIONAL, Direction.BIDIRECTIONAL)) {
                 SequenceTagger model = new SequenceTagger(ids.size(), embedding, CellKind.GRU, hidden, layers, direction,
-                        CASES.length * MARKS.length, 5).backend(backend);
+                        CASES.length * MARKS.length, 5).backend(backend.name());
                 trained.add(model);
                 String name = direction == Direction.BIDIRECTIONAL ? "bidirectional" : "left to right";
                 train(say, name, model, train, ids);
@@ -253,18 +256,9 @@ final class PunctuateCommand implements Callable<Integer> {
         return best;
     }
 
-    /** Id 0 is the unknown word; then the training words by falling frequency, at most {@code size - 1}. */
-    static Map<String, Integer> vocabulary(List<List<Word>> paragraphs, int size) {
-        Map<String, Integer> counts = new HashMap<>();
-        paragraphs.forEach(p -> p.forEach(w -> counts.merge(w.lower(), 1, Integer::sum)));
-        List<String> words = new ArrayList<>(counts.keySet());
-        words.sort(Comparator.comparing((String w) -> -counts.get(w)).thenComparing(w -> w));
-        Map<String, Integer> ids = new HashMap<>();
-        ids.put("<unknown>", 0);
-        for (String w : words.subList(0, Math.min(words.size(), size - 1))) {
-            ids.put(w, ids.size());
-        }
-        return ids;
+    /** Id 0 is the unknown word; then the training words by falling frequency (the first seen first among equals), at most {@code size - 1}. */
+    static Vocabulary vocabulary(List<List<Word>> paragraphs, int size) {
+        return Vocabulary.byFrequency(paragraphs.stream().map(p -> p.stream().map(Word::lower).toList()).toList(), size - 1, "<unknown>");
     }
 
     // ---- training and tagging ----
@@ -273,7 +267,7 @@ final class PunctuateCommand implements Callable<Integer> {
      * Paragraphs cut into windows of at most {@code window} words. With a random source the first
      * window of each paragraph gets a random length, so the cuts move from epoch to epoch.
      */
-    static List<List<Word>> windows(List<List<Word>> paragraphs, int window, Random random) {
+    static List<List<Word>> windows(List<List<Word>> paragraphs, int window, Rng random) {
         List<List<Word>> out = new ArrayList<>();
         for (List<Word> p : paragraphs) {
             int from = 0, size = random == null ? window : window / 2 + random.nextInt(window - window / 2 + 1);
@@ -286,36 +280,20 @@ final class PunctuateCommand implements Callable<Integer> {
         return out;
     }
 
-    /**
-     * Batches of windows of similar length (a batch of mixed lengths runs one bucket per length), in
-     * random order.
-     */
-    private static List<List<List<Word>>> batches(List<List<Word>> windows, int size, Random random) {
-        List<List<Word>> order = new ArrayList<>(windows);
-        Collections.shuffle(order, random);
-        order.sort(Comparator.comparingInt(List::size)); // stable: random order among equal lengths
-        List<List<List<Word>>> batches = new ArrayList<>();
-        for (int from = 0; from < order.size(); from += size) {
-            batches.add(order.subList(from, Math.min(order.size(), from + size)));
-        }
-        Collections.shuffle(batches, random);
-        return batches;
-    }
-
-    private void train(PrintWriter say, String name, SequenceTagger model, List<List<Word>> paragraphs, Map<String, Integer> ids) {
+    private void train(PrintWriter say, String name, SequenceTagger model, List<List<Word>> paragraphs, Vocabulary ids) {
         float[] vectors = model.embedding().weight().values(); // small word vectors: the GRU starts unsaturated
         for (int i = 0; i < vectors.length; i++) {
             vectors[i] *= 0.1f;
         }
         model.embedding().weight().changed();
-        Random random = new Random(7); // the same batches for both models
+        Rng random = new Rng(7); // the same batches for both models
         List<List<List<Word>>> batches = new ArrayList<>();
         List<Integer> epochEnds = new ArrayList<>();
         for (int epoch = 0; epoch < epochs; epoch++) {
-            batches.addAll(batches(windows(paragraphs, window, random), batch, random));
+            batches.addAll(Batches.bySimilarLength(windows(paragraphs, window, random), List::size, batch, random));
             epochEnds.add(batches.size());
         }
-        Optimizer adam = Optimizer.adamW(model.parameters(), 3e-3, 0.01);
+        Optimizer adam = Optimizer.adamW(model, 3e-3, 0.01);
         long started = System.nanoTime();
         Trainer.History history = new Trainer(adam, LearningRate.warmupCosine(3e-3, 50, batches.size()), batches.size())
                 .progress(line -> {
@@ -350,15 +328,8 @@ final class PunctuateCommand implements Callable<Integer> {
     }
 
     /** Time-first token ids of a batch, unknown past each window's end. */
-    private static int[][] tokens(List<List<Word>> batch, Map<String, Integer> ids) {
-        int longest = batch.stream().mapToInt(List::size).max().orElse(1);
-        int[][] tokens = new int[longest][batch.size()];
-        for (int n = 0; n < batch.size(); n++) {
-            for (int t = 0; t < batch.get(n).size(); t++) {
-                tokens[t][n] = ids.getOrDefault(batch.get(n).get(t).lower(), 0);
-            }
-        }
-        return tokens;
+    private static int[][] tokens(List<List<Word>> batch, Vocabulary ids) {
+        return Batches.tokens(batch.stream().map(w -> ids.ids(w.stream().map(Word::lower).toList())).toList(), 0).ids();
     }
 
     private static int[] lengths(List<List<Word>> batch) {
@@ -366,7 +337,7 @@ final class PunctuateCommand implements Callable<Integer> {
     }
 
     /** The model's labels for each of {@code windows}, predicted in batches of windows of similar length. */
-    private static List<List<Integer>> tag(SequenceTagger model, List<List<Word>> windows, Map<String, Integer> ids) {
+    private static List<List<Integer>> tag(SequenceTagger model, List<List<Word>> windows, Vocabulary ids) {
         List<Integer> order = new ArrayList<>();
         for (int i = 0; i < windows.size(); i++) {
             order.add(i);

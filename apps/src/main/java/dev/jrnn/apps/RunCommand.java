@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -71,9 +72,8 @@ final class RunCommand implements Callable<Integer> {
             description = "written with --dy: gradient w.r.t. every parameter, under the weights' names")
     Path grads;
 
-    @Option(names = "--backend", paramLabel = "NAME", defaultValue = "auto",
-            description = "auto (default), reference, simd or onednn")
-    String backend;
+    @Mixin
+    BackendOption backend = new BackendOption("auto");
 
     @Override
     public Integer call() throws IOException {
@@ -115,7 +115,7 @@ final class RunCommand implements Callable<Integer> {
         FloatTensor y = FloatTensor.zeros(d.dstLayerShape());
         FloatTensor hOut = FloatTensor.zeros(d.iterShape());
         FloatTensor cOut = d.cell() == CellKind.LSTM ? FloatTensor.zeros(d.iterShape()) : null;
-        try (PreparedRnn rnn = Backends.selector().prepare(backend, d, module.weights()); Workspace ws = rnn.newWorkspace()) {
+        try (PreparedRnn rnn = Backends.selector().prepare(backend.name(), d, module.weights()); Workspace ws = rnn.newWorkspace()) {
             rnn.forward(dyTensor == null ? Mode.INFERENCE : Mode.TRAINING,
                     RnnForward.of(x, y).withInitialState(h, c).withFinalState(hOut, cOut), ws);
             Npy.write(output, batchFirst ? y.permute(1, 0, 2) : y);

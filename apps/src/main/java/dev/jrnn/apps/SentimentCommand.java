@@ -5,18 +5,20 @@ import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.core.rnn.Direction;
 import dev.jrnn.core.tensor.FloatTensor;
 import dev.jrnn.models.SequenceClassifier;
+import dev.jrnn.models.data.Batches;
+import dev.jrnn.models.data.Vocabulary;
 import dev.jrnn.models.io.Json;
 import dev.jrnn.models.nn.Linear;
 import dev.jrnn.models.train.LearningRate;
 import dev.jrnn.models.train.Losses;
 import dev.jrnn.models.train.Optimizer;
+import dev.jrnn.models.train.Trainer;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -26,6 +28,7 @@ import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -65,8 +68,8 @@ final class SentimentCommand implements Callable<Integer> {
     @Option(names = "--pooling", defaultValue = "last", description = "what the classifier reads: max (over time) or last (final states) (default ${DEFAULT-VALUE})")
     SequenceClassifier.Pooling pooling;
 
-    @Option(names = "--backend", defaultValue = "auto")
-    String backend;
+    @Mixin
+    BackendOption backend = new BackendOption("auto");
 
     record Sentence(List<String> words, int label, String domain) {
     }
@@ -146,13 +149,7 @@ final class SentimentCommand implements Callable<Integer> {
 
     /** How many of {@code test} each model classifies right after training on {@code train}. */
     Map<String, Integer> evaluate(List<Sentence> train, List<Sentence> test) {
-        Map<String, Integer> vocabulary = new HashMap<>();
-        vocabulary.put("<unknown>", 0);
-        for (Sentence s : train) {
-            for (String w : s.words()) {
-                vocabulary.putIfAbsent(w, vocabulary.size());
-            }
-        }
+        Vocabulary vocabulary = Vocabulary.firstSeen(train.stream().map(Sentence::words).toList(), "<unknown>");
         Map<String, Integer> results = new LinkedHashMap<>();
         long positives = train.stream().filter(s -> s.label() == 1).count();
         int majority = positives * 2 >= train.size() ? 1 : 0;
@@ -165,32 +162,25 @@ final class SentimentCommand implements Callable<Integer> {
         return results;
     }
 
-    private int recurrent(Map<String, Integer> vocabulary, List<Sentence> train, List<Sentence> test, Direction direction) {
+    private int recurrent(Vocabulary vocabulary, List<Sentence> train, List<Sentence> test, Direction direction) {
         try (SequenceClassifier model = new SequenceClassifier(vocabulary.size(), 64, CellKind.GRU, 64, 1, direction, 2, 3)
-                .dropout(DROPOUT, 5).pooling(pooling).backend(backend)) {
+                .dropout(DROPOUT, 5).pooling(pooling).backend(backend.name())) {
             float[] embeddings = model.parameters().get(0).values(); // small word vectors: the GRU starts unsaturated
             for (int i = 0; i < embeddings.length; i++) {
                 embeddings[i] *= 0.1f;
             }
             model.parameters().get(0).changed();
-            Optimizer adam = Optimizer.adamW(model.parameters(), RATE, 0.05);
-            long steps = (long) epochs * ((train.size() + 31) / 32);
-            LearningRate schedule = LearningRate.warmupCosine(RATE, steps / 20, steps);
-            List<Sentence> order = new ArrayList<>(train);
-            Random random = new Random(2);
-            for (int epoch = 0; epoch < epochs; epoch++) {
-                Collections.shuffle(order, random);
-                for (int from = 0; from < order.size(); from += 32) {
-                    Batch b = batch(order.subList(from, Math.min(order.size(), from + 32)), vocabulary);
-                    for (int[] row : b.tokens()) { // word dropout: the unknown word learns a meaning, the model leans on no single word
-                        for (int i = 0; i < row.length; i++) {
-                            row[i] = random.nextDouble() < WORD_DROPOUT ? 0 : row[i];
-                        }
+            Optimizer adam = Optimizer.adamW(model, RATE, 0.05);
+            long steps = Trainer.steps(epochs, train.size(), 32);
+            Trainer trainer = new Trainer(adam, LearningRate.warmupCosine(RATE, steps / 20, steps), steps).seed(2);
+            trainer.fit(train, 32, part -> batch(part, vocabulary), b -> {
+                for (int[] row : b.tokens()) { // word dropout: the unknown word learns a meaning, the model leans on no single word
+                    for (int i = 0; i < row.length; i++) {
+                        row[i] = trainer.random().nextDouble() < WORD_DROPOUT ? 0 : row[i];
                     }
-                    adam.learningRate(schedule.at(adam.steps()));
-                    model.trainStep(b.tokens(), b.lengths(), b.labels(), adam, 5.0);
                 }
-            }
+                return model.trainStep(b.tokens(), b.lengths(), b.labels(), adam, 5.0);
+            });
             int right = 0;
             for (int from = 0; from < test.size(); from += 128) {
                 Batch b = batch(test.subList(from, Math.min(test.size(), from + 128)), vocabulary);
@@ -207,35 +197,23 @@ final class SentimentCommand implements Callable<Integer> {
     }
 
     /** Time-first token ids, padded with the unknown word past each sentence's length. */
-    static Batch batch(List<Sentence> sentences, Map<String, Integer> vocabulary) {
-        int longest = sentences.stream().mapToInt(s -> s.words().size()).max().orElse(1);
-        int[][] tokens = new int[longest][sentences.size()];
-        int[] lengths = new int[sentences.size()], labels = new int[sentences.size()];
-        for (int n = 0; n < sentences.size(); n++) {
-            List<String> words = sentences.get(n).words();
-            lengths[n] = words.size();
-            labels[n] = sentences.get(n).label();
-            for (int t = 0; t < words.size(); t++) {
-                tokens[t][n] = vocabulary.getOrDefault(words.get(t), 0);
-            }
-        }
-        return new Batch(tokens, lengths, labels);
+    static Batch batch(List<Sentence> sentences, Vocabulary vocabulary) {
+        Batches.Tokens t = Batches.tokens(sentences.stream().map(s -> vocabulary.ids(s.words())).toList(), 0);
+        return new Batch(t.ids(), t.lengths(), sentences.stream().mapToInt(Sentence::label).toArray());
     }
 
     /** Logistic regression on word counts (a linear layer and softmax cross-entropy), the usual strong baseline. */
-    private int bagOfWords(Map<String, Integer> vocabulary, List<Sentence> train, List<Sentence> test) {
-        Linear linear = new Linear("", vocabulary.size(), 2, 4);
-        Optimizer adam = Optimizer.adam(linear.parameters(), 0.02);
-        for (int epoch = 0; epoch < 10; epoch++) {
-            for (int from = 0; from < train.size(); from += 64) {
-                List<Sentence> part = train.subList(from, Math.min(train.size(), from + 64));
-                adam.zeroGrad();
-                int[] labels = part.stream().mapToInt(Sentence::label).toArray();
-                Losses.Loss loss = Losses.softmaxCrossEntropy(linear.forward(counts(part, vocabulary)), labels, -1);
-                linear.backward(loss.gradient());
-                adam.step();
-            }
-        }
+    private int bagOfWords(Vocabulary vocabulary, List<Sentence> train, List<Sentence> test) {
+        Linear linear = new Linear(vocabulary.size(), 2, 4);
+        Optimizer adam = Optimizer.adam(linear, 0.02);
+        new Trainer(adam, LearningRate.constant(0.02), Trainer.steps(10, train.size(), 64)).shuffle(false).fit(train, 64, part -> part, part -> {
+            adam.zeroGrad();
+            int[] labels = part.stream().mapToInt(Sentence::label).toArray();
+            Losses.Loss loss = Losses.softmaxCrossEntropy(linear.forward(counts(part, vocabulary)), labels, -1);
+            linear.backward(loss.gradient());
+            adam.step();
+            return loss.value();
+        });
         float[] z = linear.forward(counts(test, vocabulary)).toArray();
         int right = 0;
         for (int i = 0; i < test.size(); i++) {
@@ -244,11 +222,11 @@ final class SentimentCommand implements Callable<Integer> {
         return right;
     }
 
-    private static FloatTensor counts(List<Sentence> sentences, Map<String, Integer> vocabulary) {
+    private static FloatTensor counts(List<Sentence> sentences, Vocabulary vocabulary) {
         FloatTensor x = FloatTensor.zeros(sentences.size(), vocabulary.size());
         for (int n = 0; n < sentences.size(); n++) {
             for (String w : sentences.get(n).words()) {
-                int id = vocabulary.getOrDefault(w, 0);
+                int id = vocabulary.id(w);
                 x.set(n, id, x.get(n, id) + 1);
             }
         }

@@ -1,30 +1,9 @@
 package dev.jrnn.apps;
 
-import dev.jrnn.core.tensor.FloatTensor;
-import java.util.List;
-
-/** Batching and reading out helpers shared by the commands that classify sequences of feature frames. */
+/** Reading out class scores, shared by the commands that classify (padded batches: {@link dev.jrnn.models.data.Batches}). */
 final class Sequences {
 
     private Sequences() {
-    }
-
-    /** A time-first batch {@code [longest, N, F]}, zero past each sequence's length, and the lengths. */
-    record Padded(FloatTensor x, int[] lengths) {
-    }
-
-    /** {@code sequences.get(n)[t]} is frame {@code t} of sequence {@code n}; every frame has the same size. */
-    static Padded timeFirst(List<float[][]> sequences) {
-        int batch = sequences.size(), size = sequences.get(0)[0].length;
-        int[] lengths = sequences.stream().mapToInt(s -> s.length).toArray();
-        int longest = java.util.Arrays.stream(lengths).max().orElse(1);
-        float[] x = new float[longest * batch * size];
-        for (int n = 0; n < batch; n++) {
-            for (int t = 0; t < lengths[n]; t++) {
-                System.arraycopy(sequences.get(n)[t], 0, x, (t * batch + n) * size, size);
-            }
-        }
-        return new Padded(FloatTensor.of(x, longest, batch, size), lengths);
     }
 
     /** The most likely class of each row of {@code logits [rows * classes]} (the first among equals). */

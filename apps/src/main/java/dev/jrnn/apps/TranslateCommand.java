@@ -1,10 +1,11 @@
 package dev.jrnn.apps;
 
 import dev.jrnn.apps.Seq2SeqTraining.Pair;
-import dev.jrnn.apps.Seq2SeqTraining.Vocabulary;
 import dev.jrnn.apps.data.Corpora;
 import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.models.Seq2Seq;
+import dev.jrnn.models.data.Batches;
+import dev.jrnn.models.data.Vocabulary;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -21,6 +22,7 @@ import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -83,8 +85,8 @@ final class TranslateCommand implements Callable<Integer> {
     int examples;
 
     /** Not auto: mixed sentence lengths make many batch shapes, and timing every backend on each new one costs more than the training. */
-    @Option(names = "--backend", defaultValue = "simd", description = "auto|reference|simd|onednn (default ${DEFAULT-VALUE})")
-    String backend;
+    @Mixin
+    BackendOption backend = new BackendOption("simd");
 
     /** A tokenized sentence pair. */
     record Sentences(List<String> german, List<String> english) {
@@ -110,8 +112,8 @@ final class TranslateCommand implements Callable<Integer> {
         if (train.isEmpty() || test.isEmpty()) {
             throw new IllegalArgumentException("--pairs " + pairs + " with --held-out " + heldOut + " leaves no pair to train or to test on");
         }
-        Vocabulary german = new Vocabulary(train.stream().map(Sentences::german).toList(), vocabulary);
-        Vocabulary english = new Vocabulary(train.stream().map(Sentences::english).toList(), vocabulary);
+        Vocabulary german = Seq2SeqTraining.vocabulary(train.stream().map(Sentences::german).toList(), vocabulary);
+        Vocabulary english = Seq2SeqTraining.vocabulary(train.stream().map(Sentences::english).toList(), vocabulary);
         say.printf(Locale.ROOT, "translate: %d training pairs, %d held out (at most %d tokens a side); vocabularies %d German, "
                         + "%d English words, covering %.1f%% and %.1f%% of the held-out tokens%n",
                 train.size(), test.size(), maxTokens, german.size(), english.size(),
@@ -120,7 +122,7 @@ final class TranslateCommand implements Callable<Integer> {
         say.flush();
 
         try (Seq2Seq model = new Seq2Seq(CellKind.LSTM, german.size(), english.size(), embedding, hidden, 1, 1, 2, 7)
-                .backend(backend).neverEmit(0)) { // <unk> would always cost the word
+                .backend(backend.name()).neverEmit(0)) { // <unk> would always cost the word
             long started = System.nanoTime();
             List<Pair> ids = train.stream().map(p -> new Pair(german.ids(p.german()), english.ids(p.english()))).toList();
             double loss = Seq2SeqTraining.train(model, ids, steps, batch, 2e-3, say);
@@ -166,7 +168,7 @@ final class TranslateCommand implements Callable<Integer> {
     }
 
     private static double heldOutLoss(Seq2Seq model, List<Pair> pairs) {
-        Seq2SeqTraining.Batch b = Seq2SeqTraining.batch(pairs);
+        Batches.Pairs b = Seq2SeqTraining.batch(pairs);
         return model.loss(b.source(), b.sourceLengths(), b.target(), b.targetLengths());
     }
 

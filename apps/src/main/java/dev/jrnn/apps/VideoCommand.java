@@ -8,22 +8,24 @@ import dev.jrnn.core.rnn.Direction;
 import dev.jrnn.core.tensor.FloatTensor;
 import dev.jrnn.models.Seq2Seq;
 import dev.jrnn.models.SequenceClassifier;
+import dev.jrnn.models.data.Batches;
+import dev.jrnn.models.data.Vocabulary;
 import dev.jrnn.models.nn.Linear;
 import dev.jrnn.models.train.LearningRate;
 import dev.jrnn.models.train.Losses;
 import dev.jrnn.models.train.Optimizer;
+import dev.jrnn.models.train.Trainer;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
-import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -59,8 +61,8 @@ final class VideoCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "jrnn-video", description = "folder for the picture of test clips (default ${DEFAULT-VALUE})")
     Path out;
 
-    @Option(names = "--backend", defaultValue = "auto")
-    String backend;
+    @Mixin
+    BackendOption backend = new BackendOption("auto");
 
     @Override
     public Integer call() throws IOException {
@@ -93,7 +95,7 @@ final class VideoCommand implements Callable<Integer> {
         int[] predicted;
         String backendName;
         try (SequenceClassifier gru = new SequenceClassifier(CellKind.GRU, INPUTS, hidden, 1,
-                Direction.UNIDIRECTIONAL, classes, 3).backend(backend)) {
+                Direction.UNIDIRECTIONAL, classes, 3).backend(backend.name())) {
             train(gru, train);
             predicted = predict(gru, test);
             backendName = gru.recurrent().backendName();
@@ -125,37 +127,21 @@ final class VideoCommand implements Callable<Integer> {
      */
     private List<String> caption(PrintWriter say, List<Clip> train, List<Clip> test) {
         List<List<String>> words = train.stream().map(c -> List.of(c.caption().split(" "))).toList();
-        Seq2SeqTraining.Vocabulary vocabulary = new Seq2SeqTraining.Vocabulary(words, Integer.MAX_VALUE);
-        int bos = vocabulary.ids(List.of(Seq2SeqTraining.BOS))[0], eos = vocabulary.ids(List.of(Seq2SeqTraining.EOS))[0];
+        Vocabulary vocabulary = Seq2SeqTraining.vocabulary(words, Integer.MAX_VALUE);
+        int bos = vocabulary.requireId(Seq2SeqTraining.BOS), eos = vocabulary.requireId(Seq2SeqTraining.EOS);
         long start = System.nanoTime();
         List<String> written = new ArrayList<>();
         try (Seq2Seq model = Seq2Seq.overFeatures(CellKind.GRU, INPUTS, vocabulary.size(), 16, hidden, 1, bos, eos, 7)
-                .backend(backend)) {
-            int batch = 32, steps = epochs * ((train.size() + batch - 1) / batch);
-            Optimizer adam = Optimizer.adam(model.parameters(), 1);
-            LearningRate rate = LearningRate.warmupCosine(3e-3, steps / 20, steps);
-            List<Clip> order = new ArrayList<>(train);
-            Random random = new Random(8);
-            for (int epoch = 0; epoch < epochs; epoch++) {
-                Collections.shuffle(order, random);
-                for (int from = 0; from < order.size(); from += batch) {
-                    List<Clip> part = order.subList(from, Math.min(order.size(), from + batch));
-                    Sequences.Padded b = batch(part);
-                    int longest = 1 + part.stream().mapToInt(c -> c.caption().split(" ").length).max().orElse(1);
-                    int[][] target = new int[longest][part.size()];
-                    int[] lengths = new int[part.size()];
-                    for (int n = 0; n < part.size(); n++) {
-                        int[] ids = vocabulary.ids(List.of(part.get(n).caption().split(" ")));
-                        for (int t = 0; t < ids.length; t++) {
-                            target[t][n] = ids[t];
-                        }
-                        target[ids.length][n] = eos;
-                        lengths[n] = ids.length + 1;
-                    }
-                    adam.learningRate(rate.at(adam.steps()));
-                    model.trainStep(b.x(), b.lengths(), target, lengths, adam, 5.0);
-                }
-            }
+                .backend(backend.name())) {
+            int batch = 32;
+            long steps = Trainer.steps(epochs, train.size(), batch);
+            Optimizer adam = Optimizer.adam(model, 1);
+            new Trainer(adam, LearningRate.warmupCosine(3e-3, steps / 20, steps), steps).seed(8).fit(train, batch, part -> part, part -> {
+                Batches.Features b = batch(part);
+                List<int[]> captions = part.stream().map(c -> vocabulary.ids(List.of(c.caption().split(" ")))).toList();
+                Batches.Tokens target = Batches.targets(captions, eos);
+                return model.trainStep(b.x(), b.lengths(), target.ids(), target.lengths(), adam, 5.0);
+            });
             double seconds = (System.nanoTime() - start) / 1e9;
             for (Clip clip : test) {
                 written.add(String.join(" ", vocabulary.tokens(model.translate(batch(List.of(clip)).x(), 12, 1, false))));
@@ -212,33 +198,26 @@ final class VideoCommand implements Callable<Integer> {
     }
 
     /** Clips as a time-first batch {@code [longest, N, INPUTS]} of profiles, zero past each clip's length, and the lengths. */
-    static Sequences.Padded batch(List<Clip> clips) {
-        return Sequences.timeFirst(clips.stream()
+    static Batches.Features batch(List<Clip> clips) {
+        return Batches.features(clips.stream()
                 .map(c -> java.util.Arrays.stream(c.frames()).map(VideoCommand::profiles).toArray(float[][]::new)).toList());
     }
 
 
     private void train(SequenceClassifier gru, List<Clip> train) {
-        int batch = 32, steps = epochs * ((train.size() + batch - 1) / batch);
-        Optimizer adam = Optimizer.adam(gru.parameters(), 1);
-        LearningRate rate = LearningRate.warmupCosine(3e-3, steps / 20, steps);
-        List<Clip> order = new ArrayList<>(train);
-        Random random = new Random(4);
-        for (int epoch = 0; epoch < epochs; epoch++) {
-            Collections.shuffle(order, random);
-            for (int from = 0; from < order.size(); from += batch) {
-                List<Clip> part = order.subList(from, Math.min(order.size(), from + batch));
-                adam.learningRate(rate.at(adam.steps()));
-                Sequences.Padded b = batch(part);
-                gru.trainStep(b.x(), b.lengths(), part.stream().mapToInt(c -> c.action().ordinal()).toArray(), adam, 5.0);
-            }
-        }
+        int batch = 32;
+        long steps = Trainer.steps(epochs, train.size(), batch);
+        Optimizer adam = Optimizer.adam(gru, 1);
+        new Trainer(adam, LearningRate.warmupCosine(3e-3, steps / 20, steps), steps).seed(4).fit(train, batch, part -> part, part -> {
+            Batches.Features b = batch(part);
+            return gru.trainStep(b.x(), b.lengths(), part.stream().mapToInt(c -> c.action().ordinal()).toArray(), adam, 5.0);
+        });
     }
 
     private static int[] predict(SequenceClassifier gru, List<Clip> test) {
         int[] predicted = new int[test.size()];
         for (int from = 0; from < test.size(); from += 100) {
-            Sequences.Padded b = batch(test.subList(from, Math.min(test.size(), from + 100)));
+            Batches.Features b = batch(test.subList(from, Math.min(test.size(), from + 100)));
             int[] part = gru.predict(b.x(), b.lengths());
             System.arraycopy(part, 0, predicted, from, part.length);
         }
@@ -268,21 +247,16 @@ final class VideoCommand implements Callable<Integer> {
     /** Softmax regression on {@code features(clip)}: Adam, 20 epochs; returns how many test clips it gets right. */
     private static long logistic(List<Clip> train, List<Clip> test, Function<Clip, float[]> features, int size) {
         int classes = Clips.Action.values().length;
-        Linear linear = new Linear("", size, classes, 5);
-        Optimizer adam = Optimizer.adamW(linear.parameters(), 3e-3, 0.01);
-        List<Clip> order = new ArrayList<>(train);
-        Random random = new Random(6);
-        for (int epoch = 0; epoch < 20; epoch++) {
-            Collections.shuffle(order, random);
-            for (int from = 0; from < order.size(); from += 64) {
-                List<Clip> part = order.subList(from, Math.min(order.size(), from + 64));
-                adam.zeroGrad();
-                Losses.Loss loss = Losses.softmaxCrossEntropy(linear.forward(rows(part, features, size)),
-                        part.stream().mapToInt(c -> c.action().ordinal()).toArray(), -1);
-                linear.backward(loss.gradient());
-                adam.step();
-            }
-        }
+        Linear linear = new Linear(size, classes, 5);
+        Optimizer adam = Optimizer.adamW(linear, 3e-3, 0.01);
+        new Trainer(adam, LearningRate.constant(3e-3), Trainer.steps(20, train.size(), 64)).seed(6).fit(train, 64, part -> part, part -> {
+            adam.zeroGrad();
+            Losses.Loss loss = Losses.softmaxCrossEntropy(linear.forward(rows(part, features, size)),
+                    part.stream().mapToInt(c -> c.action().ordinal()).toArray(), -1);
+            linear.backward(loss.gradient());
+            adam.step();
+            return loss.value();
+        });
         int[] predicted = Sequences.argmax(linear.forward(rows(test, features, size)).toArray(), classes);
         long right = 0;
         for (int n = 0; n < test.size(); n++) {

@@ -54,7 +54,7 @@ public class DenseBench {
         dy = FloatTensor.of(random(random, rows * outs), rows, outs);
         row = random(random, in);
         out = new float[outs];
-        linear = new Linear("", in, outs, 2);
+        linear = new Linear(in, outs, 2);
         switch (impl) {
             case "plain" -> plain = new PlainLinear(linear);
             case "simd" -> linear.dense(DenseBackends.kernels("simd"));

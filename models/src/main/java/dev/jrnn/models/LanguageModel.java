@@ -9,7 +9,6 @@ import dev.jrnn.models.nn.Dropout;
 import dev.jrnn.models.nn.Embedding;
 import dev.jrnn.models.nn.Linear;
 import dev.jrnn.models.nn.Module;
-import dev.jrnn.models.nn.Parameter;
 import dev.jrnn.models.nn.Recurrent;
 import dev.jrnn.models.stream.StreamState;
 import dev.jrnn.models.stream.StreamingRnn;
@@ -28,7 +27,7 @@ import java.util.SplittableRandom;
  * through time: {@link #trainStep} starts from the state the previous chunk ended in and cuts the
  * gradient there.
  */
-public final class LanguageModel implements Module, AutoCloseable {
+public final class LanguageModel extends Module implements AutoCloseable {
 
     /** The recurrent state between chunks or generation steps: {@code [L, N, H]}; {@code c} is null but for LSTMs. */
     public record State(FloatTensor h, FloatTensor c) {
@@ -47,10 +46,10 @@ public final class LanguageModel implements Module, AutoCloseable {
     public LanguageModel(CellKind cell, int vocabulary, int embeddingDim, int hiddenSize, int layers, double dropout,
                          long seed) {
         this.vocabulary = vocabulary;
-        embedding = new Embedding("embedding.", vocabulary, embeddingDim, seed);
-        rnn = new Recurrent(cell, embeddingDim, hiddenSize, layers, Direction.UNIDIRECTIONAL, seed + 1);
-        this.dropout = new Dropout(dropout, seed + 2);
-        head = new Linear("head.", hiddenSize, vocabulary, seed + 3);
+        embedding = register("embedding", new Embedding(vocabulary, embeddingDim, seed));
+        rnn = register("rnn", new Recurrent(cell, embeddingDim, hiddenSize, layers, Direction.UNIDIRECTIONAL, seed + 1));
+        this.dropout = register("dropout", new Dropout(dropout, seed + 2));
+        head = register("head", new Linear(hiddenSize, vocabulary, seed + 3));
     }
 
     public LanguageModel backend(String name) {
@@ -60,11 +59,6 @@ public final class LanguageModel implements Module, AutoCloseable {
 
     public int vocabulary() {
         return vocabulary;
-    }
-
-    @Override
-    public List<Parameter> parameters() {
-        return Module.all(embedding, rnn, head);
     }
 
     private FloatTensor logits(int[][] tokens, State from, boolean training, State[] end) {
@@ -77,12 +71,12 @@ public final class LanguageModel implements Module, AutoCloseable {
     /**
      * One chunk of truncated BPTT on {@code inputs [T][N]} predicting {@code targets [T][N]},
      * starting from {@code carry} (null: zeros). The returned state is detached: gradients stop at
-     * the chunk's start.
+     * the chunk's start. Dropout is active if the model is in training mode (the default).
      */
     public Step trainStep(int[][] inputs, int[][] targets, State carry, Optimizer optimizer, double maxNorm) {
         optimizer.zeroGrad();
         State[] end = new State[1];
-        Losses.Loss loss = crossEntropy(logits(inputs, carry, true, end), targets, true);
+        Losses.Loss loss = crossEntropy(logits(inputs, carry, dropout.isTraining(), end), targets, true);
         int steps = inputs.length, batch = inputs[0].length;
         FloatTensor dy = dropout.backward(head.backward(loss.gradient().reshape(steps, batch, vocabulary)));
         embedding.backward(rnn.backward(dy, null, null, null, null));
@@ -99,6 +93,20 @@ public final class LanguageModel implements Module, AutoCloseable {
     public Step evaluate(int[][] inputs, int[][] targets, State from) {
         State[] end = new State[1];
         return new Step(crossEntropy(logits(inputs, from, false, end), targets, false).value(), end[0]);
+    }
+
+    /** Scores {@code [T, N, V]} of the token after each input, and the state after the last. */
+    public record Output(FloatTensor logits, State state) {
+    }
+
+    /**
+     * Scores of the next token after each of {@code tokens [T][N]} and the state after the last,
+     * starting from {@code from} (null: zeros); without dropout, whatever the mode.
+     */
+    public Output forward(int[][] tokens, State from) {
+        State[] end = new State[1];
+        FloatTensor z = logits(tokens, from, false, end);
+        return new Output(z.copy(), end[0]); // the head's buffer is reused by its next call
     }
 
     /**

@@ -8,7 +8,6 @@ import dev.jrnn.core.tensor.FloatTensor;
 import dev.jrnn.models.nn.Embedding;
 import dev.jrnn.models.nn.Linear;
 import dev.jrnn.models.nn.Module;
-import dev.jrnn.models.nn.Parameter;
 import dev.jrnn.models.nn.Recurrent;
 import dev.jrnn.models.train.Losses;
 import dev.jrnn.models.train.Optimizer;
@@ -32,8 +31,19 @@ import java.util.List;
  * {@code EOS}.
  * Encoder and decoder are unidirectional with the same cell, layers and hidden size. Sources and
  * targets may vary in length within a batch.
+ *
+ * <p>Parameter names: {@code encoder.embedding.weight} (token sources only), {@code encoder.rnn.*},
+ * {@code decoder.embedding.weight}, {@code decoder.rnn.*}, {@code decoder.combine.{weight,bias}}
+ * ({@code W_c}, {@code b_c}) and {@code decoder.out.{weight,bias}} ({@code W_o}, {@code b_o}).
  */
-public final class Seq2Seq implements Module, AutoCloseable {
+public final class Seq2Seq extends Module implements AutoCloseable {
+
+    /** A named group of layers (the encoder, the decoder), so that their parameters' names say whose they are. */
+    private static final class Part extends Module {
+        <M extends Module> M add(String name, M child) {
+            return register(name, child);
+        }
+    }
 
     private final Embedding sourceEmbedding, targetEmbedding;
     private final Recurrent encoder, decoder;
@@ -48,7 +58,7 @@ public final class Seq2Seq implements Module, AutoCloseable {
     /** Target token ids {@code bos} and {@code eos} mark a target's start (decoder input) and end. */
     public Seq2Seq(CellKind cell, int sourceVocabulary, int targetVocabulary, int embeddingDim, int hiddenSize,
                    int layers, int bos, int eos, long seed) {
-        this(new Embedding("encoder.embedding.", sourceVocabulary, embeddingDim, seed), embeddingDim, cell,
+        this(new Embedding(sourceVocabulary, embeddingDim, seed), embeddingDim, cell,
                 targetVocabulary, embeddingDim, hiddenSize, layers, bos, eos, seed);
     }
 
@@ -67,12 +77,13 @@ public final class Seq2Seq implements Module, AutoCloseable {
         this.targetVocabulary = targetVocabulary;
         this.bos = bos;
         this.eos = eos;
-        this.sourceEmbedding = sourceEmbedding;
-        targetEmbedding = new Embedding("decoder.embedding.", targetVocabulary, embeddingDim, seed + 1);
-        encoder = new Recurrent(cell, encoderInput, hiddenSize, layers, Direction.UNIDIRECTIONAL, seed + 2);
-        decoder = new Recurrent(cell, embeddingDim, hiddenSize, layers, Direction.UNIDIRECTIONAL, seed + 3);
-        combine = new Linear("attention.combine.", 2 * hiddenSize, hiddenSize, seed + 4);
-        head = new Linear("head.", hiddenSize, targetVocabulary, seed + 5);
+        Part encoderPart = register("encoder", new Part()), decoderPart = register("decoder", new Part());
+        this.sourceEmbedding = encoderPart.add("embedding", sourceEmbedding);
+        encoder = encoderPart.add("rnn", new Recurrent(cell, encoderInput, hiddenSize, layers, Direction.UNIDIRECTIONAL, seed + 2));
+        targetEmbedding = decoderPart.add("embedding", new Embedding(targetVocabulary, embeddingDim, seed + 1));
+        decoder = decoderPart.add("rnn", new Recurrent(cell, embeddingDim, hiddenSize, layers, Direction.UNIDIRECTIONAL, seed + 3));
+        combine = decoderPart.add("combine", new Linear(2 * hiddenSize, hiddenSize, seed + 4));
+        head = decoderPart.add("out", new Linear(hiddenSize, targetVocabulary, seed + 5));
     }
 
     public Seq2Seq backend(String name) {
@@ -94,12 +105,6 @@ public final class Seq2Seq implements Module, AutoCloseable {
         }
         neverEmitted = tokens.clone();
         return this;
-    }
-
-    @Override
-    public List<Parameter> parameters() {
-        return sourceEmbedding == null ? Module.all(targetEmbedding, encoder, decoder, combine, head)
-                : Module.all(sourceEmbedding, targetEmbedding, encoder, decoder, combine, head);
     }
 
     /** Token sources {@code [S][N]} as the encoder's input {@code [S, N, E]}. */

@@ -8,11 +8,9 @@ import dev.jrnn.models.nn.Dropout;
 import dev.jrnn.models.nn.Embedding;
 import dev.jrnn.models.nn.Linear;
 import dev.jrnn.models.nn.Module;
-import dev.jrnn.models.nn.Parameter;
 import dev.jrnn.models.nn.Recurrent;
 import dev.jrnn.models.train.Losses;
 import dev.jrnn.models.train.Optimizer;
-import java.util.List;
 
 /**
  * Many-to-one: a recurrent stack reads a whole sequence, and a linear head classifies it from the
@@ -21,16 +19,15 @@ import java.util.List;
  * differ in length. With {@code T = 1} it is also the one-to-one topology: a recurrent cell
  * classifying a single feature vector.
  */
-public final class SequenceClassifier implements Module, AutoCloseable {
+public final class SequenceClassifier extends Module implements AutoCloseable {
 
     private final Embedding embedding;
     private final Recurrent rnn;
     private final Linear head;
     private FloatTensor lastInput;
     private int[] lastArgMax;
-    private Dropout dropout = new Dropout(0, 0);
+    private Dropout dropout = register("dropout", new Dropout(0, 0));
     private Pooling pooling = Pooling.LAST;
-    private boolean training;
 
     /** What the head reads of the sequence. */
     public enum Pooling {
@@ -52,15 +49,15 @@ public final class SequenceClassifier implements Module, AutoCloseable {
     /** A classifier of token sequences ({@code [T][N]} ids below {@code vocabulary}), embedded first. */
     public SequenceClassifier(int vocabulary, int embeddingDim, CellKind cell, int hiddenSize, int layers,
                               Direction direction, int classes, long seed) {
-        this(new Embedding("embedding.", vocabulary, embeddingDim, seed + 2), cell, embeddingDim, hiddenSize, layers,
+        this(new Embedding(vocabulary, embeddingDim, seed + 2), cell, embeddingDim, hiddenSize, layers,
                 direction, classes, seed);
     }
 
     private SequenceClassifier(Embedding embedding, CellKind cell, int inputSize, int hiddenSize, int layers,
                                Direction direction, int classes, long seed) {
-        this.embedding = embedding;
-        rnn = new Recurrent(cell, inputSize, hiddenSize, layers, direction, seed);
-        head = new Linear("head.", direction == Direction.BIDIRECTIONAL ? 2 * hiddenSize : hiddenSize, classes, seed + 1);
+        this.embedding = register("embedding", embedding);
+        rnn = register("rnn", new Recurrent(cell, inputSize, hiddenSize, layers, direction, seed));
+        head = register("head", new Linear(direction == Direction.BIDIRECTIONAL ? 2 * hiddenSize : hiddenSize, classes, seed + 1));
     }
 
     /** Runs the recurrent part on {@code name} ({@code auto} or a backend's name). */
@@ -71,11 +68,6 @@ public final class SequenceClassifier implements Module, AutoCloseable {
 
     public Recurrent recurrent() {
         return rnn;
-    }
-
-    @Override
-    public List<Parameter> parameters() {
-        return embedding == null ? Module.all(rnn, head) : Module.all(embedding, rnn, head);
     }
 
     private FloatTensor embed(int[][] tokens) {
@@ -99,8 +91,16 @@ public final class SequenceClassifier implements Module, AutoCloseable {
         return trainStep(embed(tokens), lengths, labels, optimizer, maxNorm);
     }
 
-    /** Class scores {@code [N, classes]} for {@code x [T, N, I]}; {@code lengths} may be null (all {@code T}). */
+    /**
+     * Class scores {@code [N, classes]} for {@code x [T, N, I]}; {@code lengths} may be null (all
+     * {@code T}). In evaluation mode (no dropout) whatever the model's mode.
+     */
     public FloatTensor logits(FloatTensor x, int[] lengths) {
+        return inMode(false, () -> forward(x, lengths));
+    }
+
+    /** The scores, with dropout where this model's modules are in training mode; keeps what backward needs. */
+    private FloatTensor forward(FloatTensor x, int[] lengths) {
         lastInput = x;
         Recurrent.Output out = rnn.forward(x, lengths, null, null);
         RnnDescriptor a = rnn.architecture();
@@ -113,7 +113,7 @@ public final class SequenceClassifier implements Module, AutoCloseable {
                 features.slice(1, d * hidden, (d + 1) * hidden).copyFrom(out.hn().select(0, top + d));
             }
         }
-        return head.forward(dropout.forward(features, training)).copy(); // the head's buffer is reused by its next call
+        return head.forward(dropout.forward(features)).copy(); // the head's buffer is reused by its next call
     }
 
     /** {@code [N, F]}: the maximum of {@code y [T, N, F]} over each sequence's valid steps; remembers where for backward. */
@@ -148,7 +148,8 @@ public final class SequenceClassifier implements Module, AutoCloseable {
      * all of it): a regularizer for small data sets.
      */
     public SequenceClassifier dropout(double p, long seed) {
-        dropout = new Dropout(p, seed);
+        dropout = replace("dropout", new Dropout(p, seed));
+        dropout.train(isTraining());
         return this;
     }
 
@@ -170,16 +171,11 @@ public final class SequenceClassifier implements Module, AutoCloseable {
     /**
      * One training step: cross-entropy of the logits against {@code labels}, backpropagation
      * through time, gradients clipped to global norm {@code maxNorm}, one optimizer step. Returns the loss.
+     * Dropout (the head's, and the recurrent stack's between layers) is active in training mode (the default).
      */
     public double trainStep(FloatTensor x, int[] lengths, int[] labels, Optimizer optimizer, double maxNorm) {
         optimizer.zeroGrad();
-        training = true;
-        FloatTensor z;
-        try {
-            z = logits(x, lengths);
-        } finally {
-            training = false;
-        }
+        FloatTensor z = forward(x, lengths);
         Losses.Loss loss = Losses.softmaxCrossEntropy(z, labels, -1);
         FloatTensor dFeatures = dropout.backward(head.backward(loss.gradient()));
         RnnDescriptor a = rnn.architecture();

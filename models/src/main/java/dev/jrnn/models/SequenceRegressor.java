@@ -6,11 +6,9 @@ import dev.jrnn.core.rnn.RnnDescriptor;
 import dev.jrnn.core.tensor.FloatTensor;
 import dev.jrnn.models.nn.Linear;
 import dev.jrnn.models.nn.Module;
-import dev.jrnn.models.nn.Parameter;
 import dev.jrnn.models.nn.Recurrent;
 import dev.jrnn.models.train.Losses;
 import dev.jrnn.models.train.Optimizer;
-import java.util.List;
 
 /**
  * Many-to-one regression: a left-to-right recurrent stack reads equal-length sequences
@@ -18,14 +16,14 @@ import java.util.List;
  * values per sequence, trained by mean squared error. A forecaster reading a window of the past
  * and writing the next {@code H} values at once (direct multi-step) is one.
  */
-public final class SequenceRegressor implements Module, AutoCloseable {
+public final class SequenceRegressor extends Module implements AutoCloseable {
 
     private final Recurrent rnn;
     private final Linear head;
 
     public SequenceRegressor(CellKind cell, int inputSize, int hiddenSize, int layers, int outputs, long seed) {
-        rnn = new Recurrent(cell, inputSize, hiddenSize, layers, Direction.UNIDIRECTIONAL, seed);
-        head = new Linear("head.", hiddenSize, outputs, seed + 1);
+        rnn = register("rnn", new Recurrent(cell, inputSize, hiddenSize, layers, Direction.UNIDIRECTIONAL, seed));
+        head = register("head", new Linear(hiddenSize, outputs, seed + 1));
     }
 
     public SequenceRegressor backend(String name) {
@@ -35,11 +33,6 @@ public final class SequenceRegressor implements Module, AutoCloseable {
 
     public String backendName() {
         return rnn.backendName();
-    }
-
-    @Override
-    public List<Parameter> parameters() {
-        return Module.all(rnn, head);
     }
 
     /** Predictions {@code [N, outputs]} for {@code x [T, N, I]}. */

@@ -6,11 +6,9 @@ import dev.jrnn.core.tensor.FloatTensor;
 import dev.jrnn.models.nn.Embedding;
 import dev.jrnn.models.nn.Linear;
 import dev.jrnn.models.nn.Module;
-import dev.jrnn.models.nn.Parameter;
 import dev.jrnn.models.nn.Recurrent;
 import dev.jrnn.models.train.Losses;
 import dev.jrnn.models.train.Optimizer;
-import java.util.List;
 
 /**
  * Many-to-many, aligned: one label per step (part-of-speech tagging, per-sample anomaly flags). A
@@ -18,7 +16,7 @@ import java.util.List;
  * Steps past a sequence's length are neither predicted nor counted in the loss. It reads feature
  * vectors {@code [T, N, I]}, or token ids {@code [T][N]} through an embedding trained with it.
  */
-public final class SequenceTagger implements Module, AutoCloseable {
+public final class SequenceTagger extends Module implements AutoCloseable {
 
     /** Label of a step that does not count (padding). */
     public static final int IGNORE = -1;
@@ -37,16 +35,16 @@ public final class SequenceTagger implements Module, AutoCloseable {
     /** A tagger of token sequences ({@code [T][N]} ids below {@code vocabulary}), embedded first. */
     public SequenceTagger(int vocabulary, int embeddingDim, CellKind cell, int hiddenSize, int layers,
                           Direction direction, int classes, long seed) {
-        this(new Embedding("embedding.", vocabulary, embeddingDim, seed + 2), cell, embeddingDim, hiddenSize, layers,
+        this(new Embedding(vocabulary, embeddingDim, seed + 2), cell, embeddingDim, hiddenSize, layers,
                 direction, classes, seed);
     }
 
     private SequenceTagger(Embedding embedding, CellKind cell, int inputSize, int hiddenSize, int layers,
                            Direction direction, int classes, long seed) {
-        this.embedding = embedding;
+        this.embedding = register("embedding", embedding);
         this.classes = classes;
-        rnn = new Recurrent(cell, inputSize, hiddenSize, layers, direction, seed);
-        head = new Linear("head.", direction == Direction.BIDIRECTIONAL ? 2 * hiddenSize : hiddenSize, classes, seed + 1);
+        rnn = register("rnn", new Recurrent(cell, inputSize, hiddenSize, layers, direction, seed));
+        head = register("head", new Linear(direction == Direction.BIDIRECTIONAL ? 2 * hiddenSize : hiddenSize, classes, seed + 1));
     }
 
     public SequenceTagger backend(String name) {
@@ -61,11 +59,6 @@ public final class SequenceTagger implements Module, AutoCloseable {
 
     public String backendName() {
         return rnn.backendName();
-    }
-
-    @Override
-    public List<Parameter> parameters() {
-        return embedding == null ? Module.all(rnn, head) : Module.all(embedding, rnn, head);
     }
 
     private FloatTensor embed(int[][] tokens) {

@@ -33,7 +33,7 @@ public final class ModelsExample {
     public static double run(Path lossCurve) throws Exception {
         SplittableRandom random = new SplittableRandom(1);
         try (SequenceClassifier model = new SequenceClassifier(CellKind.LSTM, 4, 24, 1, Direction.UNIDIRECTIONAL, 4, 1)) {
-            Optimizer adam = Optimizer.adam(model.parameters(), 0.02);
+            Optimizer adam = Optimizer.adam(model, 0.02);
             Trainer.History history = new Trainer(adam, LearningRate.warmupCosine(0.02, 20, 250), 250)
                     .progress(System.out, "sequences", 32)
                     .run(step -> {

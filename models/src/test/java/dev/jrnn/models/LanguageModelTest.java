@@ -21,7 +21,7 @@ class LanguageModelTest {
     void truncatedBpttLearnsAStreamThatGreedyGenerationThenContinues() {
         int streams = 8, chunk = 12;
         try (LanguageModel lm = new LanguageModel(CellKind.LSTM, 3, 8, 24, 1, 0.0, 1).backend("simd")) {
-            Optimizer adam = Optimizer.adam(lm.parameters(), 0.02);
+            Optimizer adam = Optimizer.adam(lm, 0.02);
             SplittableRandom random = new SplittableRandom(2);
             int[] offset = new int[streams];
             for (int s = 0; s < streams; s++) {

@@ -46,7 +46,7 @@ class SequenceClassifierTest {
     void maxPoolingGradientsMatchCentralDifferences() {
         FloatTensor x = input(2, false);
         try (SequenceClassifier model = model()) {
-            model.trainStep(x, LENGTHS, LABELS, Optimizer.sgd(model.parameters(), 0, 0), 1e9); // gradients only
+            model.trainStep(x, LENGTHS, LABELS, Optimizer.sgd(model, 0, 0), 1e9); // gradients only
             GradientCheck.assertMatches(model.parameters(),
                     () -> Losses.softmaxCrossEntropy(model.logits(x, LENGTHS), LABELS, -1).value(), 1e-3, 2e-3, 0.02, 6, "max pooling");
         }

@@ -29,7 +29,7 @@ class SequenceRegressorTest {
         FloatTensor x = gaussian(random, 6, 3, 4), targets = gaussian(random, 3, 2);
         for (CellKind cell : new CellKind[] {CellKind.GRU, CellKind.LSTM}) {
             try (SequenceRegressor model = new SequenceRegressor(cell, 4, 5, 2, 2, 7).backend("reference")) {
-                model.trainStep(x, targets, Optimizer.sgd(model.parameters(), 0, 0), 1e9); // gradients only
+                model.trainStep(x, targets, Optimizer.sgd(model, 0, 0), 1e9); // gradients only
                 GradientCheck.assertMatches(model.parameters(),
                         () -> Losses.meanSquaredError(model.predict(x), targets).value(), 1e-3, 2e-3, 0.02, 4, cell.toString());
             }
@@ -41,7 +41,7 @@ class SequenceRegressorTest {
     void learnsTheFirstAndLastValuesOfASequence() {
         SplittableRandom random = new SplittableRandom(5);
         try (SequenceRegressor model = new SequenceRegressor(CellKind.GRU, 1, 24, 1, 2, 11).backend("simd")) {
-            Optimizer adam = Optimizer.adam(model.parameters(), 0.01);
+            Optimizer adam = Optimizer.adam(model, 0.01);
             for (int step = 0; step < 400; step++) {
                 FloatTensor x = gaussian(random, 8, 32, 1);
                 model.trainStep(x, firstAndLast(x), adam, 5.0);

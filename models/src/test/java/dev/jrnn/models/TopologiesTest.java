@@ -48,7 +48,7 @@ class TopologiesTest {
     void manyToOneRemembersTheFirstSymbolOfSequencesOfMixedLengths() {
         try (SequenceClassifier model = new SequenceClassifier(CellKind.LSTM, SYMBOLS, 24, 1,
                 Direction.UNIDIRECTIONAL, SYMBOLS, 1).backend("simd")) {
-            Optimizer adam = Optimizer.adam(model.parameters(), 0.02);
+            Optimizer adam = Optimizer.adam(model, 0.02);
             SplittableRandom random = new SplittableRandom(2);
             for (int step = 0; step < 250; step++) {
                 Batch b = Batch.random(random, 32, 2, 10);
@@ -72,7 +72,7 @@ class TopologiesTest {
     void bidirectionalManyToOneReadsTheLastValidSymbol() {
         try (SequenceClassifier model = new SequenceClassifier(CellKind.GRU, SYMBOLS, 16, 1,
                 Direction.BIDIRECTIONAL, SYMBOLS, 3).backend("simd")) {
-            Optimizer adam = Optimizer.adam(model.parameters(), 0.02);
+            Optimizer adam = Optimizer.adam(model, 0.02);
             SplittableRandom random = new SplittableRandom(4);
             for (int step = 0; step < 150; step++) {
                 Batch b = Batch.random(random, 32, 1, 9);
@@ -97,7 +97,7 @@ class TopologiesTest {
         int none = SYMBOLS; // the label of the first two steps
         try (SequenceTagger model = new SequenceTagger(CellKind.GRU, SYMBOLS, 24, 1, Direction.UNIDIRECTIONAL,
                 SYMBOLS + 1, 5).backend("simd")) {
-            Optimizer adam = Optimizer.adam(model.parameters(), 0.02);
+            Optimizer adam = Optimizer.adam(model, 0.02);
             SplittableRandom random = new SplittableRandom(6);
             for (int step = 0; step < 250; step++) {
                 Batch b = Batch.random(random, 32, 3, 12);
@@ -129,7 +129,7 @@ class TopologiesTest {
         for (Direction direction : Direction.values()) {
             try (SequenceTagger model = new SequenceTagger(vocabulary, 8, CellKind.GRU, 16, 1, direction,
                     vocabulary + 1, 9).backend("simd")) {
-                Optimizer adam = Optimizer.adam(model.parameters(), 0.02);
+                Optimizer adam = Optimizer.adam(model, 0.02);
                 SplittableRandom random = new SplittableRandom(10);
                 for (int step = 0; step < 150; step++) {
                     int[][] tokens = tokens(random, 10, 32, vocabulary);
@@ -187,7 +187,7 @@ class TopologiesTest {
     void oneToOneLearnsXorWhichNoLinearModelCan() {
         try (SequenceClassifier model = new SequenceClassifier(CellKind.RNN_TANH, 2, 12, 1,
                 Direction.UNIDIRECTIONAL, 2, 7).backend("simd")) {
-            Optimizer sgd = Optimizer.sgd(model.parameters(), 0.3, 0.9);
+            Optimizer sgd = Optimizer.sgd(model, 0.3, 0.9);
             SplittableRandom random = new SplittableRandom(8);
             for (int step = 0; step < 400; step++) {
                 FloatTensor x = FloatTensor.zeros(1, 32, 2);

@@ -5,11 +5,10 @@ import dev.jrnn.core.tensor.FloatTensor;
 import dev.jrnn.models.SequenceRegressor;
 import dev.jrnn.models.train.LearningRate;
 import dev.jrnn.models.train.Optimizer;
+import dev.jrnn.models.train.Trainer;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.List;
-import java.util.Random;
 
 /**
  * Direct multi-step forecasting with a GRU ({@link SequenceRegressor}): from the {@code window}
@@ -142,40 +141,27 @@ public final class WindowForecaster implements AutoCloseable {
      * returns the epoch count with the lowest loss on {@code validation} (or {@code stop} without one).
      */
     private int train(List<Integer> origins, List<Integer> validation, int stop) {
-        origins = new ArrayList<>(origins);
-        long steps = (long) settings.epochs() * ((origins.size() + BATCH - 1) / BATCH);
+        long steps = Trainer.steps(settings.epochs(), origins.size(), BATCH), perEpoch = Trainer.steps(1, origins.size(), BATCH);
         LearningRate schedule = LearningRate.warmupCosine(settings.rate(), Math.max(1, steps / 20), steps);
-        Optimizer adam = Optimizer.adamW(model.parameters(), settings.rate(), settings.weightDecay());
-        Random random = new Random(settings.seed());
-        int best = stop;
-        double bestLoss = Double.POSITIVE_INFINITY;
+        Optimizer adam = Optimizer.adamW(model, settings.rate(), settings.weightDecay());
+        Trainer trainer = new Trainer(adam, schedule, stop * perEpoch).seed(settings.seed());
         int[] checked = validation == null ? null : validation.stream().mapToInt(Integer::intValue).toArray();
-        for (int epoch = 0; epoch < stop; epoch++) {
-            Collections.shuffle(origins, random);
-            double sum = 0;
-            int batches = 0;
-            for (int from = 0; from < origins.size(); from += BATCH) {
-                int[] batch = origins.subList(from, Math.min(origins.size(), from + BATCH)).stream().mapToInt(Integer::intValue).toArray();
-                adam.learningRate(schedule.at(adam.steps()));
-                sum += model.trainStep(inputs(batch), outputs(batch), adam, 1.0);
-                batches++;
-            }
-            lastLoss = sum / batches;
-            if (checked != null) {
+        if (checked != null) {
+            trainer.validationEachEpoch(() -> {
                 float[] y = model.predict(inputs(checked)).toArray(), truth = outputs(checked).toArray();
                 double loss = 0;
                 for (int i = 0; i < y.length; i++) {
                     loss += (y[i] - truth[i]) * (y[i] - truth[i]);
                 }
-                loss /= y.length;
-                if (loss < bestLoss) {
-                    bestLoss = loss;
-                    best = epoch + 1;
-                }
-            }
+                return loss / y.length;
+            });
         }
-        validationLoss = bestLoss;
-        return best;
+        Trainer.History h = trainer.fit(origins, BATCH, batch -> batch.stream().mapToInt(Integer::intValue).toArray(),
+                batch -> model.trainStep(inputs(batch), outputs(batch), adam, 1.0));
+        List<double[]> last = h.training().subList(Math.max(0, h.training().size() - (int) perEpoch), h.training().size());
+        lastLoss = last.stream().mapToDouble(l -> l[1]).average().orElse(Double.NaN);
+        validationLoss = checked == null ? Double.POSITIVE_INFINITY : h.bestValidation();
+        return checked == null ? stop : (int) (h.bestStep() / perEpoch);
     }
 
     /** Epochs of the final training (chosen on the validation part when there is one). */

@@ -1,5 +1,6 @@
 package dev.jrnn.core.spi;
 
+import dev.jrnn.core.rnn.Mode;
 import dev.jrnn.core.rnn.RnnDescriptor;
 import dev.jrnn.core.rnn.RnnWeights;
 import java.util.Objects;
@@ -24,6 +25,14 @@ public abstract class Backend {
         return false;
     }
 
+    /**
+     * What this backend runs, for reports and refusals: the library and its version, the
+     * instruction set it uses. Empty when there is nothing to say beyond the name.
+     */
+    public String implementation() {
+        return "";
+    }
+
     /** Whether this backend computes {@code d}; the default is yes. */
     public Support supports(RnnDescriptor d) {
         return Support.YES;
@@ -31,8 +40,11 @@ public abstract class Backend {
 
     /**
      * Plans {@code d} with {@code weights} (PyTorch layout; not retained: later changes to them are
-     * not seen). Throws {@link IllegalArgumentException} when the weights do not fit the descriptor
-     * and {@link UnsupportedOperationException} when this backend cannot compute it.
+     * not seen). Throws {@link IllegalArgumentException} when the weights do not fit the descriptor,
+     * {@link UnsupportedOperationException} when this backend cannot compute it, and
+     * {@link BackendRefusedException} when it failed its {@linkplain SelfTest known-answer
+     * self-test} for {@code d}'s cell and direction in inference here. The training self-test
+     * runs at the plan's first training-mode forward, which it refuses if the backend fails it.
      */
     public final PreparedRnn prepare(RnnDescriptor d, RnnWeights weights) {
         Objects.requireNonNull(d, "descriptor");
@@ -43,7 +55,10 @@ public abstract class Backend {
             throw new UnsupportedOperationException(
                     "backend '" + name() + "' does not support " + d + ": " + support.reason());
         }
-        return prepareChecked(d, weights);
+        SelfTest.require(this, d, Mode.INFERENCE);
+        PreparedRnn prepared = prepareChecked(d, weights);
+        prepared.trainingVerifiedBy(this);
+        return prepared;
     }
 
     /** {@link #prepare} after the checks. */

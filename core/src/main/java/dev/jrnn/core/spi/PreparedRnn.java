@@ -19,6 +19,8 @@ public abstract class PreparedRnn implements AutoCloseable {
     private final String backendName;
     private final RnnDescriptor descriptor;
     private volatile boolean closed;
+    /** The backend whose training self-test this plan must pass before its first training forward, or null once passed. */
+    private volatile Backend trainingUnverified;
 
     protected PreparedRnn(String backendName, RnnDescriptor descriptor) {
         this.backendName = Objects.requireNonNull(backendName, "backendName");
@@ -49,6 +51,10 @@ public abstract class PreparedRnn implements AutoCloseable {
         checkOpen();
         checkWorkspace(workspace);
         RnnChecks.forward(descriptor, io);
+        if (mode == Mode.TRAINING && trainingUnverified != null) {
+            SelfTest.require(trainingUnverified, descriptor, Mode.TRAINING); // once per kind and process
+            trainingUnverified = null;
+        }
         workspace.holdsTrainingForward(false);
         forwardChecked(mode, io, workspace);
         workspace.holdsTrainingForward(mode == Mode.TRAINING);
@@ -87,6 +93,11 @@ public abstract class PreparedRnn implements AutoCloseable {
             forward(Mode.INFERENCE, new RnnForward(srcLayer, h0, c0, output, hn, cn), workspace);
         }
         return new Result(output, hn, cn);
+    }
+
+    /** Called by {@link Backend#prepare}: training forwards wait for {@code backend}'s training self-test. */
+    final void trainingVerifiedBy(Backend backend) {
+        trainingUnverified = backend;
     }
 
     public final boolean isClosed() {

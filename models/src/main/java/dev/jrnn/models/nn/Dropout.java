@@ -1,16 +1,16 @@
 package dev.jrnn.models.nn;
 
 import dev.jrnn.core.tensor.FloatTensor;
-import java.util.SplittableRandom;
 
 /**
- * Inverted dropout: in training, each element is zeroed with probability {@code p} and the rest
- * scaled by {@code 1 / (1 - p)}, so inference is the identity. Seeded: runs repeat exactly.
+ * Inverted dropout: in training mode, each element is zeroed with probability {@code p} and the
+ * rest scaled by {@code 1 / (1 - p)}, so evaluation mode is the identity. Seeded, and its generator
+ * is registered ({@code generator}) so that checkpoints save it: runs and resumed runs repeat exactly.
  */
-public final class Dropout {
+public final class Dropout extends Module {
 
     private final double p;
-    private final SplittableRandom random;
+    private final Rng random;
     private float[] lastMask;
 
     public Dropout(double p, long seed) {
@@ -18,9 +18,19 @@ public final class Dropout {
             throw new IllegalArgumentException("dropout probability must be in [0, 1), got " + p);
         }
         this.p = p;
-        this.random = new SplittableRandom(seed);
+        this.random = register("generator", new Rng(seed));
     }
 
+    public double probability() {
+        return p;
+    }
+
+    /** Dropout if this module is in training mode, else the identity. */
+    public FloatTensor forward(FloatTensor x) {
+        return forward(x, isTraining());
+    }
+
+    /** Dropout if {@code training} (whatever this module's mode), else the identity. */
     public FloatTensor forward(FloatTensor x, boolean training) {
         if (!training || p == 0) {
             lastMask = null;

@@ -3,14 +3,13 @@ package dev.jrnn.models.nn;
 import dev.jrnn.core.runtime.DenseBackends;
 import dev.jrnn.core.spi.DenseKernels;
 import dev.jrnn.core.tensor.FloatTensor;
-import java.util.List;
 import java.util.SplittableRandom;
 
 /**
  * PyTorch's {@code nn.Embedding}: token ids to rows of {@code weight [vocabulary, dim]},
  * initialized from {@code N(0, 1)}. Input {@code [T][N]} ids; output {@code [T, N, dim]}.
  */
-public final class Embedding implements Module {
+public final class Embedding extends Module {
 
     private final int vocabulary, dim;
     private final Parameter weight;
@@ -20,10 +19,10 @@ public final class Embedding implements Module {
     private int lastCount;
     private final Scratch output = new Scratch(), gradCopy = new Scratch();
 
-    public Embedding(String name, int vocabulary, int dim, long seed) {
+    public Embedding(int vocabulary, int dim, long seed) {
         this.vocabulary = vocabulary;
         this.dim = dim;
-        weight = new Parameter(name + "weight", vocabulary, dim);
+        weight = register("weight", new Parameter("weight", vocabulary, dim));
         SplittableRandom random = new SplittableRandom(seed);
         float[] w = weight.values();
         for (int i = 0; i < w.length; i++) {
@@ -46,11 +45,6 @@ public final class Embedding implements Module {
 
     public Parameter weight() {
         return weight;
-    }
-
-    @Override
-    public List<Parameter> parameters() {
-        return List.of(weight);
     }
 
     /** Runs the gather and scatter-add on {@code kernels} from now on (default: {@link DenseBackends#kernels()}). */

@@ -4,7 +4,6 @@ import dev.jrnn.core.runtime.DenseBackends;
 import dev.jrnn.core.spi.DenseKernels;
 import dev.jrnn.core.tensor.FloatTensor;
 import dev.jrnn.core.tensor.Shape;
-import java.util.List;
 import java.util.SplittableRandom;
 
 /**
@@ -13,7 +12,7 @@ import java.util.SplittableRandom;
  * or {@code [T, N, in]} sequences as {@code T*N} rows. {@link #forward} keeps its input for
  * {@link #backward}, which accumulates the gradients and returns the input's.
  */
-public final class Linear implements Module {
+public final class Linear extends Module {
 
     private final int in, out;
     private final Parameter weight, bias;
@@ -23,11 +22,11 @@ public final class Linear implements Module {
     private Shape lastShape;
     private int lastRows;
 
-    public Linear(String name, int in, int out, long seed) {
+    public Linear(int in, int out, long seed) {
         this.in = in;
         this.out = out;
-        weight = new Parameter(name + "weight", out, in);
-        bias = new Parameter(name + "bias", out);
+        weight = register("weight", new Parameter("weight", out, in));
+        bias = register("bias", new Parameter("bias", out));
         SplittableRandom random = new SplittableRandom(seed);
         double bound = 1 / Math.sqrt(in);
         for (float[] a : new float[][] {weight.values(), bias.values()}) {
@@ -51,11 +50,6 @@ public final class Linear implements Module {
 
     public Parameter bias() {
         return bias;
-    }
-
-    @Override
-    public List<Parameter> parameters() {
-        return List.of(weight, bias);
     }
 
     /** Runs the products on {@code kernels} from now on (default: {@link DenseBackends#kernels()}, as {@code -Djrnn.backend}). */

@@ -35,7 +35,7 @@ import java.util.TreeMap;
  * every shape. A stack is prepared per (length, batch) and reused until an optimizer changes the
  * parameters. Close the layer to release them.
  */
-public final class Recurrent implements Module, AutoCloseable {
+public final class Recurrent extends Module implements AutoCloseable {
 
     /** Outputs of a forward: {@code y [T, N, D*H]}, {@code hn} and ({@code LSTM}) {@code cn} {@code [L*D, N, H]}. */
     public record Output(FloatTensor y, FloatTensor hn, FloatTensor cn) {
@@ -56,7 +56,7 @@ public final class Recurrent implements Module, AutoCloseable {
     /** With dropout between layers: one single-layer stack per layer, sharing this stack's parameters. */
     private Recurrent[] perLayer;
     private Dropout[] between;
-    private boolean batchFirst, training = true;
+    private boolean batchFirst;
     private int preparedVersion = -1;
     private List<Bucket> lastBuckets;
     private int lastSteps;
@@ -86,7 +86,7 @@ public final class Recurrent implements Module, AutoCloseable {
                     v[i] = (float) random.nextDouble(-bound, bound);
                 }
             }
-            parameters.add(p);
+            parameters.add(register(name, p));
             values.put(name, p.value());
             gradients.put(name, p.grad());
         });
@@ -103,7 +103,7 @@ public final class Recurrent implements Module, AutoCloseable {
             for (RnnWeights.Param param : RnnWeights.Param.values()) {
                 String mine = RnnWeights.name(param, 0, dir), theirs = RnnWeights.name(param, layer, dir);
                 Parameter p = stack.parameters.stream().filter(q -> q.name().equals(theirs)).findFirst().orElseThrow();
-                parameters.add(p);
+                parameters.add(register(theirs, p)); // a view: not a child, so the stack's names stay the only ones
                 values.put(mine, p.value());
                 gradients.put(mine, p.grad());
             }
@@ -119,6 +119,9 @@ public final class Recurrent implements Module, AutoCloseable {
      */
     public Recurrent dropout(double p, long seed) {
         closePrepared();
+        for (int l = 0; between != null && l < between.length; l++) {
+            replace(dropoutName(l), null);
+        }
         if (p == 0 || architecture.layers() == 1) {
             perLayer = null;
             between = null;
@@ -128,8 +131,9 @@ public final class Recurrent implements Module, AutoCloseable {
         between = new Dropout[architecture.layers() - 1];
         for (int l = 0; l < perLayer.length; l++) {
             perLayer[l] = new Recurrent(this, l);
-            if (l > 0) {
-                between[l - 1] = new Dropout(p, seed + l);
+            if (l > 0) { // children, so that train()/eval() reach them and checkpoints save their generators
+                between[l - 1] = register(dropoutName(l - 1), new Dropout(p, seed + l));
+                between[l - 1].train(isTraining());
             }
         }
         return this;
@@ -141,9 +145,14 @@ public final class Recurrent implements Module, AutoCloseable {
         return this;
     }
 
-    /** Training mode (the default: dropout active) or evaluation mode (dropout off). */
+    /** The dropout after layer {@code l}. */
+    private static String dropoutName(int l) {
+        return "dropout_l" + l;
+    }
+
+    /** {@link #train(boolean)}: training mode (the default: dropout active) or evaluation mode (dropout off). */
     public Recurrent training(boolean value) {
-        training = value;
+        train(value);
         return this;
     }
 
@@ -161,11 +170,6 @@ public final class Recurrent implements Module, AutoCloseable {
 
     public RnnDescriptor architecture() {
         return architecture;
-    }
-
-    @Override
-    public List<Parameter> parameters() {
-        return parameters;
     }
 
     /** The parameters as PyTorch's state_dict would name them (live views). */
@@ -252,7 +256,7 @@ public final class Recurrent implements Module, AutoCloseable {
             if (cn != null) {
                 cn.slice(0, l * dirs, (l + 1) * dirs).copyFrom(out.cn());
             }
-            input = l + 1 < perLayer.length ? between[l].forward(out.y(), training) : out.y();
+            input = l + 1 < perLayer.length ? between[l].forward(out.y()) : out.y();
         }
         lastBuckets = List.of(); // backward goes through the layers
         lastSteps = x.dim(0);

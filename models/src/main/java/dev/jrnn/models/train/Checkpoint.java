@@ -4,64 +4,159 @@ import dev.jrnn.core.tensor.FloatTensor;
 import dev.jrnn.models.io.SafeTensors;
 import dev.jrnn.models.nn.Module;
 import dev.jrnn.models.nn.Parameter;
+import dev.jrnn.models.nn.Rng;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * Training checkpoints: the parameters under their names, the optimizer's memory under
- * {@code optimizer.<name>.<buffer>}, and the step count and learning rate as metadata, in one
- * safetensors file written atomically (an interrupted save leaves the previous checkpoint whole).
- * Loading into a model and optimizer of the same shape resumes training exactly where it stopped.
+ * Training checkpoints, one safetensors file written atomically (an interrupted save leaves the
+ * previous checkpoint whole):
+ * <ul>
+ * <li>the model's {@link Module#stateDict()} under its dotted names (so the file is also a
+ * PyTorch-style state dict);</li>
+ * <li>the optimizer's memory under {@code optimizer.<name>.<buffer>};</li>
+ * <li>metadata: the step count, the learning rate, and the state of every random generator, the
+ * model's ({@link Module#randomGenerators()}: dropout) and the caller's (the training loop's
+ * shuffling), as {@code random.<name>}; and the caller's own entries.</li>
+ * </ul>
+ * Loading into a model and optimizer of the same shape resumes training bitwise where it stopped,
+ * dropout masks and batch order included. A name twice (a model whose parameters are not uniquely
+ * named, an optimizer over other parameters than the model's) is refused when saving.
  */
 public final class Checkpoint {
 
-    private static final String OPTIMIZER = "optimizer.";
+    static final String FORMAT = "jrnn-checkpoint-2";
+    private static final String OPTIMIZER = "optimizer.", RANDOM = "random.";
 
     private Checkpoint() {
     }
 
     public static void save(Path path, Module model, Optimizer optimizer, Map<String, String> info) throws IOException {
+        save(path, model, optimizer, info, Map.of());
+    }
+
+    /** As {@link #save(Path, Module, Optimizer, Map)}, with the state of the caller's {@code generators} too. */
+    public static void save(Path path, Module model, Optimizer optimizer, Map<String, String> info,
+                            Map<String, Rng> generators) throws IOException {
+        Map<String, Parameter> params = model.namedParameters();
+        optimizer.namedParameters().forEach((name, p) -> {
+            if (params.get(name) != p) {
+                throw new IllegalArgumentException("the optimizer's parameter '" + name + "' is "
+                        + (params.containsKey(name) ? "not the model's parameter of that name" : "not in the model")
+                        + ": build the optimizer from the model (Optimizer.adam(model, rate))");
+            }
+        });
         Map<String, FloatTensor> tensors = new LinkedHashMap<>();
-        for (Parameter p : model.parameters()) {
-            tensors.put(p.name(), p.value());
-        }
-        optimizer.state().forEach((name, values) -> tensors.put(OPTIMIZER + name, FloatTensor.of(values, values.length)));
-        Map<String, String> metadata = new LinkedHashMap<>(info);
-        metadata.put("format", "jrnn-checkpoint-1");
-        metadata.put("steps", Long.toString(optimizer.steps()));
-        metadata.put("learning_rate", Double.toString(optimizer.learningRate()));
+        model.stateDict().forEach((name, t) -> put(tensors, name, t, "tensor"));
+        optimizer.state().forEach((name, values) -> put(tensors, OPTIMIZER + name, FloatTensor.of(values, values.length), "tensor"));
+        Map<String, String> metadata = new LinkedHashMap<>();
+        put(metadata, "format", FORMAT, "metadata key");
+        put(metadata, "steps", Long.toString(optimizer.steps()), "metadata key");
+        put(metadata, "learning_rate", Double.toString(optimizer.learningRate()), "metadata key");
+        randomGenerators(model, generators).forEach((name, g) -> put(metadata, RANDOM + name, Long.toString(g.state()), "metadata key"));
+        info.forEach((k, v) -> put(metadata, k, v, "metadata key"));
         SafeTensors.write(path, tensors, metadata);
     }
 
-    /** Restores {@code model} and {@code optimizer} from {@code path}; returns the metadata. */
+    private static <V> void put(Map<String, V> map, String key, V value, String what) {
+        if (map.putIfAbsent(key, value) != null) {
+            throw new IllegalArgumentException("the checkpoint would hold the " + what + " '" + key + "' twice");
+        }
+    }
+
+    private static Map<String, Rng> randomGenerators(Module model, Map<String, Rng> extra) {
+        Map<String, Rng> all = new LinkedHashMap<>(model.randomGenerators());
+        extra.forEach((name, g) -> put(all, name, g, "generator"));
+        return all;
+    }
+
+    /** Restores {@code model} and {@code optimizer} (and the model's generators) from {@code path}; returns the metadata. */
     public static Map<String, String> load(Path path, Module model, Optimizer optimizer) throws IOException {
-        Map<String, String> metadata = SafeTensors.metadata(path);
-        if (!"jrnn-checkpoint-1".equals(metadata.get("format"))) {
-            throw new IOException(path + ": not a jrnn checkpoint (format " + metadata.get("format") + ")");
-        }
+        return load(path, model, optimizer, Map.of());
+    }
+
+    /**
+     * Restores {@code model}, {@code optimizer} and every generator (the model's and
+     * {@code generators}) from {@code path}; returns the metadata. Everything must match: the
+     * parameters by name and shape, the optimizer's buffers, the generators by name (generators
+     * saved that the caller does not ask for, e.g. a training loop's, are left alone). If anything
+     * does not, {@link IOException} says what, and the model, optimizer and generators are as they were.
+     */
+    public static Map<String, String> load(Path path, Module model, Optimizer optimizer, Map<String, Rng> generators)
+            throws IOException {
+        Map<String, String> metadata = metadata(path);
         Map<String, FloatTensor> tensors = SafeTensors.read(path);
-        for (Parameter p : model.parameters()) {
-            FloatTensor saved = tensors.get(p.name());
-            if (saved == null || !saved.shape().equals(p.value().shape())) {
-                throw new IOException(path + ": parameter " + p + " is " + (saved == null ? "missing" : saved.shape()));
-            }
-            p.value().copyFrom(saved);
-            p.changed();
-        }
+        Map<String, FloatTensor> weights = new LinkedHashMap<>();
         Map<String, float[]> state = new LinkedHashMap<>();
         tensors.forEach((name, t) -> {
             if (name.startsWith(OPTIMIZER)) {
                 state.put(name.substring(OPTIMIZER.length()), t.toArray());
+            } else {
+                weights.put(name, t);
             }
         });
+        Map<String, Rng> all = randomGenerators(model, generators);
+        Map<String, Long> randomStates = new LinkedHashMap<>();
+        List<String> problems = new ArrayList<>();
+        all.keySet().forEach(name -> {
+            String saved = metadata.get(RANDOM + name);
+            if (saved == null) {
+                problems.add("the state of the random generator '" + name + "' is missing");
+            } else {
+                randomStates.put(name, Long.parseLong(saved));
+            }
+        });
+        if (!problems.isEmpty()) {
+            throw new IOException(path + ": " + String.join("; ", problems));
+        }
+        Map<String, FloatTensor> before = snapshot(model);
         try {
+            model.loadStateDict(weights, true);
             optimizer.restore(state, Long.parseLong(metadata.get("steps")));
         } catch (IllegalArgumentException e) {
-            throw new IOException(path + ": " + e.getMessage());
+            model.loadStateDict(before, true);
+            throw new IOException(path + ": " + e.getMessage(), e);
         }
         optimizer.learningRate(Double.parseDouble(metadata.get("learning_rate")));
+        randomStates.forEach((name, s) -> all.get(name).state(s));
         return metadata;
+    }
+
+    /**
+     * Loads only the model's weights (strictly: every parameter, nothing else but the optimizer's
+     * and generators' state), for inference; returns the metadata.
+     */
+    public static Map<String, String> loadWeights(Path path, Module model) throws IOException {
+        Map<String, String> metadata = metadata(path);
+        Map<String, FloatTensor> weights = SafeTensors.read(path, name -> !name.startsWith(OPTIMIZER));
+        try {
+            model.loadStateDict(weights, true);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(path + ": " + e.getMessage(), e);
+        }
+        return metadata;
+    }
+
+    private static Map<String, String> metadata(Path path) throws IOException {
+        Map<String, String> metadata = SafeTensors.metadata(path);
+        String format = metadata.get("format");
+        if ("jrnn-checkpoint-1".equals(format)) {
+            throw new IOException(path + ": a checkpoint of an older jrnn (jrnn-checkpoint-1), whose parameter names were "
+                    + "not unique; it cannot be loaded reliably: train again");
+        }
+        if (!FORMAT.equals(format)) {
+            throw new IOException(path + ": not a jrnn checkpoint (format " + format + ")");
+        }
+        return metadata;
+    }
+
+    private static Map<String, FloatTensor> snapshot(Module model) {
+        Map<String, FloatTensor> copy = new LinkedHashMap<>();
+        model.stateDict().forEach((name, t) -> copy.put(name, t.copy()));
+        return copy;
     }
 }

@@ -2,35 +2,92 @@ package dev.jrnn.models.train;
 
 import dev.jrnn.core.runtime.DenseBackends;
 import dev.jrnn.core.spi.DenseKernels;
+import dev.jrnn.models.nn.Module;
 import dev.jrnn.models.nn.Parameter;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Updates parameters from their gradients: {@link #sgd} (with momentum), {@link #adam} and
  * {@link #adamW} (decoupled weight decay), as in {@code torch.optim}. The learning rate may be
  * changed between steps (a schedule). {@link #clipGradNorm} scales all gradients together.
+ *
+ * <p>Its memory is kept per parameter name ({@link #state()}: {@code encoder.rnn.weight_ih_l0.exp_avg}),
+ * so the names must be unique: give it a {@link Module} (its dotted names) or named parameters; a
+ * list is named by {@link Parameter#name()}, and a list with a name twice (the layers of two
+ * modules) or one parameter twice is refused.
  */
 public abstract class Optimizer {
 
     protected final List<Parameter> parameters;
+    /** {@code names.get(i)} is the name of {@code parameters.get(i)}. */
+    protected final List<String> names;
     protected double learningRate;
     private long steps;
     private DenseKernels kernels;
 
-    protected Optimizer(List<Parameter> parameters, double learningRate) {
-        this.parameters = List.copyOf(parameters);
+    protected Optimizer(Map<String, Parameter> parameters, double learningRate) {
+        Map<Parameter, String> seen = new IdentityHashMap<>();
+        parameters.forEach((name, p) -> {
+            String before = seen.putIfAbsent(p, name);
+            if (before != null) {
+                throw new IllegalArgumentException("parameter '" + name + "' is the same tensor as '" + before
+                        + "': it would be updated twice a step");
+            }
+        });
+        this.parameters = List.copyOf(parameters.values());
+        this.names = List.copyOf(parameters.keySet());
         this.learningRate = learningRate;
     }
 
+    /** The parameters named by {@link Parameter#name()}; a name twice is refused. */
+    static Map<String, Parameter> named(List<Parameter> parameters) {
+        Map<String, Parameter> out = new LinkedHashMap<>();
+        for (Parameter p : parameters) {
+            if (out.putIfAbsent(p.name(), p) != null) {
+                throw new IllegalArgumentException("two parameters are named '" + p.name() + "': the optimizer keeps "
+                        + "its state by name, so pass the model (Optimizer.adam(model, rate)), whose names are dotted paths");
+            }
+        }
+        return out;
+    }
+
+    public static Optimizer sgd(Module model, double learningRate, double momentum) {
+        return sgd(model.namedParameters(), learningRate, momentum);
+    }
+
     public static Optimizer sgd(List<Parameter> parameters, double learningRate, double momentum) {
+        return sgd(named(parameters), learningRate, momentum);
+    }
+
+    public static Optimizer sgd(Map<String, Parameter> parameters, double learningRate, double momentum) {
         return new Sgd(parameters, learningRate, momentum);
     }
 
+    public static Optimizer adam(Module model, double learningRate) {
+        return adam(model.namedParameters(), learningRate);
+    }
+
     public static Optimizer adam(List<Parameter> parameters, double learningRate) {
+        return adam(named(parameters), learningRate);
+    }
+
+    public static Optimizer adam(Map<String, Parameter> parameters, double learningRate) {
         return new Adam(parameters, learningRate, 0.9, 0.999, 1e-8, 0, false);
     }
 
+    public static Optimizer adamW(Module model, double learningRate, double weightDecay) {
+        return adamW(model.namedParameters(), learningRate, weightDecay);
+    }
+
     public static Optimizer adamW(List<Parameter> parameters, double learningRate, double weightDecay) {
+        return adamW(named(parameters), learningRate, weightDecay);
+    }
+
+    public static Optimizer adamW(Map<String, Parameter> parameters, double learningRate, double weightDecay) {
         return new Adam(parameters, learningRate, 0.9, 0.999, 1e-8, weightDecay, true);
     }
 
@@ -41,6 +98,15 @@ public abstract class Optimizer {
             k = kernels = DenseBackends.kernels();
         }
         return k;
+    }
+
+    /** The parameters it updates, by the names its state uses. */
+    public Map<String, Parameter> namedParameters() {
+        Map<String, Parameter> out = new LinkedHashMap<>();
+        for (int i = 0; i < names.size(); i++) {
+            out.put(names.get(i), parameters.get(i));
+        }
+        return out;
     }
 
     public double learningRate() {
@@ -69,16 +135,26 @@ public abstract class Optimizer {
     /** The optimizer's per-parameter memory (momentum, moments), by a name per parameter, for checkpoints. */
     public abstract java.util.Map<String, float[]> state();
 
-    /** Restores {@link #state()} and the step count saved in a checkpoint. */
+    /**
+     * Restores {@link #state()} and the step count saved in a checkpoint: every buffer of this
+     * optimizer must be there with its size, and nothing else (else nothing is restored).
+     */
     public void restore(java.util.Map<String, float[]> state, long steps) {
         java.util.Map<String, float[]> mine = state();
+        List<String> problems = new ArrayList<>();
         for (var e : state.entrySet()) {
             float[] target = mine.get(e.getKey());
-            if (target == null || target.length != e.getValue().length) {
-                throw new IllegalArgumentException("optimizer state '" + e.getKey() + "' does not fit this optimizer");
+            if (target == null) {
+                problems.add("'" + e.getKey() + "' is not this optimizer's");
+            } else if (target.length != e.getValue().length) {
+                problems.add("'" + e.getKey() + "' has " + e.getValue().length + " values, not " + target.length);
             }
-            System.arraycopy(e.getValue(), 0, target, 0, target.length);
         }
+        mine.keySet().stream().filter(k -> !state.containsKey(k)).forEach(k -> problems.add("'" + k + "' is missing"));
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException("the optimizer state does not fit this optimizer: " + String.join(", ", problems));
+        }
+        state.forEach((name, values) -> System.arraycopy(values, 0, mine.get(name), 0, values.length));
         this.steps = steps;
     }
 
@@ -118,8 +194,8 @@ public abstract class Optimizer {
         private final double momentum;
         private final float[][] velocity;
 
-        Sgd(List<Parameter> parameters, double learningRate, double momentum) {
-            super(parameters, learningRate);
+        Sgd(Map<String, Parameter> named, double learningRate, double momentum) {
+            super(named, learningRate);
             this.momentum = momentum;
             this.velocity = new float[parameters.size()][];
             for (int i = 0; i < velocity.length; i++) {
@@ -131,7 +207,7 @@ public abstract class Optimizer {
         public java.util.Map<String, float[]> state() {
             java.util.Map<String, float[]> state = new java.util.LinkedHashMap<>();
             for (int i = 0; i < velocity.length; i++) {
-                state.put(parameters.get(i).name() + ".momentum", velocity[i]);
+                state.put(names.get(i) + ".momentum", velocity[i]);
             }
             return state;
         }
@@ -148,9 +224,9 @@ public abstract class Optimizer {
         private final boolean decoupled;
         private final float[][] m, v;
 
-        Adam(List<Parameter> parameters, double learningRate, double beta1, double beta2, double epsilon,
+        Adam(Map<String, Parameter> named, double learningRate, double beta1, double beta2, double epsilon,
              double weightDecay, boolean decoupled) {
-            super(parameters, learningRate);
+            super(named, learningRate);
             this.beta1 = beta1;
             this.beta2 = beta2;
             this.epsilon = epsilon;
@@ -168,8 +244,8 @@ public abstract class Optimizer {
         public java.util.Map<String, float[]> state() {
             java.util.Map<String, float[]> state = new java.util.LinkedHashMap<>();
             for (int i = 0; i < m.length; i++) {
-                state.put(parameters.get(i).name() + ".exp_avg", m[i]);
-                state.put(parameters.get(i).name() + ".exp_avg_sq", v[i]);
+                state.put(names.get(i) + ".exp_avg", m[i]);
+                state.put(names.get(i) + ".exp_avg_sq", v[i]);
             }
             return state;
         }

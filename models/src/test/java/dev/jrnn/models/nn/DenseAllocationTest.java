@@ -57,7 +57,7 @@ class DenseAllocationTest {
     void repeatedLinearForwardAndBackwardAllocateNothing(String backend, int rows, int in, int out) {
         DenseKernels kernels = DenseBackends.kernels(backend);
         assertEquals(backend, kernels.name());
-        Linear linear = new Linear("", in, out, 1).dense(kernels);
+        Linear linear = new Linear(in, out, 1).dense(kernels);
         SplittableRandom random = new SplittableRandom(2);
         FloatTensor x = random(random, rows, in), dy = random(random, rows, out);
         long bytes = allocated(() -> {
@@ -72,8 +72,8 @@ class DenseAllocationTest {
     void aWholeDenseTrainingStepAllocatesNothing(String backend) {
         DenseKernels kernels = DenseBackends.kernels(backend);
         int steps = 6, batch = 5, vocabulary = 37, dim = 9;
-        Embedding embedding = new Embedding("e.", vocabulary, dim, 1).dense(kernels);
-        Linear head = new Linear("h.", dim, vocabulary, 2).dense(kernels);
+        Embedding embedding = new Embedding(vocabulary, dim, 1).dense(kernels);
+        Linear head = new Linear(dim, vocabulary, 2).dense(kernels);
         List<Parameter> parameters = List.of(embedding.weight(), head.weight(), head.bias());
         Optimizer adam = Optimizer.adam(parameters, 1e-3);
         SplittableRandom random = new SplittableRandom(3);

@@ -14,7 +14,7 @@ class TrainingPartsTest {
 
     @Test
     void linearAndCrossEntropyGradientsMatchFiniteDifferences() {
-        Linear linear = new Linear("", 5, 3, 1);
+        Linear linear = new Linear(5, 3, 1);
         FloatTensor x = FloatTensor.of(new float[] {0.5f, -1, 2, 0.1f, 0.3f, -0.7f, 0.2f, 0.9f, -1.5f, 1}, 2, 5);
         int[] targets = {2, 0};
         Losses.Loss loss = Losses.softmaxCrossEntropy(linear.forward(x), targets, -1);
