@@ -2,6 +2,7 @@ package dev.jrnn.apps;
 
 import dev.jrnn.apps.data.Corpora;
 import dev.jrnn.core.rnn.CellKind;
+import dev.jrnn.core.runtime.DenseBackends;
 import dev.jrnn.core.runtime.Parallelism;
 import dev.jrnn.models.LanguageModel;
 import dev.jrnn.models.Sampling;
@@ -136,8 +137,9 @@ final class DemoCommand implements Callable<Integer> {
             say.println("--- generated at temperature " + temperature + " ---");
             say.println(paragraph);
             say.println("---");
-            say.printf(Locale.ROOT, "backends: LSTM on %s (%d threads); embedding and output layer in plain Java; "
-                    + "generation %.0f us per character%n", lm.backendName(), Parallelism.threads(), perChar);
+            say.printf(Locale.ROOT, "backends: LSTM on %s (%d threads); embedding, output layer, loss and optimizer on %s's "
+                    + "dense kernels; generation %.0f us per character%n", lm.backendName(), Parallelism.threads(),
+                    DenseBackends.kernels().name(), perChar);
         }
         return 0;
     }

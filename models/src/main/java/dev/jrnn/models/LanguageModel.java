@@ -76,7 +76,7 @@ public final class LanguageModel extends Module implements AutoCloseable {
     public Step trainStep(int[][] inputs, int[][] targets, State carry, Optimizer optimizer, double maxNorm) {
         optimizer.zeroGrad();
         State[] end = new State[1];
-        Losses.Loss loss = crossEntropy(logits(inputs, carry, dropout.isTraining(), end), targets);
+        Losses.Loss loss = crossEntropy(logits(inputs, carry, dropout.isTraining(), end), targets, true);
         int steps = inputs.length, batch = inputs[0].length;
         FloatTensor dy = dropout.backward(head.backward(loss.gradient().reshape(steps, batch, vocabulary)));
         embedding.backward(rnn.backward(dy, null, null, null, null));
@@ -92,7 +92,7 @@ public final class LanguageModel extends Module implements AutoCloseable {
      */
     public Step evaluate(int[][] inputs, int[][] targets, State from) {
         State[] end = new State[1];
-        return new Step(crossEntropy(logits(inputs, from, false, end), targets).value(), end[0]);
+        return new Step(crossEntropy(logits(inputs, from, false, end), targets, false).value(), end[0]);
     }
 
     /** Scores {@code [T, N, V]} of the token after each input, and the state after the last. */
@@ -106,17 +106,21 @@ public final class LanguageModel extends Module implements AutoCloseable {
     public Output forward(int[][] tokens, State from) {
         State[] end = new State[1];
         FloatTensor z = logits(tokens, from, false, end);
-        return new Output(z, end[0]);
+        return new Output(z.copy(), end[0]); // the head's buffer is reused by its next call
     }
 
-    /** Cross-entropy of scores {@code [T, N, V]} against {@code targets [T][N]}. */
-    private Losses.Loss crossEntropy(FloatTensor z, int[][] targets) {
+    /**
+     * Cross-entropy of scores {@code [T, N, V]} against {@code targets [T][N]}; the gradient, when
+     * asked for, replaces the scores (they are the head's buffer, not needed after the loss).
+     */
+    private Losses.Loss crossEntropy(FloatTensor z, int[][] targets, boolean withGradient) {
         int steps = targets.length, batch = targets[0].length;
         int[] flat = new int[steps * batch];
         for (int t = 0; t < steps; t++) {
             System.arraycopy(targets[t], 0, flat, t * batch, batch);
         }
-        return Losses.softmaxCrossEntropy(z.reshape(steps * batch, vocabulary), flat, -1);
+        FloatTensor logits = z.reshape(steps * batch, vocabulary);
+        return Losses.softmaxCrossEntropy(logits, flat, -1, withGradient ? logits : null);
     }
 
     /** Mean loss per token of predicting {@code targets} from {@code inputs}, without training. */

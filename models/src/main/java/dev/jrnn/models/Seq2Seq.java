@@ -2,6 +2,8 @@ package dev.jrnn.models;
 
 import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.core.rnn.Direction;
+import dev.jrnn.core.runtime.DenseBackends;
+import dev.jrnn.core.spi.DenseKernels;
 import dev.jrnn.core.tensor.FloatTensor;
 import dev.jrnn.models.nn.Embedding;
 import dev.jrnn.models.nn.Linear;
@@ -121,41 +123,32 @@ public final class Seq2Seq extends Module implements AutoCloseable {
         return out;
     }
 
+    private DenseKernels attentionDense;
+
+    private DenseKernels attentionKernels() {
+        DenseKernels k = attentionDense;
+        if (k == null) {
+            k = attentionDense = DenseBackends.kernels();
+        }
+        return k;
+    }
+
     /** Attention and the output layer over decoder outputs {@code d [T, N, H]}: logits {@code [T, N, V]}. */
     private FloatTensor attend(FloatTensor d) {
         int steps = d.dim(0), batch = d.dim(1), sources = encoded.dim(0);
         float[] e = encoded.toArray(), dd = d.toArray();
         float[] a = new float[steps * batch * sources];
         float[] cat = new float[steps * batch * 2 * hidden];
-        for (int t = 0; t < steps; t++) {
-            for (int n = 0; n < batch; n++) {
-                int valid = sourceLengths == null ? sources : sourceLengths[n];
-                int dBase = (t * batch + n) * hidden, aBase = (t * batch + n) * sources;
-                double max = Double.NEGATIVE_INFINITY;
-                for (int s = 0; s < valid; s++) {
-                    double score = 0;
-                    int eBase = (s * batch + n) * hidden;
-                    for (int k = 0; k < hidden; k++) {
-                        score += dd[dBase + k] * e[eBase + k];
-                    }
-                    a[aBase + s] = (float) score;
-                    max = Math.max(max, score);
-                }
-                double sum = 0;
-                for (int s = 0; s < valid; s++) {
-                    double w = Math.exp(a[aBase + s] - max);
-                    a[aBase + s] = (float) w;
-                    sum += w;
-                }
-                int cBase = (t * batch + n) * 2 * hidden;
-                for (int s = 0; s < valid; s++) {
-                    a[aBase + s] /= (float) sum;
-                    int eBase = (s * batch + n) * hidden;
-                    for (int k = 0; k < hidden; k++) {
-                        cat[cBase + k] += a[aBase + s] * e[eBase + k];
-                    }
-                }
-                System.arraycopy(dd, dBase, cat, cBase + hidden, hidden);
+        DenseKernels k = attentionKernels();
+        int ldE = batch * hidden, ldA = batch * sources, ldC = batch * 2 * hidden;
+        for (int n = 0; n < batch; n++) { // per sequence: [T x H] queries against its [valid x H] source steps
+            int valid = sourceLengths == null ? sources : sourceLengths[n];
+            int dn = n * hidden, an = n * sources, cn = n * 2 * hidden;
+            k.gemm(false, true, steps, valid, hidden, 1f, dd, dn, ldE, e, dn, ldE, 0f, a, an, ldA, null, 0);
+            k.softmaxRows(steps, valid, a, an, ldA);
+            k.gemm(false, false, steps, hidden, valid, 1f, a, an, ldA, e, dn, ldE, 0f, cat, cn, ldC, null, 0);
+            for (int t = 0; t < steps; t++) {
+                System.arraycopy(dd, t * ldE + dn, cat, t * ldC + cn + hidden, hidden);
             }
         }
         decoded = d;
@@ -178,31 +171,22 @@ public final class Seq2Seq extends Module implements AutoCloseable {
         int steps = decoded.dim(0), batch = decoded.dim(1), sources = encoded.dim(0);
         float[] dCat = combine.backward(FloatTensor.of(dh, steps, batch, hidden)).toArray();
         float[] e = encoded.toArray(), d = decoded.toArray(), a = attention.toArray();
-        float[] dd = new float[d.length];
-        for (int t = 0; t < steps; t++) {
-            for (int n = 0; n < batch; n++) {
-                int valid = sourceLengths == null ? sources : sourceLengths[n];
-                int dBase = (t * batch + n) * hidden, aBase = (t * batch + n) * sources, cBase = (t * batch + n) * 2 * hidden;
-                System.arraycopy(dCat, cBase + hidden, dd, dBase, hidden); // d[t] feeds the combination directly
-                double[] da = new double[valid];
-                double weighted = 0;
-                for (int s = 0; s < valid; s++) {
-                    int eBase = (s * batch + n) * hidden;
-                    for (int k = 0; k < hidden; k++) {
-                        da[s] += dCat[cBase + k] * e[eBase + k];
-                        dEncoded[eBase + k] += a[aBase + s] * dCat[cBase + k]; // through the context
-                    }
-                    weighted += a[aBase + s] * da[s];
-                }
-                for (int s = 0; s < valid; s++) {
-                    float ds = (float) (a[aBase + s] * (da[s] - weighted)); // softmax backward
-                    int eBase = (s * batch + n) * hidden;
-                    for (int k = 0; k < hidden; k++) {
-                        dd[dBase + k] += ds * e[eBase + k]; // through the scores
-                        dEncoded[eBase + k] += ds * d[dBase + k];
-                    }
-                }
+        float[] dd = new float[d.length], da = new float[a.length];
+        DenseKernels k = attentionKernels();
+        int ldE = batch * hidden, ldA = batch * sources, ldC = batch * 2 * hidden;
+        for (int n = 0; n < batch; n++) {
+            int valid = sourceLengths == null ? sources : sourceLengths[n];
+            int dn = n * hidden, an = n * sources, cn = n * 2 * hidden;
+            for (int t = 0; t < steps; t++) { // d[t] feeds the combination directly
+                System.arraycopy(dCat, t * ldC + cn + hidden, dd, t * ldE + dn, hidden);
             }
+            // through the context c = A E: dA = dC E^T, dE += A^T dC
+            k.gemm(false, true, steps, valid, hidden, 1f, dCat, cn, ldC, e, dn, ldE, 0f, da, an, ldA, null, 0);
+            k.gemm(true, false, valid, hidden, steps, 1f, a, an, ldA, dCat, cn, ldC, 1f, dEncoded, dn, ldE, null, 0);
+            k.softmaxBackwardRows(steps, valid, a, an, ldA, da, an, ldA); // da becomes the scores' gradient
+            // through the scores S = D E^T: dD += dS E, dE += dS^T D
+            k.gemm(false, false, steps, hidden, valid, 1f, da, an, ldA, e, dn, ldE, 1f, dd, dn, ldE, null, 0);
+            k.gemm(true, false, valid, hidden, steps, 1f, da, an, ldA, d, dn, ldE, 1f, dEncoded, dn, ldE, null, 0);
         }
         return FloatTensor.of(dd, steps, batch, hidden);
     }

@@ -113,7 +113,7 @@ public final class SequenceClassifier extends Module implements AutoCloseable {
                 features.slice(1, d * hidden, (d + 1) * hidden).copyFrom(out.hn().select(0, top + d));
             }
         }
-        return head.forward(dropout.forward(features));
+        return head.forward(dropout.forward(features)).copy(); // the head's buffer is reused by its next call
     }
 
     /** {@code [N, F]}: the maximum of {@code y [T, N, F]} over each sequence's valid steps; remembers where for backward. */

@@ -39,7 +39,7 @@ public final class SequenceRegressor extends Module implements AutoCloseable {
     public FloatTensor predict(FloatTensor x) {
         Recurrent.Output out = rnn.forward(x, null, null);
         RnnDescriptor a = rnn.architecture();
-        return head.forward(out.hn().select(0, a.layers() - 1).copy());
+        return head.forward(out.hn().select(0, a.layers() - 1).copy()).copy(); // the head's buffer is reused by its next call
     }
 
     /**

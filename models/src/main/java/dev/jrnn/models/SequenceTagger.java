@@ -80,7 +80,7 @@ public final class SequenceTagger extends Module implements AutoCloseable {
 
     /** Scores {@code [T, N, classes]} for {@code x [T, N, I]}. */
     public FloatTensor logits(FloatTensor x, int[] lengths) {
-        return head.forward(rnn.forward(x, lengths, null, null).y());
+        return head.forward(rnn.forward(x, lengths, null, null).y()).copy(); // the head's buffer is reused by its next call
     }
 
     /** The most likely label of every step, {@code [T][N]}; {@link #IGNORE} past each sequence's end. */

@@ -28,4 +28,9 @@ public final class SimdBackend extends Backend {
     protected PreparedRnn prepareChecked(RnnDescriptor d, RnnWeights weights) {
         return new SimdRnn(d, weights, WorkerPool.shared(), Parallelism.threads());
     }
+
+    @Override
+    public java.util.Optional<dev.jrnn.core.spi.DenseKernels> dense() {
+        return java.util.Optional.of(SimdDense.shared());
+    }
 }

@@ -33,6 +33,11 @@ public final class ReferenceBackend extends Backend {
     }
 
     @Override
+    public java.util.Optional<dev.jrnn.core.spi.DenseKernels> dense() {
+        return java.util.Optional.of(ReferenceDense.instance());
+    }
+
+    @Override
     protected PreparedRnn prepareChecked(RnnDescriptor d, RnnWeights weights) {
         return new Prepared(d, ReferenceRnn.of(d, weights));
     }

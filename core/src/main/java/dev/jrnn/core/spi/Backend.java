@@ -64,6 +64,14 @@ public abstract class Backend {
     /** {@link #prepare} after the checks. */
     protected abstract PreparedRnn prepareChecked(RnnDescriptor d, RnnWeights weights);
 
+    /**
+     * This backend's own dense kernels ({@link DenseKernels}), or empty when it has none (then
+     * {@code dev.jrnn.core.runtime.DenseBackends} picks another backend's for the dense work).
+     */
+    public java.util.Optional<DenseKernels> dense() {
+        return java.util.Optional.empty();
+    }
+
     @Override
     public String toString() {
         return name();

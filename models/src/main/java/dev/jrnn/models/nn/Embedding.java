@@ -1,5 +1,7 @@
 package dev.jrnn.models.nn;
 
+import dev.jrnn.core.runtime.DenseBackends;
+import dev.jrnn.core.spi.DenseKernels;
 import dev.jrnn.core.tensor.FloatTensor;
 import java.util.SplittableRandom;
 
@@ -11,7 +13,11 @@ public final class Embedding extends Module {
 
     private final int vocabulary, dim;
     private final Parameter weight;
-    private int[][] lastTokens;
+    private DenseKernels kernels;
+    /** The last forward's ids, flattened time-major, and its output: reused buffers. */
+    private int[] ids = new int[0];
+    private int lastCount;
+    private final Scratch output = new Scratch(), gradCopy = new Scratch();
 
     public Embedding(int vocabulary, int dim, long seed) {
         this.vocabulary = vocabulary;
@@ -41,33 +47,61 @@ public final class Embedding extends Module {
         return weight;
     }
 
+    /** Runs the gather and scatter-add on {@code kernels} from now on (default: {@link DenseBackends#kernels()}). */
+    public Embedding dense(DenseKernels kernels) {
+        this.kernels = java.util.Objects.requireNonNull(kernels, "kernels");
+        return this;
+    }
+
+    private DenseKernels kernels() {
+        DenseKernels k = kernels;
+        if (k == null) {
+            k = kernels = DenseBackends.kernels();
+        }
+        return k;
+    }
+
+    /**
+     * The rows of {@code tokens [T][N]}: {@code [T, N, dim]}, this layer's buffer, valid until its
+     * next forward; on a shape already seen nothing is allocated.
+     */
     public FloatTensor forward(int[][] tokens) {
-        int steps = tokens.length, batch = tokens[0].length;
-        float[] out = new float[steps * batch * dim], w = weight.values();
+        int steps = tokens.length, batch = tokens[0].length, count = steps * batch;
+        if (ids.length < count) {
+            ids = new int[count];
+        }
         for (int t = 0; t < steps; t++) {
+            if (tokens[t].length != batch) {
+                throw new IllegalArgumentException("tokens[" + t + "] has " + tokens[t].length + " ids, tokens[0] has " + batch);
+            }
             for (int n = 0; n < batch; n++) {
                 int id = tokens[t][n];
                 if (id < 0 || id >= vocabulary) {
                     throw new IllegalArgumentException("token " + id + " at [" + t + "][" + n + "] is not in [0, " + vocabulary + ")");
                 }
-                System.arraycopy(w, id * dim, out, (t * batch + n) * dim, dim);
+                ids[t * batch + n] = id;
             }
         }
-        lastTokens = tokens;
-        return FloatTensor.of(out, steps, batch, dim);
+        FloatTensor out = output.view(steps, batch, dim);
+        kernels().gather(count, dim, ids, 0, weight.values(), 0, vocabulary, output.data(), 0, dim);
+        lastCount = count;
+        return out;
     }
 
     /** Adds {@code dy [T, N, dim]} to the rows of the tokens of the last forward. */
     public void backward(FloatTensor dy) {
-        float[] d = dy.toArray(), g = weight.grads();
-        int batch = lastTokens[0].length;
-        for (int t = 0; t < lastTokens.length; t++) {
-            for (int n = 0; n < batch; n++) {
-                int row = lastTokens[t][n] * dim, from = (t * batch + n) * dim;
-                for (int k = 0; k < dim; k++) {
-                    g[row + k] += d[from + k];
-                }
-            }
+        if (dy.size() != (long) lastCount * dim) {
+            throw new IllegalArgumentException("gradient of shape " + dy.shape() + " for " + lastCount + " tokens of " + dim);
         }
+        float[] d = gradCopy.array(dy);
+        int dOff;
+        if (d == null) {
+            d = gradCopy.floats(lastCount * dim);
+            dy.copyTo(d, 0);
+            dOff = 0;
+        } else {
+            dOff = Scratch.offset(dy);
+        }
+        kernels().scatterAdd(lastCount, dim, ids, 0, d, dOff, dim, weight.grads(), 0, vocabulary);
     }
 }

@@ -1,6 +1,9 @@
 package dev.jrnn.models.nn;
 
+import dev.jrnn.core.runtime.DenseBackends;
+import dev.jrnn.core.spi.DenseKernels;
 import dev.jrnn.core.tensor.FloatTensor;
+import dev.jrnn.core.tensor.Shape;
 import java.util.SplittableRandom;
 
 /**
@@ -13,11 +16,11 @@ public final class Linear extends Module {
 
     private final int in, out;
     private final Parameter weight, bias;
-    private float[] lastInput;
+    private DenseKernels kernels;
+    /** The last forward's input rows (kept for backward), its output and the input's gradient: reused buffers. */
+    private final Scratch input = new Scratch(), output = new Scratch(), inputGrad = new Scratch(), dyCopy = new Scratch();
+    private Shape lastShape;
     private int lastRows;
-    /** {@code W^T [in, out]}, rebuilt when the weight's version changes. */
-    private float[] transposed;
-    private int transposedVersion = -1;
 
     public Linear(int in, int out, long seed) {
         this.in = in;
@@ -49,49 +52,39 @@ public final class Linear extends Module {
         return bias;
     }
 
-    private float[] transposed() {
-        if (transposedVersion != weight.version() || transposed == null) {
-            float[] w = weight.values();
-            transposed = transposed == null ? new float[w.length] : transposed;
-            for (int o = 0; o < out; o++) {
-                for (int i = 0; i < in; i++) {
-                    transposed[i * out + o] = w[o * in + i];
-                }
-            }
-            transposedVersion = weight.version();
-        }
-        return transposed;
+    /** Runs the products on {@code kernels} from now on (default: {@link DenseBackends#kernels()}, as {@code -Djrnn.backend}). */
+    public Linear dense(DenseKernels kernels) {
+        this.kernels = java.util.Objects.requireNonNull(kernels, "kernels");
+        return this;
     }
 
-    /** {@code [M, in]} or {@code [T, N, in]} to {@code [M, out]} or {@code [T, N, out]}. */
+    private DenseKernels kernels() {
+        DenseKernels k = kernels;
+        if (k == null) {
+            k = kernels = DenseBackends.kernels();
+        }
+        return k;
+    }
+
+    /**
+     * {@code [M, in]} or {@code [T, N, in]} to {@code [M, out]} or {@code [T, N, out]}: one matrix
+     * product on the dense kernels. The result is this layer's buffer, valid until its next
+     * forward (copy it to keep it); on a shape already seen nothing is allocated.
+     */
     public FloatTensor forward(FloatTensor x) {
-        int[] dims = x.shape().dims().clone();
-        if (dims[dims.length - 1] != in) {
+        Shape shape = x.shape();
+        if (shape.dim(shape.rank() - 1) != in) {
             throw new IllegalArgumentException("Linear takes " + in + " features, got shape " + x.shape());
         }
-        float[] xs = x.toArray();
-        int rows = xs.length / in;
-        float[] ys = new float[rows * out];
-        float[] wt = transposed(), b = bias.values();
-        // y[r] = b + sum_i x[r, i] W^T[i]: row updates (axpy) over W^T, which C2 vectorizes
-        for (int r = 0; r < rows; r++) {
-            int yr = r * out, xr = r * in;
-            System.arraycopy(b, 0, ys, yr, out);
-            for (int i = 0; i < in; i++) {
-                float xi = xs[xr + i];
-                if (xi == 0f) {
-                    continue;
-                }
-                int ti = i * out;
-                for (int o = 0; o < out; o++) {
-                    ys[yr + o] += xi * wt[ti + o];
-                }
-            }
-        }
-        lastInput = xs;
+        int rows = Math.toIntExact(x.size() / in);
+        float[] xs = input.floats(rows * in);
+        x.copyTo(xs, 0); // a copy for backward: the caller may reuse its buffer in between
+        FloatTensor y = output.viewLike(shape, out);
+        kernels().gemm(false, true, rows, out, in, 1f, xs, 0, in, weight.values(), 0, in, 0f, output.data(), 0, out,
+                bias.values(), 0);
+        lastShape = shape;
         lastRows = rows;
-        dims[dims.length - 1] = out;
-        return FloatTensor.of(ys, dims);
+        return y;
     }
 
     /** {@code y = W x + b} for one row, into {@code y}; allocates nothing (for step-by-step inference). */
@@ -100,45 +93,37 @@ public final class Linear extends Module {
             throw new IllegalArgumentException("forwardRow takes " + in + " inputs and " + out + " outputs, got "
                     + x.length + " and " + y.length);
         }
-        float[] wt = transposed();
-        System.arraycopy(bias.values(), 0, y, 0, out);
-        for (int i = 0; i < in; i++) {
-            float xi = x[i];
-            int ti = i * out;
-            for (int o = 0; o < out; o++) {
-                y[o] += xi * wt[ti + o];
-            }
-        }
+        kernels().gemm(false, true, 1, out, in, 1f, x, 0, in, weight.values(), 0, in, 0f, y, 0, out, bias.values(), 0);
     }
 
-    /** Accumulates {@code dW += dy^T x}, {@code db += sum dy}; returns {@code dx = dy W}, shaped like the input. */
+    /**
+     * Accumulates {@code dW += dy^T x}, {@code db += sum dy}; returns {@code dx = dy W}, shaped like
+     * the input (this layer's buffer, valid until its next backward).
+     */
     public FloatTensor backward(FloatTensor dy) {
-        if (lastInput == null) {
+        if (lastShape == null) {
             throw new IllegalStateException("backward needs a forward first");
         }
-        float[] d = dy.toArray();
-        if (d.length != lastRows * out) {
+        if (dy.size() != (long) lastRows * out || dy.dim(dy.rank() - 1) != out) {
             throw new IllegalArgumentException("gradient of shape " + dy.shape() + " for an output of " + lastRows
                     + " rows of " + out);
         }
-        float[] w = weight.values(), dw = weight.grads(), db = bias.grads();
-        float[] dx = new float[lastRows * in];
-        for (int r = 0; r < lastRows; r++) {
-            for (int o = 0; o < out; o++) {
-                float g = d[r * out + o];
-                if (g == 0f) {
-                    continue;
-                }
-                db[o] += g;
-                int wo = o * in, xr = r * in;
-                for (int i = 0; i < in; i++) {
-                    dw[wo + i] += g * lastInput[xr + i];
-                    dx[xr + i] += g * w[wo + i];
-                }
-            }
+        float[] d = dyCopy.array(dy);
+        int dOff;
+        if (d == null) {
+            d = dyCopy.floats(lastRows * out);
+            dy.copyTo(d, 0);
+            dOff = 0;
+        } else {
+            dOff = Scratch.offset(dy);
         }
-        int[] dims = dy.shape().dims().clone();
-        dims[dims.length - 1] = in;
-        return FloatTensor.of(dx, dims);
+        DenseKernels k = kernels();
+        float[] xs = input.data();
+        k.gemm(true, false, out, in, lastRows, 1f, d, dOff, out, xs, 0, in, 1f, weight.grads(), 0, in, null, 0);
+        k.addColumnSums(lastRows, out, d, dOff, out, bias.grads(), 0);
+        FloatTensor dx = inputGrad.viewLike(lastShape, in);
+        k.gemm(false, false, lastRows, in, out, 1f, d, dOff, out, weight.values(), 0, in, 0f, inputGrad.data(), 0, in,
+                null, 0);
+        return dx;
     }
 }

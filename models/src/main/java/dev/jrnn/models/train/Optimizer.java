@@ -1,5 +1,7 @@
 package dev.jrnn.models.train;
 
+import dev.jrnn.core.runtime.DenseBackends;
+import dev.jrnn.core.spi.DenseKernels;
 import dev.jrnn.models.nn.Module;
 import dev.jrnn.models.nn.Parameter;
 import java.util.ArrayList;
@@ -25,6 +27,7 @@ public abstract class Optimizer {
     protected final List<String> names;
     protected double learningRate;
     private long steps;
+    private DenseKernels kernels;
 
     protected Optimizer(Map<String, Parameter> parameters, double learningRate) {
         Map<Parameter, String> seen = new IdentityHashMap<>();
@@ -88,6 +91,15 @@ public abstract class Optimizer {
         return new Adam(parameters, learningRate, 0.9, 0.999, 1e-8, weightDecay, true);
     }
 
+    /** The kernels that run the update loops: {@link DenseBackends#kernels()} ({@code -Djrnn.backend}, else auto). */
+    protected final DenseKernels kernels() {
+        DenseKernels k = kernels;
+        if (k == null) {
+            k = kernels = DenseBackends.kernels();
+        }
+        return k;
+    }
+
     /** The parameters it updates, by the names its state uses. */
     public Map<String, Parameter> namedParameters() {
         Map<String, Parameter> out = new LinkedHashMap<>();
@@ -147,7 +159,9 @@ public abstract class Optimizer {
     }
 
     public void zeroGrad() {
-        parameters.forEach(Parameter::zeroGrad);
+        for (int i = 0; i < parameters.size(); i++) { // indexed: no iterator per call
+            parameters.get(i).zeroGrad();
+        }
     }
 
     /**
@@ -155,23 +169,25 @@ public abstract class Optimizer {
      * L2 norm of all of them together (torch.nn.utils.clip_grad_norm_); returns that norm.
      */
     public static double clipGradNorm(List<Parameter> parameters, double maxNorm) {
+        DenseKernels k = Clip.DENSE;
         double sum = 0;
-        for (Parameter p : parameters) {
-            for (float g : p.grads()) {
-                sum += (double) g * g;
-            }
+        for (int i = 0; i < parameters.size(); i++) { // indexed: no iterator per call
+            float[] g = parameters.get(i).grads();
+            sum += k.sumOfSquares(g.length, g, 0);
         }
         double norm = Math.sqrt(sum);
         if (norm > maxNorm) {
             float scale = (float) (maxNorm / (norm + 1e-6));
-            for (Parameter p : parameters) {
-                float[] g = p.grads();
-                for (int i = 0; i < g.length; i++) {
-                    g[i] *= scale;
-                }
+            for (int i = 0; i < parameters.size(); i++) {
+                float[] g = parameters.get(i).grads();
+                k.scale(g.length, scale, g, 0);
             }
         }
         return norm;
+    }
+
+    private static final class Clip {
+        static final DenseKernels DENSE = DenseBackends.kernels();
     }
 
     private static final class Sgd extends Optimizer {
@@ -199,24 +215,7 @@ public abstract class Optimizer {
         @Override
         protected void update(int index, Parameter p) {
             float[] w = p.values(), g = p.grads();
-            if (momentum == 0) {
-                for (int i = 0; i < w.length; i++) {
-                    w[i] -= (float) (learningRate * g[i]);
-                }
-                return;
-            }
-            if (steps() == 1) {
-                System.arraycopy(g, 0, velocity[index], 0, g.length); // torch: the first step's buffer is the gradient
-            } else {
-                float[] v = velocity[index];
-                for (int i = 0; i < v.length; i++) {
-                    v[i] = (float) (momentum * v[i] + g[i]);
-                }
-            }
-            float[] v = velocity[index];
-            for (int i = 0; i < w.length; i++) {
-                w[i] -= (float) (learningRate * v[i]);
-            }
+            kernels().sgd(w.length, learningRate, momentum, steps() == 1, w, 0, g, 0, velocity[index], 0);
         }
     }
 
@@ -253,20 +252,9 @@ public abstract class Optimizer {
 
         @Override
         protected void update(int index, Parameter p) {
-            float[] w = p.values(), g = p.grads(), mi = m[index], vi = v[index];
-            double correction1 = 1 - Math.pow(beta1, steps()), correction2 = 1 - Math.pow(beta2, steps());
-            for (int i = 0; i < w.length; i++) {
-                double grad = g[i];
-                if (decoupled) {
-                    w[i] -= (float) (learningRate * weightDecay * w[i]);
-                } else if (weightDecay != 0) {
-                    grad += weightDecay * w[i];
-                }
-                mi[i] = (float) (beta1 * mi[i] + (1 - beta1) * grad);
-                vi[i] = (float) (beta2 * vi[i] + (1 - beta2) * grad * grad);
-                double mHat = mi[i] / correction1, vHat = vi[i] / correction2;
-                w[i] -= (float) (learningRate * mHat / (Math.sqrt(vHat) + epsilon));
-            }
+            float[] w = p.values(), g = p.grads();
+            kernels().adam(w.length, learningRate, beta1, beta2, epsilon, weightDecay, decoupled, steps(), w, 0, g, 0,
+                    m[index], 0, v[index], 0);
         }
     }
 }
