@@ -1,5 +1,6 @@
 package dev.jrnn.core.spi;
 
+import dev.jrnn.core.rnn.RnnArchitecture;
 import dev.jrnn.core.rnn.RnnDescriptor;
 import dev.jrnn.core.rnn.RnnWeights;
 import java.util.Objects;
@@ -24,15 +25,37 @@ public abstract class Backend {
         return false;
     }
 
-    /** Whether this backend computes {@code d}; the default is yes. */
+    /** Whether this backend computes {@code d}; the default is whether it computes {@code d}'s architecture. */
     public Support supports(RnnDescriptor d) {
+        return supports(d.architecture());
+    }
+
+    /** Whether this backend computes {@code a} (at every {@code T}, {@code N} and mix of lengths); the default is yes. */
+    public Support supports(RnnArchitecture a) {
         return Support.YES;
     }
 
     /**
-     * Plans {@code d} with {@code weights} (PyTorch layout; not retained: later changes to them are
-     * not seen). Throws {@link IllegalArgumentException} when the weights do not fit the descriptor
-     * and {@link UnsupportedOperationException} when this backend cannot compute it.
+     * Plans {@code a} with {@code weights} (PyTorch layout; not retained: later changes to them are
+     * not seen until {@link PreparedRnn#update}). The plan serves every {@code T} and {@code N}.
+     * Throws {@link IllegalArgumentException} when the weights do not fit the architecture and
+     * {@link UnsupportedOperationException} when this backend cannot compute it.
+     */
+    public final PreparedRnn prepare(RnnArchitecture a, RnnWeights weights) {
+        Objects.requireNonNull(a, "architecture");
+        Objects.requireNonNull(weights, "weights");
+        weights.checkFits(a);
+        Support support = supports(a);
+        if (!support.supported()) {
+            throw new UnsupportedOperationException(
+                    "backend '" + name() + "' does not support " + a + ": " + support.reason());
+        }
+        return prepareChecked(a, weights);
+    }
+
+    /**
+     * Plans {@code d}'s architecture ({@code T} and {@code N} are not part of a plan: it serves any);
+     * also refuses a descriptor this backend does not support.
      */
     public final PreparedRnn prepare(RnnDescriptor d, RnnWeights weights) {
         Objects.requireNonNull(d, "descriptor");
@@ -43,11 +66,11 @@ public abstract class Backend {
             throw new UnsupportedOperationException(
                     "backend '" + name() + "' does not support " + d + ": " + support.reason());
         }
-        return prepareChecked(d, weights);
+        return prepare(d.architecture(), weights);
     }
 
     /** {@link #prepare} after the checks. */
-    protected abstract PreparedRnn prepareChecked(RnnDescriptor d, RnnWeights weights);
+    protected abstract PreparedRnn prepareChecked(RnnArchitecture a, RnnWeights weights);
 
     @Override
     public String toString() {
