@@ -5,6 +5,7 @@ import dev.jrnn.core.rnn.Direction;
 import dev.jrnn.core.rnn.RnnDescriptor;
 import dev.jrnn.core.rnn.RnnWeights;
 import dev.jrnn.core.runtime.Backends;
+import dev.jrnn.core.runtime.Use;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -12,7 +13,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code jrnn backends}: every backend, whether it runs here and why; with a shape, what auto picks for it. */
 @Command(name = "backends", mixinStandardHelpOptions = true,
-        description = "Lists every backend, its availability and the reason. With --cell, --input and --hidden, also times them on that shape and prints what auto chooses.")
+        description = "Lists every backend, its availability and the reason. With --cell, --input and --hidden, also times them on that shape for training, inference and streaming and prints what auto chooses for each, and the self-tests passed.")
 final class BackendsCommand implements Callable<Integer> {
 
     @Spec
@@ -48,7 +49,10 @@ final class BackendsCommand implements Callable<Integer> {
             }
             RnnDescriptor d = new RnnDescriptor(cell, layers, bidirectional ? Direction.BIDIRECTIONAL
                     : Direction.UNIDIRECTIONAL, steps, batch, input, hidden);
-            Backends.selector().decide(d, RnnWeights.uniform(d, 1));
+            RnnWeights weights = RnnWeights.uniform(d, 1);
+            for (Use use : Use.values()) {
+                Backends.selector().decide(d, weights, use);
+            }
         }
         out.print(Backends.report());
         out.flush();

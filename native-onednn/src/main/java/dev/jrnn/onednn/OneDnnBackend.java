@@ -46,6 +46,11 @@ public final class OneDnnBackend extends Backend {
     }
 
     @Override
+    public String implementation() {
+        return "oneDNN " + OneDnnLibrary.require().version() + ", ISA " + Dnnl.effectiveIsa();
+    }
+
+    @Override
     public Support supports(RnnDescriptor d) {
         return support.computeIfAbsent(d, k -> ask(k.architecture(), k.steps(), k.batch()));
     }

@@ -93,6 +93,11 @@ final class OneDnnLibrary {
         List<String> attempts = new ArrayList<>();
         Loaded loaded = explicit(attempts);
         if (loaded == null) {
+            if (!attempts.getLast().startsWith("no explicit path")) {
+                // asked for by name and not usable (e.g. older than 3.13): say so loudly, once
+                System.getLogger("dev.jrnn.onednn").log(System.Logger.Level.WARNING,
+                        "jrnn onednn: not using the library you named: " + attempts.getLast());
+            }
             loaded = bundled(attempts);
         }
         if (loaded == null) {

@@ -20,6 +20,11 @@ public final class SimdBackend extends Backend {
     }
 
     @Override
+    public String implementation() {
+        return describe() + ", JDK " + Runtime.version();
+    }
+
+    @Override
     protected PreparedRnn prepareChecked(RnnArchitecture d, RnnWeights weights) {
         return new SimdRnn(d, weights, WorkerPool.shared(), Parallelism.threads());
     }

@@ -1,6 +1,7 @@
 package dev.jrnn.core.runtime;
 
 import dev.jrnn.core.rnn.Mode;
+import dev.jrnn.core.rnn.RnnBackward;
 import dev.jrnn.core.rnn.RnnDescriptor;
 import dev.jrnn.core.rnn.RnnForward;
 import dev.jrnn.core.rnn.RnnWeights;
@@ -8,6 +9,7 @@ import dev.jrnn.core.spi.Availability;
 import dev.jrnn.core.spi.Backend;
 import dev.jrnn.core.spi.BackendProvider;
 import dev.jrnn.core.spi.PreparedRnn;
+import dev.jrnn.core.spi.SelfTest;
 import dev.jrnn.core.spi.Support;
 import dev.jrnn.core.spi.Workspace;
 import dev.jrnn.core.tensor.FloatTensor;
@@ -24,16 +26,19 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Chooses the backend that runs a descriptor.
+ * Chooses the backend that runs a descriptor, per {@link Use}.
  *
- * <p>{@code -Djrnn.backend=NAME} (or {@link #prepare(String, RnnDescriptor, RnnWeights)}) forces
- * one, and fails with its probe's reason when it cannot run here. Otherwise ({@code auto}) every
- * available backend that supports the descriptor is timed on its first {@value #TIMING_STEPS}
- * steps for a budget each, and the fastest wins; a {@linkplain Backend#fallbackOnly()
- * fallback-only} backend (the reference) is taken only when nothing else can run. The decision is
- * cached per (descriptor with at most {@value #TIMING_STEPS} steps, threads), so sequences of any
- * longer length share it, and logged once, with the timings and the reasons the others were
- * passed over.
+ * <p>{@code -Djrnn.backend=NAME} (or {@link #prepare(String, RnnDescriptor, RnnWeights, Use)})
+ * forces one, and fails with its probe's reason when it cannot run here. Otherwise ({@code auto})
+ * every available backend that supports the descriptor is timed warm on what the use does (a
+ * training step on the first {@value #TIMING_STEPS} steps, an inference forward on as many, or
+ * single streaming steps) for a budget each, and the fastest wins; a {@linkplain
+ * Backend#fallbackOnly() fallback-only} backend (the reference) is taken only when nothing else can
+ * run, and a backend that failed its {@linkplain SelfTest known-answer self-test} here is not a
+ * candidate. The decision is cached per (use, descriptor with at most {@value #TIMING_STEPS}
+ * steps, threads), so sequences of any longer length share it, in a map of at most
+ * {@value #MAX_DECISIONS} entries, and logged once, with the timings and the reasons the others
+ * were passed over.
  */
 public final class BackendSelector {
 
@@ -60,14 +65,19 @@ public final class BackendSelector {
         }
     }
 
+    /** At most this many decisions are kept (least recently used out first): shapes may be unbounded, memory is not. */
+    static final int MAX_DECISIONS = 256;
+    /** Timed calls before the best may be taken: the first call of a backend is never the one that counts. */
+    static final int MIN_TIMED_CALLS = 3;
+
     /** A decision's scope: the descriptor with at most {@value #TIMING_STEPS} steps, which stand for any longer T. */
-    private record Key(RnnDescriptor descriptor, int threads) {
+    private record Key(RnnDescriptor descriptor, int threads, Use use) {
         String describe() {
             String d = descriptor.toString();
             if (descriptor.steps() == TIMING_STEPS) {
                 d = d.replace(" T=" + TIMING_STEPS + " ", " T>=" + TIMING_STEPS + " ");
             }
-            return d + " threads=" + threads;
+            return use.name().toLowerCase(Locale.ROOT) + " " + d + " threads=" + threads;
         }
     }
 
@@ -75,10 +85,21 @@ public final class BackendSelector {
     private final Duration budget;
     private final Map<String, Availability> availability = new ConcurrentHashMap<>();
     private final Map<String, Backend> backends = new ConcurrentHashMap<>();
-    private final Map<Key, Decision> decisions = new ConcurrentHashMap<>();
+    /** Guarded by itself; access order, so the eldest is the least recently used. */
+    private final Map<Key, Decision> decisions;
 
     /** @param budget time spent measuring each candidate backend for one descriptor */
     public BackendSelector(List<BackendProvider> providers, Duration budget) {
+        this(providers, budget, MAX_DECISIONS);
+    }
+
+    BackendSelector(List<BackendProvider> providers, Duration budget, int maxDecisions) {
+        this.decisions = new LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Key, Decision> eldest) {
+                return size() > maxDecisions;
+            }
+        };
         this.providers = List.copyOf(providers);
         this.budget = Objects.requireNonNull(budget, "budget");
         for (BackendProvider p : this.providers) {
@@ -138,36 +159,66 @@ public final class BackendSelector {
         return String.join(", ", parts);
     }
 
-    /** Prepares with the backend named by {@code -Djrnn.backend}, or the auto choice when it is unset or {@code auto}. */
+    /** Prepares for inference with the backend named by {@code -Djrnn.backend}, or the auto choice when it is unset or {@code auto}. */
     public PreparedRnn prepare(RnnDescriptor d, RnnWeights weights) {
         return prepare(System.getProperty(BACKEND_PROPERTY, AUTO), d, weights);
     }
 
-    /** Prepares with {@code backend} ({@code auto} or a backend's name). */
+    /** Prepares for inference with {@code backend} ({@code auto} or a backend's name). */
     public PreparedRnn prepare(String backend, RnnDescriptor d, RnnWeights weights) {
+        return prepare(backend, d, weights, Use.INFERENCE);
+    }
+
+    /** Prepares for {@code use} with {@code backend} ({@code auto} or a backend's name). */
+    public PreparedRnn prepare(String backend, RnnDescriptor d, RnnWeights weights, Use use) {
+        return backend(choose(backend, d, weights, use)).prepare(d, weights);
+    }
+
+    /** The backend's name for {@code use}: {@code backend} itself when forced, else the auto decision. */
+    public String choose(String backend, RnnDescriptor d, RnnWeights weights, Use use) {
         String name = backend == null ? AUTO : backend.trim().toLowerCase(Locale.ROOT);
-        if (name.isEmpty() || name.equals(AUTO)) {
-            return backend(decide(d, weights).backend()).prepare(d, weights);
-        }
-        return backend(name).prepare(d, weights);
+        return name.isEmpty() || name.equals(AUTO) ? decide(d, weights, use).backend() : name;
     }
 
-    /** The auto choice for {@code d}, measured on first use and cached per (descriptor, threads). */
+    /** The auto choice for inference on {@code d}. */
     public Decision decide(RnnDescriptor d, RnnWeights weights) {
-        Objects.requireNonNull(d, "descriptor");
-        weights.checkFits(d);
-        RnnDescriptor timed = d.withSteps(Math.min(d.steps(), TIMING_STEPS));
-        return decisions.computeIfAbsent(new Key(timed, Parallelism.threads()), key -> measure(d, weights));
+        return decide(d, weights, Use.INFERENCE);
     }
 
-    /** Decisions made so far, by descriptor and thread count. */
+    /**
+     * The auto choice for {@code use} on {@code d}, measured on first use and cached per (descriptor
+     * with T capped, threads, use). Streaming is timed on single steps of {@code d}'s batch.
+     */
+    public Decision decide(RnnDescriptor d, RnnWeights weights, Use use) {
+        Objects.requireNonNull(d, "descriptor");
+        Objects.requireNonNull(use, "use");
+        weights.checkFits(d);
+        RnnDescriptor timed = d.withSteps(use == Use.STREAMING ? 1 : Math.min(d.steps(), TIMING_STEPS));
+        Key key = new Key(timed, Parallelism.threads(), use);
+        synchronized (decisions) {
+            Decision known = decisions.get(key);
+            if (known != null) {
+                return known;
+            }
+        }
+        // measured outside the lock (it takes up to seconds); two threads may both measure a new shape once
+        Decision decision = measure(timed, weights, use);
+        synchronized (decisions) {
+            decisions.putIfAbsent(key, decision);
+            return decisions.get(key);
+        }
+    }
+
+    /** Decisions made so far, by use, descriptor and thread count. */
     public Map<String, Decision> decisions() {
         Map<String, Decision> out = new LinkedHashMap<>();
-        decisions.forEach((k, v) -> out.put(k.describe(), v));
+        synchronized (decisions) {
+            decisions.forEach((k, v) -> out.put(k.describe(), v));
+        }
         return out;
     }
 
-    private Decision measure(RnnDescriptor d, RnnWeights weights) {
+    private Decision measure(RnnDescriptor d, RnnWeights weights, Use use) {
         Map<String, String> details = new LinkedHashMap<>();
         String best = null;
         double bestMillis = Double.POSITIVE_INFINITY;
@@ -182,6 +233,12 @@ public final class BackendSelector {
             Support s = backend(p.name()).supports(d);
             if (!s.supported()) {
                 details.put(p.name(), "unsupported (" + s.reason() + ")");
+                continue;
+            }
+            SelfTest.Verdict trust = SelfTest.verdict(backend(p.name()), d,
+                    use == Use.TRAINING ? Mode.TRAINING : Mode.INFERENCE);
+            if (!trust.trusted()) {
+                details.put(p.name(), "refused (" + trust.reason() + ")");
                 continue;
             }
             (backend(p.name()).fallbackOnly() ? fallbacks : candidates).add(p.name());
@@ -201,9 +258,9 @@ public final class BackendSelector {
                 break;
             }
             try {
-                double millis = time(backend(name), d, weights);
-                details.put(name, String.format(Locale.ROOT, "%.3f ms per %d-step forward", millis,
-                        Math.min(d.steps(), TIMING_STEPS)));
+                double millis = time(backend(name), d, weights, use);
+                details.put(name, String.format(Locale.ROOT, "%.3f ms per %d-step %s", millis, d.steps(),
+                        use == Use.TRAINING ? "forward and backward" : "forward"));
                 if (millis < bestMillis) {
                     bestMillis = millis;
                     best = name;
@@ -216,42 +273,62 @@ public final class BackendSelector {
             throw new IllegalStateException("every backend failed on " + d + ": " + details);
         }
         Decision decision = new Decision(best, details);
-        LOG.log(Level.INFO, "jrnn auto backend for {0} threads={1}: {2}", d, Parallelism.threads(), decision);
+        LOG.log(Level.INFO, "jrnn auto backend for {0} {1} threads={2}: {3}", use.name().toLowerCase(Locale.ROOT), d,
+                Parallelism.threads(), decision);
         return decision;
     }
 
     /**
-     * Best time of an inference forward over a prefix of the sequence, in milliseconds. A Vector
+     * Best time of one call of {@code use} on {@code d} (whose T is already capped), in
+     * milliseconds: an inference forward, a training forward and backward, or one streaming step
+     * with states in and out. A Vector
      * API backend runs at speed only once C2 has compiled it, which in a new JVM takes seconds of
      * calls on two cores, while a native one is fast from its first call: so timing runs for the
      * budget and then on while the JIT is still compiling (up to {@value #JIT_WAIT_FACTOR} times
      * the budget), so that it ranks the backends rather than the JIT's progress.
      */
-    private double time(Backend backend, RnnDescriptor d, RnnWeights weights) {
-        RnnDescriptor probe = d.withSteps(Math.min(d.steps(), TIMING_STEPS));
-        FloatTensor x = FloatTensor.zeros(probe.srcLayerShape());
+    private double time(Backend backend, RnnDescriptor d, RnnWeights weights, Use use) {
+        FloatTensor x = FloatTensor.zeros(d.srcLayerShape());
         for (long i = 0; i < x.size(); i++) {
             x.setFlat(i, (float) Math.sin(i)); // deterministic, not all zeros: no special paths
         }
-        FloatTensor y = FloatTensor.zeros(probe.dstLayerShape());
-        try (PreparedRnn prepared = backend.prepare(probe, weights); Workspace ws = prepared.newWorkspace()) {
+        FloatTensor y = FloatTensor.zeros(d.dstLayerShape());
+        boolean lstm = d.cell().hasCellState();
+        try (PreparedRnn prepared = backend.prepare(d, weights); Workspace ws = prepared.newWorkspace()) {
             RnnForward io = RnnForward.of(x, y);
+            if (use == Use.STREAMING) { // the state goes in and out every step
+                FloatTensor h = FloatTensor.zeros(d.iterShape()), c = lstm ? FloatTensor.zeros(d.iterShape()) : null;
+                io = io.withInitialState(h, c).withFinalState(FloatTensor.zeros(d.iterShape()),
+                        lstm ? FloatTensor.zeros(d.iterShape()) : null);
+            }
+            RnnBackward gradients = null;
+            if (use == Use.TRAINING) {
+                FloatTensor dy = FloatTensor.zeros(d.dstLayerShape());
+                dy.fill(1e-3f);
+                gradients = RnnBackward.of(dy, FloatTensor.zeros(d.srcLayerShape()), RnnWeights.zeros(d));
+            }
+            Mode mode = use == Use.TRAINING ? Mode.TRAINING : Mode.INFERENCE;
             long start = System.nanoTime();
             long budgetEnd = start + budget.toNanos(), hardEnd = start + JIT_WAIT_FACTOR * budget.toNanos();
             long best = Long.MAX_VALUE;
             long jitTime = jitMillis(), jitQuietSince = start;
             for (int run = 0; run < MAX_TIMED_CALLS; run++) {
                 long callStart = System.nanoTime();
-                prepared.forward(Mode.INFERENCE, io, ws);
+                prepared.forward(mode, io, ws);
+                if (gradients != null) {
+                    prepared.backward(gradients, ws);
+                }
                 long now = System.nanoTime();
-                best = Math.min(best, now - callStart);
+                if (run > 0) { // the cold first call never counts
+                    best = Math.min(best, now - callStart);
+                }
                 long jit = jitMillis();
                 if (jit != jitTime) {
                     jitTime = jit;
                     jitQuietSince = now;
                 }
                 boolean jitQuiet = now - jitQuietSince >= JIT_QUIET_NANOS;
-                if (run >= 1 && (now >= hardEnd || (now >= budgetEnd && jitQuiet))) {
+                if (run >= MIN_TIMED_CALLS && (now >= hardEnd || (now >= budgetEnd && jitQuiet))) {
                     break;
                 }
             }
@@ -268,12 +345,16 @@ public final class BackendSelector {
     /** Every backend, its availability and reason, and the decisions made so far. */
     public String report() {
         StringBuilder sb = new StringBuilder();
+        sb.append("CPU ").append(SelfTest.cpu()).append(", ").append(Runtime.getRuntime().availableProcessors())
+                .append(" cores\n");
         sb.append(String.format(Locale.ROOT, "%-10s %-9s %s%n", "backend", "available", "reason"));
         for (BackendProvider p : providers) {
             Availability a = availability(p.name());
             sb.append(String.format(Locale.ROOT, "%-10s %-9s %s%n", p.name(), a.available() ? "yes" : "no", a.reason()));
         }
         decisions().forEach((key, decision) -> sb.append("auto ").append(key).append(" -> ").append(decision).append('\n'));
+        SelfTest.verdicts().forEach((kind, verdict) -> sb.append("self-test ").append(kind).append(": ").append(verdict)
+                .append('\n'));
         return sb.toString();
     }
 }

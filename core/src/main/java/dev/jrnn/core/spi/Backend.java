@@ -1,5 +1,6 @@
 package dev.jrnn.core.spi;
 
+import dev.jrnn.core.rnn.Mode;
 import dev.jrnn.core.rnn.RnnArchitecture;
 import dev.jrnn.core.rnn.RnnDescriptor;
 import dev.jrnn.core.rnn.RnnWeights;
@@ -25,6 +26,14 @@ public abstract class Backend {
         return false;
     }
 
+    /**
+     * What this backend runs, for reports and refusals: the library and its version, the
+     * instruction set it uses. Empty when there is nothing to say beyond the name.
+     */
+    public String implementation() {
+        return "";
+    }
+
     /** Whether this backend computes {@code d}; the default is whether it computes {@code d}'s architecture. */
     public Support supports(RnnDescriptor d) {
         return supports(d.architecture());
@@ -38,8 +47,11 @@ public abstract class Backend {
     /**
      * Plans {@code a} with {@code weights} (PyTorch layout; not retained: later changes to them are
      * not seen until {@link PreparedRnn#update}). The plan serves every {@code T} and {@code N}.
-     * Throws {@link IllegalArgumentException} when the weights do not fit the architecture and
-     * {@link UnsupportedOperationException} when this backend cannot compute it.
+     * Throws {@link IllegalArgumentException} when the weights do not fit the architecture,
+     * {@link UnsupportedOperationException} when this backend cannot compute it, and
+     * {@link BackendRefusedException} when it failed its {@linkplain SelfTest known-answer
+     * self-test} for {@code a}'s cell and direction in inference here. The training self-test
+     * runs at the plan's first training-mode forward, which it refuses if the backend fails it.
      */
     public final PreparedRnn prepare(RnnArchitecture a, RnnWeights weights) {
         Objects.requireNonNull(a, "architecture");
@@ -50,12 +62,15 @@ public abstract class Backend {
             throw new UnsupportedOperationException(
                     "backend '" + name() + "' does not support " + a + ": " + support.reason());
         }
-        return prepareChecked(a, weights);
+        SelfTest.require(this, a.withProblem(1, 1), Mode.INFERENCE); // the test keys on cell and direction
+        PreparedRnn prepared = prepareChecked(a, weights);
+        prepared.trainingVerifiedBy(this);
+        return prepared;
     }
 
     /**
      * Plans {@code d}'s architecture ({@code T} and {@code N} are not part of a plan: it serves any);
-     * also refuses a descriptor this backend does not support.
+     * also refuses a descriptor this backend does not support. See {@link #prepare(RnnArchitecture, RnnWeights)}.
      */
     public final PreparedRnn prepare(RnnDescriptor d, RnnWeights weights) {
         Objects.requireNonNull(d, "descriptor");

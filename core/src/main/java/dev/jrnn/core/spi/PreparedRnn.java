@@ -22,6 +22,8 @@ public abstract class PreparedRnn implements AutoCloseable {
     private final String backendName;
     private final RnnArchitecture architecture;
     private volatile boolean closed;
+    /** The backend whose training self-test this plan must pass before its first training forward, or null once passed. */
+    private volatile Backend trainingUnverified;
 
     protected PreparedRnn(String backendName, RnnArchitecture architecture) {
         this.backendName = Objects.requireNonNull(backendName, "backendName");
@@ -52,6 +54,10 @@ public abstract class PreparedRnn implements AutoCloseable {
         checkOpen();
         checkWorkspace(workspace);
         long problem = RnnChecks.forward(architecture, io);
+        if (mode == Mode.TRAINING && trainingUnverified != null) { // once per kind and process; keyed on cell and direction
+            SelfTest.require(trainingUnverified, architecture.withProblem(1, 1), Mode.TRAINING);
+            trainingUnverified = null;
+        }
         workspace.holdsTrainingForward(false);
         workspace.problem(RnnChecks.steps(problem), RnnChecks.batch(problem), io.lengths());
         forwardChecked(mode, io, workspace);
@@ -115,6 +121,11 @@ public abstract class PreparedRnn implements AutoCloseable {
             forward(Mode.INFERENCE, new RnnForward(srcLayer, h0, c0, output, hn, cn, lengths), workspace);
         }
         return new Result(output, hn, cn);
+    }
+
+    /** Called by {@link Backend#prepare}: training forwards wait for {@code backend}'s training self-test. */
+    final void trainingVerifiedBy(Backend backend) {
+        trainingUnverified = backend;
     }
 
     public final boolean isClosed() {

@@ -122,7 +122,37 @@ class BackendSelectorTest {
         assertTrue(report.matches("(?s).*reference\\s+yes\\s+plain Java.*"), report);
         assertTrue(report.matches("(?s).*slow\\s+yes\\s+test backend.*"), report);
         assertTrue(report.matches("(?s).*absent\\s+no\\s+" + AbsentBackendProvider.REASON + ".*"), report);
-        assertTrue(report.contains("auto LSTM[L=1 D=1 T>=8 N=2 I=8 H=16] threads="), report);
+        assertTrue(report.contains("auto inference LSTM[L=1 D=1 T>=8 N=2 I=8 H=16] threads="), report);
+        assertTrue(report.startsWith("CPU "), report);
+        assertTrue(report.contains("self-test quick LSTM UNIDIRECTIONAL INFERENCE: passed in"), report);
+    }
+
+    @Test
+    void trainingInferenceAndStreamingAreDecidedAndTimedApart() {
+        Parallelism.setThreads(1);
+        BackendSelector.Decision training = selector.decide(lstm, weights, Use.TRAINING);
+        BackendSelector.Decision inference = selector.decide(lstm, weights, Use.INFERENCE);
+        BackendSelector.Decision streaming = selector.decide(lstm, weights, Use.STREAMING);
+        assertEquals("quick", training.backend(), training::toString);
+        assertTrue(training.details().get("slow").contains("ms per 8-step forward and backward"), training::toString);
+        assertTrue(inference.details().get("slow").contains("ms per 8-step forward"), inference::toString);
+        assertTrue(streaming.details().get("slow").contains("ms per 1-step forward"), streaming::toString);
+        var keys = selector.decisions().keySet();
+        assertEquals(3, keys.size(), keys::toString);
+        assertTrue(keys.contains("training LSTM[L=1 D=1 T>=8 N=2 I=8 H=16] threads=1"), keys::toString);
+        assertTrue(keys.contains("streaming LSTM[L=1 D=1 T=1 N=2 I=8 H=16] threads=1"), keys::toString);
+        // a forced backend is not timed
+        assertEquals("slow", selector.choose("slow", lstm, weights, Use.TRAINING));
+    }
+
+    @Test
+    void decisionsAreBoundedWhateverShapesArrive() {
+        BackendSelector small = new BackendSelector(Backends.discover(), Duration.ofMillis(1), 3);
+        for (int batch = 1; batch <= 6; batch++) {
+            small.decide(lstm.withBatch(batch), weights);
+        }
+        assertEquals(3, small.decisions().size(), small.decisions()::toString);
+        assertTrue(small.decisions().keySet().iterator().next().contains(" N=4 "), "the least recently used went first");
     }
 
     @Test

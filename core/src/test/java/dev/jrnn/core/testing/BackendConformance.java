@@ -193,6 +193,27 @@ public abstract class BackendConformance {
         f.weightGradients().forEach((name, want) -> assertClose(name + ".grad", want, dw.named().get(name), tol, tol));
     }
 
+    /** The inference kernels (no gradients, no workspace kept) against PyTorch's forward. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.jrnn.core.testing.BackendConformance#fixtures")
+    void matchesPyTorchInInference(String fixtureName) {
+        PyTorchFixture f = PyTorchFixture.load(fixtureName);
+        RnnDescriptor d = f.descriptor();
+        double tol = 1e-5;
+        boolean lstm = d.cell().hasCellState();
+        FloatTensor y = FloatTensor.zeros(f.shape("output"));
+        FloatTensor hn = FloatTensor.zeros(d.iterShape()), cn = lstm ? FloatTensor.zeros(d.iterShape()) : null;
+        try (PreparedRnn rnn = backend().prepare(d, f.weights()); Workspace ws = rnn.newWorkspace()) {
+            rnn.forward(Mode.INFERENCE, new RnnForward(f.sequence("input"), f.has("h0") ? f.tensor("h0") : null,
+                    f.has("c0") ? f.tensor("c0") : null, f.batchFirst() ? y.permute(1, 0, 2) : y, hn, cn, f.lengths()), ws);
+        }
+        assertClose("output", f.values("output"), y, tol, tol);
+        assertClose("h_n", f.values("hn"), hn, tol, tol);
+        if (lstm) {
+            assertClose("c_n", f.values("cn"), cn, tol, tol);
+        }
+    }
+
     @Test
     void nativeTensorsAndStridedViewsGiveTheSameResultsAsHeapTensors() {
         RnnDescriptor d = new RnnDescriptor(CellKind.LSTM, 2, Direction.BIDIRECTIONAL, 5, 3, 9, 7);

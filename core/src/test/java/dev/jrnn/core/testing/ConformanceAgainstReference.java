@@ -4,9 +4,13 @@ import static dev.jrnn.core.testing.Close.assertClose;
 
 import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.core.rnn.Direction;
+import dev.jrnn.core.rnn.Mode;
 import dev.jrnn.core.rnn.RnnDescriptor;
+import dev.jrnn.core.rnn.RnnForward;
 import dev.jrnn.core.scalar.ReferenceBackend;
 import dev.jrnn.core.spi.Backend;
+import dev.jrnn.core.spi.PreparedRnn;
+import dev.jrnn.core.spi.Workspace;
 import dev.jrnn.core.tensor.FloatTensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -96,5 +100,25 @@ public abstract class ConformanceAgainstReference extends BackendConformance {
     void variableLengthsMatchTheReference(LengthCase c) {
         Problem p = Problem.of(c.d(), c.lengths());
         assertOutcome(run(REFERENCE, p), run(backend(), p), c.lengths(), tolerance(c.d()));
+    }
+
+    /** The inference kernels over the same grid: a backend may run different code without gradients (oneDNN does). */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.jrnn.core.testing.ConformanceAgainstReference#grid")
+    void inferenceMatchesTheReference(RnnDescriptor d) {
+        Problem p = Problem.of(d);
+        Outcome want = run(REFERENCE, p);
+        boolean lstm = d.cell().hasCellState();
+        FloatTensor y = FloatTensor.zeros(d.dstLayerShape()), hn = FloatTensor.zeros(d.iterShape());
+        FloatTensor cn = lstm ? FloatTensor.zeros(d.iterShape()) : null;
+        try (PreparedRnn rnn = backend().prepare(d, p.weights()); Workspace ws = rnn.newWorkspace()) {
+            rnn.forward(Mode.INFERENCE, new RnnForward(p.x(), p.h0(), p.c0(), y, hn, cn), ws);
+        }
+        double tol = tolerance(d);
+        assertClose("dstLayer", want.y(), y, tol, tol);
+        assertClose("dstIter", want.hn(), hn, tol, tol);
+        if (lstm) {
+            assertClose("dstIterC", want.cn(), cn, tol, tol);
+        }
     }
 }

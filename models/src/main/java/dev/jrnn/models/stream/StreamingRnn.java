@@ -6,6 +6,7 @@ import dev.jrnn.core.rnn.RnnDescriptor;
 import dev.jrnn.core.rnn.RnnWeights;
 import dev.jrnn.core.runtime.BackendSelector;
 import dev.jrnn.core.runtime.Backends;
+import dev.jrnn.core.runtime.Use;
 import dev.jrnn.core.spi.PreparedRnn;
 import java.util.Objects;
 
@@ -36,7 +37,7 @@ public final class StreamingRnn implements AutoCloseable {
         this.prepared = prepared;
     }
 
-    /** Plans the stack for single steps on {@code -Djrnn.backend}, else the fastest backend here (see {@link BackendSelector}). */
+    /** Plans the stack for single steps on {@code -Djrnn.backend}, else the fastest backend here for single steps (see {@link BackendSelector}). */
     public static StreamingRnn prepare(RnnDescriptor architecture, RnnWeights weights) {
         return prepare(architecture, weights, System.getProperty(BackendSelector.BACKEND_PROPERTY, BackendSelector.AUTO));
     }
@@ -49,7 +50,7 @@ public final class StreamingRnn implements AutoCloseable {
                     + "sequence from the end; use forward() on whole sequences");
         }
         RnnDescriptor step = architecture.withSteps(1).withBatch(1);
-        return new StreamingRnn(step, Backends.selector().prepare(backend, step, weights));
+        return new StreamingRnn(step, Backends.selector().prepare(backend, step, weights, Use.STREAMING));
     }
 
     /** The single-step descriptor ({@code T = N = 1}). */
