@@ -286,6 +286,89 @@ final class OneDnnExecution implements AutoCloseable {
         }
     }
 
+    // ---- one time segment [from, to) of a unidirectional call: sorted sequences [0, count) are longer than from
+
+    /** Steps {@code [from, to)} of sequence {@code n}, as {@code [to - from, 1, C]}. */
+    private static FloatTensor steps(FloatTensor t, int n, int from, int to) {
+        return t.slice(0, from, to).slice(1, n, n + 1);
+    }
+
+    /** Initial states: the caller's for the first segment, else the previous segment's final states of the sequences still running. */
+    void loadSegment(RnnForward io, int[] seqs, int count, int from, int to, OneDnnExecution previous) {
+        for (int k = 0; k < count; k++) {
+            column(srcLayer, k).copyFrom(steps(io.srcLayer(), seqs[k], from, to));
+        }
+        if (previous == null) {
+            gatherState(srcIter, io.srcIter(), seqs, 0, count);
+            if (lstm) {
+                gatherState(srcIterC, io.srcIterC(), seqs, 0, count);
+            }
+        } else {
+            srcIter.copyFrom(previous.dstIter.slice(1, 0, count));
+            if (lstm) {
+                srcIterC.copyFrom(previous.dstIterC.slice(1, 0, count));
+            }
+        }
+    }
+
+    /** Outputs of the segment; final states of the sequences {@code [ending, count)}, whose last step is {@code to - 1}. */
+    void storeSegment(RnnForward io, int[] seqs, int count, int from, int to, int ending) {
+        FloatTensor top = layerOut[layerOut.length - 1];
+        for (int k = 0; k < count; k++) {
+            steps(io.dstLayer(), seqs[k], from, to).copyFrom(column(top, k));
+        }
+        scatterState(dstIter.slice(1, ending, count), io.dstIter(), seqs, ending, count - ending);
+        if (lstm) {
+            scatterState(dstIterC.slice(1, ending, count), io.dstIterC(), seqs, ending, count - ending);
+        }
+    }
+
+    /**
+     * Output gradients of the segment; final-state gradients: the caller's for the sequences
+     * {@code [ending, count)} that end here, the later segment's initial-state gradients for the others.
+     */
+    void loadSegment(RnnBackward g, int[] seqs, int count, int from, int to, int ending, OneDnnExecution later) {
+        FloatTensor top = diffLayerOut[diffLayerOut.length - 1];
+        for (int k = 0; k < count; k++) {
+            column(top, k).copyFrom(steps(g.diffDstLayer(), seqs[k], from, to));
+        }
+        gatherState(diffDstIter.slice(1, ending, count), g.diffDstIter(), seqs, ending, count - ending);
+        if (lstm) {
+            gatherState(diffDstIterC.slice(1, ending, count), g.diffDstIterC(), seqs, ending, count - ending);
+        }
+        if (later != null) {
+            diffDstIter.slice(1, 0, ending).copyFrom(later.diffSrcIter);
+            if (lstm) {
+                diffDstIterC.slice(1, 0, ending).copyFrom(later.diffSrcIterC);
+            }
+        }
+    }
+
+    /** Input gradients of the segment; the initial states' after the first segment ({@code first}). */
+    void storeSegment(RnnBackward g, int[] seqs, int count, int from, int to, boolean first) {
+        if (g.diffSrcLayer() != null) {
+            for (int k = 0; k < count; k++) {
+                steps(g.diffSrcLayer(), seqs[k], from, to).copyFrom(column(diffSrcLayer, k));
+            }
+        }
+        if (first) {
+            scatterState(diffSrcIter, g.diffSrcIter(), seqs, 0, count);
+            if (lstm) {
+                scatterState(diffSrcIterC, g.diffSrcIterC(), seqs, 0, count);
+            }
+        }
+    }
+
+    /** Zeros past each sequence's end ({@code length[n]} steps of {@code t}'s {@code T}). */
+    static void zeroPastEnds(FloatTensor t, OneDnnWorkspace ws) {
+        for (int n = 0; n < ws.batch(); n++) {
+            int len = ws.length(n);
+            if (len < t.dim(0)) {
+                t.slice(0, len, t.dim(0)).slice(1, n, n + 1).fill(0f);
+            }
+        }
+    }
+
     @Override
     public void close() {
         resources.close();

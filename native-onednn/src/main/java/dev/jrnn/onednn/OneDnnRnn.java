@@ -258,6 +258,10 @@ final class OneDnnRnn extends PreparedRnn {
                     return;
                 }
                 ws.group();
+                if (dirs == 1) {
+                    forwardSegments(prop, io, ws);
+                    return;
+                }
                 for (int g = 0; g < ws.groups; g++) { // make them all first: a later one must not drop an earlier one
                     ws.groupExecution[g] = ws.execution(ws.groupLength[g], ws.groupStart[g + 1] - ws.groupStart[g]);
                 }
@@ -273,6 +277,48 @@ final class OneDnnRnn extends PreparedRnn {
             }
         } finally {
             guard.exit();
+        }
+    }
+
+    /*
+     * Time segments (unidirectional stacks): with the sequences sorted longest first and the
+     * distinct lengths l_1 > l_2 > ... (group g has length groupLength[g]), segment g covers the
+     * steps [groupLength[g + 1], groupLength[g]) and runs the groupStart[g + 1] sequences that are
+     * still running there, a prefix of the sorted order; each segment starts from the previous
+     * one's final states. The sequences of group g end with segment g, so their final states are
+     * its final states. Backward runs the segments from the last, carrying the initial-state
+     * gradients of each into the final-state gradients of the one before.
+     */
+
+    /** The first step of segment {@code g}. */
+    private static int segmentStart(OneDnnWorkspace ws, int g) {
+        return g == ws.groups - 1 ? 0 : ws.groupLength[g + 1];
+    }
+
+    private void forwardSegments(int prop, RnnForward io, OneDnnWorkspace ws) {
+        for (int g = ws.groups - 1; g >= 0; g--) { // make them all first: a later one must not drop an earlier one
+            ws.groupExecution[g] = ws.execution(ws.groupLength[g] - segmentStart(ws, g), ws.groupStart[g + 1]);
+        }
+        for (int g = ws.groups - 1; g >= 0; g--) {
+            OneDnnExecution e = ws.groupExecution[g];
+            int from = segmentStart(ws, g), to = ws.groupLength[g], count = ws.groupStart[g + 1];
+            e.loadSegment(io, ws.sorted, count, from, to, g == ws.groups - 1 ? null : ws.groupExecution[g + 1]);
+            runForward(prop, ws, e);
+            e.storeSegment(io, ws.sorted, count, from, to, ws.groupStart[g]);
+        }
+        OneDnnExecution.zeroPastEnds(io.dstLayer(), ws);
+    }
+
+    private void backwardSegments(RnnBackward gradients, OneDnnWorkspace ws) {
+        for (int g = 0; g < ws.groups; g++) {
+            OneDnnExecution e = ws.groupExecution[g];
+            int from = segmentStart(ws, g), to = ws.groupLength[g], count = ws.groupStart[g + 1];
+            e.loadSegment(gradients, ws.sorted, count, from, to, ws.groupStart[g], g == 0 ? null : ws.groupExecution[g - 1]);
+            runBackward(gradients, ws, e);
+            e.storeSegment(gradients, ws.sorted, count, from, to, g == ws.groups - 1);
+        }
+        if (gradients.diffSrcLayer() != null) {
+            OneDnnExecution.zeroPastEnds(gradients.diffSrcLayer(), ws);
         }
     }
 
@@ -296,6 +342,10 @@ final class OneDnnRnn extends PreparedRnn {
                     e.load(gradients);
                     runBackward(gradients, ws, e);
                     e.store(gradients);
+                    return;
+                }
+                if (dirs == 1) {
+                    backwardSegments(gradients, ws);
                     return;
                 }
                 for (int g = 0; g < ws.groups; g++) {
