@@ -30,13 +30,15 @@ import java.util.List;
  * take a user scratchpad, which each execution brings, so any thread may run them. The thread
  * count is {@link Parallelism}'s at prepare.
  *
- * <p>Variable lengths: oneDNN's RNN primitives have no per-sequence lengths, so a call groups its
- * sequences by length and runs each group whole ({@code T = length}, {@code N} = the group's size)
- * on the primitives of that size, gathering and scattering the group's rows. Correct for every
- * cell and direction (a group's reverse direction starts at its own last step), but a batch of
- * many distinct lengths runs many small calls and makes primitives for sizes not seen before
- * (bounded: a workspace keeps {@link OneDnnWorkspace#CAPACITY} sizes beyond the current call's).
- * Time segments over a length-sorted, shrinking batch would be faster; not done yet.
+ * <p>Variable lengths: oneDNN's RNN primitives have no per-sequence lengths. A unidirectional
+ * stack runs time segments over the length-sorted batch, {@code N} shrinking as sequences end and
+ * the states carried from segment to segment ({@code forwardSegments}). A bidirectional one
+ * groups its sequences by length and runs each group whole ({@code T = length}, {@code N} = the
+ * group's size), since its reverse direction starts at each sequence's own last step. Both are
+ * correct for every cell; both make primitives for sizes not seen before and run one execution per
+ * distinct length (bounded: a workspace keeps {@link OneDnnWorkspace#CAPACITY} sizes beyond the
+ * current call's), which costs more than it saves on batches of many distinct lengths
+ * (bench/RESULTS.md).
  *
  * <p>PyTorch to oneDNN: LSTM gates {@code i, f, g, o} are the same in both; PyTorch's GRU is
  * oneDNN's linear-before-reset GRU with gates {@code u, r, o} = PyTorch's {@code z, r, n} and a
