@@ -11,6 +11,11 @@ expected numbers carry no float32 rounding of their own:
     loss = sum(output * dy) + sum(h_n * dh_n) + sum(c_n * dc_n)
 and records output, h_n, c_n and the gradient of loss w.r.t. input, h_0, c_0 and every parameter.
 
+Packed cases (a 'lengths' header, comma separated, unsorted) run the module on
+torch.nn.utils.rnn.pack_padded_sequence(input, lengths, enforce_sorted=False) and record the output
+padded back with zeros (pad_packed_sequence, total_length=T): PyTorch's variable-length semantics,
+including the reverse direction over each sequence's own steps and h_n at each sequence's end.
+
 File format (text, whitespace separated): '#' comment lines, 'key value' header lines, then
     tensor NAME d0 d1 ...
     v0 v1 ... (row-major, %.17g)
@@ -36,6 +41,16 @@ CASES = [
     ("rnn_relu_l1_bi_batch_first", "RNN_RELU", 1, True, True, 4, 2, 5, 3, True, True),
 ]
 
+# packed sequences: the same fields, then the lengths (unsorted, with 1 and T among them)
+PACKED = [
+    ("packed_lstm_l2_bi", "LSTM", 2, True, False, 6, 4, 5, 4, True, True, [3, 6, 1, 4]),
+    ("packed_lstm_l1_uni_batch_first", "LSTM", 1, False, True, 5, 3, 3, 6, True, True, [2, 5, 1]),
+    ("packed_gru_l2_bi", "GRU", 2, True, False, 5, 3, 4, 5, True, True, [1, 5, 3]),
+    ("packed_gru_l1_uni", "GRU", 1, False, False, 7, 4, 3, 3, False, True, [7, 2, 2, 1]),
+    ("packed_rnn_tanh_l3_bi", "RNN_TANH", 3, True, False, 4, 3, 3, 3, True, True, [4, 1, 2]),
+    ("packed_rnn_relu_l1_bi_batch_first", "RNN_RELU", 1, True, True, 5, 3, 4, 5, True, True, [5, 3, 1]),
+]
+
 
 def module_for(cell, layers, bidirectional, batch_first, inp, hid):
     kw = dict(num_layers=layers, bidirectional=bidirectional, batch_first=batch_first)
@@ -54,7 +69,8 @@ def write_tensor(f, name, t):
 
 
 def make(case, seed):
-    name, cell, layers, bi, batch_first, T, N, I, H, with_h0, with_dhn = case
+    name, cell, layers, bi, batch_first, T, N, I, H, with_h0, with_dhn = case[:11]
+    lengths = case[11] if len(case) > 11 else None
     torch.manual_seed(seed)
     m = module_for(cell, layers, bi, batch_first, I, H)          # float32 init, PyTorch's default
     for p in m.parameters():                                      # wider than default, exercises the nonlinearity
@@ -66,11 +82,17 @@ def make(case, seed):
     x = torch.empty(shape).uniform_(-1, 1).double().requires_grad_()
     h0 = torch.empty(layers * D, N, H).uniform_(-1, 1).double().requires_grad_() if with_h0 else None
     c0 = torch.empty(layers * D, N, H).uniform_(-1, 1).double().requires_grad_() if with_h0 and cell == "LSTM" else None
+    inp = x
+    if lengths is not None:
+        inp = torch.nn.utils.rnn.pack_padded_sequence(x, torch.tensor(lengths), batch_first=batch_first,
+                                                      enforce_sorted=False)
     if cell == "LSTM":
-        out, (hn, cn) = m(x, (h0, c0)) if with_h0 else m(x)
+        out, (hn, cn) = m(inp, (h0, c0)) if with_h0 else m(inp)
     else:
-        out, hn = m(x, h0) if with_h0 else m(x)
+        out, hn = m(inp, h0) if with_h0 else m(inp)
         cn = None
+    if lengths is not None:
+        out, _ = torch.nn.utils.rnn.pad_packed_sequence(out, batch_first=batch_first, total_length=T)
     dy = torch.empty(out.shape).uniform_(-1, 1).double()
     loss = (out * dy).sum()
     dhn = dcn = None
@@ -89,6 +111,8 @@ def make(case, seed):
                            ("batch_first", int(batch_first)), ("steps", T), ("batch", N),
                            ("input_size", I), ("hidden_size", H)]:
             f.write("%s %s\n" % (key, value))
+        if lengths is not None:
+            f.write("lengths %s\n" % ",".join(str(v) for v in lengths))
         write_tensor(f, "input", x)
         for tname, t in [("h0", h0), ("c0", c0)]:
             if t is not None:
@@ -116,5 +140,8 @@ if __name__ == "__main__":
     for i, case in enumerate(CASES):
         make(case, 1000 + i)
         print("wrote", case[0])
+    for i, case in enumerate(PACKED):
+        make(case, 2000 + i)
+        print("wrote", case[0])
     with open(os.path.join(OUT, "index.txt"), "w") as f:
-        f.write("".join(case[0] + "\n" for case in CASES))
+        f.write("".join(case[0] + "\n" for case in CASES + PACKED))

@@ -64,6 +64,12 @@ final class Dnnl {
         }
     }
 
+    /** A copy of memory descriptor {@code md}, owned by the caller (it outlives the primitive descriptor {@code md} came from). */
+    static DnnlHandle clone(MemorySegment md) {
+        return DnnlHandle.create("memory_desc", "dnnl_memory_desc_clone",
+                out -> dnnl_h.dnnl_memory_desc_clone(out, md), dnnl_h::dnnl_memory_desc_destroy);
+    }
+
     /**
      * The memory descriptor a primitive descriptor uses for execution argument {@code arg}
      * (owned by {@code pd}), or {@code NULL} when it takes no such argument.

@@ -1,5 +1,6 @@
 package dev.jrnn.onednn;
 
+import dev.jrnn.core.rnn.RnnArchitecture;
 import dev.jrnn.core.rnn.RnnDescriptor;
 import dev.jrnn.core.rnn.RnnWeights;
 import dev.jrnn.core.spi.Backend;
@@ -19,6 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class OneDnnBackend extends Backend {
 
     private final Map<RnnDescriptor, Support> support = new ConcurrentHashMap<>();
+    private final Map<RnnArchitecture, Support> architectures = new ConcurrentHashMap<>();
 
     /** Loads the library and binds every symbol, so that a library that cannot serve fails inside the probe. */
     static String describe() {
@@ -50,12 +52,19 @@ public final class OneDnnBackend extends Backend {
 
     @Override
     public Support supports(RnnDescriptor d) {
-        return support.computeIfAbsent(d, OneDnnBackend::ask);
+        return support.computeIfAbsent(d, k -> ask(k.architecture(), k.steps(), k.batch()));
     }
 
-    /** Plans {@code d} with zero weights: oneDNN answers {@code unimplemented} if it cannot compute it. */
-    private static Support ask(RnnDescriptor d) {
-        try (OneDnnRnn planned = new OneDnnRnn(d, RnnWeights.zeros(d))) {
+    /** Whether oneDNN computes {@code a}, asked on a small problem (its primitives are made per size, at run time). */
+    @Override
+    public Support supports(RnnArchitecture a) {
+        return architectures.computeIfAbsent(a, k -> ask(k, 2, 2));
+    }
+
+    /** Makes {@code a}'s primitives for {@code steps} by {@code batch} with zero weights: oneDNN answers {@code unimplemented} if it cannot. */
+    private static Support ask(RnnArchitecture a, int steps, int batch) {
+        try (OneDnnRnn planned = new OneDnnRnn(a, RnnWeights.zeros(a))) {
+            planned.tryShape(steps, batch);
             return Support.YES;
         } catch (DnnlException e) {
             if (e.unimplemented()) {
@@ -66,7 +75,7 @@ public final class OneDnnBackend extends Backend {
     }
 
     @Override
-    protected PreparedRnn prepareChecked(RnnDescriptor d, RnnWeights weights) {
-        return new OneDnnRnn(d, weights);
+    protected PreparedRnn prepareChecked(RnnArchitecture a, RnnWeights weights) {
+        return new OneDnnRnn(a, weights);
     }
 }

@@ -1,16 +1,12 @@
 package dev.jrnn.onednn;
 
-import static dev.jrnn.onednn.dnnl_h.DNNL_ARG_DIFF_WEIGHTS_ITER;
-import static dev.jrnn.onednn.dnnl_h.DNNL_ARG_DIFF_WEIGHTS_LAYER;
-import static dev.jrnn.onednn.dnnl_h.DNNL_ARG_SCRATCHPAD;
 import static dev.jrnn.onednn.dnnl_h.DNNL_ARG_WEIGHTS_ITER;
 import static dev.jrnn.onednn.dnnl_h.DNNL_ARG_WEIGHTS_LAYER;
-import static dev.jrnn.onednn.dnnl_h.DNNL_ARG_WORKSPACE;
 
 import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.core.rnn.Mode;
 import dev.jrnn.core.rnn.RnnBackward;
-import dev.jrnn.core.rnn.RnnDescriptor;
+import dev.jrnn.core.rnn.RnnArchitecture;
 import dev.jrnn.core.rnn.RnnForward;
 import dev.jrnn.core.rnn.RnnWeights;
 import dev.jrnn.core.rnn.RnnWeights.Param;
@@ -21,15 +17,28 @@ import dev.jrnn.core.tensor.FloatTensor;
 import dev.jrnn.core.tensor.Shape;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
- * A recurrent stack planned as oneDNN primitives: one single-layer primitive per layer (so every
- * layer may have its own input width, which oneDNN's fused multi-layer primitive does not allow),
- * bidirectional layers as {@code bidirectional_concat}. For each layer there are three primitives,
- * forward inference, forward training and backward, each with weights in the layout it chose
- * ({@code format_tag any}), reordered once here from PyTorch's. Primitives take a user
- * scratchpad, which each {@link OneDnnWorkspace} brings, so any thread may run them. The thread
+ * A recurrent stack planned for oneDNN: the weights in oneDNN's layouts, for any problem size.
+ * oneDNN makes its primitives for one {@code T} and {@code N}; those live in each workspace
+ * ({@link OneDnnWorkspace}, a few sizes at a time, least recently used dropped) as
+ * {@link OneDnnShape}s, while the weights live here once: the plain copy ({@code ldgoi}, bias
+ * {@code ldgo}) and one reordered copy per layout a primitive chose ({@code format_tag any}; a
+ * handful at most, whatever the sizes). {@link #update} rewrites all of them in place. Primitives
+ * take a user scratchpad, which each execution brings, so any thread may run them. The thread
  * count is {@link Parallelism}'s at prepare.
+ *
+ * <p>Variable lengths: oneDNN's RNN primitives have no per-sequence lengths. A unidirectional
+ * stack runs time segments over the length-sorted batch, {@code N} shrinking as sequences end and
+ * the states carried from segment to segment ({@code forwardSegments}). A bidirectional one
+ * groups its sequences by length and runs each group whole ({@code T = length}, {@code N} = the
+ * group's size), since its reverse direction starts at each sequence's own last step. Both are
+ * correct for every cell; both make primitives for sizes not seen before and run one execution per
+ * distinct length (bounded: a workspace keeps {@link OneDnnWorkspace#CAPACITY} sizes beyond the
+ * current call's), which costs more than it saves on batches of many distinct lengths
+ * (bench/RESULTS.md).
  *
  * <p>PyTorch to oneDNN: LSTM gates {@code i, f, g, o} are the same in both; PyTorch's GRU is
  * oneDNN's linear-before-reset GRU with gates {@code u, r, o} = PyTorch's {@code z, r, n} and a
@@ -40,10 +49,9 @@ final class OneDnnRnn extends PreparedRnn {
 
     static final String NAME = "onednn";
     static final int INFERENCE = 0, TRAINING = 1, BACKWARD = 2;
-    private static final int[] PROPS = {INFERENCE, TRAINING, BACKWARD};
 
     final CellKind cell;
-    final int steps, batch, hidden, dirs, layers, gates, biasGates;
+    final int hidden, dirs, layers, gates, biasGates;
     /**
      * OpenMP threads, from {@link Parallelism} at prepare: oneDNN plans a primitive's work for the
      * thread count current when it is created, so it is set then, and again before every execution.
@@ -51,122 +59,56 @@ final class OneDnnRnn extends PreparedRnn {
     private final int threads;
     /** oneDNN gate {@code g} is PyTorch gate {@code torchGate[g]}. */
     private final int[] torchGate;
-    final Layer[] layer;
-    /** Largest scratchpad any primitive of this stack asks for, in bytes. */
-    final long scratchpadBytes;
     final Guard guard;
     private final Resources resources = new Resources();
     /** Weights in oneDNN's layouts; read by every thread. */
     private final Arena arena = resources.add(Arena.ofShared()); // closed last
-    private final String implementation;
+    /** User-scratchpad attributes for every primitive. */
+    final DnnlHandle attr;
+    /** Per layer: plain weights ({@code ldgoi}) and bias ({@code ldgo}), and their descriptors. */
+    final MemorySegment[] plainLayer, plainIter, bias;
+    final DnnlHandle[] plainLayerMd, plainIterMd, biasMd;
+    /** The reordered copies of the weights, one per (layer, argument, layout); guarded by itself. */
+    private final List<Reordered> reordered = new ArrayList<>();
+    private volatile String implementation = "not yet run";
 
-    /** The primitives and weights of one layer. */
-    final class Layer {
-        final int in;
-        final DnnlHandle srcLayerMd, dstLayerMd, iterMd, biasMd, plainLayerMd, plainIterMd;
-        final DnnlHandle[] pd = new DnnlHandle[3];
-        final DnnlHandle[] primitive = new DnnlHandle[3];
-        final MemorySegment[] weightsLayer = new MemorySegment[3], weightsIter = new MemorySegment[3];
-        final MemorySegment bias;
-        /** Reorders of the backward's weight gradients to the plain layout, or null when already plain. */
-        final DnnlHandle diffLayerReorderPd, diffLayerReorder, diffIterReorderPd, diffIterReorder;
-
-        Layer(int index, RnnWeights w, DnnlHandle attr) {
-            in = index == 0 ? descriptor().inputSize() : dirs * hidden;
-            srcLayerMd = resources.add(Dnnl.memoryDesc(dnnl_h.dnnl_tnc, steps, batch, in));
-            dstLayerMd = resources.add(Dnnl.memoryDesc(dnnl_h.dnnl_tnc, steps, batch, (long) dirs * hidden));
-            iterMd = resources.add(Dnnl.memoryDesc(dnnl_h.dnnl_ldnc, 1, dirs, batch, hidden));
-            biasMd = resources.add(Dnnl.memoryDesc(dnnl_h.dnnl_ldgo, 1, dirs, biasGates, hidden));
-            plainLayerMd = resources.add(Dnnl.memoryDesc(dnnl_h.dnnl_ldgoi, 1, dirs, in, gates, hidden));
-            plainIterMd = resources.add(Dnnl.memoryDesc(dnnl_h.dnnl_ldgoi, 1, dirs, hidden, gates, hidden));
-            try (DnnlHandle anyLayer = Dnnl.memoryDesc(dnnl_h.dnnl_format_tag_any, 1, dirs, in, gates, hidden);
-                 DnnlHandle anyIter = Dnnl.memoryDesc(dnnl_h.dnnl_format_tag_any, 1, dirs, hidden, gates, hidden)) {
-                PrimitiveDescs descs = new PrimitiveDescs(cell, dirs == 2
-                        ? dnnl_h.dnnl_bidirectional_concat : dnnl_h.dnnl_unidirectional_left2right, srcLayerMd, dstLayerMd, iterMd, biasMd, anyLayer, anyIter, attr);
-                pd[INFERENCE] = resources.add(descs.forward(dnnl_h.dnnl_forward_inference));
-                pd[TRAINING] = resources.add(descs.forward(dnnl_h.dnnl_forward_training));
-                pd[BACKWARD] = resources.add(descs.backward(pd[TRAINING]));
-            }
-            for (int prop : PROPS) {
-                primitive[prop] = resources.add(Dnnl.primitive(pd[prop]));
-            }
-            MemorySegment plainLayer = plainWeights(w, index, Param.WEIGHT_IH, in);
-            MemorySegment plainIter = plainWeights(w, index, Param.WEIGHT_HH, hidden);
-            for (int prop : PROPS) {
-                weightsLayer[prop] = inLayout(prop, DNNL_ARG_WEIGHTS_LAYER, plainLayerMd, plainLayer, weightsLayer);
-                weightsIter[prop] = inLayout(prop, DNNL_ARG_WEIGHTS_ITER, plainIterMd, plainIter, weightsIter);
-            }
-            bias = plainBias(w, index);
-            MemorySegment diffLayerMd = Dnnl.argumentDesc(pd[BACKWARD], DNNL_ARG_DIFF_WEIGHTS_LAYER);
-            MemorySegment diffIterMd = Dnnl.argumentDesc(pd[BACKWARD], DNNL_ARG_DIFF_WEIGHTS_ITER);
-            diffLayerReorderPd = Dnnl.sameLayout(diffLayerMd, plainLayerMd.address()) ? null
-                    : resources.add(Dnnl.reorderDesc(diffLayerMd, plainLayerMd.address(), attr));
-            diffLayerReorder = diffLayerReorderPd == null ? null : resources.add(Dnnl.primitive(diffLayerReorderPd));
-            diffIterReorderPd = Dnnl.sameLayout(diffIterMd, plainIterMd.address()) ? null
-                    : resources.add(Dnnl.reorderDesc(diffIterMd, plainIterMd.address(), attr));
-            diffIterReorder = diffIterReorderPd == null ? null : resources.add(Dnnl.primitive(diffIterReorderPd));
-        }
-
-        /** The weights in the layout primitive {@code prop} chose: the plain copy, an earlier one's, or a reorder. */
-        private MemorySegment inLayout(int prop, int arg, DnnlHandle plainMd, MemorySegment plain, MemorySegment[] done) {
-            MemorySegment md = Dnnl.argumentDesc(pd[prop], arg);
-            if (Dnnl.sameLayout(md, plainMd.address())) {
-                return plain;
-            }
-            for (int earlier = 0; earlier < prop; earlier++) {
-                if (done[earlier] != plain && Dnnl.sameLayout(md, Dnnl.argumentDesc(pd[earlier], arg))) {
-                    return done[earlier];
-                }
-            }
-            MemorySegment reordered = arena.allocate(Dnnl.size(md), 64);
-            Dnnl.reorder(plainMd.address(), plain, md, reordered);
-            return reordered;
-        }
-
-        MemorySegment weightsLayerMd(int prop) {
-            return Dnnl.argumentDesc(pd[prop], DNNL_ARG_WEIGHTS_LAYER);
-        }
-
-        MemorySegment weightsIterMd(int prop) {
-            return Dnnl.argumentDesc(pd[prop], DNNL_ARG_WEIGHTS_ITER);
-        }
-
-        MemorySegment workspaceMd(int prop) {
-            return Dnnl.argumentDesc(pd[prop], DNNL_ARG_WORKSPACE);
+    /** Layer {@code layer}'s weights for {@code arg} in the layout {@code layout} describes. */
+    private record Reordered(int layer, int arg, DnnlHandle layout, MemorySegment data) {
+        MemorySegment md() {
+            return layout.address();
         }
     }
 
-    OneDnnRnn(RnnDescriptor d, RnnWeights w) {
-        super(NAME, d);
-        cell = d.cell();
-        steps = d.steps();
-        batch = d.batch();
-        hidden = d.hiddenSize();
-        dirs = d.directions();
-        layers = d.layers();
-        gates = d.gates();
+    OneDnnRnn(RnnArchitecture a, RnnWeights w) {
+        super(NAME, a);
+        cell = a.cell();
+        hidden = a.hiddenSize();
+        dirs = a.directions();
+        layers = a.layers();
+        gates = a.gates();
         biasGates = cell == CellKind.GRU ? 4 : gates;
         torchGate = cell == CellKind.GRU ? new int[] {1, 0, 2} : identity(gates);
-        guard = new Guard("this " + NAME + " " + d);
+        guard = new Guard("this " + NAME + " " + a);
         threads = Parallelism.threads();
         try {
             useThreads();
-            DnnlHandle attr = resources.add(Dnnl.userScratchpadAttr());
-            layer = new Layer[layers];
-            long scratch = 0;
+            attr = resources.add(Dnnl.userScratchpadAttr());
+            plainLayer = new MemorySegment[layers];
+            plainIter = new MemorySegment[layers];
+            bias = new MemorySegment[layers];
+            plainLayerMd = new DnnlHandle[layers];
+            plainIterMd = new DnnlHandle[layers];
+            biasMd = new DnnlHandle[layers];
             for (int l = 0; l < layers; l++) {
-                layer[l] = new Layer(l, w, attr);
-                for (DnnlHandle pd : layer[l].pd) {
-                    scratch = Math.max(scratch, Dnnl.size(Dnnl.argumentDesc(pd, DNNL_ARG_SCRATCHPAD)));
-                }
-                for (DnnlHandle pd : new DnnlHandle[] {layer[l].diffLayerReorderPd, layer[l].diffIterReorderPd}) {
-                    if (pd != null) {
-                        scratch = Math.max(scratch, Dnnl.size(Dnnl.argumentDesc(pd, DNNL_ARG_SCRATCHPAD)));
-                    }
-                }
+                int in = l == 0 ? a.inputSize() : dirs * hidden;
+                plainLayerMd[l] = resources.add(Dnnl.memoryDesc(dnnl_h.dnnl_ldgoi, 1, dirs, in, gates, hidden));
+                plainIterMd[l] = resources.add(Dnnl.memoryDesc(dnnl_h.dnnl_ldgoi, 1, dirs, hidden, gates, hidden));
+                biasMd[l] = resources.add(Dnnl.memoryDesc(dnnl_h.dnnl_ldgo, 1, dirs, biasGates, hidden));
+                plainLayer[l] = arena.allocate((long) dirs * gates * hidden * in * Float.BYTES, 64);
+                plainIter[l] = arena.allocate((long) dirs * gates * hidden * hidden * Float.BYTES, 64);
+                bias[l] = arena.allocate((long) dirs * biasGates * hidden * Float.BYTES, 64);
             }
-            scratchpadBytes = scratch;
-            implementation = Dnnl.implementation(layer[0].pd[INFERENCE]);
+            writePlain(w);
         } catch (RuntimeException | Error e) {
             resources.close();
             throw e;
@@ -186,9 +128,66 @@ final class OneDnnRnn extends PreparedRnn {
         return implementation;
     }
 
+    /** Writes PyTorch's weights into the plain copies. */
+    private void writePlain(RnnWeights w) {
+        for (int l = 0; l < layers; l++) {
+            int in = l == 0 ? architecture().inputSize() : dirs * hidden;
+            plainWeights(w, l, Param.WEIGHT_IH, in, plainLayer[l]);
+            plainWeights(w, l, Param.WEIGHT_HH, hidden, plainIter[l]);
+            plainBias(w, l, bias[l]);
+        }
+    }
+
+    /**
+     * Layer {@code l}'s weights for {@code arg} ({@code DNNL_ARG_WEIGHTS_LAYER} or {@code _ITER}) in
+     * the layout primitive descriptor {@code pd} chose: the plain copy, a reordered copy made
+     * earlier for the same layout, or a new one (kept for the plan's life, with a copy of its
+     * descriptor: {@code pd} may be dropped before the plan).
+     */
+    MemorySegment weightsIn(int l, int arg, DnnlHandle pd) {
+        if (implementation.equals("not yet run")) {
+            implementation = Dnnl.implementation(pd);
+        }
+        MemorySegment md = Dnnl.argumentDesc(pd, arg);
+        boolean layer = arg == DNNL_ARG_WEIGHTS_LAYER;
+        DnnlHandle plainMd = layer ? plainLayerMd[l] : plainIterMd[l];
+        if (Dnnl.sameLayout(md, plainMd.address())) {
+            return layer ? plainLayer[l] : plainIter[l];
+        }
+        synchronized (reordered) {
+            for (Reordered r : reordered) {
+                if (r.layer() == l && r.arg() == arg && Dnnl.sameLayout(md, r.md())) {
+                    return r.data();
+                }
+            }
+            DnnlHandle layout = resources.add(Dnnl.clone(md));
+            MemorySegment data = arena.allocate(Dnnl.size(md), 64);
+            Reordered r = new Reordered(l, arg, layout, data);
+            Dnnl.reorder(plainMd.address(), layer ? plainLayer[l] : plainIter[l], r.md(), data);
+            reordered.add(r);
+            return data;
+        }
+    }
+
+    @Override
+    protected void updateChecked(RnnWeights w) {
+        guard.enter();
+        try {
+            writePlain(w);
+            synchronized (reordered) {
+                for (Reordered r : reordered) {
+                    boolean layer = r.arg() == DNNL_ARG_WEIGHTS_LAYER;
+                    Dnnl.reorder((layer ? plainLayerMd : plainIterMd)[r.layer()].address(),
+                            layer ? plainLayer[r.layer()] : plainIter[r.layer()], r.md(), r.data());
+                }
+            }
+        } finally {
+            guard.exit();
+        }
+    }
+
     /** PyTorch's {@code [G*H, cols]} matrices of both directions as oneDNN's plain {@code ldgoi}: {@code [D][G][H][cols]}. */
-    private MemorySegment plainWeights(RnnWeights w, int l, Param param, int cols) {
-        MemorySegment plain = arena.allocate((long) dirs * gates * hidden * cols * Float.BYTES, 64);
+    private void plainWeights(RnnWeights w, int l, Param param, int cols, MemorySegment plain) {
         FloatTensor rows = FloatTensor.wrap(plain, Shape.of(dirs * gates * hidden, cols));
         for (int d = 0; d < dirs; d++) {
             FloatTensor torch = w.get(param, l, d);
@@ -198,12 +197,10 @@ final class OneDnnRnn extends PreparedRnn {
                 rows.slice(0, row, row + hidden).copyFrom(torch.slice(0, torchRow, torchRow + hidden));
             }
         }
-        return plain;
     }
 
     /** oneDNN's {@code ldgo} bias {@code [D][G'][H]}, see the class comment. */
-    private MemorySegment plainBias(RnnWeights w, int l) {
-        MemorySegment bias = arena.allocate((long) dirs * biasGates * hidden * Float.BYTES, 64);
+    private void plainBias(RnnWeights w, int l, MemorySegment bias) {
         for (int d = 0; d < dirs; d++) {
             FloatTensor bih = w.get(Param.BIAS_IH, l, d), bhh = w.get(Param.BIAS_HH, l, d);
             for (int g = 0; g < biasGates; g++) {
@@ -221,7 +218,6 @@ final class OneDnnRnn extends PreparedRnn {
                 }
             }
         }
-        return bias;
     }
 
     @Override
@@ -229,6 +225,17 @@ final class OneDnnRnn extends PreparedRnn {
         guard.enter();
         try {
             return new OneDnnWorkspace(this);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    /** Makes the primitives of {@code steps} by {@code batch}: oneDNN answers {@code unimplemented} if it cannot. */
+    void tryShape(int steps, int batch) {
+        guard.enter();
+        try {
+            useThreads();
+            new OneDnnShape(this, steps, batch).close();
         } finally {
             guard.exit();
         }
@@ -242,19 +249,86 @@ final class OneDnnRnn extends PreparedRnn {
         try {
             ws.guard.enter();
             try {
-                ws.load(io);
                 useThreads();
-                for (int l = 0; l < layers; l++) {
-                    Dnnl.execute(layer[l].primitive[prop], ws.stream, ws.args[l][prop]);
+                ws.beginCall();
+                if (!ws.variableLengths()) {
+                    OneDnnExecution e = ws.execution(ws.steps(), ws.batch());
+                    ws.groups = 0;
+                    e.load(io);
+                    runForward(prop, ws, e);
+                    e.store(io);
+                    return;
                 }
-                ws.await();
-                ws.store(io);
+                ws.group();
+                if (dirs == 1) {
+                    forwardSegments(prop, io, ws);
+                    return;
+                }
+                for (int g = 0; g < ws.groups; g++) { // make them all first: a later one must not drop an earlier one
+                    ws.groupExecution[g] = ws.execution(ws.groupLength[g], ws.groupStart[g + 1] - ws.groupStart[g]);
+                }
+                for (int g = 0; g < ws.groups; g++) {
+                    OneDnnExecution e = ws.groupExecution[g];
+                    int from = ws.groupStart[g], count = ws.groupStart[g + 1] - from, len = ws.groupLength[g];
+                    e.load(io, ws.sorted, from, count, len);
+                    runForward(prop, ws, e);
+                    e.store(io, ws.sorted, from, count, len);
+                }
             } finally {
                 ws.guard.exit();
             }
         } finally {
             guard.exit();
         }
+    }
+
+    /*
+     * Time segments (unidirectional stacks): with the sequences sorted longest first and the
+     * distinct lengths l_1 > l_2 > ... (group g has length groupLength[g]), segment g covers the
+     * steps [groupLength[g + 1], groupLength[g]) and runs the groupStart[g + 1] sequences that are
+     * still running there, a prefix of the sorted order; each segment starts from the previous
+     * one's final states. The sequences of group g end with segment g, so their final states are
+     * its final states. Backward runs the segments from the last, carrying the initial-state
+     * gradients of each into the final-state gradients of the one before.
+     */
+
+    /** The first step of segment {@code g}. */
+    private static int segmentStart(OneDnnWorkspace ws, int g) {
+        return g == ws.groups - 1 ? 0 : ws.groupLength[g + 1];
+    }
+
+    private void forwardSegments(int prop, RnnForward io, OneDnnWorkspace ws) {
+        for (int g = ws.groups - 1; g >= 0; g--) { // make them all first: a later one must not drop an earlier one
+            ws.groupExecution[g] = ws.execution(ws.groupLength[g] - segmentStart(ws, g), ws.groupStart[g + 1]);
+        }
+        for (int g = ws.groups - 1; g >= 0; g--) {
+            OneDnnExecution e = ws.groupExecution[g];
+            int from = segmentStart(ws, g), to = ws.groupLength[g], count = ws.groupStart[g + 1];
+            e.loadSegment(io, ws.sorted, count, from, to, g == ws.groups - 1 ? null : ws.groupExecution[g + 1]);
+            runForward(prop, ws, e);
+            e.storeSegment(io, ws.sorted, count, from, to, ws.groupStart[g]);
+        }
+        OneDnnExecution.zeroPastEnds(io.dstLayer(), ws);
+    }
+
+    private void backwardSegments(RnnBackward gradients, OneDnnWorkspace ws) {
+        for (int g = 0; g < ws.groups; g++) {
+            OneDnnExecution e = ws.groupExecution[g];
+            int from = segmentStart(ws, g), to = ws.groupLength[g], count = ws.groupStart[g + 1];
+            e.loadSegment(gradients, ws.sorted, count, from, to, ws.groupStart[g], g == 0 ? null : ws.groupExecution[g - 1]);
+            runBackward(gradients, ws, e);
+            e.storeSegment(gradients, ws.sorted, count, from, to, g == ws.groups - 1);
+        }
+        if (gradients.diffSrcLayer() != null) {
+            OneDnnExecution.zeroPastEnds(gradients.diffSrcLayer(), ws);
+        }
+    }
+
+    private void runForward(int prop, OneDnnWorkspace ws, OneDnnExecution e) {
+        for (int l = 0; l < layers; l++) {
+            Dnnl.execute(e.shape.layer[l].primitive[prop], ws.stream, e.args[l][prop]);
+        }
+        Dnnl.check(dnnl_h.dnnl_stream_wait(ws.stream.address()), "dnnl_stream_wait");
     }
 
     @Override
@@ -264,31 +338,51 @@ final class OneDnnRnn extends PreparedRnn {
         try {
             ws.guard.enter();
             try {
-                ws.load(gradients);
                 useThreads();
-                for (int l = layers - 1; l >= 0; l--) {
-                    Dnnl.execute(layer[l].primitive[BACKWARD], ws.stream, ws.args[l][BACKWARD]);
-                    if (gradients.diffWeights() != null) {
-                        if (layer[l].diffLayerReorder != null) {
-                            Dnnl.execute(layer[l].diffLayerReorder, ws.stream, ws.diffLayerReorderArgs[l]);
-                        }
-                        if (layer[l].diffIterReorder != null) {
-                            Dnnl.execute(layer[l].diffIterReorder, ws.stream, ws.diffIterReorderArgs[l]);
-                        }
-                    }
+                if (ws.groups == 0) {
+                    OneDnnExecution e = ws.execution(ws.steps(), ws.batch());
+                    e.load(gradients);
+                    runBackward(gradients, ws, e);
+                    e.store(gradients);
+                    return;
                 }
-                ws.await();
-                ws.store(gradients);
-                if (gradients.diffWeights() != null) {
-                    for (int l = 0; l < layers; l++) {
-                        accumulate(gradients.diffWeights(), l, ws);
-                    }
+                if (dirs == 1) {
+                    backwardSegments(gradients, ws);
+                    return;
+                }
+                for (int g = 0; g < ws.groups; g++) {
+                    OneDnnExecution e = ws.groupExecution[g];
+                    int from = ws.groupStart[g], count = ws.groupStart[g + 1] - from, len = ws.groupLength[g];
+                    e.load(gradients, ws.sorted, from, count, len);
+                    runBackward(gradients, ws, e);
+                    e.store(gradients, ws.sorted, from, count, len);
                 }
             } finally {
                 ws.guard.exit();
             }
         } finally {
             guard.exit();
+        }
+    }
+
+    private void runBackward(RnnBackward gradients, OneDnnWorkspace ws, OneDnnExecution e) {
+        OneDnnShape.Layer[] layer = e.shape.layer;
+        for (int l = layers - 1; l >= 0; l--) {
+            Dnnl.execute(layer[l].primitive[BACKWARD], ws.stream, e.args[l][BACKWARD]);
+            if (gradients.diffWeights() != null) {
+                if (layer[l].diffLayerReorder != null) {
+                    Dnnl.execute(layer[l].diffLayerReorder, ws.stream, e.diffLayerReorderArgs[l]);
+                }
+                if (layer[l].diffIterReorder != null) {
+                    Dnnl.execute(layer[l].diffIterReorder, ws.stream, e.diffIterReorderArgs[l]);
+                }
+            }
+        }
+        Dnnl.check(dnnl_h.dnnl_stream_wait(ws.stream.address()), "dnnl_stream_wait");
+        if (gradients.diffWeights() != null) {
+            for (int l = 0; l < layers; l++) {
+                accumulate(gradients.diffWeights(), l, e);
+            }
         }
     }
 
@@ -300,8 +394,8 @@ final class OneDnnRnn extends PreparedRnn {
     }
 
     /** Adds layer {@code l}'s gradients, in oneDNN's plain layouts in {@code ws}, to PyTorch's tensors. */
-    private void accumulate(RnnWeights diff, int l, OneDnnWorkspace ws) {
-        int in = layer[l].in;
+    private void accumulate(RnnWeights diff, int l, OneDnnExecution ws) {
+        int in = ws.shape.layer[l].in;
         for (int d = 0; d < dirs; d++) {
             FloatTensor dwih = diff.get(Param.WEIGHT_IH, l, d), dwhh = diff.get(Param.WEIGHT_HH, l, d);
             FloatTensor dbih = diff.get(Param.BIAS_IH, l, d), dbhh = diff.get(Param.BIAS_HH, l, d);
@@ -354,6 +448,6 @@ final class OneDnnRnn extends PreparedRnn {
 
     @Override
     public String toString() {
-        return NAME + " (" + implementation + ") " + descriptor();
+        return NAME + " (" + implementation + ") " + architecture();
     }
 }

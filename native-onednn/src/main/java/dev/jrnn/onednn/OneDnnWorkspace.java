@@ -1,220 +1,119 @@
 package dev.jrnn.onednn;
 
-import static dev.jrnn.onednn.OneDnnRnn.BACKWARD;
-import static dev.jrnn.onednn.OneDnnRnn.INFERENCE;
-import static dev.jrnn.onednn.OneDnnRnn.TRAINING;
-import static dev.jrnn.onednn.dnnl_h.*;
-
-import dev.jrnn.core.rnn.CellKind;
-import dev.jrnn.core.rnn.RnnBackward;
-import dev.jrnn.core.rnn.RnnForward;
 import dev.jrnn.core.spi.Workspace;
-import dev.jrnn.core.tensor.FloatTensor;
-import dev.jrnn.core.tensor.Shape;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
- * One caller's execution state for a {@link OneDnnRnn}: a stream, the scratchpad, oneDNN's
- * training workspace, native copies of the inputs and outputs, and, built once here, the memory
- * objects and argument arrays of every execution. A call copies the caller's tensors (any strides,
- * heap or native) in and out and otherwise allocates nothing. The forward's inputs and outputs stay
- * here for the backward that follows it.
+ * One caller's state for a {@link OneDnnRnn}: a stream and the executions ({@link OneDnnExecution}:
+ * primitives and buffers) of the problem sizes it ran most recently. oneDNN's primitives are made
+ * for one {@code T} and {@code N}; at most {@link #CAPACITY} sizes are kept besides those the
+ * current call needs, least recently used dropped first, so memory stays bounded whatever sizes
+ * arrive, and a size seen recently runs again without allocating.
+ *
+ * <p>With variable lengths a call runs its sequences in groups of equal length, one execution per
+ * group (see {@link OneDnnRnn}); the groups of the last forward are kept here for its backward.
  */
 final class OneDnnWorkspace extends Workspace {
 
+    /** Problem sizes kept beyond those of the current call. */
+    static final int CAPACITY = 4;
+
     final Guard guard = new Guard("the workspace");
     final DnnlHandle stream;
-    /** {@code args[layer][INFERENCE | TRAINING | BACKWARD]}. */
-    final ExecArgs[][] args;
-    final ExecArgs[] diffLayerReorderArgs, diffIterReorderArgs;
-    /** Weight gradients of each layer in oneDNN's plain {@code ldgoi} layout, and bias gradients in {@code ldgo}. */
-    final MemorySegment[] diffPlainLayer, diffPlainIter, diffBias;
-
     private final OneDnnRnn rnn;
-    private final Resources resources = new Resources();
-    private final Arena arena = resources.add(Arena.ofShared()); // closed last
-    private final boolean lstm;
-    /** Layer 0's input and its gradient; {@code layerOut[l]} is layer l's output and layer l+1's input. */
-    private final FloatTensor srcLayer, diffSrcLayer;
-    private final FloatTensor[] layerOut, diffLayerOut;
-    /** States {@code [L*D, N, H]}; each layer's memory objects view its {@code D} rows. */
-    private final FloatTensor srcIter, srcIterC, dstIter, dstIterC, diffSrcIter, diffSrcIterC, diffDstIter, diffDstIterC;
+    private final List<OneDnnExecution> executions = new ArrayList<>();
+    private long calls, clock;
+
+    // groups of the last forward: sorted[groupStart[g] .. groupStart[g + 1]) are groupLength[g] long
+    int groups;
+    int[] sorted = new int[0], groupStart = new int[1], groupLength = new int[0];
+    OneDnnExecution[] groupExecution = new OneDnnExecution[0];
 
     OneDnnWorkspace(OneDnnRnn rnn) {
         super(rnn);
         this.rnn = rnn;
-        this.lstm = rnn.cell == CellKind.LSTM;
-        int layers = rnn.layers;
-        try {
-            stream = resources.add(Dnnl.stream());
-            Shape iterShape = rnn.descriptor().iterShape();
-            Shape inShape = rnn.descriptor().srcLayerShape(), outShape = rnn.descriptor().dstLayerShape();
-            srcLayer = tensor(inShape);
-            diffSrcLayer = tensor(inShape);
-            layerOut = new FloatTensor[layers];
-            diffLayerOut = new FloatTensor[layers];
-            for (int l = 0; l < layers; l++) {
-                layerOut[l] = tensor(outShape);
-                diffLayerOut[l] = tensor(outShape);
+        this.stream = Dnnl.stream();
+    }
+
+    /** Starts a call: executions used from here on belong to it and are not dropped before it ends. */
+    void beginCall() {
+        calls++;
+    }
+
+    /** The execution for {@code steps} by {@code batch}, made if new; may drop the least recently used of other calls. */
+    OneDnnExecution execution(int steps, int batch) {
+        for (int i = 0, n = executions.size(); i < n; i++) {
+            OneDnnExecution e = executions.get(i);
+            if (e.shape.steps == steps && e.shape.batch == batch) {
+                e.call = calls;
+                e.lastUse = ++clock;
+                return e;
             }
-            srcIter = tensor(iterShape);
-            dstIter = tensor(iterShape);
-            diffSrcIter = tensor(iterShape);
-            diffDstIter = tensor(iterShape);
-            srcIterC = lstm ? tensor(iterShape) : null;
-            dstIterC = lstm ? tensor(iterShape) : null;
-            diffSrcIterC = lstm ? tensor(iterShape) : null;
-            diffDstIterC = lstm ? tensor(iterShape) : null;
-            MemorySegment scratchpad = arena.allocate(Math.max(rnn.scratchpadBytes, 1), 64);
-
-            args = new ExecArgs[layers][3];
-            diffLayerReorderArgs = new ExecArgs[layers];
-            diffIterReorderArgs = new ExecArgs[layers];
-            diffPlainLayer = new MemorySegment[layers];
-            diffPlainIter = new MemorySegment[layers];
-            diffBias = new MemorySegment[layers];
-            for (int l = 0; l < layers; l++) {
-                OneDnnRnn.Layer layer = rnn.layer[l];
-                MemorySegment in = l == 0 ? srcLayer.segment() : layerOut[l - 1].segment();
-                MemorySegment diffIn = l == 0 ? diffSrcLayer.segment() : diffLayerOut[l - 1].segment();
-                MemorySegment trainingWorkspace = arena.allocate(Math.max(Dnnl.size(layer.workspaceMd(TRAINING)), 1), 64);
-                for (int prop = INFERENCE; prop <= BACKWARD; prop++) {
-                    ExecArgs a = args[l][prop] = new ExecArgs(arena, 32);
-                    a.add(DNNL_ARG_SRC_LAYER, memory(layer.srcLayerMd.address(), in))
-                            .add(DNNL_ARG_SRC_ITER, memory(layer.iterMd.address(), states(srcIter, l)))
-                            .add(DNNL_ARG_WEIGHTS_LAYER, memory(layer.weightsLayerMd(prop), layer.weightsLayer[prop]))
-                            .add(DNNL_ARG_WEIGHTS_ITER, memory(layer.weightsIterMd(prop), layer.weightsIter[prop]))
-                            .add(DNNL_ARG_BIAS, memory(layer.biasMd.address(), layer.bias))
-                            .add(DNNL_ARG_DST_LAYER, memory(layer.dstLayerMd.address(), layerOut[l].segment()))
-                            .add(DNNL_ARG_DST_ITER, memory(layer.iterMd.address(), states(dstIter, l)));
-                    if (lstm) {
-                        a.add(DNNL_ARG_SRC_ITER_C, memory(layer.iterMd.address(), states(srcIterC, l)))
-                                .add(DNNL_ARG_DST_ITER_C, memory(layer.iterMd.address(), states(dstIterC, l)));
-                    }
-                    if (prop != INFERENCE) {
-                        a.add(DNNL_ARG_WORKSPACE, optionalMemory(layer.workspaceMd(prop), trainingWorkspace));
-                    }
-                    a.add(DNNL_ARG_SCRATCHPAD, optionalMemory(Dnnl.argumentDesc(layer.pd[prop], DNNL_ARG_SCRATCHPAD), scratchpad));
+        }
+        OneDnnExecution made = new OneDnnExecution(rnn, steps, batch);
+        made.call = calls;
+        made.lastUse = ++clock;
+        executions.add(made);
+        while (executions.size() > CAPACITY) {
+            int oldest = -1;
+            for (int i = 0; i < executions.size(); i++) {
+                OneDnnExecution e = executions.get(i);
+                if (e.call != calls && (oldest < 0 || e.lastUse < executions.get(oldest).lastUse)) {
+                    oldest = i;
                 }
-                MemorySegment diffLayerMd = Dnnl.argumentDesc(layer.pd[BACKWARD], DNNL_ARG_DIFF_WEIGHTS_LAYER);
-                MemorySegment diffIterMd = Dnnl.argumentDesc(layer.pd[BACKWARD], DNNL_ARG_DIFF_WEIGHTS_ITER);
-                MemorySegment diffLayer = arena.allocate(Dnnl.size(diffLayerMd), 64);
-                MemorySegment diffIter = arena.allocate(Dnnl.size(diffIterMd), 64);
-                diffBias[l] = arena.allocate(Dnnl.size(layer.biasMd.address()), 64);
-                ExecArgs b = args[l][BACKWARD]
-                        .add(DNNL_ARG_DIFF_SRC_LAYER, memory(layer.srcLayerMd.address(), diffIn))
-                        .add(DNNL_ARG_DIFF_SRC_ITER, memory(layer.iterMd.address(), states(diffSrcIter, l)))
-                        .add(DNNL_ARG_DIFF_WEIGHTS_LAYER, memory(diffLayerMd, diffLayer))
-                        .add(DNNL_ARG_DIFF_WEIGHTS_ITER, memory(diffIterMd, diffIter))
-                        .add(DNNL_ARG_DIFF_BIAS, memory(layer.biasMd.address(), diffBias[l]))
-                        .add(DNNL_ARG_DIFF_DST_LAYER, memory(layer.dstLayerMd.address(), diffLayerOut[l].segment()))
-                        .add(DNNL_ARG_DIFF_DST_ITER, memory(layer.iterMd.address(), states(diffDstIter, l)));
-                if (lstm) {
-                    b.add(DNNL_ARG_DIFF_SRC_ITER_C, memory(layer.iterMd.address(), states(diffSrcIterC, l)))
-                            .add(DNNL_ARG_DIFF_DST_ITER_C, memory(layer.iterMd.address(), states(diffDstIterC, l)));
-                }
-                diffPlainLayer[l] = layer.diffLayerReorder == null ? diffLayer
-                        : reorderTarget(layer.diffLayerReorderPd, diffLayerMd, diffLayer, layer.plainLayerMd, scratchpad,
-                                diffLayerReorderArgs, l);
-                diffPlainIter[l] = layer.diffIterReorder == null ? diffIter
-                        : reorderTarget(layer.diffIterReorderPd, diffIterMd, diffIter, layer.plainIterMd, scratchpad,
-                                diffIterReorderArgs, l);
             }
-        } catch (RuntimeException | Error e) {
-            resources.close();
-            throw e;
+            if (oldest < 0) {
+                break; // every one is needed by this call
+            }
+            executions.remove(oldest).close();
         }
+        return made;
     }
 
-    /** Allocates the plain buffer a weight-gradient reorder writes, and its arguments. */
-    private MemorySegment reorderTarget(DnnlHandle pd, MemorySegment fromMd, MemorySegment from, DnnlHandle plainMd,
-                                        MemorySegment scratchpad, ExecArgs[] argsOut, int l) {
-        MemorySegment plain = arena.allocate(Dnnl.size(plainMd.address()), 64);
-        argsOut[l] = new ExecArgs(arena, 3)
-                .add(DNNL_ARG_FROM, memory(fromMd, from))
-                .add(DNNL_ARG_TO, memory(plainMd.address(), plain))
-                .add(DNNL_ARG_SCRATCHPAD, optionalMemory(Dnnl.argumentDesc(pd, DNNL_ARG_SCRATCHPAD), scratchpad));
-        return plain;
+    /** How many problem sizes this workspace holds primitives and buffers for. */
+    int executionsHeld() {
+        return executions.size();
     }
 
-    private FloatTensor tensor(Shape shape) {
-        return FloatTensor.allocate(arena, shape);
-    }
-
-    /** Layer {@code l}'s {@code D} rows of a {@code [L*D, N, H]} state. */
-    private MemorySegment states(FloatTensor all, int l) {
-        long rows = (long) all.dim(1) * all.dim(2) * rnn.dirs;
-        return all.segment().asSlice(l * rows * Float.BYTES, rows * Float.BYTES);
-    }
-
-    private DnnlHandle memory(MemorySegment md, MemorySegment data) {
-        return resources.add(Dnnl.memory(md, data));
-    }
-
-    /** A memory object for an argument the primitive may not take (scratchpad, workspace); null when it takes none. */
-    private DnnlHandle optionalMemory(MemorySegment md, MemorySegment data) {
-        return Dnnl.size(md) == 0 ? null : memory(md, data);
-    }
-
-    /** Copies a forward's inputs in; absent initial states are zeros. */
-    void load(RnnForward io) {
-        srcLayer.copyFrom(io.srcLayer());
-        copyOrZero(srcIter, io.srcIter());
-        if (lstm) {
-            copyOrZero(srcIterC, io.srcIterC());
+    /** Groups the last forward's sequences by length, longest first (a stable counting sort). */
+    void group() {
+        int steps = steps(), batch = batch();
+        if (sorted.length < batch) {
+            sorted = new int[batch];
+            groupStart = new int[batch + 1];
+            groupLength = new int[batch];
+            groupExecution = new OneDnnExecution[batch];
         }
-    }
-
-    void store(RnnForward io) {
-        io.dstLayer().copyFrom(layerOut[layerOut.length - 1]);
-        if (io.dstIter() != null) {
-            io.dstIter().copyFrom(dstIter);
+        int[] count = new int[steps + 2]; // per call only with variable lengths, which allocate anyway
+        for (int n = 0; n < batch; n++) {
+            count[length(n)]++;
         }
-        if (lstm && io.dstIterC() != null) {
-            io.dstIterC().copyFrom(dstIterC);
+        groups = 0;
+        for (int len = steps, position = 0; len >= 1; len--) {
+            int c = count[len];
+            if (c > 0) {
+                groupStart[groups] = position;
+                groupLength[groups] = len;
+                groups++;
+            }
+            count[len] = position;
+            position += c;
         }
-    }
-
-    void load(RnnBackward g) {
-        diffLayerOut[diffLayerOut.length - 1].copyFrom(g.diffDstLayer());
-        copyOrZero(diffDstIter, g.diffDstIter());
-        if (lstm) {
-            copyOrZero(diffDstIterC, g.diffDstIterC());
+        groupStart[groups] = batch;
+        for (int n = 0; n < batch; n++) {
+            sorted[count[length(n)]++] = n;
         }
-    }
-
-    void store(RnnBackward g) {
-        if (g.diffSrcLayer() != null) {
-            g.diffSrcLayer().copyFrom(diffSrcLayer);
-        }
-        if (g.diffSrcIter() != null) {
-            g.diffSrcIter().copyFrom(diffSrcIter);
-        }
-        if (lstm && g.diffSrcIterC() != null) {
-            g.diffSrcIterC().copyFrom(diffSrcIterC);
-        }
-    }
-
-    private static void copyOrZero(FloatTensor dst, FloatTensor src) {
-        if (src == null) {
-            dst.fill(0f);
-        } else {
-            dst.copyFrom(src);
-        }
-    }
-
-    void await() {
-        Dnnl.check(dnnl_stream_wait(stream.address()), "dnnl_stream_wait");
     }
 
     @Override
     protected void release() {
         guard.closeAndAwait();
-        resources.close();
-    }
-
-    private void releaseNative() {
-        resources.close();
+        for (OneDnnExecution e : executions) {
+            e.close();
+        }
+        executions.clear();
+        java.util.Arrays.fill(groupExecution, null);
+        stream.close();
     }
 }

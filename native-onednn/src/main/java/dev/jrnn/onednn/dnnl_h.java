@@ -155,6 +155,8 @@ final class dnnl_h {
     private static final MethodHandle dnnl_stream_destroy$MH = bind("dnnl_stream_destroy", status(C_POINTER));
     private static final MethodHandle dnnl_memory_desc_create_with_tag$MH = bind("dnnl_memory_desc_create_with_tag",
             status(C_POINTER, C_INT, C_POINTER, C_INT, C_INT));
+    private static final MethodHandle dnnl_memory_desc_clone$MH = bind("dnnl_memory_desc_clone",
+            status(C_POINTER, C_POINTER));
     private static final MethodHandle dnnl_memory_desc_destroy$MH = bind("dnnl_memory_desc_destroy", status(C_POINTER));
     private static final MethodHandle dnnl_memory_desc_get_size$MH = bind("dnnl_memory_desc_get_size",
             FunctionDescriptor.of(C_LONG, C_POINTER));
@@ -279,6 +281,14 @@ final class dnnl_h {
     static int dnnl_memory_desc_create_with_tag(MemorySegment md, int ndims, MemorySegment dims, int dataType, int tag) {
         try {
             return (int) dnnl_memory_desc_create_with_tag$MH.invokeExact(md, ndims, dims, dataType, tag);
+        } catch (Throwable t) {
+            throw unreachable(t);
+        }
+    }
+
+    static int dnnl_memory_desc_clone(MemorySegment md, MemorySegment existing) {
+        try {
+            return (int) dnnl_memory_desc_clone$MH.invokeExact(md, existing);
         } catch (Throwable t) {
             throw unreachable(t);
         }

@@ -45,7 +45,7 @@ class ConcurrencyTest {
     }
 
     private static Result run(PreparedRnn rnn, Workspace ws, Job job) {
-        RnnDescriptor d = rnn.descriptor();
+        RnnDescriptor d = rnn.architecture().withProblem(job.x().dim(0), job.x().dim(1));
         FloatTensor y = FloatTensor.zeros(d.dstLayerShape()), dx = FloatTensor.zeros(d.srcLayerShape());
         RnnWeights dw = RnnWeights.zeros(d);
         rnn.forward(Mode.TRAINING, RnnForward.of(job.x(), y), ws);

@@ -1,6 +1,6 @@
 package dev.jrnn.simd;
 
-import dev.jrnn.core.rnn.RnnDescriptor;
+import dev.jrnn.core.rnn.RnnArchitecture;
 import dev.jrnn.core.rnn.RnnWeights;
 import dev.jrnn.core.runtime.Parallelism;
 import dev.jrnn.core.spi.Backend;
@@ -25,7 +25,7 @@ public final class SimdBackend extends Backend {
     }
 
     @Override
-    protected PreparedRnn prepareChecked(RnnDescriptor d, RnnWeights weights) {
+    protected PreparedRnn prepareChecked(RnnArchitecture d, RnnWeights weights) {
         return new SimdRnn(d, weights, WorkerPool.shared(), Parallelism.threads());
     }
 

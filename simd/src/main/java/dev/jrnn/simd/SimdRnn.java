@@ -5,7 +5,7 @@ import static dev.jrnn.simd.SimdSpecies.PANEL;
 import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.core.rnn.Mode;
 import dev.jrnn.core.rnn.RnnBackward;
-import dev.jrnn.core.rnn.RnnDescriptor;
+import dev.jrnn.core.rnn.RnnArchitecture;
 import dev.jrnn.core.rnn.RnnForward;
 import dev.jrnn.core.rnn.RnnWeights;
 import dev.jrnn.core.rnn.RnnWeights.Param;
@@ -37,6 +37,17 @@ import java.util.Arrays;
  * A bidirectional layer on two workers runs one direction per worker instead, with no per-step
  * barrier. Every output element is computed by one worker in a fixed order: results are bitwise
  * identical for any number of threads.
+ *
+ * <p>Any {@code T}, {@code N} and mix of lengths: a call sorts its sequences by length, longest
+ * first (a stable counting sort), and lays them out packed, as PyTorch's packed sequences: step
+ * {@code t} holds the {@code active[t]} sequences longer than {@code t}, rows
+ * {@code offset[t] .. offset[t] + active[t]}. The input projection and the weight gradients then
+ * cover only real steps, and each step's recurrent product runs on a batch that shrinks as
+ * sequences end. The reverse direction runs sequence {@code i}'s own steps from its last, so at
+ * its {@code s}-th step it is at time {@code len[i] - 1 - s}; the running state of each direction
+ * is kept contiguous (double-buffered: one step reads one half while it writes the other), so the
+ * recurrent product's rows are contiguous whatever the lengths. Buffers grow to the largest
+ * {@code T * N} seen and are reused.
  */
 final class SimdRnn extends PreparedRnn {
 
@@ -53,15 +64,17 @@ final class SimdRnn extends PreparedRnn {
 
     private final CellKind cell;
     /** hidden: the padded H; gateWidth: G * hidden; outWidth: D * hidden; the user's sizes are h and input. */
-    private final int steps, batch, h, input, hidden, dirs, layers, gates, gateWidth, outWidth, unitBlocks;
+    private final int h, input, hidden, dirs, layers, gates, gateWidth, outWidth, unitBlocks;
     private final Weights[][] weights;
     private final WorkerPool pool;
-    private final int parties;
+    private final int threads;
     private final Adaptive forwardThreads, backwardThreads;
     /** The packed weights' native memory; shared, since the pool's threads read it. Closed by {@link #close()}. */
     private final Arena arena = Arena.ofShared();
+    /** Zeros to write past a sequence's end. */
+    private final float[] zeros;
 
-    /** One layer and direction, packed; {@code in} is the padded input width. */
+    /** One layer and direction, packed; {@code in} is the padded input width. Rewritten in place by {@link #update}. */
     private record Weights(int in, MemorySegment wihT, MemorySegment whhT, float[] bias, float[] bhn,
                            MemorySegment wih, MemorySegment whh) {
     }
@@ -70,11 +83,21 @@ final class SimdRnn extends PreparedRnn {
         return Gemm.panels(n) * PANEL;
     }
 
-    SimdRnn(RnnDescriptor d, RnnWeights w, WorkerPool pool, int threads) {
+    /**
+     * Rows a per-step product runs on: the active rows rounded up to the register tile, so that
+     * every row goes through the 4-row kernel (a shrinking batch would otherwise send up to 3 rows
+     * a step through the 1-row kernel, each streaming the whole weight panel again; measured 1.2x
+     * slower than no shrinking at all). Rows are independent in the kernel, so the extra rows'
+     * stale contents touch only their own (unused) results, and a sequence's numbers do not
+     * depend on how many others share its step.
+     */
+    private static int tile(int rows) {
+        return (rows + Gemm.MR - 1) / Gemm.MR * Gemm.MR;
+    }
+
+    SimdRnn(RnnArchitecture d, RnnWeights w, WorkerPool pool, int threads) {
         super(NAME, d);
         this.cell = d.cell();
-        this.steps = d.steps();
-        this.batch = d.batch();
         this.h = d.hiddenSize();
         this.input = d.inputSize();
         this.hidden = pad(h);
@@ -88,15 +111,17 @@ final class SimdRnn extends PreparedRnn {
         this.weights = new Weights[layers][dirs];
         for (int l = 0; l < layers; l++) {
             for (int dir = 0; dir < dirs; dir++) {
-                weights[l][dir] = pack(l, w, dir);
+                weights[l][dir] = pack(l, w, dir, null);
             }
         }
-        this.parties = chooseParties(Math.min(threads, pool.maxParties()));
-        this.forwardThreads = new Adaptive(parties);
-        this.backwardThreads = new Adaptive(parties);
+        this.threads = Math.max(1, Math.min(threads, pool.maxParties()));
+        this.forwardThreads = new Adaptive(2);
+        this.backwardThreads = new Adaptive(2);
+        this.zeros = new float[Math.max(input, dirs * h)];
     }
 
-    private int chooseParties(int threads) {
+    /** Threads a call on {@code batch} sequences is planned to use (fewer when they prove slower: {@link Adaptive}). */
+    int parties(int batch) {
         if (threads < 2) {
             return 1;
         }
@@ -107,16 +132,16 @@ final class SimdRnn extends PreparedRnn {
         return unitBlocks >= 2 && macsPerStep >= MIN_PARALLEL_MACS_PER_STEP ? Math.min(threads, unitBlocks) : 1;
     }
 
-    /** Threads one call is planned to use (fewer when they prove slower: {@link Adaptive}). */
-    int parties() {
-        return parties;
-    }
-
-    private void runTimed(Work w, Adaptive threads) {
-        int p = threads.next();
+    private void runTimed(Work w, Adaptive adaptive) {
+        int planned = parties(w.batch);
+        if (planned == 1) {
+            pool.run(w, 1);
+            return;
+        }
+        int p = adaptive.next() == 1 ? 1 : planned;
         long start = System.nanoTime();
         pool.run(w, p);
-        threads.record(p, System.nanoTime() - start);
+        adaptive.record(p == 1 ? 1 : 2, (System.nanoTime() - start) / w.rows); // per row: calls differ in size
     }
 
     /**
@@ -133,7 +158,8 @@ final class SimdRnn extends PreparedRnn {
         return l > 0 ? unpad(padded) : padded < input ? padded : -1;
     }
 
-    private Weights pack(int l, RnnWeights w, int dir) {
+    /** Packs layer {@code l}, direction {@code dir} of {@code w}: into new memory, or into {@code into}'s. */
+    private Weights pack(int l, RnnWeights w, int dir, Weights into) {
         int in = l == 0 ? pad(input) : outWidth, inUser = l == 0 ? input : dirs * h;
         float[] wih = w.get(Param.WEIGHT_IH, l, dir).toArray();
         float[] whh = w.get(Param.WEIGHT_HH, l, dir).toArray();
@@ -166,8 +192,32 @@ final class SimdRnn extends PreparedRnn {
         Gemm.packUnchecked(gateWidth, in, wihP, 0, in, wihPacked, 0);
         float[] whhPacked = new float[Gemm.packedSize(gateWidth, hidden)];
         Gemm.packUnchecked(gateWidth, hidden, whhP, 0, hidden, whhPacked, 0);
-        return new Weights(in, Gemm.aligned(arena, wihT), Gemm.aligned(arena, whhT), bias, bhn,
-                Gemm.aligned(arena, wihPacked), Gemm.aligned(arena, whhPacked));
+        if (into == null) {
+            return new Weights(in, Gemm.aligned(arena, wihT), Gemm.aligned(arena, whhT), bias, bhn,
+                    Gemm.aligned(arena, wihPacked), Gemm.aligned(arena, whhPacked));
+        }
+        copy(wihT, into.wihT());
+        copy(whhT, into.whhT());
+        copy(wihPacked, into.wih());
+        copy(whhPacked, into.whh());
+        System.arraycopy(bias, 0, into.bias(), 0, bias.length);
+        if (bhn != null) {
+            System.arraycopy(bhn, 0, into.bhn(), 0, bhn.length);
+        }
+        return into;
+    }
+
+    private static void copy(float[] from, MemorySegment to) {
+        MemorySegment.copy(from, 0, to, ValueLayout.JAVA_FLOAT, 0, from.length);
+    }
+
+    @Override
+    protected void updateChecked(RnnWeights w) {
+        for (int l = 0; l < layers; l++) {
+            for (int dir = 0; dir < dirs; dir++) {
+                pack(l, w, dir, weights[l][dir]);
+            }
+        }
     }
 
     @Override
@@ -185,47 +235,95 @@ final class SimdRnn extends PreparedRnn {
         return (int) ((long) count * part / parts);
     }
 
+    // ================================================================== tensors in and out
+
+    /** Element index of {@code t[a][b][0]} in its segment (the last axis is contiguous: checked). */
+    private static long at(FloatTensor t, int a, int b) {
+        return t.offset() + a * t.stride(0) + b * t.stride(1);
+    }
+
+    /** {@code count} floats of row {@code t[a][b]} from column {@code col} into {@code dst}. */
+    private static void rowTo(FloatTensor t, int a, int b, int col, float[] dst, int dstOff, int count) {
+        MemorySegment.copy(t.segment(), FloatTensor.ELEMENT, (at(t, a, b) + col) * Float.BYTES, dst, dstOff, count);
+    }
+
+    /** {@code count} floats from {@code src} into row {@code t[a][b]} from column {@code col}. */
+    private static void rowFrom(float[] src, int srcOff, FloatTensor t, int a, int b, int col, int count) {
+        MemorySegment.copy(src, srcOff, t.segment(), FloatTensor.ELEMENT, (at(t, a, b) + col) * Float.BYTES, count);
+    }
+
+    /** The packed rows of a {@code [T, N, C]} tensor, columns {@code [0, count)}, into rows of {@code stride}. */
+    private static void sequenceIn(Work w, FloatTensor t, int col, int count, float[] dst, int off, int stride) {
+        for (int step = 0; step < w.steps; step++) {
+            int base = w.offset[step];
+            for (int i = 0, m = w.active[step]; i < m; i++) {
+                rowTo(t, step, w.perm[i], col, dst, (base + i) * stride + off, count);
+            }
+        }
+    }
+
+    /** The inverse of {@link #sequenceIn}; with {@code zeroRest}, positions past each end get zeros. */
+    private void sequenceOut(Work w, float[] src, int off, int stride, FloatTensor t, int col, int count,
+                             boolean zeroRest) {
+        for (int step = 0; step < w.steps; step++) {
+            int base = w.offset[step], m = w.active[step];
+            for (int i = 0; i < m; i++) {
+                rowFrom(src, (base + i) * stride + off, t, step, w.perm[i], col, count);
+            }
+            if (zeroRest) {
+                for (int i = m; i < w.batch; i++) {
+                    rowFrom(zeros, 0, t, step, w.perm[i], col, count);
+                }
+            }
+        }
+    }
+
+    /** A {@code [L*D, N, H]} tensor into sorted, padded rows of {@code Hp}; zeros when absent. */
+    private void stateIn(Work w, FloatTensor t, float[] into) {
+        int rows = layers * dirs;
+        if (t == null) {
+            Arrays.fill(into, 0, rows * w.batch * hidden, 0f);
+            return;
+        }
+        for (int ld = 0; ld < rows; ld++) {
+            for (int i = 0; i < w.batch; i++) {
+                rowTo(t, ld, w.perm[i], 0, into, (ld * w.batch + i) * hidden, h);
+            }
+        }
+    }
+
+    private void stateOut(Work w, float[] from, FloatTensor t) {
+        for (int ld = 0, rows = layers * dirs; ld < rows; ld++) {
+            for (int i = 0; i < w.batch; i++) {
+                rowFrom(from, (ld * w.batch + i) * hidden, t, ld, w.perm[i], 0, h);
+            }
+        }
+    }
+
     // ================================================================== forward
 
     @Override
     protected void forwardChecked(Mode mode, RnnForward io, Workspace workspace) {
         Work w = (Work) workspace;
-        io.srcLayer().copyRowsTo(0, input, w.x, 0, w.x.length / (steps * batch));
-        copyStateIn(io.srcIter(), w.h0);
-        copyStateIn(io.srcIterC(), w.c0);
+        w.plan();
+        sequenceIn(w, io.srcLayer(), 0, input, w.x, 0, weights[0][0].in());
+        stateIn(w, io.srcIter(), w.h0);
+        if (cell == CellKind.LSTM) {
+            stateIn(w, io.srcIterC(), w.c0);
+        }
         w.backward = false;
         runTimed(w, forwardThreads);
-        copySequenceOut(w.out[layers - 1], io.dstLayer());
+        for (int dir = 0; dir < dirs; dir++) {
+            sequenceOut(w, w.out[layers - 1], dir * hidden, outWidth, io.dstLayer(), dir * h, h, true);
+        }
         if (io.dstIter() != null || io.dstIterC() != null) {
             finalStates(w);
             if (io.dstIter() != null) {
-                io.dstIter().copyRowsFrom(w.hn, 0, hidden, 0, h);
+                stateOut(w, w.hn, io.dstIter());
             }
             if (io.dstIterC() != null) {
-                io.dstIterC().copyRowsFrom(w.cn, 0, hidden, 0, h);
+                stateOut(w, w.cn, io.dstIterC());
             }
-        }
-    }
-
-    /** A {@code [L*D, N, H]} tensor into padded rows of {@code Hp}; zeros when absent. */
-    private void copyStateIn(FloatTensor t, float[] into) {
-        if (t == null) {
-            Arrays.fill(into, 0f);
-        } else {
-            t.copyRowsTo(0, h, into, 0, hidden);
-        }
-    }
-
-    /** A {@code [T, N, D*H]} tensor into padded rows of {@code D * Hp}, direction by direction. */
-    private void copySequenceIn(FloatTensor t, float[] into) {
-        for (int dir = 0; dir < dirs; dir++) {
-            t.copyRowsTo(dir * h, dir * h + h, into, dir * hidden, outWidth);
-        }
-    }
-
-    private void copySequenceOut(float[] from, FloatTensor t) {
-        for (int dir = 0; dir < dirs; dir++) {
-            t.copyRowsFrom(from, dir * hidden, outWidth, dir * h, dir * h + h);
         }
     }
 
@@ -245,48 +343,56 @@ final class SimdRnn extends PreparedRnn {
 
     private void forwardLayer(Work w, int l, int dir, int part, int parts, WorkerPool.Barrier barrier) {
         Weights wt = weights[l][dir];
-        int in = wt.in(), rows = steps * batch;
+        int in = wt.in(), batch = w.batch;
         int u0 = cut(unitBlocks, part, parts), u1 = cut(unitBlocks, part + 1, parts);
-        int j0 = u0 * PANEL, j1 = u1 * PANEL;
+        int j0 = u0 * PANEL, j1 = u1 * PANEL, width = j1 - j0;
         float[] x = l == 0 ? w.x : w.out[l - 1], out = w.out[l], gx = w.gx[l][dir], gh = w.gh[dir];
         float[] cs = w.cs[l][dir], hnl = w.hnl[l][dir];
+        float[][] hs = w.hState[dir];
+        int[] offset = w.offset, active = w.active, len = w.lenS;
         int state = (l * dirs + dir) * batch * hidden;
-        Gemm.gatesUnchecked(rows, in, x, 0, in, 1, wt.wihT(), gates, hidden, u0, u1, gx, 0, gateWidth, wt.bias(), false);
-        for (int s = 0; s < steps; s++) {
-            int t = dir == 0 ? s : steps - 1 - s, tPrev = dir == 0 ? t - 1 : t + 1;
-            float[] hSrc = s == 0 ? w.h0 : out;
-            int hOff = s == 0 ? state : tPrev * batch * outWidth + dir * hidden, hStride = s == 0 ? hidden : outWidth;
-            Gemm.gatesUnchecked(batch, hidden, hSrc, hOff, hStride, 1, wt.whhT(), gates, hidden, u0, u1, gh, 0,
+        Gemm.gatesUnchecked(w.rows, in, x, 0, in, 1, wt.wihT(), gates, hidden, u0, u1, gx, 0, gateWidth, wt.bias(),
+                false);
+        for (int i = 0; i < batch; i++) {
+            System.arraycopy(w.h0, state + i * hidden + j0, hs[0], i * hidden + j0, width);
+        }
+        barrier.await(); // the first product reads every unit of the initial state
+        for (int s = 0; s < w.maxLength; s++) {
+            int m = active[s];
+            float[] hPrev = hs[s & 1], hNext = hs[(s + 1) & 1];
+            Gemm.gatesUnchecked(tile(m), hidden, hPrev, 0, hidden, 1, wt.whhT(), gates, hidden, u0, u1, gh, 0,
                     gateWidth, null, false);
-            for (int n = 0; n < batch; n++) {
-                int row = t * batch + n, gxRow = row * gateWidth, ghRow = n * gateWidth;
-                int hOut = row * outWidth + dir * hidden, hPrev = hOff + n * hStride;
+            for (int i = 0; i < m; i++) {
+                int t = dir == 0 ? s : len[i] - 1 - s, tPrev = dir == 0 ? t - 1 : t + 1;
+                int row = offset[t] + i, gxRow = row * gateWidth, ghRow = i * gateWidth;
+                int hOut = row * outWidth + dir * hidden;
                 switch (cell) {
                     case RNN_TANH, RNN_RELU -> Cells.rnnForward(cell == CellKind.RNN_RELU, gx, gxRow, gh, ghRow, out,
                             hOut, j0, j1);
                     case LSTM -> {
                         float[] cSrc = s == 0 ? w.c0 : cs;
-                        int cPrev = s == 0 ? state + n * hidden : (tPrev * batch + n) * hidden;
+                        int cPrev = s == 0 ? state + i * hidden : (offset[tPrev] + i) * hidden;
                         Cells.lstmForward(hidden, gx, gxRow, gh, ghRow, cSrc, cPrev, cs, row * hidden, out, hOut, j0, j1);
                     }
-                    case GRU -> Cells.gruForward(hidden, gx, gxRow, gh, ghRow, wt.bhn(), hSrc, hPrev, hnl,
+                    case GRU -> Cells.gruForward(hidden, gx, gxRow, gh, ghRow, wt.bhn(), hPrev, i * hidden, hnl,
                             row * hidden, out, hOut, j0, j1);
                 }
+                System.arraycopy(out, hOut + j0, hNext, i * hidden + j0, width);
             }
             barrier.await();
         }
     }
 
-    /** Gathers h_n (and c_n) from the last step of each layer and direction. */
+    /** Gathers h_n (and c_n) from each sequence's own last step of each layer and direction. */
     private void finalStates(Work w) {
         for (int l = 0; l < layers; l++) {
             for (int dir = 0; dir < dirs; dir++) {
-                int tLast = dir == 0 ? steps - 1 : 0, state = (l * dirs + dir) * batch * hidden;
-                for (int n = 0; n < batch; n++) {
-                    int row = tLast * batch + n;
-                    System.arraycopy(w.out[l], row * outWidth + dir * hidden, w.hn, state + n * hidden, hidden);
+                int state = (l * dirs + dir) * w.batch * hidden;
+                for (int i = 0; i < w.batch; i++) {
+                    int tLast = dir == 0 ? w.lenS[i] - 1 : 0, row = w.offset[tLast] + i;
+                    System.arraycopy(w.out[l], row * outWidth + dir * hidden, w.hn, state + i * hidden, hidden);
                     if (cell == CellKind.LSTM) {
-                        System.arraycopy(w.cs[l][dir], row * hidden, w.cn, state + n * hidden, hidden);
+                        System.arraycopy(w.cs[l][dir], row * hidden, w.cn, state + i * hidden, hidden);
                     }
                 }
             }
@@ -299,25 +405,27 @@ final class SimdRnn extends PreparedRnn {
     protected void backwardChecked(RnnBackward g, Workspace workspace) {
         Work w = (Work) workspace;
         w.allocateBackward();
-        copySequenceIn(g.diffDstLayer(), w.dTop);
+        for (int dir = 0; dir < dirs; dir++) {
+            sequenceIn(w, g.diffDstLayer(), dir * h, h, w.dTop, dir * hidden, outWidth);
+        }
         w.hasDhn = g.diffDstIter() != null;
         w.hasDcn = g.diffDstIterC() != null;
         if (w.hasDhn) {
-            g.diffDstIter().copyRowsTo(0, h, w.dhn, 0, hidden);
+            stateIn(w, g.diffDstIter(), w.dhn);
         }
         if (w.hasDcn) {
-            g.diffDstIterC().copyRowsTo(0, h, w.dcn, 0, hidden);
+            stateIn(w, g.diffDstIterC(), w.dcn);
         }
         w.backward = true;
         runTimed(w, backwardThreads);
         if (g.diffSrcLayer() != null) {
-            g.diffSrcLayer().copyRowsFrom(w.dIn[0], 0, weights[0][0].in(), 0, input);
+            sequenceOut(w, w.dIn[0], 0, weights[0][0].in(), g.diffSrcLayer(), 0, input, true);
         }
         if (g.diffSrcIter() != null) {
-            g.diffSrcIter().copyRowsFrom(w.dh0, 0, hidden, 0, h);
+            stateOut(w, w.dh0, g.diffSrcIter());
         }
         if (g.diffSrcIterC() != null) {
-            g.diffSrcIterC().copyRowsFrom(w.dc0, 0, hidden, 0, h);
+            stateOut(w, w.dc0, g.diffSrcIterC());
         }
         if (g.diffWeights() != null) {
             for (int l = 0; l < layers; l++) {
@@ -362,7 +470,7 @@ final class SimdRnn extends PreparedRnn {
                 }
             }
             barrier.await(); // every direction's gate gradients are complete
-            int in = weights[l][0].in(), rows = steps * batch;
+            int in = weights[l][0].in(), rows = w.rows;
             int p0 = cut(Gemm.panels(in), worker, parties), p1 = cut(Gemm.panels(in), worker + 1, parties);
             for (int dir = 0; dir < dirs; dir++) { // dL/d(layer input) = sum over directions of dG_x W_ih
                 Gemm.gemmUnchecked(rows, gateWidth, w.dgx[dir], 0, gateWidth, 1, weights[l][dir].wih(), p0, p1,
@@ -374,56 +482,84 @@ final class SimdRnn extends PreparedRnn {
 
     private void backwardLayer(Work w, int l, int dir, int part, int parts, WorkerPool.Barrier barrier) {
         Weights wt = weights[l][dir];
-        int in = wt.in(), rows = steps * batch;
+        int in = wt.in(), rows = w.rows, batch = w.batch;
         int u0 = cut(unitBlocks, part, parts), u1 = cut(unitBlocks, part + 1, parts);
-        int j0 = u0 * PANEL, j1 = u1 * PANEL;
+        int j0 = u0 * PANEL, j1 = u1 * PANEL, width = j1 - j0;
         float[] x = l == 0 ? w.x : w.out[l - 1], out = w.out[l], gatesAct = w.gx[l][dir];
         float[] dy = l == layers - 1 ? w.dTop : w.dIn[l + 1];
         float[] dgx = w.dgx[dir], dgh = cell == CellKind.GRU ? w.dgh[dir] : dgx;
         float[] dh = w.dhRun[dir], dc = w.dcRun[dir], cs = w.cs[l][dir], hnl = w.hnl[l][dir];
+        int[] offset = w.offset, active = w.active, len = w.lenS;
         int state = (l * dirs + dir) * batch * hidden;
-        for (int n = 0; n < batch; n++) {
-            int from = n * hidden + j0, len = Math.max(0, j1 - j0);
+        // the reverse direction's rows of one step are contiguous only when every sequence is T long
+        float[] step = dir == 1 && w.variable ? w.dghStep[dir] : null;
+        for (int i = 0; i < batch; i++) {
+            int from = i * hidden + j0;
             if (w.hasDhn) {
-                System.arraycopy(w.dhn, state + from, dh, from, len);
+                System.arraycopy(w.dhn, state + from, dh, from, width);
             } else {
-                Arrays.fill(dh, from, from + len, 0f);
+                Arrays.fill(dh, from, from + width, 0f);
             }
             if (w.hasDcn) {
-                System.arraycopy(w.dcn, state + from, dc, from, len);
+                System.arraycopy(w.dcn, state + from, dc, from, width);
             } else {
-                Arrays.fill(dc, from, from + len, 0f);
+                Arrays.fill(dc, from, from + width, 0f);
             }
         }
-        for (int s = steps - 1; s >= 0; s--) {
-            int t = dir == 0 ? s : steps - 1 - s, tPrev = dir == 0 ? t - 1 : t + 1;
-            for (int n = 0; n < batch; n++) {
-                int row = t * batch + n, gRow = row * gateWidth, dyOff = row * outWidth + dir * hidden;
+        for (int s = w.maxLength - 1; s >= 0; s--) {
+            int m = active[s];
+            for (int i = 0; i < m; i++) {
+                int t = dir == 0 ? s : len[i] - 1 - s, tPrev = dir == 0 ? t - 1 : t + 1;
+                int row = offset[t] + i, gRow = row * gateWidth, dyOff = row * outWidth + dir * hidden;
                 switch (cell) {
-                    case RNN_TANH, RNN_RELU -> Cells.rnnBackward(cell == CellKind.RNN_RELU, dy, dyOff, dh, n * hidden,
+                    case RNN_TANH, RNN_RELU -> Cells.rnnBackward(cell == CellKind.RNN_RELU, dy, dyOff, dh, i * hidden,
                             gatesAct, gRow, dgx, gRow, j0, j1);
                     case LSTM -> {
                         float[] cSrc = s == 0 ? w.c0 : cs;
-                        int cPrev = s == 0 ? state + n * hidden : (tPrev * batch + n) * hidden;
-                        Cells.lstmBackward(hidden, dy, dyOff, dh, n * hidden, dc, n * hidden, gatesAct, gRow, cs,
+                        int cPrev = s == 0 ? state + i * hidden : (offset[tPrev] + i) * hidden;
+                        Cells.lstmBackward(hidden, dy, dyOff, dh, i * hidden, dc, i * hidden, gatesAct, gRow, cs,
                                 row * hidden, cSrc, cPrev, dgx, gRow, j0, j1);
                     }
                     case GRU -> {
                         float[] hSrc = s == 0 ? w.h0 : out;
-                        int hPrev = s == 0 ? state + n * hidden : (tPrev * batch + n) * outWidth + dir * hidden;
-                        Cells.gruBackward(hidden, dy, dyOff, dh, n * hidden, gatesAct, gRow, hnl, row * hidden, hSrc,
+                        int hPrev = s == 0 ? state + i * hidden : (offset[tPrev] + i) * outWidth + dir * hidden;
+                        Cells.gruBackward(hidden, dy, dyOff, dh, i * hidden, gatesAct, gRow, hnl, row * hidden, hSrc,
                                 hPrev, dgx, dgh, gRow, j0, j1);
+                    }
+                }
+                if (step != null) {
+                    for (int gate = 0; gate < gates; gate++) {
+                        System.arraycopy(dgh, gRow + gate * hidden + j0, step, i * gateWidth + gate * hidden + j0, width);
                     }
                 }
             }
             barrier.await(); // the step's gate gradients, all units, before dh_{t-1} = dG_h W_hh
-            Gemm.gemmUnchecked(batch, gateWidth, dgh, t * batch * gateWidth, gateWidth, 1, wt.whh(), u0, u1,
-                    dh, 0, hidden, cell == CellKind.GRU);
+            // into scratch (rows past m belong to sequences not started yet), then into dh: GRU adds to
+            // its direct part dh z, as the kernel's accumulate would; the other cells overwrite
+            float[] product = w.dhProduct[dir];
+            if (step != null) {
+                Gemm.gemmUnchecked(tile(m), gateWidth, step, 0, gateWidth, 1, wt.whh(), u0, u1, product, 0, hidden,
+                        false);
+            } else {
+                int first = offset[dir == 0 ? s : len[0] - 1 - s]; // every row of this step is contiguous from here
+                Gemm.gemmUnchecked(tile(m), gateWidth, dgh, first * gateWidth, gateWidth, 1, wt.whh(), u0, u1,
+                        product, 0, hidden, false);
+            }
+            for (int i = 0; i < m; i++) {
+                int at = i * hidden;
+                if (cell == CellKind.GRU) {
+                    for (int j = j0; j < j1; j++) {
+                        dh[at + j] += product[at + j];
+                    }
+                } else {
+                    System.arraycopy(product, at + j0, dh, at + j0, width);
+                }
+            }
         }
-        for (int n = 0; n < batch; n++) {
-            int from = n * hidden + j0, len = Math.max(0, j1 - j0);
-            System.arraycopy(dh, from, w.dh0, state + from, len);
-            System.arraycopy(dc, from, w.dc0, state + from, len);
+        for (int i = 0; i < batch; i++) {
+            int from = i * hidden + j0;
+            System.arraycopy(dh, from, w.dh0, state + from, width);
+            System.arraycopy(dc, from, w.dc0, state + from, width);
         }
         barrier.await(); // all gate gradients of this direction, before the weight gradients
 
@@ -459,21 +595,21 @@ final class SimdRnn extends PreparedRnn {
         }
     }
 
-    /** Packs panels {@code [p0, p1)} of {@code H_{t-1}}: row {@code (t, n)} is the state the step at {@code t} started from. */
+    /** Packs panels {@code [p0, p1)} of {@code H_{t-1}}: row {@code (t, i)} is the state the step at {@code t} started from. */
     private void packPreviousStates(Work w, int l, int dir, int p0, int p1) {
-        int rows = steps * batch, state = (l * dirs + dir) * batch * hidden;
+        int rows = w.rows, state = (l * dirs + dir) * w.batch * hidden;
         MemorySegment dst = w.packH[dir];
         for (int p = p0; p < p1; p++) {
             int c0 = p * PANEL, base = p * rows * PANEL;
-            for (int t = 0; t < steps; t++) {
-                boolean first = dir == 0 ? t == 0 : t == steps - 1;
-                int tPrev = dir == 0 ? t - 1 : t + 1;
-                for (int n = 0; n < batch; n++) {
-                    int at = base + (t * batch + n) * PANEL;
+            for (int t = 0; t < w.steps; t++) {
+                for (int i = 0, m = w.active[t]; i < m; i++) {
+                    boolean first = dir == 0 ? t == 0 : t == w.lenS[i] - 1;
+                    int tPrev = dir == 0 ? t - 1 : t + 1;
+                    int at = base + (w.offset[t] + i) * PANEL;
                     if (first) {
-                        packRow(w.h0, state + n * hidden + c0, PANEL, dst, at);
+                        packRow(w.h0, state + i * hidden + c0, PANEL, dst, at);
                     } else {
-                        packRow(w.out[l], (tPrev * batch + n) * outWidth + dir * hidden + c0, PANEL, dst, at);
+                        packRow(w.out[l], (w.offset[tPrev] + i) * outWidth + dir * hidden + c0, PANEL, dst, at);
                     }
                 }
             }
@@ -493,17 +629,28 @@ final class SimdRnn extends PreparedRnn {
 
     // ================================================================== workspace
 
-    /** One caller's buffers; also the pool task, so that a call allocates nothing. */
+    /**
+     * One caller's buffers, grown to the largest problem seen ({@code rowCapacity} rows of
+     * {@code T * N}, {@code batchCapacity} sequences, {@code stepCapacity} steps); also the pool
+     * task, so that a call allocates nothing.
+     */
     private static final class Work extends Workspace implements WorkerPool.Task {
         private final SimdRnn rnn;
-        final float[] x, h0, c0, hn, cn;
-        final float[][] out, gh;
-        final float[][][] gx, cs, hnl;
+        int rowCapacity, batchCapacity, stepCapacity, backwardRows, backwardBatch;
+        float[] x, h0, c0, hn, cn;
+        float[][] out, gh;
+        float[][][] gx, cs, hnl, hState;
         boolean backward;
+
+        // the call's problem: sequences sorted by length, longest first, and the packed layout
+        int steps, batch, rows, maxLength;
+        boolean variable;
+        /** perm[i]: the caller's sequence at sorted position i; lenS[i] its length. */
+        int[] perm, lenS, active, offset, count;
 
         // backward, allocated on first use
         float[] dTop, dhn, dcn, dh0, dc0, scratch;
-        float[][] dIn, dgx, dgh, dhRun, dcRun;
+        float[][] dIn, dgx, dgh, dhRun, dcRun, dghStep, dhProduct;
         MemorySegment[] packX, packH;
         /** Native memory of the packed runtime operands; shared, since the pool's threads fill it. */
         private Arena arena;
@@ -513,62 +660,135 @@ final class SimdRnn extends PreparedRnn {
         Work(SimdRnn r) {
             super(r);
             this.rnn = r;
-            int rows = r.steps * r.batch, states = r.layers * r.dirs * r.batch * r.hidden;
-            x = new float[rows * r.weights[0][0].in()]; // padding columns stay zero
-            h0 = new float[states];
-            c0 = new float[states];
-            hn = new float[states];
-            cn = new float[states];
-            out = new float[r.layers][rows * r.outWidth];
-            gh = new float[r.dirs][r.batch * r.gateWidth];
-            gx = new float[r.layers][r.dirs][];
-            cs = new float[r.layers][r.dirs][];
-            hnl = new float[r.layers][r.dirs][];
-            for (int l = 0; l < r.layers; l++) {
-                for (int dir = 0; dir < r.dirs; dir++) {
-                    gx[l][dir] = new float[rows * r.gateWidth];
-                    cs[l][dir] = r.cell == CellKind.LSTM ? new float[rows * r.hidden] : null;
-                    hnl[l][dir] = r.cell == CellKind.GRU ? new float[rows * r.hidden] : null;
+        }
+
+        /** Sorts this call's sequences by length and lays out its packed rows; grows the buffers if needed. */
+        void plan() {
+            steps = steps();
+            batch = batch();
+            grow(steps, batch);
+            variable = variableLengths();
+            if (!variable) {
+                for (int i = 0; i < batch; i++) {
+                    perm[i] = i;
+                    lenS[i] = steps;
+                }
+            } else { // stable counting sort, longest first
+                Arrays.fill(count, 0, steps + 1, 0);
+                for (int n = 0; n < batch; n++) {
+                    count[length(n)]++;
+                }
+                for (int length = steps, position = 0; length >= 1; length--) {
+                    int c = count[length];
+                    count[length] = position;
+                    position += c;
+                }
+                for (int n = 0; n < batch; n++) {
+                    int i = count[length(n)]++;
+                    perm[i] = n;
+                    lenS[i] = length(n);
+                }
+            }
+            maxLength = lenS[0];
+            offset[0] = 0;
+            for (int t = 0, i = batch; t < steps; t++) {
+                while (i > 0 && lenS[i - 1] <= t) {
+                    i--;
+                }
+                active[t] = i;
+                offset[t + 1] = offset[t] + i;
+            }
+            rows = offset[steps];
+        }
+
+        private void grow(int steps, int batch) {
+            SimdRnn r = rnn;
+            if (steps > stepCapacity || batch > batchCapacity) {
+                stepCapacity = Math.max(steps, stepCapacity);
+                batchCapacity = Math.max(batch, batchCapacity);
+                perm = new int[batchCapacity];
+                lenS = new int[batchCapacity];
+                active = new int[stepCapacity];
+                offset = new int[stepCapacity + 1];
+                count = new int[stepCapacity + 1];
+                int states = r.layers * r.dirs * batchCapacity * r.hidden;
+                h0 = new float[states];
+                c0 = new float[states];
+                hn = new float[states];
+                cn = new float[states];
+                gh = new float[r.dirs][tile(batchCapacity) * r.gateWidth];
+                hState = new float[r.dirs][2][tile(batchCapacity) * r.hidden];
+            }
+            if ((long) steps * batch > rowCapacity) {
+                rowCapacity = steps * batch;
+                int rowsCap = rowCapacity;
+                x = new float[rowsCap * r.weights[0][0].in()]; // padding columns stay zero
+                out = new float[r.layers][rowsCap * r.outWidth];
+                gx = new float[r.layers][r.dirs][];
+                cs = new float[r.layers][r.dirs][];
+                hnl = new float[r.layers][r.dirs][];
+                for (int l = 0; l < r.layers; l++) {
+                    for (int dir = 0; dir < r.dirs; dir++) {
+                        gx[l][dir] = new float[rowsCap * r.gateWidth];
+                        cs[l][dir] = r.cell == CellKind.LSTM ? new float[rowsCap * r.hidden] : null;
+                        hnl[l][dir] = r.cell == CellKind.GRU ? new float[rowsCap * r.hidden] : null;
+                    }
                 }
             }
         }
 
         void allocateBackward() {
-            if (dTop != null) {
-                return;
-            }
             SimdRnn r = rnn;
-            int rows = r.steps * r.batch, states = h0.length, maxIn = 0, maxWeight = 0;
-            dTop = new float[rows * r.outWidth];
-            dhn = new float[states];
-            dcn = new float[states];
-            dh0 = new float[states];
-            dc0 = new float[states];
-            dIn = new float[r.layers][];
-            dW = new float[r.layers][r.dirs][4][];
-            for (int l = 0; l < r.layers; l++) {
-                int in = r.weights[l][0].in();
-                maxIn = Math.max(maxIn, in);
-                dIn[l] = new float[rows * in];
-                for (int dir = 0; dir < r.dirs; dir++) {
-                    dW[l][dir][Param.WEIGHT_IH.ordinal()] = new float[r.gateWidth * in];
-                    dW[l][dir][Param.WEIGHT_HH.ordinal()] = new float[r.gateWidth * r.hidden];
-                    dW[l][dir][Param.BIAS_IH.ordinal()] = new float[r.gateWidth];
-                    dW[l][dir][Param.BIAS_HH.ordinal()] = new float[r.gateWidth];
-                    maxWeight = Math.max(maxWeight, r.gateWidth * Math.max(in, r.hidden));
+            if (dW == null) { // sizes that do not depend on the problem
+                int maxWeight = 0;
+                dW = new float[r.layers][r.dirs][4][];
+                for (int l = 0; l < r.layers; l++) {
+                    int in = r.weights[l][0].in();
+                    for (int dir = 0; dir < r.dirs; dir++) {
+                        dW[l][dir][Param.WEIGHT_IH.ordinal()] = new float[r.gateWidth * in];
+                        dW[l][dir][Param.WEIGHT_HH.ordinal()] = new float[r.gateWidth * r.hidden];
+                        dW[l][dir][Param.BIAS_IH.ordinal()] = new float[r.gateWidth];
+                        dW[l][dir][Param.BIAS_HH.ordinal()] = new float[r.gateWidth];
+                        maxWeight = Math.max(maxWeight, r.gateWidth * Math.max(in, r.hidden));
+                    }
                 }
+                scratch = new float[maxWeight]; // holds one user-shaped gradient, which is smaller than the padded one
             }
-            scratch = new float[maxWeight]; // holds one user-shaped gradient, which is smaller than the padded one
-            dgx = new float[r.dirs][rows * r.gateWidth];
-            dgh = r.cell == CellKind.GRU ? new float[r.dirs][rows * r.gateWidth] : dgx;
-            dhRun = new float[r.dirs][r.batch * r.hidden];
-            dcRun = new float[r.dirs][r.batch * r.hidden];
-            arena = Arena.ofShared();
-            packX = new MemorySegment[r.dirs];
-            packH = new MemorySegment[r.dirs];
-            for (int dir = 0; dir < r.dirs; dir++) {
-                packX[dir] = Gemm.aligned(arena, Gemm.packedSize(rows, maxIn));
-                packH[dir] = Gemm.aligned(arena, Gemm.packedSize(rows, r.hidden));
+            if (backwardBatch < batchCapacity) {
+                backwardBatch = batchCapacity;
+                int states = h0.length;
+                dhn = new float[states];
+                dcn = new float[states];
+                dh0 = new float[states];
+                dc0 = new float[states];
+                dhRun = new float[r.dirs][backwardBatch * r.hidden];
+                dcRun = new float[r.dirs][backwardBatch * r.hidden];
+                dghStep = new float[r.dirs][tile(backwardBatch) * r.gateWidth];
+                dhProduct = new float[r.dirs][tile(backwardBatch) * r.hidden];
+            }
+            if (backwardRows < rowCapacity) {
+                backwardRows = rowCapacity;
+                int rowsCap = backwardRows, maxIn = 0;
+                dTop = new float[rowsCap * r.outWidth];
+                dIn = new float[r.layers][];
+                for (int l = 0; l < r.layers; l++) {
+                    int in = r.weights[l][0].in();
+                    maxIn = Math.max(maxIn, in);
+                    dIn[l] = new float[rowsCap * in];
+                }
+                // + a tile of rows: a step's product may read up to MR - 1 rows past the last step's
+                dgx = new float[r.dirs][(rowsCap + Gemm.MR) * r.gateWidth];
+                dgh = r.cell == CellKind.GRU ? new float[r.dirs][(rowsCap + Gemm.MR) * r.gateWidth] : dgx;
+                if (arena != null) {
+                    arena.close();
+                }
+                arena = Arena.ofShared();
+                packX = new MemorySegment[r.dirs];
+                packH = new MemorySegment[r.dirs];
+                for (int dir = 0; dir < r.dirs; dir++) {
+                    packX[dir] = Gemm.aligned(arena, Gemm.packedSize(rowsCap, maxIn));
+                    packH[dir] = Gemm.aligned(arena, Gemm.packedSize(rowsCap, r.hidden));
+                }
             }
         }
 

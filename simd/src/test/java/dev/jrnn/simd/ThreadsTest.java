@@ -57,15 +57,19 @@ class ThreadsTest {
     }
 
     private static Result run(RnnDescriptor d, int threads, int expectedParties) {
+        return run(d, null, threads, expectedParties);
+    }
+
+    private static Result run(RnnDescriptor d, int[] lengths, int threads, int expectedParties) {
         SplittableRandom random = new SplittableRandom(11);
         RnnWeights w = RnnWeights.uniform(d, 3);
         FloatTensor x = Tensors.uniform(d.srcLayerShape(), random), dy = Tensors.uniform(d.dstLayerShape(), random);
         FloatTensor y = FloatTensor.zeros(d.dstLayerShape()), hn = FloatTensor.zeros(d.iterShape());
         FloatTensor dx = FloatTensor.zeros(d.srcLayerShape()), dh0 = FloatTensor.zeros(d.iterShape());
         RnnWeights dw = RnnWeights.zeros(d);
-        try (SimdRnn rnn = new SimdRnn(d, w, POOL, threads); Workspace ws = rnn.newWorkspace()) {
-            assertEquals(expectedParties, rnn.parties(), "threads used by " + d);
-            rnn.forward(Mode.TRAINING, RnnForward.of(x, y).withFinalState(hn, null), ws);
+        try (SimdRnn rnn = new SimdRnn(d.architecture(), w, POOL, threads); Workspace ws = rnn.newWorkspace()) {
+            assertEquals(expectedParties, rnn.parties(d.batch()), "threads used by " + d);
+            rnn.forward(Mode.TRAINING, RnnForward.of(x, y).withFinalState(hn, null).withLengths(lengths), ws);
             rnn.backward(RnnBackward.of(dy, dx, dw).withInitialStateGradients(dh0, null), ws);
         }
         Map<String, float[]> grads = new java.util.TreeMap<>();
@@ -85,11 +89,28 @@ class ThreadsTest {
         same.dw().forEach((name, g) -> assertArrayEquals(g, two.dw().get(name), name));
     }
 
+    /** Variable lengths shrink the batch step by step; the partition of units stays fixed, so the bits do too. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("shapes")
+    void oneAndTwoThreadsGiveIdenticalBitsWithVariableLengths(RnnDescriptor d) {
+        if (d.batch() < 2) {
+            return;
+        }
+        int[] lengths = dev.jrnn.core.testing.BackendConformance.mixedLengths(d.steps(), d.batch(), 5);
+        Result one = run(d, lengths, 1, 1), two = run(d, lengths, 2, 2), oneAgain = run(d, lengths, 1, 1);
+        Result same = one.sameBits(two) ? one : oneAgain;
+        assertArrayEquals(same.y(), two.y(), "dstLayer");
+        assertArrayEquals(same.hn(), two.hn(), "dstIter");
+        assertArrayEquals(same.dx(), two.dx(), "diffSrcLayer");
+        assertArrayEquals(same.dh0(), two.dh0(), "diffSrcIter");
+        same.dw().forEach((name, g) -> assertArrayEquals(g, two.dw().get(name), name));
+    }
+
     @Test
     void smallBatchOneStacksStayOnOneThread() {
         RnnDescriptor w1 = new RnnDescriptor(CellKind.LSTM, 1, Direction.UNIDIRECTIONAL, 50, 1, 64, 128);
-        try (SimdRnn rnn = new SimdRnn(w1, RnnWeights.uniform(w1, 1), POOL, 2)) {
-            assertEquals(1, rnn.parties());
+        try (SimdRnn rnn = new SimdRnn(w1.architecture(), RnnWeights.uniform(w1, 1), POOL, 2)) {
+            assertEquals(1, rnn.parties(w1.batch()));
         }
     }
 
@@ -97,7 +118,7 @@ class ThreadsTest {
     void concurrentCallersOfOnePreparedStackAgree() throws Exception {
         RnnDescriptor d = new RnnDescriptor(CellKind.GRU, 2, Direction.UNIDIRECTIONAL, 8, 2, 16, 200);
         RnnWeights w = RnnWeights.uniform(d, 5);
-        try (SimdRnn rnn = new SimdRnn(d, w, POOL, 2); ExecutorService callers = Executors.newFixedThreadPool(4)) {
+        try (SimdRnn rnn = new SimdRnn(d.architecture(), w, POOL, 2); ExecutorService callers = Executors.newFixedThreadPool(4)) {
             FloatTensor warm = Tensors.uniform(d.srcLayerShape(), new SplittableRandom(99));
             for (int i = 0; i < 500; i++) { // so that C2 most likely compiles the cells before the references, not during a call
                 rnn.forward(warm, null, null);

@@ -6,7 +6,9 @@ import java.util.Objects;
 /**
  * The tensors of one backward call: the gradient of a loss with respect to the forward's outputs
  * in, the gradients with respect to its inputs and parameters out. Shapes and strides as in
- * {@link RnnForward}.
+ * {@link RnnForward}; {@code T}, {@code N} and the sequence lengths are the forward's: output
+ * gradients past a sequence's end are ignored, input gradients there are written as zero, and
+ * {@code diffDstIter} is the gradient of each sequence's own final state.
  *
  * <p>{@code diffSrc*} are overwritten; {@code diffWeights} is <em>accumulated</em> into (as oneDNN
  * and PyTorch do), so gradients of several chunks or sequences add up: zero it to start afresh.

@@ -4,13 +4,9 @@ import dev.jrnn.core.tensor.Shape;
 import java.util.Objects;
 
 /**
- * What a recurrent stack computes: the cell, {@code L} layers, {@code D} directions, and the problem
- * size {@code T} steps by {@code N} sequences of {@code inputSize} (SLC) channels, with
- * {@code hiddenSize} (DHC) channels of state. Layer {@code k > 0} reads the {@code D * H} outputs of
- * layer {@code k - 1}.
- *
- * <p>Backends plan for exactly one descriptor; the same weights serve every {@code T} and {@code N}
- * ({@link #sameArchitecture}).
+ * An {@link RnnArchitecture} on one problem size, {@code T} steps by {@code N} sequences: what auto
+ * selection times and benchmarks describe. Backends plan for the architecture alone
+ * ({@link #architecture()}); a plan serves every {@code T} and {@code N}.
  */
 public record RnnDescriptor(
         CellKind cell, int layers, Direction direction, int steps, int batch, int inputSize, int hiddenSize) {
@@ -25,7 +21,12 @@ public record RnnDescriptor(
         positive("hiddenSize", hiddenSize);
     }
 
-    private static void positive(String name, int value) {
+    /** The architecture without the problem size: what weights have and backends plan for. */
+    public RnnArchitecture architecture() {
+        return new RnnArchitecture(cell, layers, direction, inputSize, hiddenSize);
+    }
+
+    static void positive(String name, int value) {
         if (value < 1) {
             throw new IllegalArgumentException(name + " must be >= 1, got " + value);
         }

@@ -45,10 +45,10 @@ public final class RnnWeights {
 
     private static final Param[] PARAMS = Param.values();
 
-    private final RnnDescriptor architecture;
+    private final RnnArchitecture architecture;
     private final FloatTensor[][][] tensors; // [layer][direction][param]
 
-    private RnnWeights(RnnDescriptor architecture, FloatTensor[][][] tensors) {
+    private RnnWeights(RnnArchitecture architecture, FloatTensor[][][] tensors) {
         this.architecture = architecture;
         this.tensors = tensors;
     }
@@ -60,6 +60,11 @@ public final class RnnWeights {
 
     /** The shape PyTorch gives {@code param} of {@code layer}. */
     public static Shape shape(RnnDescriptor d, Param param, int layer) {
+        return shape(d.architecture(), param, layer);
+    }
+
+    /** The shape PyTorch gives {@code param} of {@code layer}. */
+    public static Shape shape(RnnArchitecture d, Param param, int layer) {
         int rows = d.gates() * d.hiddenSize();
         return switch (param) {
             case WEIGHT_IH -> Shape.of(rows, d.layerInputSize(layer));
@@ -70,11 +75,26 @@ public final class RnnWeights {
 
     /** Zero-filled heap tensors, e.g. to accumulate gradients into. */
     public static RnnWeights zeros(RnnDescriptor d) {
+        return zeros(d.architecture());
+    }
+
+    /** PyTorch's default initialisation from a seed; see {@link #uniform(RnnArchitecture, long)}. */
+    public static RnnWeights uniform(RnnDescriptor d, long seed) {
+        return uniform(d.architecture(), seed);
+    }
+
+    /** Takes tensors by their PyTorch names; see {@link #fromNamed(RnnArchitecture, Map)}. */
+    public static RnnWeights fromNamed(RnnDescriptor d, Map<String, FloatTensor> named) {
+        return fromNamed(d.architecture(), named);
+    }
+
+    /** Zero-filled heap tensors, e.g. to accumulate gradients into. */
+    public static RnnWeights zeros(RnnArchitecture d) {
         return build(d, (param, layer, direction) -> FloatTensor.zeros(shape(d, param, layer)));
     }
 
     /** PyTorch's default initialisation, uniform in {@code [-1/sqrt(H), 1/sqrt(H)]}, from a seed. */
-    public static RnnWeights uniform(RnnDescriptor d, long seed) {
+    public static RnnWeights uniform(RnnArchitecture d, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
         double bound = 1.0 / Math.sqrt(d.hiddenSize());
         return build(d, (param, layer, direction) -> {
@@ -90,7 +110,7 @@ public final class RnnWeights {
      * Takes tensors by their PyTorch names. Every expected name must be present with its exact
      * shape, and no other name may be: the message names what is missing, extra or misshapen.
      */
-    public static RnnWeights fromNamed(RnnDescriptor d, Map<String, FloatTensor> named) {
+    public static RnnWeights fromNamed(RnnArchitecture d, Map<String, FloatTensor> named) {
         Objects.requireNonNull(named, "named");
         TreeSet<String> unexpected = new TreeSet<>(named.keySet());
         RnnWeights weights = build(d, (param, layer, direction) -> {
@@ -116,7 +136,7 @@ public final class RnnWeights {
         FloatTensor make(Param param, int layer, int direction);
     }
 
-    private static RnnWeights build(RnnDescriptor d, Factory factory) {
+    private static RnnWeights build(RnnArchitecture d, Factory factory) {
         FloatTensor[][][] tensors = new FloatTensor[d.layers()][d.directions()][PARAMS.length];
         for (int layer = 0; layer < d.layers(); layer++) {
             for (int dir = 0; dir < d.directions(); dir++) {
@@ -128,8 +148,8 @@ public final class RnnWeights {
         return new RnnWeights(d, tensors);
     }
 
-    /** The descriptor these weights were made for; only its architecture matters, not T or N. */
-    public RnnDescriptor architecture() {
+    /** The architecture these weights were made for. */
+    public RnnArchitecture architecture() {
         return architecture;
     }
 
@@ -155,7 +175,12 @@ public final class RnnWeights {
      * shape, and every value finite. Throws {@link IllegalArgumentException} naming the tensor.
      */
     public void checkFits(RnnDescriptor d) {
-        if (!architecture.sameArchitecture(d)) {
+        checkFits(d.architecture());
+    }
+
+    /** {@link #checkFits(RnnDescriptor)} for an architecture. */
+    public void checkFits(RnnArchitecture d) {
+        if (!architecture.equals(d)) {
             throw new IllegalArgumentException("weights made for " + architecture + " do not fit " + d
                     + " (cell, layers, directions, input and hidden size must match)");
         }
@@ -178,13 +203,28 @@ public final class RnnWeights {
     }
 
     /** {@code shape(d, param, layer).equals(actual)}, without building the expected shape: checks run on every call. */
-    private static boolean matches(Shape actual, RnnDescriptor d, Param param, int layer) {
+    private static boolean matches(Shape actual, RnnArchitecture d, Param param, int layer) {
         int rows = d.gates() * d.hiddenSize();
         return switch (param) {
             case WEIGHT_IH -> actual.rank() == 2 && actual.dim(0) == rows && actual.dim(1) == d.layerInputSize(layer);
             case WEIGHT_HH -> actual.rank() == 2 && actual.dim(0) == rows && actual.dim(1) == d.hiddenSize();
             case BIAS_IH, BIAS_HH -> actual.rank() == 1 && actual.dim(0) == rows;
         };
+    }
+
+    /**
+     * Copies {@code from} (same architecture, every tensor of its shape) into these tensors, e.g.
+     * to keep a snapshot. Allocates nothing.
+     */
+    public void copyFrom(RnnWeights from) {
+        from.checkFits(architecture);
+        for (int layer = 0; layer < architecture.layers(); layer++) {
+            for (int dir = 0; dir < architecture.directions(); dir++) {
+                for (Param param : PARAMS) {
+                    get(param, layer, dir).copyFrom(from.get(param, layer, dir));
+                }
+            }
+        }
     }
 
     /** Sets every tensor to zero (before accumulating gradients). */

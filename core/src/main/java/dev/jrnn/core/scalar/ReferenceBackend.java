@@ -2,7 +2,7 @@ package dev.jrnn.core.scalar;
 
 import dev.jrnn.core.rnn.Mode;
 import dev.jrnn.core.rnn.RnnBackward;
-import dev.jrnn.core.rnn.RnnDescriptor;
+import dev.jrnn.core.rnn.RnnArchitecture;
 import dev.jrnn.core.rnn.RnnForward;
 import dev.jrnn.core.rnn.RnnWeights;
 import dev.jrnn.core.rnn.RnnWeights.Param;
@@ -38,61 +38,74 @@ public final class ReferenceBackend extends Backend {
     }
 
     @Override
-    protected PreparedRnn prepareChecked(RnnDescriptor d, RnnWeights weights) {
-        return new Prepared(d, ReferenceRnn.of(d, weights));
+    protected PreparedRnn prepareChecked(RnnArchitecture a, RnnWeights weights) {
+        return new Prepared(a, ReferenceRnn.of(a, weights));
     }
 
     private static final class Prepared extends PreparedRnn {
         private final ReferenceRnn rnn;
 
-        Prepared(RnnDescriptor d, ReferenceRnn rnn) {
-            super(NAME, d);
+        Prepared(RnnArchitecture a, ReferenceRnn rnn) {
+            super(NAME, a);
             this.rnn = rnn;
         }
 
         @Override
         protected Workspace createWorkspace() {
-            return new TraceWorkspace(this, rnn.newTrace());
+            return new TraceWorkspace(this);
+        }
+
+        @Override
+        protected void updateChecked(RnnWeights weights) {
+            rnn.update(weights);
         }
 
         @Override
         protected void forwardChecked(Mode mode, RnnForward io, Workspace workspace) {
-            ReferenceRnn.Trace tr = ((TraceWorkspace) workspace).trace;
-            ReferenceRnn.read(io.srcLayer(), tr.layerIn[0]);
-            readOrZero(io.srcIter(), tr.h0);
-            readOrZero(io.srcIterC(), tr.c0);
+            TraceWorkspace ws = (TraceWorkspace) workspace;
+            int steps = ws.steps(), batch = ws.batch();
+            ReferenceRnn.Trace tr = ws.trace(rnn, steps, batch);
+            for (int n = 0; n < batch; n++) {
+                tr.len[n] = ws.length(n);
+            }
+            int rows = steps * batch, states = rnn.d.layers() * rnn.dirs * batch * rnn.hidden;
+            ReferenceRnn.read(io.srcLayer(), tr.layerIn[0], rows * rnn.d.inputSize());
+            readOrZero(io.srcIter(), tr.h0, states);
+            readOrZero(io.srcIterC(), tr.c0, states);
             rnn.forward(tr);
-            ReferenceRnn.write(tr.out[rnn.d.layers() - 1], io.dstLayer());
+            ReferenceRnn.write(tr.out[rnn.d.layers() - 1], io.dstLayer(), rows * rnn.d.outputSize());
             if (io.dstIter() != null) {
-                ReferenceRnn.write(tr.hn, io.dstIter());
+                ReferenceRnn.write(tr.hn, io.dstIter(), states);
             }
             if (io.dstIterC() != null) {
-                ReferenceRnn.write(tr.cn, io.dstIterC());
+                ReferenceRnn.write(tr.cn, io.dstIterC(), states);
             }
         }
 
         @Override
         protected void backwardChecked(RnnBackward g, Workspace workspace) {
-            ReferenceRnn.Trace tr = ((TraceWorkspace) workspace).trace;
-            ReferenceRnn.read(g.diffDstLayer(), tr.dOutTop);
+            TraceWorkspace ws = (TraceWorkspace) workspace;
+            ReferenceRnn.Trace tr = ws.trace;
+            int rows = tr.steps * tr.batch, states = rnn.d.layers() * rnn.dirs * tr.batch * rnn.hidden;
+            ReferenceRnn.read(g.diffDstLayer(), tr.dOutTop, rows * rnn.d.outputSize());
             double[] dhn = null, dcn = null;
             if (g.diffDstIter() != null) {
-                ReferenceRnn.read(g.diffDstIter(), tr.dhn);
+                ReferenceRnn.read(g.diffDstIter(), tr.dhn, states);
                 dhn = tr.dhn;
             }
             if (g.diffDstIterC() != null) {
-                ReferenceRnn.read(g.diffDstIterC(), tr.dcn);
+                ReferenceRnn.read(g.diffDstIterC(), tr.dcn, states);
                 dcn = tr.dcn;
             }
             rnn.backward(tr, dhn, dcn);
             if (g.diffSrcLayer() != null) {
-                ReferenceRnn.write(tr.dx, g.diffSrcLayer());
+                ReferenceRnn.write(tr.dx, g.diffSrcLayer(), rows * rnn.d.inputSize());
             }
             if (g.diffSrcIter() != null) {
-                ReferenceRnn.write(tr.dh0, g.diffSrcIter());
+                ReferenceRnn.write(tr.dh0, g.diffSrcIter(), states);
             }
             if (g.diffSrcIterC() != null) {
-                ReferenceRnn.write(tr.dc0, g.diffSrcIterC());
+                ReferenceRnn.write(tr.dc0, g.diffSrcIterC(), states);
             }
             if (g.diffWeights() != null) {
                 accumulate(tr.dWeights, g.diffWeights());
@@ -113,21 +126,31 @@ public final class ReferenceBackend extends Backend {
             }
         }
 
-        private static void readOrZero(FloatTensor t, double[] into) {
+        private static void readOrZero(FloatTensor t, double[] into, int count) {
             if (t == null) {
-                java.util.Arrays.fill(into, 0);
+                java.util.Arrays.fill(into, 0, count, 0);
             } else {
-                ReferenceRnn.read(t, into);
+                ReferenceRnn.read(t, into, count);
             }
         }
     }
 
     private static final class TraceWorkspace extends Workspace {
-        final ReferenceRnn.Trace trace;
+        ReferenceRnn.Trace trace;
 
-        TraceWorkspace(PreparedRnn owner, ReferenceRnn.Trace trace) {
+        TraceWorkspace(PreparedRnn owner) {
             super(owner);
-            this.trace = trace;
+        }
+
+        /** The trace, grown when this problem is larger than any before; set to {@code steps} by {@code batch}. */
+        ReferenceRnn.Trace trace(ReferenceRnn rnn, int steps, int batch) {
+            if (trace == null || trace.rowCapacity < steps * batch || trace.batchCapacity < batch) {
+                int rows = Math.max(steps * batch, trace == null ? 0 : trace.rowCapacity);
+                trace = rnn.newTrace(rows, Math.max(batch, trace == null ? 0 : trace.batchCapacity));
+            }
+            trace.steps = steps;
+            trace.batch = batch;
+            return trace;
         }
     }
 }

@@ -1,7 +1,7 @@
 package dev.jrnn.core.scalar;
 
 import dev.jrnn.core.rnn.CellKind;
-import dev.jrnn.core.rnn.RnnDescriptor;
+import dev.jrnn.core.rnn.RnnArchitecture;
 import dev.jrnn.core.rnn.RnnWeights;
 import dev.jrnn.core.rnn.RnnWeights.Param;
 import dev.jrnn.core.tensor.FloatTensor;
@@ -13,9 +13,11 @@ import dev.jrnn.core.tensor.FloatTensor;
  * tested against PyTorch and against central finite differences of itself.
  *
  * <p>Flat row-major arrays throughout: sequences {@code [T][N][C]}, states {@code [L*D][N][H]},
- * weights in PyTorch's layout. Layer {@code l}, direction {@code dir} processes step
- * {@code t = dir == 0 ? s : T-1-s} at its {@code s}-th step and writes {@code h} to channels
- * {@code [dir*H, (dir+1)*H)} of its output.
+ * weights in PyTorch's layout. Sequence {@code n} is {@code len[n]} steps long (padded
+ * sequences: PyTorch's packed sequences): layer {@code l}, direction {@code dir} processes its step
+ * {@code t = dir == 0 ? s : len[n]-1-s} at its {@code s}-th step, for {@code s < len[n]}, and writes
+ * {@code h} to channels {@code [dir*H, (dir+1)*H)} of its output; outputs past a sequence's end stay
+ * zero and its final state is the one after its own last step.
  */
 final class ReferenceRnn {
 
@@ -24,24 +26,33 @@ final class ReferenceRnn {
     static final int BIH = Param.BIAS_IH.ordinal();
     static final int BHH = Param.BIAS_HH.ordinal();
 
-    final RnnDescriptor d;
+    final RnnArchitecture d;
     final CellKind cell;
-    final int steps, batch, hidden, dirs, gateRows;
+    final int hidden, dirs, gateRows;
     /** [layer][direction][param]: flat PyTorch-layout parameters. */
     final double[][][][] weights;
 
-    ReferenceRnn(RnnDescriptor d, double[][][][] weights) {
+    ReferenceRnn(RnnArchitecture d, double[][][][] weights) {
         this.d = d;
         this.cell = d.cell();
-        this.steps = d.steps();
-        this.batch = d.batch();
         this.hidden = d.hiddenSize();
         this.dirs = d.directions();
         this.gateRows = d.gates() * d.hiddenSize();
         this.weights = weights;
     }
 
-    static ReferenceRnn of(RnnDescriptor d, RnnWeights w) {
+    /** Replaces the weights by {@code w}'s, in place. */
+    void update(RnnWeights w) {
+        for (int l = 0; l < d.layers(); l++) {
+            for (int dir = 0; dir < d.directions(); dir++) {
+                for (Param p : Param.values()) {
+                    read(w.get(p, l, dir), weights[l][dir][p.ordinal()], weights[l][dir][p.ordinal()].length);
+                }
+            }
+        }
+    }
+
+    static ReferenceRnn of(RnnArchitecture d, RnnWeights w) {
         double[][][][] weights = new double[d.layers()][d.directions()][Param.values().length][];
         for (int l = 0; l < d.layers(); l++) {
             for (int dir = 0; dir < d.directions(); dir++) {
@@ -55,30 +66,37 @@ final class ReferenceRnn {
 
     static double[] toDoubles(FloatTensor t) {
         double[] out = new double[Math.toIntExact(t.size())];
-        read(t, out);
+        read(t, out, out.length);
         return out;
     }
 
-    /** Copies {@code t} in row-major order into {@code out}. */
-    static void read(FloatTensor t, double[] out) {
-        for (int i = 0; i < out.length; i++) {
+    /** Copies the first {@code count} elements of {@code t} in row-major order into {@code out}. */
+    static void read(FloatTensor t, double[] out, int count) {
+        for (int i = 0; i < count; i++) {
             out[i] = t.getFlat(i);
         }
     }
 
-    /** Copies {@code values} in row-major order into {@code t}, rounding to float. */
-    static void write(double[] values, FloatTensor t) {
-        for (int i = 0; i < values.length; i++) {
+    /** Copies {@code count} values in row-major order into {@code t}, rounding to float. */
+    static void write(double[] values, FloatTensor t, int count) {
+        for (int i = 0; i < count; i++) {
             t.setFlat(i, (float) values[i]);
         }
     }
 
-    Trace newTrace() {
-        return new Trace(this);
+    /** A trace for problems of up to {@code rows} = T * N rows and {@code batch} sequences. */
+    Trace newTrace(int rows, int batch) {
+        return new Trace(this, rows, batch);
     }
 
-    /** Everything one caller's forward and backward need: inputs, per-step activations, gradients. */
+    /**
+     * Everything one caller's forward and backward need: inputs, per-step activations, gradients.
+     * Sized for a capacity; each call sets {@link #steps}, {@link #batch} and {@link #len}.
+     */
     static final class Trace {
+        final int rowCapacity, batchCapacity;
+        int steps, batch;
+        final int[] len;
         /** [layer] inputs: [0] is the input sequence, [l] aliases out[l-1]. */
         final double[][] layerIn;
         /** [layer] outputs [T][N][D*H]. */
@@ -102,10 +120,13 @@ final class ReferenceRnn {
         // scratch
         final double[] preX, preH, dPreX, dPreH, dhNext, dcNext, dhPrev;
 
-        Trace(ReferenceRnn r) {
-            RnnDescriptor d = r.d;
-            int layers = d.layers(), tn = r.steps * r.batch, h = r.hidden;
-            int states = layers * r.dirs * r.batch * h;
+        Trace(ReferenceRnn r, int tn, int batch) {
+            RnnArchitecture d = r.d;
+            rowCapacity = tn;
+            batchCapacity = batch;
+            len = new int[batch];
+            int layers = d.layers(), h = r.hidden;
+            int states = layers * r.dirs * batch * h;
             layerIn = new double[layers][];
             out = new double[layers][];
             gates = new double[layers][r.dirs][];
@@ -141,8 +162,8 @@ final class ReferenceRnn {
             preH = new double[r.gateRows];
             dPreX = new double[r.gateRows];
             dPreH = new double[r.gateRows];
-            dhNext = new double[r.batch * h];
-            dcNext = new double[r.batch * h];
+            dhNext = new double[batch * h];
+            dcNext = new double[batch * h];
             dhPrev = new double[h];
         }
     }
@@ -152,6 +173,7 @@ final class ReferenceRnn {
     /** Runs the stack on {@code tr.layerIn[0]}, {@code tr.h0}, {@code tr.c0}; fills the rest of the forward part of {@code tr}. */
     void forward(Trace tr) {
         for (int l = 0; l < d.layers(); l++) {
+            java.util.Arrays.fill(tr.out[l], 0, tr.steps * tr.batch * d.outputSize(), 0); // zero past each end
             for (int dir = 0; dir < dirs; dir++) {
                 forwardLayer(tr, l, dir);
             }
@@ -159,15 +181,19 @@ final class ReferenceRnn {
     }
 
     private void forwardLayer(Trace tr, int l, int dir) {
-        int in = d.layerInputSize(l), outC = d.outputSize(), h = hidden;
+        int in = d.layerInputSize(l), outC = d.outputSize(), h = hidden, steps = tr.steps, batch = tr.batch;
         double[] x = tr.layerIn[l], y = tr.out[l], gates = tr.gates[l][dir];
         double[] cells = tr.cells[l][dir], hnLin = tr.hnLinear[l][dir];
         double[][] w = weights[l][dir];
         int state = (l * dirs + dir) * batch * h;
         for (int s = 0; s < steps; s++) {
-            int t = dir == 0 ? s : steps - 1 - s;
-            int tPrev = dir == 0 ? t - 1 : t + 1;
             for (int n = 0; n < batch; n++) {
+                int len = tr.len[n];
+                if (s >= len) {
+                    continue; // past this sequence's end
+                }
+                int t = dir == 0 ? s : len - 1 - s;
+                int tPrev = dir == 0 ? t - 1 : t + 1;
                 // h_{t-1} and c_{t-1}: the initial state or the previous step's
                 double[] hSrc = s == 0 ? tr.h0 : y;
                 int hOff = s == 0 ? state + n * h : (tPrev * batch + n) * outC + dir * h;
@@ -215,9 +241,9 @@ final class ReferenceRnn {
                 }
             }
         }
-        // final states: the state after the direction's last step
-        int tLast = dir == 0 ? steps - 1 : 0;
+        // final states: the state after each sequence's last step in this direction
         for (int n = 0; n < batch; n++) {
+            int tLast = dir == 0 ? tr.len[n] - 1 : 0;
             for (int j = 0; j < h; j++) {
                 tr.hn[state + n * h + j] = y[(tLast * batch + n) * outC + dir * h + j];
                 tr.cn[state + n * h + j] = cells == null ? 0 : cells[(tLast * batch + n) * h + j];
@@ -236,7 +262,7 @@ final class ReferenceRnn {
     void backward(Trace tr, double[] dhn, double[] dcn) {
         double[] dOut = tr.dOutTop;
         for (int l = d.layers() - 1; l >= 0; l--) {
-            java.util.Arrays.fill(tr.dLayerIn[l], 0);
+            java.util.Arrays.fill(tr.dLayerIn[l], 0); // zero past each end
             for (int dir = 0; dir < dirs; dir++) {
                 for (double[] dw : tr.dWeights[l][dir]) {
                     java.util.Arrays.fill(dw, 0);
@@ -248,7 +274,7 @@ final class ReferenceRnn {
     }
 
     private void backwardLayer(Trace tr, int l, int dir, double[] dOut, double[] dhn, double[] dcn) {
-        int in = d.layerInputSize(l), outC = d.outputSize(), h = hidden;
+        int in = d.layerInputSize(l), outC = d.outputSize(), h = hidden, steps = tr.steps, batch = tr.batch;
         double[] x = tr.layerIn[l], y = tr.out[l], gates = tr.gates[l][dir];
         double[] cells = tr.cells[l][dir], hnLin = tr.hnLinear[l][dir];
         double[][] w = weights[l][dir], dw = tr.dWeights[l][dir];
@@ -259,9 +285,13 @@ final class ReferenceRnn {
             dcNext[i] = dcn == null ? 0 : dcn[state + i];
         }
         for (int s = steps - 1; s >= 0; s--) {
-            int t = dir == 0 ? s : steps - 1 - s;
-            int tPrev = dir == 0 ? t - 1 : t + 1;
             for (int n = 0; n < batch; n++) {
+                int len = tr.len[n];
+                if (s >= len) {
+                    continue; // past this sequence's end: its output gradients there are ignored
+                }
+                int t = dir == 0 ? s : len - 1 - s;
+                int tPrev = dir == 0 ? t - 1 : t + 1;
                 double[] hSrc = s == 0 ? tr.h0 : y;
                 int hOff = s == 0 ? state + n * h : (tPrev * batch + n) * outC + dir * h;
                 double[] cSrc = s == 0 ? tr.c0 : cells;

@@ -1,6 +1,7 @@
 package dev.jrnn.core.spi;
 
 import dev.jrnn.core.rnn.Mode;
+import dev.jrnn.core.rnn.RnnArchitecture;
 import dev.jrnn.core.rnn.RnnDescriptor;
 import dev.jrnn.core.rnn.RnnWeights;
 import java.util.Objects;
@@ -33,18 +34,43 @@ public abstract class Backend {
         return "";
     }
 
-    /** Whether this backend computes {@code d}; the default is yes. */
+    /** Whether this backend computes {@code d}; the default is whether it computes {@code d}'s architecture. */
     public Support supports(RnnDescriptor d) {
+        return supports(d.architecture());
+    }
+
+    /** Whether this backend computes {@code a} (at every {@code T}, {@code N} and mix of lengths); the default is yes. */
+    public Support supports(RnnArchitecture a) {
         return Support.YES;
     }
 
     /**
-     * Plans {@code d} with {@code weights} (PyTorch layout; not retained: later changes to them are
-     * not seen). Throws {@link IllegalArgumentException} when the weights do not fit the descriptor,
+     * Plans {@code a} with {@code weights} (PyTorch layout; not retained: later changes to them are
+     * not seen until {@link PreparedRnn#update}). The plan serves every {@code T} and {@code N}.
+     * Throws {@link IllegalArgumentException} when the weights do not fit the architecture,
      * {@link UnsupportedOperationException} when this backend cannot compute it, and
      * {@link BackendRefusedException} when it failed its {@linkplain SelfTest known-answer
-     * self-test} for {@code d}'s cell and direction in inference here. The training self-test
+     * self-test} for {@code a}'s cell and direction in inference here. The training self-test
      * runs at the plan's first training-mode forward, which it refuses if the backend fails it.
+     */
+    public final PreparedRnn prepare(RnnArchitecture a, RnnWeights weights) {
+        Objects.requireNonNull(a, "architecture");
+        Objects.requireNonNull(weights, "weights");
+        weights.checkFits(a);
+        Support support = supports(a);
+        if (!support.supported()) {
+            throw new UnsupportedOperationException(
+                    "backend '" + name() + "' does not support " + a + ": " + support.reason());
+        }
+        SelfTest.require(this, a.withProblem(1, 1), Mode.INFERENCE); // the test keys on cell and direction
+        PreparedRnn prepared = prepareChecked(a, weights);
+        prepared.trainingVerifiedBy(this);
+        return prepared;
+    }
+
+    /**
+     * Plans {@code d}'s architecture ({@code T} and {@code N} are not part of a plan: it serves any);
+     * also refuses a descriptor this backend does not support. See {@link #prepare(RnnArchitecture, RnnWeights)}.
      */
     public final PreparedRnn prepare(RnnDescriptor d, RnnWeights weights) {
         Objects.requireNonNull(d, "descriptor");
@@ -55,14 +81,11 @@ public abstract class Backend {
             throw new UnsupportedOperationException(
                     "backend '" + name() + "' does not support " + d + ": " + support.reason());
         }
-        SelfTest.require(this, d, Mode.INFERENCE);
-        PreparedRnn prepared = prepareChecked(d, weights);
-        prepared.trainingVerifiedBy(this);
-        return prepared;
+        return prepare(d.architecture(), weights);
     }
 
     /** {@link #prepare} after the checks. */
-    protected abstract PreparedRnn prepareChecked(RnnDescriptor d, RnnWeights weights);
+    protected abstract PreparedRnn prepareChecked(RnnArchitecture a, RnnWeights weights);
 
     /**
      * This backend's own dense kernels ({@link DenseKernels}), or empty when it has none (then

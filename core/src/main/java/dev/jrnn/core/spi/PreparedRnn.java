@@ -2,33 +2,36 @@ package dev.jrnn.core.spi;
 
 import dev.jrnn.core.rnn.Mode;
 import dev.jrnn.core.rnn.RnnBackward;
+import dev.jrnn.core.rnn.RnnArchitecture;
 import dev.jrnn.core.rnn.RnnChecks;
-import dev.jrnn.core.rnn.RnnDescriptor;
 import dev.jrnn.core.rnn.RnnForward;
+import dev.jrnn.core.rnn.RnnWeights;
 import dev.jrnn.core.tensor.FloatTensor;
 import java.util.Objects;
 
 /**
- * A recurrent stack planned by a backend for one {@link RnnDescriptor}: weights in the backend's
- * layout, ready to run. Immutable and safe to share between threads; each thread brings its own
+ * A recurrent stack planned by a backend for one {@link RnnArchitecture}: weights in the backend's
+ * layout, ready to run on any {@code T}, any {@code N} and any mix of sequence lengths (each call
+ * takes them from its tensors). Safe to share between threads; each thread brings its own
  * {@link Workspace}. {@code forward} and {@code backward} check every argument here, before any
- * backend code runs, then allocate nothing.
+ * backend code runs, then allocate nothing once the workspace has seen a problem as large.
+ * {@link #update} packs new weights into the same memory.
  */
 public abstract class PreparedRnn implements AutoCloseable {
 
     private final String backendName;
-    private final RnnDescriptor descriptor;
+    private final RnnArchitecture architecture;
     private volatile boolean closed;
     /** The backend whose training self-test this plan must pass before its first training forward, or null once passed. */
     private volatile Backend trainingUnverified;
 
-    protected PreparedRnn(String backendName, RnnDescriptor descriptor) {
+    protected PreparedRnn(String backendName, RnnArchitecture architecture) {
         this.backendName = Objects.requireNonNull(backendName, "backendName");
-        this.descriptor = Objects.requireNonNull(descriptor, "descriptor");
+        this.architecture = Objects.requireNonNull(architecture, "architecture");
     }
 
-    public final RnnDescriptor descriptor() {
-        return descriptor;
+    public final RnnArchitecture architecture() {
+        return architecture;
     }
 
     public final String backendName() {
@@ -50,12 +53,13 @@ public abstract class PreparedRnn implements AutoCloseable {
         Objects.requireNonNull(io, "io");
         checkOpen();
         checkWorkspace(workspace);
-        RnnChecks.forward(descriptor, io);
-        if (mode == Mode.TRAINING && trainingUnverified != null) {
-            SelfTest.require(trainingUnverified, descriptor, Mode.TRAINING); // once per kind and process
+        long problem = RnnChecks.forward(architecture, io);
+        if (mode == Mode.TRAINING && trainingUnverified != null) { // once per kind and process; keyed on cell and direction
+            SelfTest.require(trainingUnverified, architecture.withProblem(1, 1), Mode.TRAINING);
             trainingUnverified = null;
         }
         workspace.holdsTrainingForward(false);
+        workspace.problem(RnnChecks.steps(problem), RnnChecks.batch(problem), io.lengths());
         forwardChecked(mode, io, workspace);
         workspace.holdsTrainingForward(mode == Mode.TRAINING);
     }
@@ -72,8 +76,21 @@ public abstract class PreparedRnn implements AutoCloseable {
             throw new IllegalStateException(
                     "backward needs a forward in TRAINING mode on the same workspace first");
         }
-        RnnChecks.backward(descriptor, gradients);
+        RnnChecks.backward(architecture, workspace.steps(), workspace.batch(), gradients);
         backwardChecked(gradients, workspace);
+    }
+
+    /**
+     * Packs {@code weights} (PyTorch layout, same architecture; not retained) into this plan's
+     * memory, in place of the weights it had: an optimizer step costs a re-pack, not a new plan.
+     * Workspaces stay valid; a forward held for backward by a workspace was computed with the old
+     * weights and should be run again. Must not run while another thread runs this plan.
+     */
+    public final void update(RnnWeights weights) {
+        Objects.requireNonNull(weights, "weights");
+        checkOpen();
+        weights.checkFits(architecture);
+        updateChecked(weights);
     }
 
     /** The outputs of {@link #forward(FloatTensor, FloatTensor, FloatTensor)}. */
@@ -86,11 +103,22 @@ public abstract class PreparedRnn implements AutoCloseable {
      * {@code c0} may be null (zeros). Services should use {@link #forward(Mode, RnnForward, Workspace)}.
      */
     public Result forward(FloatTensor srcLayer, FloatTensor h0, FloatTensor c0) {
-        FloatTensor output = FloatTensor.zeros(descriptor.dstLayerShape());
-        FloatTensor hn = FloatTensor.zeros(descriptor.iterShape());
-        FloatTensor cn = descriptor.cell().hasCellState() ? FloatTensor.zeros(descriptor.iterShape()) : null;
+        return forward(srcLayer, null, h0, c0);
+    }
+
+    /** {@link #forward(FloatTensor, FloatTensor, FloatTensor)} with per-sequence lengths (null: all {@code T}). */
+    public Result forward(FloatTensor srcLayer, int[] lengths, FloatTensor h0, FloatTensor c0) {
+        Objects.requireNonNull(srcLayer, "srcLayer");
+        if (srcLayer.rank() != 3) {
+            throw new IllegalArgumentException("srcLayer: expected [T, N, " + architecture.inputSize() + "] but was "
+                    + srcLayer.shape());
+        }
+        int steps = srcLayer.dim(0), batch = srcLayer.dim(1);
+        FloatTensor output = FloatTensor.zeros(architecture.dstLayerShape(steps, batch));
+        FloatTensor hn = FloatTensor.zeros(architecture.iterShape(batch));
+        FloatTensor cn = architecture.cell().hasCellState() ? FloatTensor.zeros(architecture.iterShape(batch)) : null;
         try (Workspace workspace = newWorkspace()) {
-            forward(Mode.INFERENCE, new RnnForward(srcLayer, h0, c0, output, hn, cn), workspace);
+            forward(Mode.INFERENCE, new RnnForward(srcLayer, h0, c0, output, hn, cn, lengths), workspace);
         }
         return new Result(output, hn, cn);
     }
@@ -121,13 +149,16 @@ public abstract class PreparedRnn implements AutoCloseable {
     /** {@link #backward} after the checks. */
     protected abstract void backwardChecked(RnnBackward gradients, Workspace workspace);
 
+    /** {@link #update} after the checks. */
+    protected abstract void updateChecked(RnnWeights weights);
+
     /** Frees backend memory; called once. */
     protected void release() {
     }
 
     private void checkOpen() {
         if (closed) {
-            throw new IllegalStateException("this " + backendName + " " + descriptor + " was closed");
+            throw new IllegalStateException("this " + backendName + " " + architecture + " was closed");
         }
     }
 
@@ -135,7 +166,7 @@ public abstract class PreparedRnn implements AutoCloseable {
         Objects.requireNonNull(workspace, "workspace");
         if (workspace.owner() != this) {
             throw new IllegalArgumentException("the workspace belongs to another prepared stack ("
-                    + workspace.owner().backendName() + " " + workspace.owner().descriptor() + ")");
+                    + workspace.owner().backendName() + " " + workspace.owner().architecture() + ")");
         }
         if (workspace.isClosed()) {
             throw new IllegalStateException("the workspace was closed");
@@ -144,6 +175,6 @@ public abstract class PreparedRnn implements AutoCloseable {
 
     @Override
     public String toString() {
-        return backendName + " " + descriptor;
+        return backendName + " " + architecture;
     }
 }

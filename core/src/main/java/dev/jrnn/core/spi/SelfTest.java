@@ -128,7 +128,7 @@ public final class SelfTest {
         if (lstm) {
             out.put("dstIterC", FloatTensor.zeros(d.iterShape()));
         }
-        try (PreparedRnn rnn = backend.prepareChecked(d, RnnWeights.uniform(d, 7));
+        try (PreparedRnn rnn = backend.prepareChecked(d.architecture(), RnnWeights.uniform(d, 7));
              Workspace ws = rnn.newWorkspace()) {
             rnn.forward(mode, new RnnForward(x, h0, c0, out.get("dstLayer"), out.get("dstIter"), out.get("dstIterC")), ws);
             if (mode == Mode.TRAINING) {

@@ -58,16 +58,45 @@ class BadInputTest {
                 "srcLayer", "expected shape [3, 2, 4]", "but was [3, 2, 5]");
     }
 
+    // T and N come from srcLayer: every other tensor must agree with it
+
     @Test
     void batch() {
         assertMessage(IllegalArgumentException.class, () -> forward(FloatTensor.zeros(3, 1, 4), null, null, y, null),
-                "srcLayer", "[3, 2, 4]", "[3, 1, 4]");
+                "dstLayer", "[3, 1, 10]", "[3, 2, 10]");
     }
 
     @Test
     void steps() {
         assertMessage(IllegalArgumentException.class, () -> forward(FloatTensor.zeros(4, 2, 4), null, null, y, null),
-                "srcLayer", "[3, 2, 4]", "[4, 2, 4]");
+                "dstLayer", "[4, 2, 10]", "[3, 2, 10]");
+    }
+
+    @Test
+    void lengths() {
+        assertMessage(IllegalArgumentException.class,
+                () -> rnn.forward(Mode.INFERENCE, RnnForward.of(x, y).withLengths(new int[] {3}), ws),
+                "lengths", "1 values", "batch (N) of 2");
+        assertMessage(IllegalArgumentException.class,
+                () -> rnn.forward(Mode.INFERENCE, RnnForward.of(x, y).withLengths(new int[] {3, 0}), ws),
+                "lengths[1] = 0", "[1, T = 3]");
+        assertMessage(IllegalArgumentException.class,
+                () -> rnn.forward(Mode.INFERENCE, RnnForward.of(x, y).withLengths(new int[] {4, 1}), ws),
+                "lengths[0] = 4", "[1, T = 3]");
+    }
+
+    @Test
+    void backwardGradientsMustHaveTheForwardsProblem() {
+        rnn.forward(Mode.TRAINING, RnnForward.of(x, y), ws);
+        assertMessage(IllegalArgumentException.class,
+                () -> rnn.backward(dev.jrnn.core.rnn.RnnBackward.of(FloatTensor.zeros(4, 2, 10), null, null), ws),
+                "diffDstLayer", "[3, 2, 10]", "[4, 2, 10]");
+    }
+
+    @Test
+    void updateRefusesWeightsOfAnotherArchitecture() {
+        RnnDescriptor other = new RnnDescriptor(CellKind.LSTM, 2, Direction.BIDIRECTIONAL, 3, 2, 4, 6);
+        assertMessage(IllegalArgumentException.class, () -> rnn.update(RnnWeights.uniform(other, 1)), "do not fit");
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.jrnn.core.runtime;
 import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.core.rnn.Mode;
 import dev.jrnn.core.rnn.RnnBackward;
+import dev.jrnn.core.rnn.RnnArchitecture;
 import dev.jrnn.core.rnn.RnnDescriptor;
 import dev.jrnn.core.rnn.RnnForward;
 import dev.jrnn.core.rnn.RnnWeights;
@@ -72,9 +73,14 @@ public class SlowBackendProvider implements BackendProvider {
         }
 
         @Override
-        protected PreparedRnn prepareChecked(RnnDescriptor d, RnnWeights weights) {
+        protected PreparedRnn prepareChecked(RnnArchitecture d, RnnWeights weights) {
             PreparedRnn inner = reference.prepare(d, weights);
             return new PreparedRnn(name, d) {
+                @Override
+                protected void updateChecked(RnnWeights w) {
+                    inner.update(w);
+                }
+
                 @Override
                 protected Workspace createWorkspace() {
                     return new Wrapped(this, inner.newWorkspace());

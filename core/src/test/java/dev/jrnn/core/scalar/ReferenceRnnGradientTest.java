@@ -16,7 +16,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * double precision, for every cell, 1-3 layers, both directions and odd sizes. The loss is
  * {@code sum(y * dy) + sum(h_n * dh_n) + sum(c_n * dc_n)}; each gradient (input, h_0, c_0, every
  * weight and bias of every layer and direction) is checked on its own along random directions
- * {@code v}: {@code <grad, v> = (L(p + eps v) - L(p - eps v)) / (2 eps)}.
+ * {@code v}: {@code <grad, v> = (L(p + eps v) - L(p - eps v)) / (2 eps)}. Batches of several
+ * sequences run once with equal lengths and once with unsorted lengths including 1 and {@code T}.
  */
 class ReferenceRnnGradientTest {
 
@@ -26,13 +27,37 @@ class ReferenceRnnGradientTest {
     /** {T, N, I, H} */
     private static final int[][] SHAPES = {{1, 1, 1, 1}, {3, 2, 7, 3}, {17, 3, 3, 7}, {2, 1, 17, 17}};
 
-    static List<RnnDescriptor> cases() {
-        List<RnnDescriptor> cases = new ArrayList<>();
+    record Case(RnnDescriptor d, int[] lengths) {
+        @Override
+        public String toString() {
+            return d + (lengths == null ? "" : " lengths " + java.util.Arrays.toString(lengths));
+        }
+    }
+
+    /** Unsorted lengths with 1 and {@code T} among them (for {@code N >= 2}). */
+    static int[] mixedLengths(int steps, int batch) {
+        int[] lengths = new int[batch];
+        for (int n = 0; n < batch; n++) {
+            lengths[n] = n == batch - 2 ? steps : 1 + (n * 5 + 1) % steps;
+        }
+        lengths[batch - 1] = 1;
+        if (batch > 2) {
+            lengths[0] = Math.max(1, steps - 1);
+        }
+        return lengths;
+    }
+
+    static List<Case> cases() {
+        List<Case> cases = new ArrayList<>();
         for (CellKind cell : CellKind.values()) {
             for (Direction direction : Direction.values()) {
                 for (int layers = 1; layers <= 3; layers++) {
                     for (int[] s : SHAPES) {
-                        cases.add(new RnnDescriptor(cell, layers, direction, s[0], s[1], s[2], s[3]));
+                        RnnDescriptor d = new RnnDescriptor(cell, layers, direction, s[0], s[1], s[2], s[3]);
+                        cases.add(new Case(d, null));
+                        if (s[1] > 1) {
+                            cases.add(new Case(d, mixedLengths(s[0], s[1])));
+                        }
                     }
                 }
             }
@@ -42,8 +67,9 @@ class ReferenceRnnGradientTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
-    void gradientsMatchCentralDifferences(RnnDescriptor d) {
-        SplittableRandom random = new SplittableRandom(d.toString().hashCode());
+    void gradientsMatchCentralDifferences(Case c) {
+        RnnDescriptor d = c.d();
+        SplittableRandom random = new SplittableRandom(c.toString().hashCode());
         double[][][][] weights = new double[d.layers()][d.directions()][4][];
         for (int l = 0; l < d.layers(); l++) {
             for (int dir = 0; dir < d.directions(); dir++) {
@@ -54,8 +80,8 @@ class ReferenceRnnGradientTest {
                 weights[l][dir][ReferenceRnn.BHH] = uniform(random, rows, 0.7);
             }
         }
-        ReferenceRnn rnn = new ReferenceRnn(d, weights);
-        ReferenceRnn.Trace tr = rnn.newTrace();
+        ReferenceRnn rnn = new ReferenceRnn(d.architecture(), weights);
+        ReferenceRnn.Trace tr = trace(rnn, d, c.lengths());
         fill(random, tr.layerIn[0]);
         fill(random, tr.h0);
         if (d.cell().hasCellState()) {
@@ -69,7 +95,7 @@ class ReferenceRnnGradientTest {
         System.arraycopy(dy, 0, tr.dOutTop, 0, dy.length);
         rnn.backward(tr, dhn, dcn);
 
-        ReferenceRnn.Trace probe = rnn.newTrace(); // finite differences run here, leaving tr's gradients intact
+        ReferenceRnn.Trace probe = trace(rnn, d, c.lengths()); // finite differences run here, leaving tr's gradients intact
         System.arraycopy(tr.layerIn[0], 0, probe.layerIn[0], 0, tr.layerIn[0].length);
         System.arraycopy(tr.h0, 0, probe.h0, 0, tr.h0.length);
         System.arraycopy(tr.c0, 0, probe.c0, 0, tr.c0.length);
@@ -93,6 +119,16 @@ class ReferenceRnnGradientTest {
                 }
             }
         }
+    }
+
+    private static ReferenceRnn.Trace trace(ReferenceRnn rnn, RnnDescriptor d, int[] lengths) {
+        ReferenceRnn.Trace tr = rnn.newTrace(d.steps() * d.batch(), d.batch());
+        tr.steps = d.steps();
+        tr.batch = d.batch();
+        for (int n = 0; n < d.batch(); n++) {
+            tr.len[n] = lengths == null ? d.steps() : lengths[n];
+        }
+        return tr;
     }
 
     private interface Loss {

@@ -9,6 +9,7 @@ import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.core.rnn.Direction;
 import dev.jrnn.core.rnn.Mode;
 import dev.jrnn.core.rnn.RnnBackward;
+import dev.jrnn.core.rnn.RnnArchitecture;
 import dev.jrnn.core.rnn.RnnDescriptor;
 import dev.jrnn.core.rnn.RnnForward;
 import dev.jrnn.core.rnn.RnnWeights;
@@ -127,10 +128,15 @@ class SelfTestTest {
         }
 
         @Override
-        protected PreparedRnn prepareChecked(RnnDescriptor d, RnnWeights weights) {
+        protected PreparedRnn prepareChecked(RnnArchitecture d, RnnWeights weights) {
             PreparedRnn inner = reference.prepare(d, weights);
             boolean broken = d.cell() == cell;
             return new PreparedRnn(name, d) {
+                @Override
+                protected void updateChecked(RnnWeights w) {
+                    inner.update(w);
+                }
+
                 @Override
                 protected Workspace createWorkspace() {
                     return new Wrapped(this, inner.newWorkspace());

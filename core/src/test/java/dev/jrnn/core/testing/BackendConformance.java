@@ -50,19 +50,51 @@ public abstract class BackendConformance {
         return PyTorchFixture.names();
     }
 
-    /** A problem: weights, inputs, and gradients of the outputs, all seeded by the descriptor. */
+    /**
+     * A problem: weights, inputs, and gradients of the outputs, all seeded by the descriptor, and
+     * optional per-sequence lengths.
+     */
     protected record Problem(RnnDescriptor d, RnnWeights weights, FloatTensor x, FloatTensor h0, FloatTensor c0,
-                   FloatTensor dy, FloatTensor dhn, FloatTensor dcn) {
+                   FloatTensor dy, FloatTensor dhn, FloatTensor dcn, int[] lengths) {
+
+        public Problem(RnnDescriptor d, RnnWeights weights, FloatTensor x, FloatTensor h0, FloatTensor c0,
+                       FloatTensor dy, FloatTensor dhn, FloatTensor dcn) {
+            this(d, weights, x, h0, c0, dy, dhn, dcn, null);
+        }
 
         public static Problem of(RnnDescriptor d) {
+            return of(d, null);
+        }
+
+        public static Problem of(RnnDescriptor d, int[] lengths) {
             SplittableRandom random = new SplittableRandom(d.toString().hashCode());
             boolean lstm = d.cell().hasCellState();
             return new Problem(d, RnnWeights.uniform(d, random.nextLong()),
                     Tensors.uniform(d.srcLayerShape(), random), Tensors.uniform(d.iterShape(), random),
                     lstm ? Tensors.uniform(d.iterShape(), random) : null,
                     Tensors.uniform(d.dstLayerShape(), random), Tensors.uniform(d.iterShape(), random),
-                    lstm ? Tensors.uniform(d.iterShape(), random) : null);
+                    lstm ? Tensors.uniform(d.iterShape(), random) : null, lengths);
         }
+
+        /** The same tensors with other weights. */
+        public Problem withWeights(RnnWeights w) {
+            return new Problem(d, w, x, h0, c0, dy, dhn, dcn, lengths);
+        }
+    }
+
+    /** Unsorted lengths in {@code [1, T]} with 1 and {@code T} among them (for {@code N >= 2}), from a seed. */
+    public static int[] mixedLengths(int steps, int batch, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        int[] lengths = new int[batch];
+        for (int n = 0; n < batch; n++) {
+            lengths[n] = 1 + random.nextInt(steps);
+        }
+        if (batch >= 2) {
+            int a = random.nextInt(batch), b = (a + 1 + random.nextInt(batch - 1)) % batch;
+            lengths[a] = 1;
+            lengths[b] = steps;
+        }
+        return lengths;
     }
 
     /** What forward and backward produced. */
@@ -71,16 +103,57 @@ public abstract class BackendConformance {
     }
 
     protected static Outcome run(Backend backend, Problem p) {
+        try (PreparedRnn rnn = backend.prepare(p.d(), p.weights()); Workspace ws = rnn.newWorkspace()) {
+            return run(rnn, ws, p);
+        }
+    }
+
+    /** Forward and backward of {@code p} on a plan and workspace the caller keeps. Outputs start as NaN, so
+     *  that a backend that leaves any element unwritten fails. */
+    protected static Outcome run(PreparedRnn rnn, Workspace ws, Problem p) {
         RnnDescriptor d = p.d();
         boolean lstm = d.cell().hasCellState();
-        Outcome o = new Outcome(FloatTensor.zeros(d.dstLayerShape()), FloatTensor.zeros(d.iterShape()),
-                lstm ? FloatTensor.zeros(d.iterShape()) : null, FloatTensor.zeros(d.srcLayerShape()),
-                FloatTensor.zeros(d.iterShape()), lstm ? FloatTensor.zeros(d.iterShape()) : null, RnnWeights.zeros(d));
-        try (PreparedRnn rnn = backend.prepare(d, p.weights()); Workspace ws = rnn.newWorkspace()) {
-            rnn.forward(Mode.TRAINING, new RnnForward(p.x(), p.h0(), p.c0(), o.y(), o.hn(), o.cn()), ws);
-            rnn.backward(new RnnBackward(p.dy(), p.dhn(), p.dcn(), o.dx(), o.dh0(), o.dc0(), o.dw()), ws);
-        }
+        Outcome o = new Outcome(nan(d.dstLayerShape()), nan(d.iterShape()), lstm ? nan(d.iterShape()) : null,
+                nan(d.srcLayerShape()), nan(d.iterShape()), lstm ? nan(d.iterShape()) : null, RnnWeights.zeros(d));
+        rnn.forward(Mode.TRAINING, new RnnForward(p.x(), p.h0(), p.c0(), o.y(), o.hn(), o.cn(), p.lengths()), ws);
+        rnn.backward(new RnnBackward(p.dy(), p.dhn(), p.dcn(), o.dx(), o.dh0(), o.dc0(), o.dw()), ws);
         return o;
+    }
+
+    private static FloatTensor nan(Shape shape) {
+        FloatTensor t = FloatTensor.zeros(shape);
+        t.fill(Float.NaN);
+        return t;
+    }
+
+    /** Every output of {@code got} agrees with {@code want}; positions past a sequence's end are exactly zero in both. */
+    protected static void assertOutcome(Outcome want, Outcome got, int[] lengths, double tol) {
+        assertClose("dstLayer", want.y(), got.y(), tol, tol);
+        assertClose("dstIter", want.hn(), got.hn(), tol, tol);
+        if (want.cn() != null) {
+            assertClose("dstIterC", want.cn(), got.cn(), tol, tol);
+        }
+        assertClose("diffSrcLayer", want.dx(), got.dx(), tol, tol);
+        assertClose("diffSrcIter", want.dh0(), got.dh0(), tol, tol);
+        if (want.dc0() != null) {
+            assertClose("diffSrcIterC", want.dc0(), got.dc0(), tol, tol);
+        }
+        Map<String, FloatTensor> gotW = got.dw().named();
+        want.dw().named().forEach((name, t) -> assertClose(name + " gradient", t, gotW.get(name), tol, tol));
+        if (lengths != null) {
+            for (int n = 0; n < lengths.length; n++) {
+                for (int t = lengths[n]; t < got.y().dim(0); t++) {
+                    for (int c = 0; c < got.y().dim(2); c++) {
+                        org.junit.jupiter.api.Assertions.assertEquals(0f, got.y().get(t, n, c),
+                                "dstLayer past the end of sequence " + n + " at step " + t);
+                    }
+                    for (int c = 0; c < got.dx().dim(2); c++) {
+                        org.junit.jupiter.api.Assertions.assertEquals(0f, got.dx().get(t, n, c),
+                                "diffSrcLayer past the end of sequence " + n + " at step " + t);
+                    }
+                }
+            }
+        }
     }
 
     @ParameterizedTest(name = "{0}")
@@ -101,7 +174,7 @@ public abstract class BackendConformance {
         RnnWeights dw = RnnWeights.zeros(d);
         try (PreparedRnn rnn = backend().prepare(d, f.weights()); Workspace ws = rnn.newWorkspace()) {
             rnn.forward(Mode.TRAINING, new RnnForward(f.sequence("input"), f.has("h0") ? f.tensor("h0") : null,
-                    f.has("c0") ? f.tensor("c0") : null, yTnc, hn, cn), ws);
+                    f.has("c0") ? f.tensor("c0") : null, yTnc, hn, cn, f.lengths()), ws);
             rnn.backward(new RnnBackward(f.sequence("dy"), f.has("dhn") ? f.tensor("dhn") : null,
                     f.has("dcn") ? f.tensor("dcn") : null, dxTnc, dh0, dc0, dw), ws);
         }
@@ -132,7 +205,7 @@ public abstract class BackendConformance {
         FloatTensor hn = FloatTensor.zeros(d.iterShape()), cn = lstm ? FloatTensor.zeros(d.iterShape()) : null;
         try (PreparedRnn rnn = backend().prepare(d, f.weights()); Workspace ws = rnn.newWorkspace()) {
             rnn.forward(Mode.INFERENCE, new RnnForward(f.sequence("input"), f.has("h0") ? f.tensor("h0") : null,
-                    f.has("c0") ? f.tensor("c0") : null, f.batchFirst() ? y.permute(1, 0, 2) : y, hn, cn), ws);
+                    f.has("c0") ? f.tensor("c0") : null, f.batchFirst() ? y.permute(1, 0, 2) : y, hn, cn, f.lengths()), ws);
         }
         assertClose("output", f.values("output"), y, tol, tol);
         assertClose("h_n", f.values("hn"), hn, tol, tol);
@@ -202,5 +275,98 @@ public abstract class BackendConformance {
             doubled[i] = 2.0 * a[i];
         }
         assertClose("twice accumulated weight_hh gradient", doubled, FloatTensor.of(b, b.length), 1e-6, 1e-6);
+    }
+
+    /**
+     * The definition of variable lengths: a batch with lengths gives what running each sequence
+     * alone, {@code T = length}, gives; weight gradients are the sum over the sequences.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.jrnn.core.testing.BackendConformance#lengthCases")
+    void variableLengthsEqualEachSequenceRunAlone(RnnDescriptor d) {
+        int[] lengths = mixedLengths(d.steps(), d.batch(), d.hashCode());
+        Problem p = Problem.of(d, lengths);
+        Outcome batch = run(backend(), p);
+        RnnWeights sum = RnnWeights.zeros(d);
+        boolean lstm = d.cell().hasCellState();
+        double tol = 2e-6 * Math.sqrt(d.steps() * d.batch());
+        for (int n = 0; n < d.batch(); n++) {
+            RnnDescriptor one = d.withSteps(lengths[n]).withBatch(1);
+            int len = lengths[n], seq = n;
+            java.util.function.Function<FloatTensor, FloatTensor> sequence = t -> t.slice(0, 0, len).slice(1, seq, seq + 1);
+            java.util.function.Function<FloatTensor, FloatTensor> state = t -> t == null ? null : t.slice(1, seq, seq + 1);
+            Problem alone = new Problem(one, p.weights(), sequence.apply(p.x()), state.apply(p.h0()), state.apply(p.c0()),
+                    sequence.apply(p.dy()), state.apply(p.dhn()), state.apply(p.dcn()));
+            Outcome o = run(backend(), alone);
+            assertClose("dstLayer of sequence " + n, o.y(), sequence.apply(batch.y()), tol, tol);
+            assertClose("dstIter of sequence " + n, o.hn(), state.apply(batch.hn()), tol, tol);
+            if (lstm) {
+                assertClose("dstIterC of sequence " + n, o.cn(), state.apply(batch.cn()), tol, tol);
+                assertClose("diffSrcIterC of sequence " + n, o.dc0(), state.apply(batch.dc0()), tol, tol);
+            }
+            assertClose("diffSrcLayer of sequence " + n, o.dx(), sequence.apply(batch.dx()), tol, tol);
+            assertClose("diffSrcIter of sequence " + n, o.dh0(), state.apply(batch.dh0()), tol, tol);
+            o.dw().named().forEach((name, g) -> {
+                FloatTensor into = sum.named().get(name);
+                for (long i = 0; i < g.size(); i++) {
+                    into.setFlat(i, into.getFlat(i) + g.getFlat(i));
+                }
+            });
+        }
+        Map<String, FloatTensor> got = batch.dw().named();
+        sum.named().forEach((name, t) -> assertClose(name + " gradient, summed over sequences", t, got.get(name), tol, tol));
+        for (int n = 0; n < d.batch(); n++) {
+            for (int t = lengths[n]; t < d.steps(); t++) {
+                for (int c = 0; c < d.outputSize(); c++) {
+                    org.junit.jupiter.api.Assertions.assertEquals(0f, batch.y().get(t, n, c), "dstLayer past the end");
+                }
+            }
+        }
+    }
+
+    public static List<RnnDescriptor> lengthCases() {
+        List<RnnDescriptor> cases = new ArrayList<>();
+        for (CellKind cell : CellKind.values()) {
+            for (Direction direction : Direction.values()) {
+                cases.add(new RnnDescriptor(cell, 2, direction, 6, 5, 7, 9));
+            }
+        }
+        return cases;
+    }
+
+    /** One plan and one workspace serve problems of many sizes, growing and shrinking, with and without lengths. */
+    @Test
+    void onePlanAndWorkspaceServeAnyStepsAndBatch() {
+        RnnDescriptor base = new RnnDescriptor(CellKind.LSTM, 2, Direction.BIDIRECTIONAL, 1, 1, 6, 9);
+        RnnWeights w = RnnWeights.uniform(base, 7);
+        Backend reference = new ReferenceBackend();
+        int[][] problems = {{3, 2}, {17, 7}, {1, 1}, {5, 3}, {17, 7}, {2, 9}, {9, 4}, {3, 2}};
+        try (PreparedRnn rnn = backend().prepare(base.architecture(), w); Workspace ws = rnn.newWorkspace();
+             PreparedRnn ref = reference.prepare(base.architecture(), w); Workspace refWs = ref.newWorkspace()) {
+            for (int k = 0; k < problems.length; k++) {
+                RnnDescriptor d = base.withSteps(problems[k][0]).withBatch(problems[k][1]);
+                int[] lengths = k % 2 == 1 && d.batch() > 1 ? mixedLengths(d.steps(), d.batch(), k) : null;
+                Problem p = Problem.of(d, lengths).withWeights(w);
+                assertOutcome(run(ref, refWs, p), run(rnn, ws, p), lengths, 1e-5 * Math.sqrt(d.steps() * d.batch()));
+            }
+        }
+    }
+
+    /** update() packs new weights into the plan: the same results as a fresh prepare, not the old weights'. */
+    @Test
+    void updateGivesWhatAFreshPrepareGives() {
+        RnnDescriptor d = new RnnDescriptor(CellKind.GRU, 2, Direction.BIDIRECTIONAL, 5, 3, 4, 7);
+        int[] lengths = {5, 1, 3};
+        Problem before = Problem.of(d, lengths);
+        Problem after = before.withWeights(RnnWeights.uniform(d, 12345));
+        try (PreparedRnn rnn = backend().prepare(d.architecture(), before.weights()); Workspace ws = rnn.newWorkspace()) {
+            Outcome old = run(rnn, ws, before);
+            rnn.update(after.weights());
+            Outcome updated = run(rnn, ws, after);
+            Outcome fresh = run(backend(), after);
+            assertOutcome(fresh, updated, lengths, 1e-6);
+            org.junit.jupiter.api.Assertions.assertFalse(java.util.Arrays.equals(old.y().toArray(), updated.y().toArray()),
+                    "the update changed nothing");
+        }
     }
 }

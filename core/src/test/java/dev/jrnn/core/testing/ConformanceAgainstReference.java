@@ -61,21 +61,45 @@ public abstract class ConformanceAgainstReference extends BackendConformance {
     @MethodSource("dev.jrnn.core.testing.ConformanceAgainstReference#grid")
     void forwardAndBackwardMatchTheReference(RnnDescriptor d) {
         Problem p = Problem.of(d);
-        Outcome want = run(REFERENCE, p);
-        Outcome got = run(backend(), p);
-        double tol = tolerance(d);
-        assertClose("dstLayer", want.y(), got.y(), tol, tol);
-        assertClose("dstIter", want.hn(), got.hn(), tol, tol);
-        if (want.cn() != null) {
-            assertClose("dstIterC", want.cn(), got.cn(), tol, tol);
+        assertOutcome(run(REFERENCE, p), run(backend(), p), null, tolerance(d));
+    }
+
+    /** A case with per-sequence lengths. */
+    public record LengthCase(RnnDescriptor d, int[] lengths) {
+        @Override
+        public String toString() {
+            return d + " lengths " + java.util.Arrays.toString(lengths);
         }
-        assertClose("diffSrcLayer", want.dx(), got.dx(), tol, tol);
-        assertClose("diffSrcIter", want.dh0(), got.dh0(), tol, tol);
-        if (want.dc0() != null) {
-            assertClose("diffSrcIterC", want.dc0(), got.dc0(), tol, tol);
+    }
+
+    /**
+     * Every cell, direction and layer count (1-3), with unsorted lengths that include 1 and
+     * {@code T}, on sizes across vector-lane boundaries.
+     */
+    public static List<LengthCase> lengthGrid() {
+        int[][] problems = {{5, 2}, {17, 7}, {9, 3}};
+        List<LengthCase> grid = new ArrayList<>();
+        for (CellKind cell : CellKind.values()) {
+            for (Direction direction : Direction.values()) {
+                for (int layers = 1; layers <= 3; layers++) {
+                    for (int i = 0; i < 2; i++) {
+                        int[] tn = problems[(i + layers) % problems.length];
+                        int k = i * 3 + layers + cell.ordinal();
+                        RnnDescriptor d = new RnnDescriptor(cell, layers, direction, tn[0], tn[1],
+                                SIZES[k % SIZES.length], SIZES[(k * 5 + 2) % SIZES.length]);
+                        grid.add(new LengthCase(d, mixedLengths(tn[0], tn[1], grid.size())));
+                    }
+                }
+            }
         }
-        Map<String, FloatTensor> gotW = got.dw().named();
-        want.dw().named().forEach((name, t) -> assertClose(name + " gradient", t, gotW.get(name), tol, tol));
+        return grid;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.jrnn.core.testing.ConformanceAgainstReference#lengthGrid")
+    void variableLengthsMatchTheReference(LengthCase c) {
+        Problem p = Problem.of(c.d(), c.lengths());
+        assertOutcome(run(REFERENCE, p), run(backend(), p), c.lengths(), tolerance(c.d()));
     }
 
     /** The inference kernels over the same grid: a backend may run different code without gradients (oneDNN does). */

@@ -92,6 +92,12 @@ public final class PyTorchFixture {
                 intHeader("steps"), intHeader("batch"), intHeader("input_size"), intHeader("hidden_size"));
     }
 
+    /** Per-sequence lengths of a packed-sequence case, or null. */
+    public int[] lengths() {
+        String v = header.get("lengths");
+        return v == null ? null : Arrays.stream(v.split(",")).mapToInt(Integer::parseInt).toArray();
+    }
+
     private int intHeader(String key) {
         return Integer.parseInt(header.get(key));
     }

@@ -14,12 +14,10 @@ import dev.jrnn.core.spi.Workspace;
 import dev.jrnn.core.tensor.FloatTensor;
 import dev.jrnn.models.io.PyTorchStateDict;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.TreeMap;
 
 /**
  * PyTorch's {@code nn.RNN} / {@code nn.LSTM} / {@code nn.GRU} (time-first: {@code [T, N, C]};
@@ -28,12 +26,13 @@ import java.util.TreeMap;
  * <p><b>Variable lengths.</b> With {@code lengths}, sequence {@code n} is its first
  * {@code lengths[n]} steps: outputs past its end are zero and its final states are those after its
  * last step, in both directions: exactly what running it alone gives (PyTorch's packed sequences).
- * The batch is run in buckets of equal length, each a whole-sequence backend call.
+ * The whole batch is one backend call ({@link RnnForward#lengths()}).
  *
  * <p><b>Backends.</b> The first forward picks one ({@link #backend}, else {@code -Djrnn.backend},
- * else {@code auto}) and keeps it for
- * every shape. A stack is prepared per (length, batch) and reused until an optimizer changes the
- * parameters. Close the layer to release them.
+ * else {@code auto}) and keeps it for every shape. One stack is prepared for it, with one
+ * workspace, and serves every length and batch size; when an optimizer changes the parameters
+ * ({@link Parameter#version()}), the new values are packed into the same stack
+ * ({@link PreparedRnn#update}). Close the layer to release them.
  */
 public final class Recurrent extends Module implements AutoCloseable {
 
@@ -44,22 +43,19 @@ public final class Recurrent extends Module implements AutoCloseable {
     private record Prepared(PreparedRnn rnn, Workspace workspace) {
     }
 
-    /** One bucket of the last forward: which sequences, how long, and the stack that ran them. */
-    private record Bucket(int steps, int[] sequences, Prepared prepared) {
-    }
-
     private final RnnDescriptor architecture;
     private final List<Parameter> parameters = new ArrayList<>();
     private final RnnWeights weights, grads;
-    private final Map<Long, Prepared> prepared = new HashMap<>();
+    /** The one stack (and workspace) of the backend in use, or null before the first forward. */
+    private Prepared prepared;
     private String backend;
     /** With dropout between layers: one single-layer stack per layer, sharing this stack's parameters. */
     private Recurrent[] perLayer;
     private Dropout[] between;
     private boolean batchFirst;
-    private int preparedVersion = -1;
-    private List<Bucket> lastBuckets;
-    private int lastSteps;
+    private long preparedVersion = -1;
+    /** Whether the workspace holds a training forward that backward may use. */
+    private boolean forwardHeld;
 
     /** A stack initialized as PyTorch does: every parameter from {@code U(-1/sqrt(H), 1/sqrt(H))}. */
     public Recurrent(CellKind cell, int inputSize, int hiddenSize, int layers, Direction direction, long seed) {
@@ -206,27 +202,10 @@ public final class Recurrent extends Module implements AutoCloseable {
         boolean lstm = architecture.cell() == CellKind.LSTM;
         FloatTensor y = FloatTensor.zeros(full.dstLayerShape()), hn = FloatTensor.zeros(full.iterShape());
         FloatTensor cn = lstm ? FloatTensor.zeros(full.iterShape()) : null;
-        refreshIfChanged();
-        lastBuckets = new ArrayList<>();
-        lastSteps = steps;
-        for (Map.Entry<Integer, int[]> group : buckets(lengths, steps, batch).entrySet()) {
-            int t = group.getKey();
-            int[] seqs = group.getValue();
-            Prepared p = prepare(t, seqs.length);
-            RnnDescriptor d = p.rnn().descriptor();
-            boolean whole = t == steps && seqs.length == batch; // the one bucket of a batch of equal lengths
-            FloatTensor xb = gatherSequence(x, seqs, t), yb = whole ? y : FloatTensor.zeros(d.dstLayerShape());
-            FloatTensor hb = whole ? hn : FloatTensor.zeros(d.iterShape());
-            FloatTensor cb = whole || !lstm ? cn : FloatTensor.zeros(d.iterShape());
-            p.rnn().forward(Mode.TRAINING, RnnForward.of(xb, yb)
-                    .withInitialState(gatherState(h0, seqs), gatherState(c0, seqs)).withFinalState(hb, cb), p.workspace());
-            if (!whole) {
-                scatterSequence(yb, y, seqs);
-                scatterState(hb, hn, seqs);
-                scatterState(cb, cn, seqs);
-            }
-            lastBuckets.add(new Bucket(t, seqs, p));
-        }
+        Prepared p = prepared(full);
+        forwardHeld = false;
+        p.rnn().forward(Mode.TRAINING, new RnnForward(x, h0, c0, y, hn, cn, lengths), p.workspace());
+        forwardHeld = true;
         return new Output(y, hn, cn);
     }
 
@@ -258,8 +237,6 @@ public final class Recurrent extends Module implements AutoCloseable {
             }
             input = l + 1 < perLayer.length ? between[l].forward(out.y()) : out.y();
         }
-        lastBuckets = List.of(); // backward goes through the layers
-        lastSteps = x.dim(0);
         return new Output(out.y(), hn, cn);
     }
 
@@ -278,78 +255,14 @@ public final class Recurrent extends Module implements AutoCloseable {
             }
             return grad;
         }
-        if (lastBuckets == null) {
+        if (!forwardHeld) {
             throw new IllegalStateException("backward needs a forward first");
         }
-        int batch = dy.dim(1);
-        FloatTensor dx = FloatTensor.zeros(lastSteps, batch, architecture.inputSize());
+        Workspace ws = prepared.workspace();
+        FloatTensor dx = FloatTensor.zeros(ws.steps(), ws.batch(), architecture.inputSize());
         boolean lstm = architecture.cell() == CellKind.LSTM;
-        for (Bucket b : lastBuckets) {
-            RnnDescriptor d = b.prepared().rnn().descriptor();
-            boolean whole = b.steps() == lastSteps && b.sequences().length == batch;
-            FloatTensor dxb = whole ? dx : FloatTensor.zeros(d.srcLayerShape());
-            FloatTensor dh0b = dh0 == null ? null : FloatTensor.zeros(d.iterShape());
-            FloatTensor dc0b = dc0 == null || !lstm ? null : FloatTensor.zeros(d.iterShape());
-            b.prepared().rnn().backward(new RnnBackward(gatherSequence(dy, b.sequences(), b.steps()),
-                    gatherState(dhn, b.sequences()), lstm ? gatherState(dcn, b.sequences()) : null,
-                    dxb, dh0b, dc0b, grads), b.prepared().workspace());
-            if (!whole) {
-                scatterSequence(dxb, dx, b.sequences());
-            }
-            scatterState(dh0b, dh0, b.sequences());
-            scatterState(dc0b, dc0, b.sequences());
-        }
+        prepared.rnn().backward(new RnnBackward(dy, dhn, lstm ? dcn : null, dx, dh0, lstm ? dc0 : null, grads), ws);
         return dx;
-    }
-
-    /** Sequences grouped by length, longest first. */
-    private static Map<Integer, int[]> buckets(int[] lengths, int steps, int batch) {
-        Map<Integer, int[]> groups = new TreeMap<>(java.util.Comparator.reverseOrder());
-        if (lengths == null) {
-            int[] all = new int[batch];
-            for (int n = 0; n < batch; n++) {
-                all[n] = n;
-            }
-            groups.put(steps, all);
-            return groups;
-        }
-        if (lengths.length != batch) {
-            throw new IllegalArgumentException(lengths.length + " lengths for a batch of " + batch);
-        }
-        Map<Integer, List<Integer>> lists = new TreeMap<>(java.util.Comparator.reverseOrder());
-        for (int n = 0; n < batch; n++) {
-            if (lengths[n] < 1 || lengths[n] > steps) {
-                throw new IllegalArgumentException("length " + lengths[n] + " of sequence " + n + " is not in [1, " + steps + "]");
-            }
-            lists.computeIfAbsent(lengths[n], k -> new ArrayList<>()).add(n);
-        }
-        lists.forEach((t, seqs) -> groups.put(t, seqs.stream().mapToInt(Integer::intValue).toArray()));
-        return groups;
-    }
-
-    private static FloatTensor gatherSequence(FloatTensor all, int[] seqs, int steps) {
-        if (seqs.length == all.dim(1) && steps == all.dim(0)) {
-            return all;
-        }
-        FloatTensor out = FloatTensor.zeros(steps, seqs.length, all.dim(2));
-        for (int t = 0; t < steps; t++) {
-            for (int k = 0; k < seqs.length; k++) {
-                out.select(0, t).select(0, k).copyFrom(all.select(0, t).select(0, seqs[k]));
-            }
-        }
-        return out;
-    }
-
-    private static void scatterSequence(FloatTensor part, FloatTensor all, int[] seqs) {
-        for (int t = 0; t < part.dim(0); t++) {
-            for (int k = 0; k < seqs.length; k++) {
-                all.select(0, t).select(0, seqs[k]).copyFrom(part.select(0, t).select(0, k));
-            }
-        }
-    }
-
-    private static FloatTensor gatherState(FloatTensor all, int[] seqs) {
-        return all == null ? null : batchRows(all, seqs);
     }
 
     /**
@@ -374,50 +287,47 @@ public final class Recurrent extends Module implements AutoCloseable {
         return out;
     }
 
-    private static void scatterState(FloatTensor part, FloatTensor all, int[] seqs) {
-        if (part == null || all == null) {
-            return;
-        }
-        for (int l = 0; l < part.dim(0); l++) {
-            for (int k = 0; k < seqs.length; k++) {
-                all.select(0, l).select(0, seqs[k]).copyFrom(part.select(0, l).select(0, k));
-            }
-        }
-    }
-
-    private void refreshIfChanged() {
-        int version = 0;
+    /** The stack for this layer's backend, prepared at the first forward; new parameter values packed into it. */
+    private Prepared prepared(RnnDescriptor first) {
+        long version = 0;
         for (Parameter p : parameters) {
             version += p.version();
         }
-        if (version != preparedVersion) {
-            closePrepared();
-            preparedVersion = version;
-        }
-    }
-
-    private Prepared prepare(int steps, int batch) {
-        return prepared.computeIfAbsent(((long) steps << 32) | batch, key -> {
-            RnnDescriptor d = architecture.withSteps(steps).withBatch(batch);
+        if (prepared == null) {
             BackendSelector selector = Backends.selector();
             if (backend == null) { // as Backends.prepare: -Djrnn.backend, else auto
                 backend = System.getProperty(BackendSelector.BACKEND_PROPERTY, BackendSelector.AUTO);
             }
             if (backend.equals(BackendSelector.AUTO)) {
-                backend = selector.decide(d, weights).backend();
+                backend = selector.decide(first, weights).backend();
             }
-            PreparedRnn rnn = selector.prepare(backend, d, weights);
-            return new Prepared(rnn, rnn.newWorkspace());
-        });
+            PreparedRnn rnn = selector.prepare(backend, first, weights);
+            prepared = new Prepared(rnn, rnn.newWorkspace());
+        } else if (version != preparedVersion) {
+            prepared.rnn().update(weights);
+        }
+        preparedVersion = version;
+        return prepared;
     }
 
     private void closePrepared() {
-        prepared.values().forEach(p -> {
-            p.workspace().close();
-            p.rnn().close();
-        });
-        prepared.clear();
-        lastBuckets = null;
+        if (prepared != null) {
+            prepared.workspace().close();
+            prepared.rnn().close();
+            prepared = null;
+        }
+        forwardHeld = false;
+    }
+
+    /** Prepared stacks this layer holds (one, or one per layer when they run separately): bounded whatever lengths arrive. */
+    public int preparedStacks() {
+        int held = prepared == null ? 0 : 1;
+        if (perLayer != null) {
+            for (Recurrent layer : perLayer) {
+                held += layer.preparedStacks();
+            }
+        }
+        return held;
     }
 
     /** The backend in use, once the first forward chose it. */

@@ -1,0 +1,43 @@
+package dev.jrnn.onednn;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jrnn.core.rnn.CellKind;
+import dev.jrnn.core.rnn.Direction;
+import dev.jrnn.core.rnn.Mode;
+import dev.jrnn.core.rnn.RnnArchitecture;
+import dev.jrnn.core.rnn.RnnForward;
+import dev.jrnn.core.rnn.RnnWeights;
+import dev.jrnn.core.spi.PreparedRnn;
+import dev.jrnn.core.tensor.FloatTensor;
+import dev.jrnn.core.tensor.Shape;
+import dev.jrnn.core.testing.Tensors;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** oneDNN's primitives are per problem size; a workspace keeps a bounded number of sizes however many arrive. */
+class BoundedShapesTest {
+
+    @Test
+    void manyDistinctSizesKeepABoundedNumberOfExecutions() {
+        RnnArchitecture a = new RnnArchitecture(CellKind.LSTM, 2, Direction.BIDIRECTIONAL, 3, 5);
+        SplittableRandom random = new SplittableRandom(2);
+        try (PreparedRnn rnn = new OneDnnBackend().prepare(a, RnnWeights.uniform(a, 1));
+             OneDnnWorkspace ws = (OneDnnWorkspace) rnn.newWorkspace()) {
+            for (int steps = 1; steps <= 40; steps++) {
+                int batch = 1 + steps % 4;
+                FloatTensor x = Tensors.uniform(Shape.of(steps, batch, 3), random);
+                int[] lengths = new int[batch];
+                for (int n = 0; n < batch; n++) {
+                    lengths[n] = 1 + (steps + 3 * n) % steps;
+                }
+                rnn.forward(Mode.TRAINING, RnnForward.of(x, FloatTensor.zeros(a.dstLayerShape(steps, batch)))
+                        .withLengths(steps % 2 == 0 ? lengths : null), ws);
+                // the sizes of the current call (at most one per distinct length) plus CAPACITY others
+                assertTrue(ws.executionsHeld() <= OneDnnWorkspace.CAPACITY + batch,
+                        ws.executionsHeld() + " executions held after " + steps + " sizes");
+            }
+            assertTrue(ws.executionsHeld() <= OneDnnWorkspace.CAPACITY + 4);
+        }
+    }
+}
