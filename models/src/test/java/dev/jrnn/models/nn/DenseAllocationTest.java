@@ -75,7 +75,9 @@ class DenseAllocationTest {
         Embedding embedding = new Embedding(vocabulary, dim, 1).dense(kernels);
         Linear head = new Linear(dim, vocabulary, 2).dense(kernels);
         List<Parameter> parameters = List.of(embedding.weight(), head.weight(), head.bias());
-        Optimizer adam = Optimizer.adam(parameters, 1e-3);
+        // one optimizer per layer: their parameters are both named "weight" outside a model
+        Optimizer adamEmbedding = Optimizer.adam(List.of(embedding.weight()), 1e-3);
+        Optimizer adamHead = Optimizer.adam(List.of(head.weight(), head.bias()), 1e-3);
         SplittableRandom random = new SplittableRandom(3);
         int[][] tokens = new int[steps][batch];
         int[] targets = new int[steps * batch];
@@ -87,7 +89,8 @@ class DenseAllocationTest {
         }
         FloatTensor[] flat = new FloatTensor[1];
         Runnable step = () -> {
-            adam.zeroGrad();
+            adamEmbedding.zeroGrad();
+            adamHead.zeroGrad();
             FloatTensor z = head.forward(embedding.forward(tokens));
             if (flat[0] == null) {
                 flat[0] = z.reshape(steps * batch, vocabulary); // the head's buffer: the same view every step
@@ -95,7 +98,8 @@ class DenseAllocationTest {
             Losses.Loss loss = Losses.softmaxCrossEntropy(flat[0], targets, -1, flat[0]);
             embedding.backward(head.backward(z));
             Optimizer.clipGradNorm(parameters, 1.0);
-            adam.step();
+            adamEmbedding.step();
+            adamHead.step();
             assertTrue(Double.isFinite(loss.value()));
         };
         // the Loss record each step returns may survive escape analysis: allow 32 bytes a step beyond the tolerance
