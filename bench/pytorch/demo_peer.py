@@ -94,8 +94,11 @@ with torch.no_grad():
         last = logits[-1]
     per_char = (time.perf_counter() - start) / a.length * 1e6
 
-blas = [line.strip() for line in torch.__config__.show().splitlines() if "BLAS" in line]
-print(f"pytorch {torch.__version__}, {a.threads} threads, {blas[0] if blas else 'BLAS unknown'}")
+# Debian's torch links the generic libblas.so.3, which the alternatives system points at OpenBLAS
+# when libopenblas0-pthread is installed: the mapped file says which one runs
+with open("/proc/self/maps") as maps:
+    blas = sorted({line.split()[-1] for line in maps if "blas" in line.lower() and "/" in line})
+print(f"pytorch {torch.__version__}, {a.threads} threads, BLAS {', '.join(blas) or 'none mapped'}")
 print(f"training: {chars_per_second:,.0f} chars/s over {a.steps} steps (after {warmup} warm-up steps), "
       f"last loss {loss.item():.3f} nats")
 print(f"generation: {per_char:.0f} us per character")
