@@ -44,27 +44,27 @@ public record RnnDescriptor(
 
     /** Channels of the output sequence: {@code D * H}. */
     public int outputSize() {
-        return directions() * hiddenSize;
+        return architecture().outputSize();
     }
 
     /** Channels read by layer {@code layer}: the input size for layer 0, {@code D * H} above. */
     public int layerInputSize(int layer) {
-        return layer == 0 ? inputSize : outputSize();
+        return architecture().layerInputSize(layer);
     }
 
     /** {@code srcLayer}: {@code [T, N, I]}. */
     public Shape srcLayerShape() {
-        return Shape.of(steps, batch, inputSize);
+        return architecture().srcLayerShape(steps, batch);
     }
 
     /** {@code dstLayer}: {@code [T, N, D*H]}. */
     public Shape dstLayerShape() {
-        return Shape.of(steps, batch, outputSize());
+        return architecture().dstLayerShape(steps, batch);
     }
 
     /** Initial and final states, {@code h} and (LSTM) {@code c}: {@code [L*D, N, H]}, PyTorch's {@code h_0} layout. */
     public Shape iterShape() {
-        return Shape.of(layers * directions(), batch, hiddenSize);
+        return architecture().iterShape(batch);
     }
 
     public RnnDescriptor withSteps(int newSteps) {
@@ -77,8 +77,7 @@ public record RnnDescriptor(
 
     /** True when the same weights fit both: everything but {@code T} and {@code N} is equal. */
     public boolean sameArchitecture(RnnDescriptor other) {
-        return cell == other.cell && layers == other.layers && direction == other.direction
-                && inputSize == other.inputSize && hiddenSize == other.hiddenSize;
+        return architecture().equals(other.architecture());
     }
 
     @Override
