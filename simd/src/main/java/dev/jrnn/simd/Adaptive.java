@@ -13,11 +13,12 @@ import java.util.Arrays;
  */
 final class Adaptive {
 
-    static final int WINDOW = 4;
+    static final int WINDOW = 4; // a power of two: slots are picked by mask
     static final int PROBE_EVERY = 128;
 
     private final int planned;
     private final long[] alone = new long[WINDOW], together = new long[WINDOW];
+    /** Counts saturate and slots wrap by mask, so a service's billions of calls (and racing callers) stay in range. */
     private int calls, aloneCount, togetherCount;
 
     Adaptive(int planned) {
@@ -31,7 +32,7 @@ final class Adaptive {
         if (planned == 1) {
             return 1;
         }
-        int n = calls++;
+        int n = calls++ & Integer.MAX_VALUE;
         if (togetherCount < WINDOW) {
             return planned;
         }
@@ -49,9 +50,13 @@ final class Adaptive {
             return;
         }
         if (parties == 1) {
-            alone[aloneCount++ % WINDOW] = nanos;
+            int i = aloneCount;
+            alone[i & (WINDOW - 1)] = nanos;
+            aloneCount = i < Integer.MAX_VALUE ? i + 1 : WINDOW;
         } else {
-            together[togetherCount++ % WINDOW] = nanos;
+            int i = togetherCount;
+            together[i & (WINDOW - 1)] = nanos;
+            togetherCount = i < Integer.MAX_VALUE ? i + 1 : WINDOW;
         }
     }
 

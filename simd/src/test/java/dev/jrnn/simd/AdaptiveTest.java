@@ -44,4 +44,18 @@ class AdaptiveTest {
         Adaptive policy = new Adaptive(1);
         assertEquals(0, together(policy, 300, 5_000, 1));
     }
+
+    /** A service's plan sees billions of calls: the counters pass Integer.MAX_VALUE without an index out of range. */
+    @Test
+    void survivesCounterOverflow() throws ReflectiveOperationException {
+        Adaptive policy = new Adaptive(2);
+        together(policy, 64, 2_000, 1_000);
+        for (String counter : new String[] {"calls", "aloneCount", "togetherCount"}) {
+            java.lang.reflect.Field f = Adaptive.class.getDeclaredField(counter);
+            f.setAccessible(true);
+            f.setInt(policy, Integer.MAX_VALUE - 5);
+        }
+        int many = together(policy, 1024, 2_000, 1_000);
+        assertTrue(many > 1024 - 1024 / Adaptive.PROBE_EVERY * 2 - 2 * Adaptive.WINDOW, "two threads still win: " + many);
+    }
 }
