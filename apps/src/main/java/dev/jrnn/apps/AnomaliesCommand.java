@@ -70,7 +70,7 @@ final class AnomaliesCommand implements Callable<Integer> {
 
     /** simd by default, as in {@link ForecastCommand}: training re-prepares the stack after every step, which costs onednn far more. */
     @Mixin
-    BackendOption backend = new BackendOption("simd");
+    BackendOption backend = new BackendOption();
 
     /** One mote's readings in order: {@code channels [2][n]} (humidity, temperature) and the labels. */
     record Stream(int mote, boolean indoor, double[][] channels, boolean[] events) {

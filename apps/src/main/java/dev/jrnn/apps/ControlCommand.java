@@ -73,7 +73,7 @@ final class ControlCommand implements Callable<Integer> {
     java.nio.file.Path out;
 
     @Mixin
-    BackendOption backend = new BackendOption("auto");
+    BackendOption backend = new BackendOption();
 
     @Override
     public Integer call() throws java.io.IOException {
@@ -241,8 +241,11 @@ final class ControlCommand implements Callable<Integer> {
             out = new float[hidden];
         }
 
+        /** Where it trained and where it streams, e.g. {@code "simd (training), onednn (streaming)"}. */
         String backendName() {
-            return rnn.backendName();
+            String trained = rnn.backendName(), streams = stream == null ? null : stream.backendName();
+            return streams == null || streams.equals(trained) ? trained
+                    : trained + " (training), " + streams + " (streaming)";
         }
 
         /** Behaviour cloning by mean squared error on the expert's forces; returns the last step's loss. */
@@ -298,7 +301,7 @@ final class ControlCommand implements Callable<Integer> {
                 adam.step();
                 return loss[0];
             });
-            stream = StreamingRnn.prepare(rnn.architecture(), rnn.weights(), rnn.backendName());
+            stream = StreamingRnn.prepare(rnn.architecture(), rnn.weights(), rnn.requestedBackend()); // auto: timed on single steps
             state = stream.newState();
             return loss[0];
         }

@@ -65,7 +65,7 @@ final class DemoCommand implements Callable<Integer> {
     int length;
 
     @Mixin
-    BackendOption backend = new BackendOption("auto");
+    BackendOption backend = new BackendOption();
 
     @Override
     public Integer call() throws IOException {
@@ -128,7 +128,12 @@ final class DemoCommand implements Callable<Integer> {
                     unigramBits(train, valid, alphabet.length()));
 
             long t0 = System.nanoTime();
-            int[] generated = lm.generate(start, length, Sampling.temperature(temperature), 11);
+            int[] generated;
+            String generator;
+            try (LanguageModel.Generator g = lm.generator()) { // timed with its preparation, as a user waits for it
+                generated = g.generate(start, length, Sampling.temperature(temperature), 11);
+                generator = g.backendName();
+            }
             double perChar = (System.nanoTime() - t0) / 1e3 / length;
             StringBuilder paragraph = new StringBuilder(prompt);
             for (int id : generated) {
@@ -137,9 +142,9 @@ final class DemoCommand implements Callable<Integer> {
             say.println("--- generated at temperature " + temperature + " ---");
             say.println(paragraph);
             say.println("---");
-            say.printf(Locale.ROOT, "backends: LSTM on %s (%d threads); embedding, output layer, loss and optimizer on %s's "
-                    + "dense kernels; generation %.0f us per character%n", lm.backendName(), Parallelism.threads(),
-                    DenseBackends.kernels().name(), perChar);
+            say.printf(Locale.ROOT, "backends: LSTM on %s (%d threads), generating on %s; embedding, output layer, loss and "
+                    + "optimizer on %s's dense kernels; generation %.0f us per character%n", lm.backendName(),
+                    Parallelism.threads(), generator, DenseBackends.kernels().name(), perChar);
         }
         return 0;
     }

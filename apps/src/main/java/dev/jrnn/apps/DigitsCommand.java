@@ -110,7 +110,7 @@ final class DigitsCommand implements Callable<Integer> {
 
     /** simd by default: auto times the backends and may pick another one (onednn) from run to run, with different rounding. */
     @Mixin
-    BackendOption backend = new BackendOption("simd");
+    BackendOption backend = new BackendOption();
 
     /** A clip's normalized frames {@code [T][F]}, its digit, and which held-out group it is in (null: training). */
     record Example(float[][] frames, int digit, String group) {

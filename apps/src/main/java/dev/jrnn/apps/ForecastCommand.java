@@ -84,7 +84,7 @@ final class ForecastCommand implements Callable<Integer> {
      * (jrnn forecast took 2.7 min on onednn against 0.4 min on simd).
      */
     @Mixin
-    BackendOption backend = new BackendOption("simd");
+    BackendOption backend = new BackendOption();
 
     /**
      * One series: {@code time} in (decimal) years for the picture; {@code covariates} are the

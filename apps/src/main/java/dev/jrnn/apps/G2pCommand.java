@@ -79,7 +79,7 @@ final class G2pCommand implements Callable<Integer> {
 
     /** Not auto: mixed word lengths make many batch shapes, and timing every backend on each new one costs more than the training. */
     @Mixin
-    BackendOption backend = new BackendOption("simd");
+    BackendOption backend = new BackendOption();
 
     /** A word, its letters and its reference phonemes. */
     record Word(String spelling, List<String> letters, List<String> phonemes) {

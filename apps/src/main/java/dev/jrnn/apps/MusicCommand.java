@@ -85,7 +85,7 @@ final class MusicCommand implements Callable<Integer> {
 
     // simd, not auto: auto times the backends once at start, and on a busy machine that once chose onednn, 5x slower here
     @Mixin
-    BackendOption backend = new BackendOption("simd");
+    BackendOption backend = new BackendOption();
 
     @Override
     public Integer call() throws IOException {

@@ -88,7 +88,7 @@ final class PunctuateCommand implements Callable<Integer> {
     int testWords;
 
     @Mixin
-    BackendOption backend = new BackendOption("auto");
+    BackendOption backend = new BackendOption();
 
     /** One word as the model reads it (lower-cased, no marks) and the label it should restore. */
     record Word(String lower, int label) {

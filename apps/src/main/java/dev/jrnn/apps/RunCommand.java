@@ -73,7 +73,7 @@ final class RunCommand implements Callable<Integer> {
     Path grads;
 
     @Mixin
-    BackendOption backend = new BackendOption("auto");
+    BackendOption backend = new BackendOption();
 
     @Override
     public Integer call() throws IOException {

@@ -69,7 +69,7 @@ final class SentimentCommand implements Callable<Integer> {
     SequenceClassifier.Pooling pooling;
 
     @Mixin
-    BackendOption backend = new BackendOption("auto");
+    BackendOption backend = new BackendOption();
 
     record Sentence(List<String> words, int label, String domain) {
     }

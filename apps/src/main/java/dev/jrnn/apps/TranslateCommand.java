@@ -86,7 +86,7 @@ final class TranslateCommand implements Callable<Integer> {
 
     /** Not auto: mixed sentence lengths make many batch shapes, and timing every backend on each new one costs more than the training. */
     @Mixin
-    BackendOption backend = new BackendOption("simd");
+    BackendOption backend = new BackendOption();
 
     /** A tokenized sentence pair. */
     record Sentences(List<String> german, List<String> english) {

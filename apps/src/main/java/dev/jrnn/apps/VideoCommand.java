@@ -62,7 +62,7 @@ final class VideoCommand implements Callable<Integer> {
     Path out;
 
     @Mixin
-    BackendOption backend = new BackendOption("auto");
+    BackendOption backend = new BackendOption();
 
     @Override
     public Integer call() throws IOException {

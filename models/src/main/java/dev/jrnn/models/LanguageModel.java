@@ -3,7 +3,6 @@ package dev.jrnn.models;
 import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.core.rnn.Direction;
 import dev.jrnn.core.rnn.RnnDescriptor;
-import dev.jrnn.core.runtime.BackendSelector;
 import dev.jrnn.core.tensor.FloatTensor;
 import dev.jrnn.models.nn.Dropout;
 import dev.jrnn.models.nn.Embedding;
@@ -26,6 +25,11 @@ import java.util.SplittableRandom;
  * top-k), greedily, or by beam search. Trained on long streams by truncated backpropagation
  * through time: {@link #trainStep} starts from the state the previous chunk ended in and cuts the
  * gradient there.
+ *
+ * <p><b>Threads.</b> One thread trains ({@link #trainStep}). Everything else is inference and keeps
+ * nothing in the model: {@link #evaluate}, {@link #forward}, {@link #logProbability},
+ * {@link #beamSearch} and {@link #generate} may run on any number of threads at once on one shared
+ * model, while nothing trains it. A {@link Generator} belongs to the thread that uses it.
  */
 public final class LanguageModel extends Module implements AutoCloseable {
 
@@ -61,11 +65,20 @@ public final class LanguageModel extends Module implements AutoCloseable {
         return vocabulary;
     }
 
-    private FloatTensor logits(int[][] tokens, State from, boolean training, State[] end) {
+    /** The training step's scores (the head's buffer), keeping what backward needs; dropout as this model's mode says. */
+    private FloatTensor trainingLogits(int[][] tokens, State from, State[] end) {
         Recurrent.Output out = rnn.forward(embedding.forward(tokens), from == null ? null : from.h(),
                 from == null ? null : from.c());
         end[0] = new State(out.hn(), out.cn());
-        return head.forward(dropout.forward(out.y(), training));
+        return head.forward(dropout.forward(out.y()));
+    }
+
+    /** Inference scores in a new tensor: no dropout, nothing kept, safe from many threads at once. */
+    private FloatTensor logits(int[][] tokens, State from, State[] end) {
+        Recurrent.Output out = rnn.infer(embedding.infer(tokens), null, from == null ? null : from.h(),
+                from == null ? null : from.c());
+        end[0] = new State(out.hn(), out.cn());
+        return head.infer(out.y());
     }
 
     /**
@@ -76,7 +89,7 @@ public final class LanguageModel extends Module implements AutoCloseable {
     public Step trainStep(int[][] inputs, int[][] targets, State carry, Optimizer optimizer, double maxNorm) {
         optimizer.zeroGrad();
         State[] end = new State[1];
-        Losses.Loss loss = crossEntropy(logits(inputs, carry, dropout.isTraining(), end), targets, true);
+        Losses.Loss loss = crossEntropy(trainingLogits(inputs, carry, end), targets, true);
         int steps = inputs.length, batch = inputs[0].length;
         FloatTensor dy = dropout.backward(head.backward(loss.gradient().reshape(steps, batch, vocabulary)));
         embedding.backward(rnn.backward(dy, null, null, null, null));
@@ -92,7 +105,7 @@ public final class LanguageModel extends Module implements AutoCloseable {
      */
     public Step evaluate(int[][] inputs, int[][] targets, State from) {
         State[] end = new State[1];
-        return new Step(crossEntropy(logits(inputs, from, false, end), targets, false).value(), end[0]);
+        return new Step(crossEntropy(logits(inputs, from, end), targets, false).value(), end[0]);
     }
 
     /** Scores {@code [T, N, V]} of the token after each input, and the state after the last. */
@@ -105,8 +118,7 @@ public final class LanguageModel extends Module implements AutoCloseable {
      */
     public Output forward(int[][] tokens, State from) {
         State[] end = new State[1];
-        FloatTensor z = logits(tokens, from, false, end);
-        return new Output(z.copy(), end[0]); // the head's buffer is reused by its next call
+        return new Output(logits(tokens, from, end), end[0]);
     }
 
     /**
@@ -133,21 +145,8 @@ public final class LanguageModel extends Module implements AutoCloseable {
      * {@code sampling}, one step at a time through the streaming API ({@link Generator}).
      */
     public int[] generate(int[] prompt, int length, Sampling sampling, long seed) {
-        if (prompt.length == 0) {
-            throw new IllegalArgumentException("the prompt is empty: generation needs at least one token to start from");
-        }
-        SplittableRandom random = new SplittableRandom(seed);
         try (Generator g = generator()) {
-            float[] logits = null;
-            for (int token : prompt) {
-                logits = g.next(token);
-            }
-            int[] out = new int[length];
-            for (int i = 0; i < length; i++) {
-                out[i] = sampling.pick(logits, random);
-                logits = g.next(out[i]);
-            }
-            return out;
+            return g.generate(prompt, length, sampling, seed);
         }
     }
 
@@ -168,8 +167,7 @@ public final class LanguageModel extends Module implements AutoCloseable {
 
         private Generator() {
             RnnDescriptor a = rnn.architecture();
-            rnnSteps = StreamingRnn.prepare(a, rnn.weights(), rnn.backendName() == null
-                    ? System.getProperty(BackendSelector.BACKEND_PROPERTY, BackendSelector.AUTO) : rnn.backendName());
+            rnnSteps = StreamingRnn.prepare(a, rnn.weights(), rnn.requestedBackend()); // auto: timed on single steps
             state = rnnSteps.newState();
             embedded = new float[a.inputSize()];
             hidden = new float[a.hiddenSize()];
@@ -185,6 +183,32 @@ public final class LanguageModel extends Module implements AutoCloseable {
             rnnSteps.step(embedded, state, hidden);
             head.forwardRow(hidden, logits);
             return logits;
+        }
+
+        /**
+         * Reads {@code prompt} (at least one token) and continues it by {@code length} tokens
+         * picked by {@code sampling} from a generator seeded with {@code seed}.
+         */
+        public int[] generate(int[] prompt, int length, Sampling sampling, long seed) {
+            if (prompt.length == 0) {
+                throw new IllegalArgumentException("the prompt is empty: generation needs at least one token to start from");
+            }
+            SplittableRandom random = new SplittableRandom(seed);
+            float[] scores = null;
+            for (int token : prompt) {
+                scores = next(token);
+            }
+            int[] out = new int[length];
+            for (int i = 0; i < length; i++) {
+                out[i] = sampling.pick(scores, random);
+                scores = next(out[i]);
+            }
+            return out;
+        }
+
+        /** The backend the recurrent steps run on. */
+        public String backendName() {
+            return rnnSteps.backendName();
         }
 
         /** Back to the state before any token. */
@@ -203,7 +227,7 @@ public final class LanguageModel extends Module implements AutoCloseable {
     public double logProbability(int[] prompt, int[] continuation) {
         int[] all = Arrays.copyOf(prompt, prompt.length + continuation.length);
         System.arraycopy(continuation, 0, all, prompt.length, continuation.length);
-        FloatTensor z = logits(column(Arrays.copyOf(all, all.length - 1)), null, false, new State[1]);
+        FloatTensor z = logits(column(Arrays.copyOf(all, all.length - 1)), null, new State[1]);
         double sum = 0;
         for (int i = 0; i < continuation.length; i++) {
             float[] row = new float[vocabulary];
@@ -225,7 +249,7 @@ public final class LanguageModel extends Module implements AutoCloseable {
      */
     public int[] beamSearch(int[] prompt, int length, int width) {
         State[] state = new State[1];
-        float[] first = lastRow(logits(column(prompt), null, false, state));
+        float[] first = lastRow(logits(column(prompt), null, state));
         List<Beam> beams = List.of(new Beam(new int[0], 0, 0));
         float[][] rows = {first};
         State states = state[0];
@@ -250,7 +274,7 @@ public final class LanguageModel extends Module implements AutoCloseable {
                 next[0][b] = beams.get(b).tokens()[step];
             }
             FloatTensor z = logits(next, new State(Recurrent.batchRows(states.h(), parents),
-                    states.c() == null ? null : Recurrent.batchRows(states.c(), parents)), false, state);
+                    states.c() == null ? null : Recurrent.batchRows(states.c(), parents)), state);
             states = state[0];
             rows = new float[beams.size()][vocabulary];
             for (int b = 0; b < beams.size(); b++) {

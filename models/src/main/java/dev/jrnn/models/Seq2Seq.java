@@ -35,6 +35,10 @@ import java.util.List;
  * <p>Parameter names: {@code encoder.embedding.weight} (token sources only), {@code encoder.rnn.*},
  * {@code decoder.embedding.weight}, {@code decoder.rnn.*}, {@code decoder.combine.{weight,bias}}
  * ({@code W_c}, {@code b_c}) and {@code decoder.out.{weight,bias}} ({@code W_o}, {@code b_o}).
+ *
+ * <p><b>Threads.</b> One thread trains ({@link #trainStep}). {@link #loss}, {@link #translate} and
+ * {@link #logProbability} are inference and keep nothing in the model: any number of threads may
+ * call them at once on one shared model, while nothing trains it.
  */
 public final class Seq2Seq extends Module implements AutoCloseable {
 
@@ -107,20 +111,12 @@ public final class Seq2Seq extends Module implements AutoCloseable {
         return this;
     }
 
-    /** Token sources {@code [S][N]} as the encoder's input {@code [S, N, E]}. */
-    private FloatTensor embed(int[][] source) {
+    /** Token sources {@code [S][N]} as the encoder's input {@code [S, N, E]}; for training, or not. */
+    private FloatTensor embed(int[][] source, boolean training) {
         if (sourceEmbedding == null) {
             throw new IllegalStateException("this encoder reads feature vectors, not tokens");
         }
-        return sourceEmbedding.forward(source);
-    }
-
-    /** Encodes {@code source [S, N, I]}: outputs {@code [S, N, H]} and final states. */
-    private Recurrent.Output encode(FloatTensor source, int[] lengths) {
-        sourceLengths = lengths;
-        Recurrent.Output out = encoder.forward(source, lengths, null, null);
-        encoded = out.y();
-        return out;
+        return training ? sourceEmbedding.forward(source) : sourceEmbedding.infer(source);
     }
 
     private DenseKernels attentionDense;
@@ -133,8 +129,16 @@ public final class Seq2Seq extends Module implements AutoCloseable {
         return k;
     }
 
-    /** Attention and the output layer over decoder outputs {@code d [T, N, H]}: logits {@code [T, N, V]}. */
-    private FloatTensor attend(FloatTensor d) {
+    /** What {@link #attend} computed: the logits {@code [T, N, V]}, and for backward the attention weights and {@code h~}. */
+    private record Attended(FloatTensor logits, FloatTensor attention, FloatTensor combined) {
+    }
+
+    /**
+     * Attention over {@code encoded [S, N, H]} (sequence {@code n}'s first {@code sourceLengths[n]}
+     * steps) and the output layer, for decoder outputs {@code d [T, N, H]}; the layers keep what
+     * backward needs only if {@code training}.
+     */
+    private Attended attend(FloatTensor encoded, int[] sourceLengths, FloatTensor d, boolean training) {
         int steps = d.dim(0), batch = d.dim(1), sources = encoded.dim(0);
         float[] e = encoded.toArray(), dd = d.toArray();
         float[] a = new float[steps * batch * sources];
@@ -151,15 +155,14 @@ public final class Seq2Seq extends Module implements AutoCloseable {
                 System.arraycopy(dd, t * ldE + dn, cat, t * ldC + cn + hidden, hidden);
             }
         }
-        decoded = d;
-        attention = FloatTensor.of(a, steps, batch, sources);
-        FloatTensor pre = combine.forward(FloatTensor.of(cat, steps, batch, 2 * hidden));
-        float[] h = pre.toArray();
+        FloatTensor concatenated = FloatTensor.of(cat, steps, batch, 2 * hidden);
+        float[] h = (training ? combine.forward(concatenated) : combine.infer(concatenated)).toArray();
         for (int i = 0; i < h.length; i++) {
             h[i] = (float) Math.tanh(h[i]);
         }
-        combined = FloatTensor.of(h, steps, batch, hidden);
-        return head.forward(combined);
+        FloatTensor combined = FloatTensor.of(h, steps, batch, hidden);
+        return new Attended(training ? head.forward(combined) : head.infer(combined),
+                FloatTensor.of(a, steps, batch, sources), combined);
     }
 
     /** Backward through {@link #attend}: returns the gradients w.r.t. the decoder outputs and (added into {@code dEncoded}) the encoder outputs. */
@@ -193,20 +196,23 @@ public final class Seq2Seq extends Module implements AutoCloseable {
 
     /** The mean loss per target token under teacher forcing, without training (for validation). */
     public double loss(int[][] source, int[] sourceLengths, int[][] target, int[] targetLengths) {
-        return loss(embed(source), sourceLengths, target, targetLengths);
+        return loss(embed(source, false), sourceLengths, target, targetLengths);
     }
 
     /** {@link #loss(int[][], int[], int[][], int[])} of feature sources {@code [S, N, I]}. */
     public double loss(FloatTensor source, int[] sourceLengths, int[][] target, int[] targetLengths) {
-        return forwardLoss(source, sourceLengths, target, targetLengths).loss().value();
+        return forwardLoss(source, sourceLengths, target, targetLengths, false).loss().value();
     }
 
     private record Forward(Recurrent.Output encoder, Losses.Loss loss) {
     }
 
-    private Forward forwardLoss(FloatTensor source, int[] sourceLengths, int[][] target, int[] targetLengths) {
+    /** The teacher-forced loss; if {@code training}, keeps in this model what {@link #trainStep} needs for backward. */
+    private Forward forwardLoss(FloatTensor source, int[] sourceLengths, int[][] target, int[] targetLengths,
+                                boolean training) {
         int steps = target.length, batch = target[0].length;
-        Recurrent.Output enc = encode(source, sourceLengths);
+        Recurrent.Output enc = training ? encoder.forward(source, sourceLengths, null, null)
+                : encoder.infer(source, sourceLengths, null, null);
         int[][] input = new int[steps][batch];
         int[] flat = new int[steps * batch];
         for (int t = 0; t < steps; t++) {
@@ -216,9 +222,19 @@ public final class Seq2Seq extends Module implements AutoCloseable {
                 flat[t * batch + n] = counted ? target[t][n] : -1;
             }
         }
-        Recurrent.Output dec = decoder.forward(targetEmbedding.forward(input), targetLengths, enc.hn(), enc.cn());
-        FloatTensor logits = attend(dec.y());
-        return new Forward(enc, Losses.softmaxCrossEntropy(logits.reshape(steps * batch, targetVocabulary), flat, -1));
+        Recurrent.Output dec = training
+                ? decoder.forward(targetEmbedding.forward(input), targetLengths, enc.hn(), enc.cn())
+                : decoder.infer(targetEmbedding.infer(input), targetLengths, enc.hn(), enc.cn());
+        Attended attended = attend(enc.y(), sourceLengths, dec.y(), training);
+        if (training) {
+            encoded = enc.y();
+            this.sourceLengths = sourceLengths;
+            decoded = dec.y();
+            attention = attended.attention();
+            combined = attended.combined();
+        }
+        FloatTensor logits = attended.logits().reshape(steps * batch, targetVocabulary);
+        return new Forward(enc, Losses.softmaxCrossEntropy(logits, flat, -1));
     }
 
     /**
@@ -227,7 +243,7 @@ public final class Seq2Seq extends Module implements AutoCloseable {
      */
     public double trainStep(int[][] source, int[] sourceLengths, int[][] target, int[] targetLengths,
                             Optimizer optimizer, double maxNorm) {
-        return trainStep(embed(source), sourceLengths, target, targetLengths, optimizer, maxNorm, true);
+        return trainStep(embed(source, true), sourceLengths, target, targetLengths, optimizer, maxNorm, true);
     }
 
     /** {@link #trainStep(int[][], int[], int[][], int[], Optimizer, double)} on feature sources {@code [S, N, I]}. */
@@ -240,7 +256,7 @@ public final class Seq2Seq extends Module implements AutoCloseable {
                              Optimizer optimizer, double maxNorm, boolean embedded) {
         optimizer.zeroGrad();
         int steps = target.length, batch = target[0].length;
-        Forward forward = forwardLoss(source, sourceLengths, target, targetLengths);
+        Forward forward = forwardLoss(source, sourceLengths, target, targetLengths, true);
         Recurrent.Output enc = forward.encoder();
         Losses.Loss loss = forward.loss();
         float[] dEncoded = new float[(int) encoded.size()];
@@ -296,7 +312,7 @@ public final class Seq2Seq extends Module implements AutoCloseable {
         if (source.length == 0) {
             throw new IllegalArgumentException("the source is empty");
         }
-        return translate(embed(column(source)), maxLength, beamWidth, lengthNormalised);
+        return translate(embed(column(source), false), maxLength, beamWidth, lengthNormalised);
     }
 
     /** {@link #translate(int[], int, int, boolean)} of one feature source {@code [S, 1, I]}. */
@@ -307,8 +323,8 @@ public final class Seq2Seq extends Module implements AutoCloseable {
         if (source.rank() != 3 || source.dim(1) != 1 || source.dim(0) == 0) {
             throw new IllegalArgumentException("a source to translate must be [S >= 1, 1, features], got " + source.shape());
         }
-        Recurrent.Output enc = encode(source, null);
-        FloatTensor memory = encoded; // [S, 1, H]: every hypothesis attends to the same source
+        Recurrent.Output enc = encoder.infer(source, null, null, null);
+        FloatTensor memory = enc.y(); // [S, 1, H]: every hypothesis attends to the same source
         FloatTensor h = enc.hn(), c = enc.cn();
         List<Hypothesis> live = List.of(new Hypothesis(new int[0], 0));
         Hypothesis best = null; // the best finished one
@@ -320,9 +336,9 @@ public final class Seq2Seq extends Module implements AutoCloseable {
             for (int b = 0; b < beams; b++) {
                 input[0][b] = step == 0 ? bos : live.get(b).tokens()[step - 1];
             }
-            Recurrent.Output out = decoder.forward(targetEmbedding.forward(input), h, c);
-            encoded = Recurrent.batchRows(memory, new int[beams]);
-            float[] logits = attend(out.y()).toArray();
+            Recurrent.Output out = decoder.infer(targetEmbedding.infer(input), null, h, c);
+            FloatTensor memories = Recurrent.batchRows(memory, new int[beams]);
+            float[] logits = attend(memories, null, out.y(), false).logits().toArray();
             List<Candidate> candidates = new ArrayList<>();
             for (int b = 0; b < beams; b++) {
                 double[] logp = Losses.logSoftmax(Arrays.copyOfRange(logits, b * targetVocabulary, (b + 1) * targetVocabulary));
@@ -394,7 +410,7 @@ public final class Seq2Seq extends Module implements AutoCloseable {
     public double logProbability(int[] source, int[] target) {
         int[] withEos = Arrays.copyOf(target, target.length + 1);
         withEos[target.length] = eos;
-        return -loss(embed(column(source)), null, column(withEos), null) * withEos.length;
+        return -loss(embed(column(source), false), null, column(withEos), null) * withEos.length;
     }
 
     private static int[][] column(int[] tokens) {

@@ -18,6 +18,10 @@ import dev.jrnn.models.train.Optimizer;
  * reverse direction's after its first), e.g. sentiment from a review. Sequences of one batch may
  * differ in length. With {@code T = 1} it is also the one-to-one topology: a recurrent cell
  * classifying a single feature vector.
+ *
+ * <p><b>Threads.</b> One thread trains ({@link #trainStep}). {@link #logits} and {@link #predict} are
+ * inference and keep nothing in the model: any number of threads may call them at once on one
+ * shared model, while nothing trains it.
  */
 public final class SequenceClassifier extends Module implements AutoCloseable {
 
@@ -79,11 +83,18 @@ public final class SequenceClassifier extends Module implements AutoCloseable {
 
     /** Class scores {@code [N, classes]} of token sequences {@code [T][N]}. */
     public FloatTensor logits(int[][] tokens, int[] lengths) {
-        return logits(embed(tokens), lengths);
+        return logits(embedForInference(tokens), lengths);
     }
 
     public int[] predict(int[][] tokens, int[] lengths) {
-        return predict(embed(tokens), lengths);
+        return predict(embedForInference(tokens), lengths);
+    }
+
+    private FloatTensor embedForInference(int[][] tokens) {
+        if (embedding == null) {
+            throw new IllegalStateException("this classifier reads feature vectors, not tokens");
+        }
+        return embedding.infer(tokens);
     }
 
     /** {@link #trainStep(FloatTensor, int[], int[], Optimizer, double)} on token sequences, the embedding trained too. */
@@ -93,34 +104,39 @@ public final class SequenceClassifier extends Module implements AutoCloseable {
 
     /**
      * Class scores {@code [N, classes]} for {@code x [T, N, I]}; {@code lengths} may be null (all
-     * {@code T}). In evaluation mode (no dropout) whatever the model's mode.
+     * {@code T}). Inference: no dropout whatever the model's mode, nothing kept, safe from many
+     * threads at once while nothing trains.
      */
     public FloatTensor logits(FloatTensor x, int[] lengths) {
-        return inMode(false, () -> forward(x, lengths));
+        return head.infer(features(rnn.infer(x, lengths, null, null), lengths, null));
     }
 
     /** The scores, with dropout where this model's modules are in training mode; keeps what backward needs. */
     private FloatTensor forward(FloatTensor x, int[] lengths) {
         lastInput = x;
         Recurrent.Output out = rnn.forward(x, lengths, null, null);
-        RnnDescriptor a = rnn.architecture();
-        int batch = x.dim(1), hidden = a.hiddenSize(), dirs = a.directions(), top = (a.layers() - 1) * dirs;
-        FloatTensor features = FloatTensor.zeros(batch, dirs * hidden);
-        if (pooling == Pooling.MAX) {
-            features = maxOverTime(out.y(), lengths);
-        } else {
-            for (int d = 0; d < dirs; d++) {
-                features.slice(1, d * hidden, (d + 1) * hidden).copyFrom(out.hn().select(0, top + d));
-            }
-        }
-        return head.forward(dropout.forward(features)).copy(); // the head's buffer is reused by its next call
+        lastArgMax = pooling == Pooling.MAX ? new int[x.dim(1) * out.y().dim(2)] : null;
+        return head.forward(dropout.forward(features(out, lengths, lastArgMax))).copy(); // the head's buffer is reused by its next call
     }
 
-    /** {@code [N, F]}: the maximum of {@code y [T, N, F]} over each sequence's valid steps; remembers where for backward. */
-    private FloatTensor maxOverTime(FloatTensor y, int[] lengths) {
+    /** What the head reads, {@code [N, D*H]}: pooled per {@link #pooling}; max pooling writes where each maximum was to {@code argMax} (or not, if null). */
+    private FloatTensor features(Recurrent.Output out, int[] lengths, int[] argMax) {
+        if (pooling == Pooling.MAX) {
+            return maxOverTime(out.y(), lengths, argMax);
+        }
+        RnnDescriptor a = rnn.architecture();
+        int batch = out.hn().dim(1), hidden = a.hiddenSize(), dirs = a.directions(), top = (a.layers() - 1) * dirs;
+        FloatTensor features = FloatTensor.zeros(batch, dirs * hidden);
+        for (int d = 0; d < dirs; d++) {
+            features.slice(1, d * hidden, (d + 1) * hidden).copyFrom(out.hn().select(0, top + d));
+        }
+        return features;
+    }
+
+    /** {@code [N, F]}: the maximum of {@code y [T, N, F]} over each sequence's valid steps. */
+    private static FloatTensor maxOverTime(FloatTensor y, int[] lengths, int[] argMax) {
         int steps = y.dim(0), batch = y.dim(1), width = y.dim(2);
         float[] v = y.toArray(), max = new float[batch * width];
-        lastArgMax = new int[batch * width];
         for (int n = 0; n < batch; n++) {
             int valid = lengths == null ? steps : lengths[n];
             for (int j = 0; j < width; j++) {
@@ -130,7 +146,9 @@ public final class SequenceClassifier extends Module implements AutoCloseable {
                         best = t;
                     }
                 }
-                lastArgMax[n * width + j] = best;
+                if (argMax != null) {
+                    argMax[n * width + j] = best;
+                }
                 max[n * width + j] = v[(best * batch + n) * width + j];
             }
         }

@@ -15,6 +15,10 @@ import dev.jrnn.models.train.Optimizer;
  * {@code [T, N, I]} and a linear head maps the top layer's final state to {@code outputs} real
  * values per sequence, trained by mean squared error. A forecaster reading a window of the past
  * and writing the next {@code H} values at once (direct multi-step) is one.
+ *
+ * <p><b>Threads.</b> One thread trains ({@link #trainStep}). {@link #predict} is inference and keeps
+ * nothing in the model: any number of threads may call it at once on one shared model, while
+ * nothing trains it.
  */
 public final class SequenceRegressor extends Module implements AutoCloseable {
 
@@ -35,11 +39,19 @@ public final class SequenceRegressor extends Module implements AutoCloseable {
         return rnn.backendName();
     }
 
-    /** Predictions {@code [N, outputs]} for {@code x [T, N, I]}. */
+    /**
+     * Predictions {@code [N, outputs]} for {@code x [T, N, I]}. Inference: nothing kept, safe from
+     * many threads at once while nothing trains.
+     */
     public FloatTensor predict(FloatTensor x) {
+        Recurrent.Output out = rnn.infer(x, null, null, null);
+        return head.infer(out.hn().select(0, rnn.architecture().layers() - 1));
+    }
+
+    /** The predictions, keeping what backward needs. */
+    private FloatTensor forward(FloatTensor x) {
         Recurrent.Output out = rnn.forward(x, null, null);
-        RnnDescriptor a = rnn.architecture();
-        return head.forward(out.hn().select(0, a.layers() - 1).copy()).copy(); // the head's buffer is reused by its next call
+        return head.forward(out.hn().select(0, rnn.architecture().layers() - 1)).copy(); // the head's buffer is reused by its next call
     }
 
     /**
@@ -49,7 +61,7 @@ public final class SequenceRegressor extends Module implements AutoCloseable {
      */
     public double trainStep(FloatTensor x, FloatTensor targets, Optimizer optimizer, double maxNorm) {
         optimizer.zeroGrad();
-        Losses.Loss loss = Losses.meanSquaredError(predict(x), targets);
+        Losses.Loss loss = Losses.meanSquaredError(forward(x), targets);
         FloatTensor dTop = head.backward(loss.gradient());
         RnnDescriptor a = rnn.architecture().withBatch(x.dim(1));
         FloatTensor dhn = FloatTensor.zeros(a.iterShape()); // only the top layer's final state reaches the head

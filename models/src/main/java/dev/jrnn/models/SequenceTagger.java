@@ -15,6 +15,10 @@ import dev.jrnn.models.train.Optimizer;
  * recurrent stack (bidirectional sees the whole sequence) and a linear head applied at every step.
  * Steps past a sequence's length are neither predicted nor counted in the loss. It reads feature
  * vectors {@code [T, N, I]}, or token ids {@code [T][N]} through an embedding trained with it.
+ *
+ * <p><b>Threads.</b> One thread trains ({@link #trainStep}). {@link #logits} and {@link #predict} are
+ * inference and keep nothing in the model: any number of threads may call them at once on one
+ * shared model, while nothing trains it.
  */
 public final class SequenceTagger extends Module implements AutoCloseable {
 
@@ -70,7 +74,10 @@ public final class SequenceTagger extends Module implements AutoCloseable {
 
     /** {@link #predict(FloatTensor, int[])} of token sequences {@code [T][N]}. */
     public int[][] predict(int[][] tokens, int[] lengths) {
-        return predict(embed(tokens), lengths);
+        if (embedding == null) {
+            throw new IllegalStateException("this tagger reads feature vectors, not tokens");
+        }
+        return predict(embedding.infer(tokens), lengths);
     }
 
     /** {@link #trainStep(FloatTensor, int[], int[][], Optimizer, double)} on token sequences, the embedding trained too. */
@@ -78,9 +85,12 @@ public final class SequenceTagger extends Module implements AutoCloseable {
         return trainStep(embed(tokens), lengths, labels, optimizer, maxNorm, true);
     }
 
-    /** Scores {@code [T, N, classes]} for {@code x [T, N, I]}. */
+    /**
+     * Scores {@code [T, N, classes]} for {@code x [T, N, I]}. Inference: nothing kept, safe from
+     * many threads at once while nothing trains.
+     */
     public FloatTensor logits(FloatTensor x, int[] lengths) {
-        return head.forward(rnn.forward(x, lengths, null, null).y()).copy(); // the head's buffer is reused by its next call
+        return head.infer(rnn.infer(x, lengths, null, null).y());
     }
 
     /** The most likely label of every step, {@code [T][N]}; {@link #IGNORE} past each sequence's end. */
@@ -120,7 +130,7 @@ public final class SequenceTagger extends Module implements AutoCloseable {
                 flat[t * batch + n] = lengths != null && t >= lengths[n] ? IGNORE : labels[t][n];
             }
         }
-        FloatTensor z = logits(x, lengths);
+        FloatTensor z = head.forward(rnn.forward(x, lengths, null, null).y());
         Losses.Loss loss = Losses.softmaxCrossEntropy(z.reshape(steps * batch, classes), flat, IGNORE);
         FloatTensor dy = head.backward(loss.gradient().reshape(steps, batch, classes));
         FloatTensor dx = rnn.backward(dy, null, null, null, null);

@@ -8,6 +8,8 @@ import java.util.SplittableRandom;
 /**
  * PyTorch's {@code nn.Embedding}: token ids to rows of {@code weight [vocabulary, dim]},
  * initialized from {@code N(0, 1)}. Input {@code [T][N]} ids; output {@code [T, N, dim]}.
+ * {@link #forward} keeps the ids for {@link #backward} (one thread trains); {@link #infer} keeps
+ * nothing and may run on many threads at once.
  */
 public final class Embedding extends Module {
 
@@ -66,11 +68,38 @@ public final class Embedding extends Module {
      * next forward; on a shape already seen nothing is allocated.
      */
     public FloatTensor forward(int[][] tokens) {
-        int steps = tokens.length, batch = tokens[0].length, count = steps * batch;
+        int steps = tokens.length, batch = batchOf(tokens), count = steps * batch;
         if (ids.length < count) {
             ids = new int[count];
         }
-        for (int t = 0; t < steps; t++) {
+        flatten(tokens, ids);
+        FloatTensor out = output.view(steps, batch, dim);
+        kernels().gather(count, dim, ids, 0, weight.values(), 0, vocabulary, output.data(), 0, dim);
+        lastCount = count;
+        return out;
+    }
+
+    /** The rows of {@code tokens [T][N]} in a new {@code [T, N, dim]}, keeping nothing: safe from many threads at once. */
+    public FloatTensor infer(int[][] tokens) {
+        int steps = tokens.length, batch = batchOf(tokens);
+        int[] flat = new int[steps * batch];
+        flatten(tokens, flat);
+        float[] out = new float[Math.multiplyExact(flat.length, dim)];
+        kernels().gather(flat.length, dim, flat, 0, weight.values(), 0, vocabulary, out, 0, dim);
+        return FloatTensor.of(out, steps, batch, dim);
+    }
+
+    private static int batchOf(int[][] tokens) {
+        if (tokens.length == 0) {
+            throw new IllegalArgumentException("no time steps: tokens is empty");
+        }
+        return tokens[0].length;
+    }
+
+    /** Checks every id and lays {@code tokens [T][N]} out time-major in {@code flat}. */
+    private void flatten(int[][] tokens, int[] flat) {
+        int batch = tokens[0].length;
+        for (int t = 0; t < tokens.length; t++) {
             if (tokens[t].length != batch) {
                 throw new IllegalArgumentException("tokens[" + t + "] has " + tokens[t].length + " ids, tokens[0] has " + batch);
             }
@@ -79,13 +108,9 @@ public final class Embedding extends Module {
                 if (id < 0 || id >= vocabulary) {
                     throw new IllegalArgumentException("token " + id + " at [" + t + "][" + n + "] is not in [0, " + vocabulary + ")");
                 }
-                ids[t * batch + n] = id;
+                flat[t * batch + n] = id;
             }
         }
-        FloatTensor out = output.view(steps, batch, dim);
-        kernels().gather(count, dim, ids, 0, weight.values(), 0, vocabulary, output.data(), 0, dim);
-        lastCount = count;
-        return out;
     }
 
     /** Adds {@code dy [T, N, dim]} to the rows of the tokens of the last forward. */

@@ -10,7 +10,8 @@ import java.util.SplittableRandom;
  * {@code y = x W^T + b}, PyTorch's {@code nn.Linear}: {@code weight [out, in]}, {@code bias [out]},
  * initialized as PyTorch does ({@code U(-1/sqrt(in), 1/sqrt(in))}). Works on {@code [M, in]} rows,
  * or {@code [T, N, in]} sequences as {@code T*N} rows. {@link #forward} keeps its input for
- * {@link #backward}, which accumulates the gradients and returns the input's.
+ * {@link #backward}, which accumulates the gradients and returns the input's: one thread trains.
+ * {@link #infer} and {@link #forwardRow} keep nothing and may run on many threads at once.
  */
 public final class Linear extends Module {
 
@@ -85,6 +86,23 @@ public final class Linear extends Module {
         lastShape = shape;
         lastRows = rows;
         return y;
+    }
+
+    /**
+     * {@code [M, in]} or {@code [T, N, in]} to a new {@code [M, out]} or {@code [T, N, out]},
+     * keeping nothing for backward: safe from many threads at once.
+     */
+    public FloatTensor infer(FloatTensor x) {
+        Shape shape = x.shape();
+        if (shape.dim(shape.rank() - 1) != in) {
+            throw new IllegalArgumentException("Linear takes " + in + " features, got shape " + x.shape());
+        }
+        int rows = Math.toIntExact(x.size() / in);
+        float[] xs = x.toArray(), ys = new float[Math.multiplyExact(rows, out)];
+        kernels().gemm(false, true, rows, out, in, 1f, xs, 0, in, weight.values(), 0, in, 0f, ys, 0, out, bias.values(), 0);
+        int[] dims = shape.dims();
+        dims[dims.length - 1] = out;
+        return FloatTensor.of(ys, dims);
     }
 
     /** {@code y = W x + b} for one row, into {@code y}; allocates nothing (for step-by-step inference). */

@@ -8,7 +8,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 /**
@@ -156,21 +155,6 @@ public abstract class Module {
 
     public final boolean isTraining() {
         return training;
-    }
-
-    /**
-     * Runs {@code body} with this tree in the given mode and puts every module's own mode back
-     * afterwards (for inference helpers that must not drop out whatever mode the caller left).
-     */
-    protected final <T> T inMode(boolean value, Supplier<T> body) {
-        Map<Module, Boolean> before = new IdentityHashMap<>();
-        namedModules().values().forEach(m -> before.put(m, m.training));
-        train(value);
-        try {
-            return body.get();
-        } finally {
-            before.forEach((m, mode) -> m.training = mode);
-        }
     }
 
     /**

@@ -9,15 +9,19 @@ import dev.jrnn.core.rnn.RnnForward;
 import dev.jrnn.core.rnn.RnnWeights;
 import dev.jrnn.core.runtime.BackendSelector;
 import dev.jrnn.core.runtime.Backends;
+import dev.jrnn.core.runtime.Use;
 import dev.jrnn.core.spi.PreparedRnn;
 import dev.jrnn.core.spi.Workspace;
 import dev.jrnn.core.tensor.FloatTensor;
 import dev.jrnn.models.io.PyTorchStateDict;
 import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentLinkedDeque;
 
 /**
  * PyTorch's {@code nn.RNN} / {@code nn.LSTM} / {@code nn.GRU} (time-first: {@code [T, N, C]};
@@ -28,11 +32,18 @@ import java.util.SplittableRandom;
  * last step, in both directions: exactly what running it alone gives (PyTorch's packed sequences).
  * The whole batch is one backend call ({@link RnnForward#lengths()}).
  *
- * <p><b>Backends.</b> The first forward picks one ({@link #backend}, else {@code -Djrnn.backend},
- * else {@code auto}) and keeps it for every shape. One stack is prepared for it, with one
- * workspace, and serves every length and batch size; when an optimizer changes the parameters
- * ({@link Parameter#version()}), the new values are packed into the same stack
- * ({@link PreparedRnn#update}). Close the layer to release them.
+ * <p><b>Backends.</b> Training ({@link #forward}, {@link #backward}) and inference
+ * ({@link #infer}) each use {@link #backend} if one is named (else {@code -Djrnn.backend}, else
+ * {@code auto}); auto decides per use at the first call of each, by timing that use
+ * ({@link BackendSelector#decide(RnnDescriptor, RnnWeights, Use)}). One stack is prepared per
+ * backend in use (at most one per use) and serves every length and batch size; when an optimizer
+ * changes the parameters ({@link Parameter#version()}), the new values are packed into the same
+ * stack ({@link PreparedRnn#update}). Close the layer to release them.
+ *
+ * <p><b>Threads.</b> {@link #forward} and {@link #backward} keep the training step's state in the
+ * layer: one thread trains. {@link #infer} keeps nothing: any number of threads may call it at once
+ * (each call borrows a workspace from a pool as large as the most calls that ran together), as
+ * long as no thread trains or changes the parameters meanwhile.
  */
 public final class Recurrent extends Module implements AutoCloseable {
 
@@ -40,21 +51,35 @@ public final class Recurrent extends Module implements AutoCloseable {
     public record Output(FloatTensor y, FloatTensor hn, FloatTensor cn) {
     }
 
-    private record Prepared(PreparedRnn rnn, Workspace workspace) {
+    /** A backend's stack, the parameter version packed into it, and its idle inference workspaces. */
+    private static final class Plan {
+        final PreparedRnn rnn;
+        long version;
+        final ConcurrentLinkedDeque<Workspace> idle = new ConcurrentLinkedDeque<>();
+
+        Plan(PreparedRnn rnn, long version) {
+            this.rnn = rnn;
+            this.version = version;
+        }
     }
 
     private final RnnDescriptor architecture;
     private final List<Parameter> parameters = new ArrayList<>();
     private final RnnWeights weights, grads;
-    /** The one stack (and workspace) of the backend in use, or null before the first forward. */
-    private Prepared prepared;
+    /** The backend asked for ({@code auto} or a name), or null: {@code -Djrnn.backend}, else auto. */
     private String backend;
+    /** The backend each use runs on, once its first call chose it. Guarded by {@code this}. */
+    private final Map<Use, String> chosen = new EnumMap<>(Use.class);
+    /** One stack per backend in use. Guarded by {@code this}. */
+    private final Map<String, Plan> plans = new HashMap<>();
+    /** The training step's stack and workspace (one thread trains). */
+    private Plan training;
+    private Workspace trainingWorkspace;
     /** With dropout between layers: one single-layer stack per layer, sharing this stack's parameters. */
     private Recurrent[] perLayer;
     private Dropout[] between;
     private boolean batchFirst;
-    private long preparedVersion = -1;
-    /** Whether the workspace holds a training forward that backward may use. */
+    /** Whether the training workspace holds a forward that backward may use. */
     private boolean forwardHeld;
 
     /** A stack initialized as PyTorch does: every parameter from {@code U(-1/sqrt(H), 1/sqrt(H))}. */
@@ -114,7 +139,7 @@ public final class Recurrent extends Module implements AutoCloseable {
      * (PyTorch's {@code dropout} argument). The layers then run one backend call each.
      */
     public Recurrent dropout(double p, long seed) {
-        closePrepared();
+        closePlans();
         for (int l = 0; between != null && l < between.length; l++) {
             replace(dropoutName(l), null);
         }
@@ -152,9 +177,9 @@ public final class Recurrent extends Module implements AutoCloseable {
         return this;
     }
 
-    /** Uses {@code name} ({@code auto} or a backend's name) from the next forward on. */
+    /** Uses {@code name} ({@code auto} or a backend's name) for every use from the next call on. */
     public Recurrent backend(String name) {
-        closePrepared();
+        closePlans();
         backend = name;
         if (perLayer != null) {
             for (Recurrent layer : perLayer) {
@@ -202,10 +227,49 @@ public final class Recurrent extends Module implements AutoCloseable {
         boolean lstm = architecture.cell() == CellKind.LSTM;
         FloatTensor y = FloatTensor.zeros(full.dstLayerShape()), hn = FloatTensor.zeros(full.iterShape());
         FloatTensor cn = lstm ? FloatTensor.zeros(full.iterShape()) : null;
-        Prepared p = prepared(full);
+        Plan plan = plan(Use.TRAINING, full);
+        if (training != plan) {
+            closeTrainingWorkspace();
+            trainingWorkspace = plan.rnn.newWorkspace();
+            training = plan;
+        }
         forwardHeld = false;
-        p.rnn().forward(Mode.TRAINING, new RnnForward(x, h0, c0, y, hn, cn, lengths), p.workspace());
+        plan.rnn.forward(Mode.TRAINING, new RnnForward(x, h0, c0, y, hn, cn, lengths), trainingWorkspace);
         forwardHeld = true;
+        return new Output(y, hn, cn);
+    }
+
+    /**
+     * Inference ({@code torch.no_grad()} in evaluation mode): the outputs of {@code x} as
+     * {@link #forward(FloatTensor, int[], FloatTensor, FloatTensor)} gives them without dropout,
+     * in new tensors, keeping nothing for backward. Safe to call from many threads at once (see the
+     * class comment).
+     */
+    public Output infer(FloatTensor x, int[] lengths, FloatTensor h0, FloatTensor c0) {
+        if (batchFirst) {
+            Output o = inferTimeFirst(x.permute(1, 0, 2), lengths, h0, c0);
+            return new Output(o.y().permute(1, 0, 2), o.hn(), o.cn());
+        }
+        return inferTimeFirst(x, lengths, h0, c0);
+    }
+
+    private Output inferTimeFirst(FloatTensor x, int[] lengths, FloatTensor h0, FloatTensor c0) {
+        if (x.rank() != 3 || x.dim(2) != architecture.inputSize()) {
+            throw new IllegalArgumentException("Recurrent takes [T, N, " + architecture.inputSize() + "], got " + x.shape());
+        }
+        RnnDescriptor full = architecture.withSteps(x.dim(0)).withBatch(x.dim(1));
+        FloatTensor y = FloatTensor.zeros(full.dstLayerShape()), hn = FloatTensor.zeros(full.iterShape());
+        FloatTensor cn = architecture.cell() == CellKind.LSTM ? FloatTensor.zeros(full.iterShape()) : null;
+        Plan plan = plan(Use.INFERENCE, full); // the whole stack: without dropout the layers need not run apart
+        Workspace ws = plan.idle.poll();
+        if (ws == null) {
+            ws = plan.rnn.newWorkspace();
+        }
+        try {
+            plan.rnn.forward(Mode.INFERENCE, new RnnForward(x, h0, c0, y, hn, cn, lengths), ws);
+        } finally {
+            plan.idle.push(ws);
+        }
         return new Output(y, hn, cn);
     }
 
@@ -258,10 +322,10 @@ public final class Recurrent extends Module implements AutoCloseable {
         if (!forwardHeld) {
             throw new IllegalStateException("backward needs a forward first");
         }
-        Workspace ws = prepared.workspace();
+        Workspace ws = trainingWorkspace;
         FloatTensor dx = FloatTensor.zeros(ws.steps(), ws.batch(), architecture.inputSize());
         boolean lstm = architecture.cell() == CellKind.LSTM;
-        prepared.rnn().backward(new RnnBackward(dy, dhn, lstm ? dcn : null, dx, dh0, lstm ? dc0 : null, grads), ws);
+        training.rnn.backward(new RnnBackward(dy, dhn, lstm ? dcn : null, dx, dh0, lstm ? dc0 : null, grads), ws);
         return dx;
     }
 
@@ -287,41 +351,67 @@ public final class Recurrent extends Module implements AutoCloseable {
         return out;
     }
 
-    /** The stack for this layer's backend, prepared at the first forward; new parameter values packed into it. */
-    private Prepared prepared(RnnDescriptor first) {
+    /**
+     * The stack {@code use} runs on: the backend chosen at its first call (timed on {@code first}
+     * when auto), prepared once per backend, with the parameters' current values packed in.
+     */
+    private synchronized Plan plan(Use use, RnnDescriptor first) {
         long version = 0;
         for (Parameter p : parameters) {
             version += p.version();
         }
-        if (prepared == null) {
+        String name = chosen.get(use);
+        if (name == null) {
             BackendSelector selector = Backends.selector();
-            if (backend == null) { // as Backends.prepare: -Djrnn.backend, else auto
-                backend = System.getProperty(BackendSelector.BACKEND_PROPERTY, BackendSelector.AUTO);
-            }
-            if (backend.equals(BackendSelector.AUTO)) {
-                backend = selector.decide(first, weights).backend();
-            }
-            PreparedRnn rnn = selector.prepare(backend, first, weights);
-            prepared = new Prepared(rnn, rnn.newWorkspace());
-        } else if (version != preparedVersion) {
-            prepared.rnn().update(weights);
+            name = selector.choose(requestedBackend(), first, weights, use);
+            chosen.put(use, name);
         }
-        preparedVersion = version;
-        return prepared;
+        Plan plan = plans.get(name);
+        if (plan == null) {
+            plan = new Plan(Backends.selector().prepare(name, first, weights, use), version);
+            plans.put(name, plan);
+        } else if (plan.version != version) {
+            plan.rnn.update(weights);
+            plan.version = version;
+            if (plan == training) {
+                forwardHeld = false; // computed with the old weights
+            }
+        }
+        return plan;
     }
 
-    private void closePrepared() {
-        if (prepared != null) {
-            prepared.workspace().close();
-            prepared.rnn().close();
-            prepared = null;
+    /** The backend asked for: {@link #backend(String)}'s, else {@code -Djrnn.backend}, else {@code auto}. */
+    public String requestedBackend() {
+        return backend != null ? backend : System.getProperty(BackendSelector.BACKEND_PROPERTY, BackendSelector.AUTO);
+    }
+
+    private void closeTrainingWorkspace() {
+        if (trainingWorkspace != null) {
+            trainingWorkspace.close();
+            trainingWorkspace = null;
         }
+        training = null;
         forwardHeld = false;
     }
 
-    /** Prepared stacks this layer holds (one, or one per layer when they run separately): bounded whatever lengths arrive. */
+    private synchronized void closePlans() {
+        closeTrainingWorkspace();
+        for (Plan plan : plans.values()) {
+            for (Workspace ws; (ws = plan.idle.poll()) != null; ) {
+                ws.close();
+            }
+            plan.rnn.close();
+        }
+        plans.clear();
+        chosen.clear();
+    }
+
+    /** Prepared stacks this layer holds (one per backend in use, and per layer when they run separately): bounded whatever lengths arrive. */
     public int preparedStacks() {
-        int held = prepared == null ? 0 : 1;
+        int held;
+        synchronized (this) {
+            held = plans.size();
+        }
         if (perLayer != null) {
             for (Recurrent layer : perLayer) {
                 held += layer.preparedStacks();
@@ -330,14 +420,35 @@ public final class Recurrent extends Module implements AutoCloseable {
         return held;
     }
 
-    /** The backend in use, once the first forward chose it. */
+    /** The backend {@code use} runs on, or null before its first call. */
+    public synchronized String backendName(Use use) {
+        return chosen.get(use);
+    }
+
+    /**
+     * The backend in use: its name when every use so far chose the same one (null before the
+     * first call), else each use's, e.g. {@code "simd (training), onednn (inference)"}.
+     */
     public String backendName() {
-        return backend;
+        Map<Use, String> uses;
+        synchronized (this) {
+            uses = new EnumMap<>(chosen);
+        }
+        String layers = perLayer == null ? null : perLayer[0].backendName(Use.TRAINING);
+        if (layers != null) {
+            uses.putIfAbsent(Use.TRAINING, layers);
+        }
+        if (uses.values().stream().distinct().count() <= 1) {
+            return uses.isEmpty() ? null : uses.values().iterator().next();
+        }
+        List<String> parts = new ArrayList<>();
+        uses.forEach((use, name) -> parts.add(name + " (" + use.name().toLowerCase(java.util.Locale.ROOT) + ")"));
+        return String.join(", ", parts);
     }
 
     @Override
     public void close() {
-        closePrepared();
+        closePlans();
         if (perLayer != null) {
             for (Recurrent layer : perLayer) {
                 layer.close();
