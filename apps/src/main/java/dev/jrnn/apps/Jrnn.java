@@ -1,5 +1,6 @@
 package dev.jrnn.apps;
 
+import dev.jrnn.core.runtime.Backends;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.AccessDeniedException;
@@ -53,7 +54,15 @@ public final class Jrnn implements Runnable {
             err.println("jrnn " + where.getCommandName() + ": " + message);
             return USAGE;
         });
-        return cli.execute(args);
+        long mark = Backends.selector().mark();
+        int status = cli.execute(args);
+        String auto = Backends.selector().summary(mark);
+        if (status == 0 && !auto.isEmpty()) { // what auto chose for this command, as its last line
+            boolean textOut = cli.getParseResult().subcommand() != null
+                    && cli.getParseResult().subcommand().commandSpec().userObject() instanceof GenerateCommand;
+            (textOut ? err : out).println("auto chose " + auto); // generate's standard output is the text alone
+        }
+        return status;
     }
 
     /** The one-line message for a user's mistake, or null for a bug. */

@@ -24,11 +24,15 @@ class ControlCommandTest {
         return Double.parseDouble(m.group(1)) / 100;
     }
 
+    /** On auto, the default: it trains and streams on what it timed fastest, and says so in its last line. */
     @Test
     void memoryIsWhatBalancesThePoleFromPositionsAlone(@TempDir Path out) {
         Run run = RunCommandTest.jrnn("control", "--demonstrations", "60", "--steps", "250", "--test-episodes", "50",
-                "--test-seconds", "10", "--out", out.toString(), "--backend", "simd");
+                "--test-seconds", "10", "--out", out.toString());
         assertEquals(0, run.status(), run.err() + run.out());
+        String[] lines = run.out().strip().split("\n");
+        String last = lines[lines.length - 1];
+        assertTrue(last.startsWith("auto chose training: ") && last.contains("streaming: "), run.out());
         assertEquals(1.0, share(run.out(), "expert (full state)"), run.out());
         assertTrue(share(run.out(), "GRU controller (positions only)") >= 0.9, run.out());
         assertTrue(share(run.out(), "same GRU without memory (positions only)") <= 0.5, run.out());

@@ -2,7 +2,6 @@ package dev.jrnn.models;
 
 import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.core.rnn.Direction;
-import dev.jrnn.core.runtime.DenseBackends;
 import dev.jrnn.core.spi.DenseKernels;
 import dev.jrnn.core.tensor.FloatTensor;
 import dev.jrnn.models.nn.Embedding;
@@ -119,16 +118,6 @@ public final class Seq2Seq extends Module implements AutoCloseable {
         return training ? sourceEmbedding.forward(source) : sourceEmbedding.infer(source);
     }
 
-    private DenseKernels attentionDense;
-
-    private DenseKernels attentionKernels() {
-        DenseKernels k = attentionDense;
-        if (k == null) {
-            k = attentionDense = DenseBackends.kernels();
-        }
-        return k;
-    }
-
     /** What {@link #attend} computed: the logits {@code [T, N, V]}, and for backward the attention weights and {@code h~}. */
     private record Attended(FloatTensor logits, FloatTensor attention, FloatTensor combined) {
     }
@@ -143,7 +132,7 @@ public final class Seq2Seq extends Module implements AutoCloseable {
         float[] e = encoded.toArray(), dd = d.toArray();
         float[] a = new float[steps * batch * sources];
         float[] cat = new float[steps * batch * 2 * hidden];
-        DenseKernels k = attentionKernels();
+        DenseKernels k = kernels();
         int ldE = batch * hidden, ldA = batch * sources, ldC = batch * 2 * hidden;
         for (int n = 0; n < batch; n++) { // per sequence: [T x H] queries against its [valid x H] source steps
             int valid = sourceLengths == null ? sources : sourceLengths[n];
@@ -175,7 +164,7 @@ public final class Seq2Seq extends Module implements AutoCloseable {
         float[] dCat = combine.backward(FloatTensor.of(dh, steps, batch, hidden)).toArray();
         float[] e = encoded.toArray(), d = decoded.toArray(), a = attention.toArray();
         float[] dd = new float[d.length], da = new float[a.length];
-        DenseKernels k = attentionKernels();
+        DenseKernels k = kernels();
         int ldE = batch * hidden, ldA = batch * sources, ldC = batch * 2 * hidden;
         for (int n = 0; n < batch; n++) {
             int valid = sourceLengths == null ? sources : sourceLengths[n];

@@ -87,6 +87,9 @@ public final class BackendSelector {
     private final Map<String, Backend> backends = new ConcurrentHashMap<>();
     /** Guarded by itself; access order, so the eldest is the least recently used. */
     private final Map<Key, Decision> decisions;
+    /** When each decision was last asked for, on {@link #asked}'s clock. Guarded by {@code decisions}. */
+    private final Map<Key, Long> lastAsked = new java.util.HashMap<>();
+    private long asked;
 
     /** @param budget time spent measuring each candidate backend for one descriptor */
     public BackendSelector(List<BackendProvider> providers, Duration budget) {
@@ -196,6 +199,10 @@ public final class BackendSelector {
         RnnDescriptor timed = d.withSteps(use == Use.STREAMING ? 1 : Math.min(d.steps(), TIMING_STEPS));
         Key key = new Key(timed, Parallelism.threads(), use);
         synchronized (decisions) {
+            lastAsked.put(key, ++asked);
+            if (lastAsked.size() > 2 * MAX_DECISIONS) { // forget what the bounded map forgot
+                lastAsked.keySet().retainAll(decisions.keySet());
+            }
             Decision known = decisions.get(key);
             if (known != null) {
                 return known;
@@ -216,6 +223,36 @@ public final class BackendSelector {
             decisions.forEach((k, v) -> out.put(k.describe(), v));
         }
         return out;
+    }
+
+    /** A mark on the clock of asked decisions, for {@link #summary(long)}. */
+    public long mark() {
+        synchronized (decisions) {
+            return asked;
+        }
+    }
+
+    /**
+     * The decisions asked for since {@code mark}, in one line, per use: which backends auto chose
+     * and for how many shape classes, e.g. {@code "training: simd (2 shapes); streaming: onednn"};
+     * empty if none.
+     */
+    public String summary(long mark) {
+        Map<Use, Map<String, Integer>> chosen = new java.util.EnumMap<>(Use.class);
+        synchronized (decisions) {
+            decisions.forEach((k, v) -> {
+                if (lastAsked.getOrDefault(k, 0L) > mark) {
+                    chosen.computeIfAbsent(k.use(), u -> new java.util.TreeMap<>()).merge(v.backend(), 1, Integer::sum);
+                }
+            });
+        }
+        List<String> parts = new ArrayList<>();
+        chosen.forEach((use, winners) -> {
+            List<String> names = new ArrayList<>();
+            winners.forEach((name, shapes) -> names.add(shapes == 1 ? name : name + " (" + shapes + " shapes)"));
+            parts.add(use.name().toLowerCase(Locale.ROOT) + ": " + String.join(", ", names));
+        });
+        return String.join("; ", parts);
     }
 
     private Decision measure(RnnDescriptor d, RnnWeights weights, Use use) {

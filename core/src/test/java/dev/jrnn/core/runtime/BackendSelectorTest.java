@@ -73,6 +73,19 @@ class BackendSelectorTest {
     }
 
     @Test
+    void summarySaysWhatWasAskedForSinceAMark() {
+        long start = selector.mark();
+        assertEquals("", selector.summary(start));
+        selector.decide(lstm, weights, Use.TRAINING);
+        selector.decide(lstm.withBatch(lstm.batch() + 3), weights, Use.TRAINING);
+        selector.decide(lstm, weights, Use.STREAMING);
+        assertEquals("training: quick (2 shapes); streaming: quick", selector.summary(start));
+        long later = selector.mark();
+        selector.decide(lstm, weights, Use.STREAMING); // already decided: asked again, not measured again
+        assertEquals("streaming: quick", selector.summary(later));
+    }
+
+    @Test
     void unsupportedDescriptorsAreSkippedWithTheirReason() {
         RnnDescriptor gru = new RnnDescriptor(CellKind.GRU, 1, Direction.UNIDIRECTIONAL, 4, 1, 3, 5);
         BackendSelector.Decision decision = selector.decide(gru, RnnWeights.uniform(gru, 3));

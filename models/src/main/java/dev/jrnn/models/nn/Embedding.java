@@ -1,6 +1,5 @@
 package dev.jrnn.models.nn;
 
-import dev.jrnn.core.runtime.DenseBackends;
 import dev.jrnn.core.spi.DenseKernels;
 import dev.jrnn.core.tensor.FloatTensor;
 import java.util.SplittableRandom;
@@ -15,7 +14,6 @@ public final class Embedding extends Module {
 
     private final int vocabulary, dim;
     private final Parameter weight;
-    private DenseKernels kernels;
     /** The last forward's ids, flattened time-major, and its output: reused buffers. */
     private int[] ids = new int[0];
     private int lastCount;
@@ -49,18 +47,10 @@ public final class Embedding extends Module {
         return weight;
     }
 
-    /** Runs the gather and scatter-add on {@code kernels} from now on (default: {@link DenseBackends#kernels()}). */
+    @Override
     public Embedding dense(DenseKernels kernels) {
-        this.kernels = java.util.Objects.requireNonNull(kernels, "kernels");
+        super.dense(kernels);
         return this;
-    }
-
-    private DenseKernels kernels() {
-        DenseKernels k = kernels;
-        if (k == null) {
-            k = kernels = DenseBackends.kernels();
-        }
-        return k;
     }
 
     /**

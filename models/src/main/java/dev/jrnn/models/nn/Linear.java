@@ -1,6 +1,5 @@
 package dev.jrnn.models.nn;
 
-import dev.jrnn.core.runtime.DenseBackends;
 import dev.jrnn.core.spi.DenseKernels;
 import dev.jrnn.core.tensor.FloatTensor;
 import dev.jrnn.core.tensor.Shape;
@@ -17,7 +16,6 @@ public final class Linear extends Module {
 
     private final int in, out;
     private final Parameter weight, bias;
-    private DenseKernels kernels;
     /** The last forward's input rows (kept for backward), its output and the input's gradient: reused buffers. */
     private final Scratch input = new Scratch(), output = new Scratch(), inputGrad = new Scratch(), dyCopy = new Scratch();
     private Shape lastShape;
@@ -53,18 +51,10 @@ public final class Linear extends Module {
         return bias;
     }
 
-    /** Runs the products on {@code kernels} from now on (default: {@link DenseBackends#kernels()}, as {@code -Djrnn.backend}). */
+    @Override
     public Linear dense(DenseKernels kernels) {
-        this.kernels = java.util.Objects.requireNonNull(kernels, "kernels");
+        super.dense(kernels);
         return this;
-    }
-
-    private DenseKernels kernels() {
-        DenseKernels k = kernels;
-        if (k == null) {
-            k = kernels = DenseBackends.kernels();
-        }
-        return k;
     }
 
     /**

@@ -1,5 +1,8 @@
 package dev.jrnn.models.nn;
 
+import dev.jrnn.core.runtime.DenseBackends;
+import dev.jrnn.core.spi.DenseKernels;
+
 import dev.jrnn.core.tensor.FloatTensor;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -21,6 +24,10 @@ import java.util.regex.Pattern;
  * <p>{@link #train()} and {@link #eval()} set the mode of the module and every module below it:
  * dropout is active in training mode only. A new module is in training mode.
  *
+ * <p>{@link #dense(DenseKernels)} runs the tree's dense work (products, gathers, attention) on
+ * given kernels, as PyTorch's {@code .to(device)} moves a whole model; by default each module uses
+ * {@link DenseBackends#kernels()}.
+ *
  * <p>Generators ({@link Rng}) registered by a module (dropout's) are part of the training state: a
  * checkpoint saves them under {@link #randomGenerators()}'s names, so resuming draws the same masks.
  */
@@ -32,6 +39,8 @@ public abstract class Module {
     private final Map<String, Module> children = new LinkedHashMap<>();
     private final Map<String, Rng> generators = new LinkedHashMap<>();
     private boolean training = true;
+    /** The dense kernels this module runs on, or null before the first use: then {@link DenseBackends#kernels()}. */
+    private volatile DenseKernels kernels;
 
     /** What {@link #loadStateDict} did not match: names the model has and the map lacks, and the reverse. */
     public record LoadResult(List<String> missing, List<String> unexpected) {
@@ -151,6 +160,23 @@ public abstract class Module {
     /** Evaluation mode: dropout off, for this module and all below it. */
     public Module eval() {
         return train(false);
+    }
+
+    /** Runs the dense work of this module and every module below it on {@code kernels} from now on. */
+    public Module dense(DenseKernels kernels) {
+        Objects.requireNonNull(kernels, "kernels");
+        namedModules().values().forEach(m -> m.kernels = kernels);
+        this.kernels = kernels;
+        return this;
+    }
+
+    /** The dense kernels this module runs on: {@link #dense}'s, else the process's default. */
+    protected final DenseKernels kernels() {
+        DenseKernels k = kernels;
+        if (k == null) {
+            k = kernels = DenseBackends.kernels();
+        }
+        return k;
     }
 
     public final boolean isTraining() {
