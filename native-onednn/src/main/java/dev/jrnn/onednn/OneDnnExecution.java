@@ -29,9 +29,6 @@ final class OneDnnExecution implements AutoCloseable {
 
     /** {@code args[layer][INFERENCE | TRAINING | BACKWARD]}. */
     final ExecArgs[][] args;
-    final ExecArgs[] diffLayerReorderArgs, diffIterReorderArgs;
-    /** Weight gradients of each layer in oneDNN's plain {@code ldgoi} layout, and bias gradients in {@code ldgo}. */
-    final MemorySegment[] diffPlainLayer, diffPlainIter, diffBias;
 
     private final OneDnnRnn rnn;
     private final Resources resources = new Resources();
@@ -44,7 +41,8 @@ final class OneDnnExecution implements AutoCloseable {
     /** States {@code [L*D, N, H]}; each layer's memory objects view its {@code D} rows. */
     private final FloatTensor srcIter, srcIterC, dstIter, dstIterC, diffSrcIter, diffSrcIterC, diffDstIter, diffDstIterC;
 
-    OneDnnExecution(OneDnnRnn rnn, int steps, int batch) {
+    /** Weight gradients go to {@code gradients}, shared by the executions of a workspace. */
+    OneDnnExecution(OneDnnRnn rnn, int steps, int batch, WeightGradients gradients) {
         this.rnn = rnn;
         this.lstm = rnn.cell == CellKind.LSTM;
         int layers = rnn.layers;
@@ -72,11 +70,6 @@ final class OneDnnExecution implements AutoCloseable {
             MemorySegment scratchpad = allocate(Math.max(shape.scratchpadBytes, 1));
 
             args = new ExecArgs[layers][3];
-            diffLayerReorderArgs = new ExecArgs[layers];
-            diffIterReorderArgs = new ExecArgs[layers];
-            diffPlainLayer = new MemorySegment[layers];
-            diffPlainIter = new MemorySegment[layers];
-            diffBias = new MemorySegment[layers];
             for (int l = 0; l < layers; l++) {
                 OneDnnShape.Layer layer = shape.layer[l];
                 MemorySegment in = l == 0 ? srcLayer.segment() : layerOut[l - 1].segment();
@@ -100,45 +93,23 @@ final class OneDnnExecution implements AutoCloseable {
                     }
                     a.add(DNNL_ARG_SCRATCHPAD, optionalMemory(Dnnl.argumentDesc(layer.pd[prop], DNNL_ARG_SCRATCHPAD), scratchpad));
                 }
-                MemorySegment diffLayerMd = Dnnl.argumentDesc(layer.pd[BACKWARD], DNNL_ARG_DIFF_WEIGHTS_LAYER);
-                MemorySegment diffIterMd = Dnnl.argumentDesc(layer.pd[BACKWARD], DNNL_ARG_DIFF_WEIGHTS_ITER);
-                MemorySegment diffLayer = allocate(Dnnl.size(diffLayerMd));
-                MemorySegment diffIter = allocate(Dnnl.size(diffIterMd));
-                diffBias[l] = allocate(Dnnl.size(rnn.biasMd[l].address()));
                 ExecArgs b = args[l][BACKWARD]
                         .add(DNNL_ARG_DIFF_SRC_LAYER, memory(layer.srcLayerMd.address(), diffIn))
                         .add(DNNL_ARG_DIFF_SRC_ITER, memory(layer.iterMd.address(), states(diffSrcIter, l)))
-                        .add(DNNL_ARG_DIFF_WEIGHTS_LAYER, memory(diffLayerMd, diffLayer))
-                        .add(DNNL_ARG_DIFF_WEIGHTS_ITER, memory(diffIterMd, diffIter))
-                        .add(DNNL_ARG_DIFF_BIAS, memory(rnn.biasMd[l].address(), diffBias[l]))
+                        .add(DNNL_ARG_DIFF_WEIGHTS_LAYER, memory(rnn.diffLayerMd[l].address(), gradients.layer[l]))
+                        .add(DNNL_ARG_DIFF_WEIGHTS_ITER, memory(rnn.diffIterMd[l].address(), gradients.iter[l]))
+                        .add(DNNL_ARG_DIFF_BIAS, memory(rnn.biasMd[l].address(), gradients.bias[l]))
                         .add(DNNL_ARG_DIFF_DST_LAYER, memory(layer.dstLayerMd.address(), diffLayerOut[l].segment()))
                         .add(DNNL_ARG_DIFF_DST_ITER, memory(layer.iterMd.address(), states(diffDstIter, l)));
                 if (lstm) {
                     b.add(DNNL_ARG_DIFF_SRC_ITER_C, memory(layer.iterMd.address(), states(diffSrcIterC, l)))
                             .add(DNNL_ARG_DIFF_DST_ITER_C, memory(layer.iterMd.address(), states(diffDstIterC, l)));
                 }
-                diffPlainLayer[l] = layer.diffLayerReorder == null ? diffLayer
-                        : reorderTarget(layer.diffLayerReorderPd, diffLayerMd, diffLayer, rnn.plainLayerMd[l], scratchpad,
-                                diffLayerReorderArgs, l);
-                diffPlainIter[l] = layer.diffIterReorder == null ? diffIter
-                        : reorderTarget(layer.diffIterReorderPd, diffIterMd, diffIter, rnn.plainIterMd[l], scratchpad,
-                                diffIterReorderArgs, l);
             }
         } catch (RuntimeException | Error e) {
             resources.close();
             throw e;
         }
-    }
-
-    /** Allocates the plain buffer a weight-gradient reorder writes, and its arguments. */
-    private MemorySegment reorderTarget(DnnlHandle pd, MemorySegment fromMd, MemorySegment from, DnnlHandle plainMd,
-                                        MemorySegment scratchpad, ExecArgs[] argsOut, int l) {
-        MemorySegment plain = allocate(Dnnl.size(plainMd.address()));
-        argsOut[l] = new ExecArgs(arena, 3)
-                .add(DNNL_ARG_FROM, memory(fromMd, from))
-                .add(DNNL_ARG_TO, memory(plainMd.address(), plain))
-                .add(DNNL_ARG_SCRATCHPAD, optionalMemory(Dnnl.argumentDesc(pd, DNNL_ARG_SCRATCHPAD), scratchpad));
-        return plain;
     }
 
     private FloatTensor tensor(Shape shape) {

@@ -68,6 +68,8 @@ final class OneDnnRnn extends PreparedRnn {
     /** Per layer: plain weights ({@code ldgoi}) and bias ({@code ldgo}), and their descriptors. */
     final MemorySegment[] plainLayer, plainIter, bias;
     final DnnlHandle[] plainLayerMd, plainIterMd, biasMd;
+    /** Per layer: the layout of the weight gradients, {@code ldigo} (see {@link WeightGradients}). */
+    final DnnlHandle[] diffLayerMd, diffIterMd;
     /** The reordered copies of the weights, one per (layer, argument, layout); guarded by itself. */
     private final List<Reordered> reordered = new ArrayList<>();
     private volatile String implementation = "not yet run";
@@ -99,11 +101,15 @@ final class OneDnnRnn extends PreparedRnn {
             plainLayerMd = new DnnlHandle[layers];
             plainIterMd = new DnnlHandle[layers];
             biasMd = new DnnlHandle[layers];
+            diffLayerMd = new DnnlHandle[layers];
+            diffIterMd = new DnnlHandle[layers];
             for (int l = 0; l < layers; l++) {
                 int in = l == 0 ? a.inputSize() : dirs * hidden;
                 plainLayerMd[l] = resources.add(Dnnl.memoryDesc(dnnl_h.dnnl_ldgoi, 1, dirs, in, gates, hidden));
                 plainIterMd[l] = resources.add(Dnnl.memoryDesc(dnnl_h.dnnl_ldgoi, 1, dirs, hidden, gates, hidden));
                 biasMd[l] = resources.add(Dnnl.memoryDesc(dnnl_h.dnnl_ldgo, 1, dirs, biasGates, hidden));
+                diffLayerMd[l] = resources.add(Dnnl.memoryDesc(dnnl_h.dnnl_ldigo, 1, dirs, in, gates, hidden));
+                diffIterMd[l] = resources.add(Dnnl.memoryDesc(dnnl_h.dnnl_ldigo, 1, dirs, hidden, gates, hidden));
                 plainLayer[l] = arena.allocate((long) dirs * gates * hidden * in * Float.BYTES, 64);
                 plainIter[l] = arena.allocate((long) dirs * gates * hidden * hidden * Float.BYTES, 64);
                 bias[l] = arena.allocate((long) dirs * biasGates * hidden * Float.BYTES, 64);
@@ -286,6 +292,9 @@ final class OneDnnRnn extends PreparedRnn {
             try {
                 useThreads();
                 LengthPlan plan = ws.plan;
+                if (gradients.diffWeights() != null) {
+                    ws.gradients.zero();
+                }
                 for (int p = plan.pieces - 1; p >= 0; p--) {
                     OneDnnExecution e = ws.pieceExecution[p];
                     e.load(gradients, plan, p, p + 1 < plan.pieces && plan.continues(p + 1) ? ws.pieceExecution[p + 1] : null);
@@ -295,6 +304,9 @@ final class OneDnnRnn extends PreparedRnn {
                 if (gradients.diffSrcLayer() != null) {
                     OneDnnExecution.zeroPastEnds(gradients.diffSrcLayer(), plan, ws.batch());
                 }
+                if (gradients.diffWeights() != null) {
+                    ws.gradients.addTo(gradients.diffWeights(), ws.stream);
+                }
             } finally {
                 ws.guard.exit();
             }
@@ -303,26 +315,12 @@ final class OneDnnRnn extends PreparedRnn {
         }
     }
 
-    /** Piece {@code p}'s backward, top layer first, and its weight gradients added to the caller's. */
+    /** Piece {@code p}'s backward, top layer first; weight gradients add to the workspace's. */
     private void runBackward(RnnBackward gradients, OneDnnWorkspace ws, OneDnnExecution e, LengthPlan plan, int p) {
-        OneDnnShape.Layer[] layer = e.shape.layer;
         for (int l = layers - 1; l >= 0; l--) {
             e.addFinalGradients(gradients, plan, p, l); // after the layer above wrote this layer's output gradients
-            Dnnl.execute(layer[l].primitive[BACKWARD], ws.stream, e.args[l][BACKWARD]);
-            if (gradients.diffWeights() != null) {
-                if (layer[l].diffLayerReorder != null) {
-                    Dnnl.execute(layer[l].diffLayerReorder, ws.stream, e.diffLayerReorderArgs[l]);
-                }
-                if (layer[l].diffIterReorder != null) {
-                    Dnnl.execute(layer[l].diffIterReorder, ws.stream, e.diffIterReorderArgs[l]);
-                }
-            }
+            Dnnl.execute(e.shape.layer[l].primitive[BACKWARD], ws.stream, e.args[l][BACKWARD]);
             Dnnl.check(dnnl_h.dnnl_stream_wait(ws.stream.address()), "dnnl_stream_wait");
-        }
-        if (gradients.diffWeights() != null) {
-            for (int l = 0; l < layers; l++) {
-                accumulate(gradients.diffWeights(), l, e);
-            }
         }
     }
 
@@ -333,18 +331,17 @@ final class OneDnnRnn extends PreparedRnn {
         }
     }
 
-    /** Adds layer {@code l}'s gradients, in oneDNN's plain layouts in {@code ws}, to PyTorch's tensors. */
-    private void accumulate(RnnWeights diff, int l, OneDnnExecution ws) {
-        int in = ws.shape.layer[l].in;
+    /** Adds layer {@code l}'s gradients, in oneDNN's plain layouts ({@code ldgoi}, {@code ldgo}), to PyTorch's tensors. */
+    void accumulate(RnnWeights diff, int l, MemorySegment diffLayer, MemorySegment diffIter, MemorySegment db) {
+        int in = l == 0 ? architecture().inputSize() : dirs * hidden;
         for (int d = 0; d < dirs; d++) {
             FloatTensor dwih = diff.get(Param.WEIGHT_IH, l, d), dwhh = diff.get(Param.WEIGHT_HH, l, d);
             FloatTensor dbih = diff.get(Param.BIAS_IH, l, d), dbhh = diff.get(Param.BIAS_HH, l, d);
             for (int g = 0; g < gates; g++) {
                 long block = (long) (d * gates + g) * hidden;
-                addRows(dwih, torchGate[g] * hidden, ws.diffPlainLayer[l], block * in, in);
-                addRows(dwhh, torchGate[g] * hidden, ws.diffPlainIter[l], block * hidden, hidden);
+                addRows(dwih, torchGate[g] * hidden, diffLayer, block * in, in);
+                addRows(dwhh, torchGate[g] * hidden, diffIter, block * hidden, hidden);
             }
-            MemorySegment db = ws.diffBias[l];
             for (int g = 0; g < biasGates; g++) {
                 for (int o = 0; o < hidden; o++) {
                     float v = db.getAtIndex(dnnl_h.C_FLOAT, ((long) d * biasGates + g) * hidden + o);

@@ -23,6 +23,7 @@ final class OneDnnWorkspace extends Workspace {
 
     final Guard guard = new Guard("the workspace");
     final DnnlHandle stream;
+    final WeightGradients gradients;
     /** The last forward's plan, and the execution of each of its pieces. */
     final LengthPlan plan = new LengthPlan();
     OneDnnExecution[] pieceExecution = new OneDnnExecution[0];
@@ -34,6 +35,12 @@ final class OneDnnWorkspace extends Workspace {
         super(rnn);
         this.rnn = rnn;
         this.stream = Dnnl.stream();
+        try {
+            this.gradients = new WeightGradients(rnn);
+        } catch (RuntimeException | Error e) {
+            stream.close();
+            throw e;
+        }
     }
 
     /** Finds or makes an execution for every piece of {@link #plan}: a new call's. */
@@ -62,7 +69,7 @@ final class OneDnnWorkspace extends Workspace {
                 return e;
             }
         }
-        OneDnnExecution made = new OneDnnExecution(rnn, steps, batch);
+        OneDnnExecution made = new OneDnnExecution(rnn, steps, batch, gradients);
         made.call = calls;
         made.lastUse = ++clock;
         executions.add(made);
@@ -99,6 +106,7 @@ final class OneDnnWorkspace extends Workspace {
         }
         executions.clear();
         Arrays.fill(pieceExecution, null);
+        gradients.close();
         stream.close();
     }
 }
