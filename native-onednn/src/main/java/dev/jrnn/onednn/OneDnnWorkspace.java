@@ -29,7 +29,7 @@ final class OneDnnWorkspace extends Workspace {
     OneDnnExecution[] pieceExecution = new OneDnnExecution[0];
     private final OneDnnRnn rnn;
     private final List<OneDnnExecution> executions = new ArrayList<>();
-    private long calls, clock;
+    private long calls, clock, made;
 
     OneDnnWorkspace(OneDnnRnn rnn) {
         super(rnn);
@@ -70,6 +70,7 @@ final class OneDnnWorkspace extends Workspace {
             }
         }
         OneDnnExecution made = new OneDnnExecution(rnn, steps, batch, gradients);
+        this.made++;
         made.call = calls;
         made.lastUse = ++clock;
         executions.add(made);
@@ -93,9 +94,14 @@ final class OneDnnWorkspace extends Workspace {
         }
     }
 
-    /** How many problem sizes this workspace holds primitives and buffers for. */
+    /** How many executions (primitives and buffers for one problem size) this workspace holds. */
     int executionsHeld() {
         return executions.size();
+    }
+
+    /** How many executions this workspace has made. */
+    long executionsMade() {
+        return made;
     }
 
     @Override
