@@ -51,7 +51,7 @@ final class LengthPlan {
                 while (end < n && sortedLength[end] == sortedLength[k]) {
                     end++;
                 }
-                add(k, end - k, 0, sortedLength[k], pad ? Math.min(roundUp(end - k), n) : end - k);
+                add(k, end - k, 0, sortedLength[k], end - k); // T is exact anyway: no padding
                 k = end;
             }
         } else {

@@ -28,7 +28,6 @@ final class OneDnnShape implements AutoCloseable {
 
     /** The primitives of one layer. */
     final class Layer {
-        final int in;
         final DnnlHandle srcLayerMd, dstLayerMd, iterMd;
         final DnnlHandle[] pd = new DnnlHandle[3];
         final DnnlHandle[] primitive = new DnnlHandle[3];
@@ -36,7 +35,7 @@ final class OneDnnShape implements AutoCloseable {
 
         Layer(OneDnnRnn rnn, int index) {
             int dirs = rnn.dirs, hidden = rnn.hidden, gates = rnn.gates;
-            in = index == 0 ? rnn.architecture().inputSize() : dirs * hidden;
+            int in = index == 0 ? rnn.architecture().inputSize() : dirs * hidden;
             srcLayerMd = resources.add(Dnnl.memoryDesc(dnnl_h.dnnl_tnc, steps, batch, in));
             dstLayerMd = resources.add(Dnnl.memoryDesc(dnnl_h.dnnl_tnc, steps, batch, (long) dirs * hidden));
             iterMd = resources.add(Dnnl.memoryDesc(dnnl_h.dnnl_ldnc, 1, dirs, batch, hidden));
