@@ -17,9 +17,9 @@ import java.util.List;
 final class OneDnnWorkspace extends Workspace {
 
     /** Executions kept beyond those of the current call. */
-    static final int CAPACITY = 32;
+    static final int CAPACITY = 16;
     /** Bytes of executions kept beyond those of the current call. */
-    static final long KEPT_BYTES = 256L << 20;
+    static final long KEPT_BYTES = 64L << 20;
 
     final Guard guard = new Guard("the workspace");
     final DnnlHandle stream;
