@@ -16,9 +16,10 @@ import java.lang.foreign.MemorySegment;
 /**
  * The execution state of one {@link OneDnnShape} (a problem size) in one workspace: the
  * scratchpad, oneDNN's training workspace, native copies of the inputs and outputs, and, built
- * once here, the memory objects and argument arrays of every execution. A call copies the
- * caller's tensors (any strides, heap or native) in and out and otherwise allocates nothing. The
- * forward's inputs and outputs stay here for the backward that follows it.
+ * once here, the memory objects and argument arrays of every execution. It runs one piece of a
+ * {@link LengthPlan} at a time: its rows of the caller's tensors (any strides, heap or native) are
+ * copied in and out ({@link Rows}), and nothing is allocated. The forward's inputs and outputs stay
+ * here for the backward that follows it.
  */
 final class OneDnnExecution implements AutoCloseable {
 
@@ -26,24 +27,22 @@ final class OneDnnExecution implements AutoCloseable {
     /** Which call last used this execution, and when (least recently used goes first). */
     long call, lastUse;
 
-
     /** {@code args[layer][INFERENCE | TRAINING | BACKWARD]}. */
     final ExecArgs[][] args;
-    final ExecArgs[] diffLayerReorderArgs, diffIterReorderArgs;
-    /** Weight gradients of each layer in oneDNN's plain {@code ldgoi} layout, and bias gradients in {@code ldgo}. */
-    final MemorySegment[] diffPlainLayer, diffPlainIter, diffBias;
 
     private final OneDnnRnn rnn;
     private final Resources resources = new Resources();
     private final Arena arena = resources.add(Arena.ofShared()); // closed last
     private final boolean lstm;
+    private long bytes;
     /** Layer 0's input and its gradient; {@code layerOut[l]} is layer l's output and layer l+1's input. */
     private final FloatTensor srcLayer, diffSrcLayer;
     private final FloatTensor[] layerOut, diffLayerOut;
     /** States {@code [L*D, N, H]}; each layer's memory objects view its {@code D} rows. */
     private final FloatTensor srcIter, srcIterC, dstIter, dstIterC, diffSrcIter, diffSrcIterC, diffDstIter, diffDstIterC;
 
-    OneDnnExecution(OneDnnRnn rnn, int steps, int batch) {
+    /** Weight gradients go to {@code gradients}, shared by the executions of a workspace. */
+    OneDnnExecution(OneDnnRnn rnn, int steps, int batch, WeightGradients gradients) {
         this.rnn = rnn;
         this.lstm = rnn.cell == CellKind.LSTM;
         int layers = rnn.layers;
@@ -68,19 +67,14 @@ final class OneDnnExecution implements AutoCloseable {
             dstIterC = lstm ? tensor(iterShape) : null;
             diffSrcIterC = lstm ? tensor(iterShape) : null;
             diffDstIterC = lstm ? tensor(iterShape) : null;
-            MemorySegment scratchpad = arena.allocate(Math.max(shape.scratchpadBytes, 1), 64);
+            MemorySegment scratchpad = allocate(Math.max(shape.scratchpadBytes, 1));
 
             args = new ExecArgs[layers][3];
-            diffLayerReorderArgs = new ExecArgs[layers];
-            diffIterReorderArgs = new ExecArgs[layers];
-            diffPlainLayer = new MemorySegment[layers];
-            diffPlainIter = new MemorySegment[layers];
-            diffBias = new MemorySegment[layers];
             for (int l = 0; l < layers; l++) {
                 OneDnnShape.Layer layer = shape.layer[l];
                 MemorySegment in = l == 0 ? srcLayer.segment() : layerOut[l - 1].segment();
                 MemorySegment diffIn = l == 0 ? diffSrcLayer.segment() : diffLayerOut[l - 1].segment();
-                MemorySegment trainingWorkspace = arena.allocate(Math.max(Dnnl.size(layer.workspaceMd(TRAINING)), 1), 64);
+                MemorySegment trainingWorkspace = allocate(Math.max(Dnnl.size(layer.workspaceMd(TRAINING)), 1));
                 for (int prop = INFERENCE; prop <= BACKWARD; prop++) {
                     ExecArgs a = args[l][prop] = new ExecArgs(arena, 32);
                     a.add(DNNL_ARG_SRC_LAYER, memory(layer.srcLayerMd.address(), in))
@@ -99,29 +93,18 @@ final class OneDnnExecution implements AutoCloseable {
                     }
                     a.add(DNNL_ARG_SCRATCHPAD, optionalMemory(Dnnl.argumentDesc(layer.pd[prop], DNNL_ARG_SCRATCHPAD), scratchpad));
                 }
-                MemorySegment diffLayerMd = Dnnl.argumentDesc(layer.pd[BACKWARD], DNNL_ARG_DIFF_WEIGHTS_LAYER);
-                MemorySegment diffIterMd = Dnnl.argumentDesc(layer.pd[BACKWARD], DNNL_ARG_DIFF_WEIGHTS_ITER);
-                MemorySegment diffLayer = arena.allocate(Dnnl.size(diffLayerMd), 64);
-                MemorySegment diffIter = arena.allocate(Dnnl.size(diffIterMd), 64);
-                diffBias[l] = arena.allocate(Dnnl.size(rnn.biasMd[l].address()), 64);
                 ExecArgs b = args[l][BACKWARD]
                         .add(DNNL_ARG_DIFF_SRC_LAYER, memory(layer.srcLayerMd.address(), diffIn))
                         .add(DNNL_ARG_DIFF_SRC_ITER, memory(layer.iterMd.address(), states(diffSrcIter, l)))
-                        .add(DNNL_ARG_DIFF_WEIGHTS_LAYER, memory(diffLayerMd, diffLayer))
-                        .add(DNNL_ARG_DIFF_WEIGHTS_ITER, memory(diffIterMd, diffIter))
-                        .add(DNNL_ARG_DIFF_BIAS, memory(rnn.biasMd[l].address(), diffBias[l]))
+                        .add(DNNL_ARG_DIFF_WEIGHTS_LAYER, memory(rnn.diffLayerMd[l].address(), gradients.layer[l]))
+                        .add(DNNL_ARG_DIFF_WEIGHTS_ITER, memory(rnn.diffIterMd[l].address(), gradients.iter[l]))
+                        .add(DNNL_ARG_DIFF_BIAS, memory(rnn.biasMd[l].address(), gradients.bias[l]))
                         .add(DNNL_ARG_DIFF_DST_LAYER, memory(layer.dstLayerMd.address(), diffLayerOut[l].segment()))
                         .add(DNNL_ARG_DIFF_DST_ITER, memory(layer.iterMd.address(), states(diffDstIter, l)));
                 if (lstm) {
                     b.add(DNNL_ARG_DIFF_SRC_ITER_C, memory(layer.iterMd.address(), states(diffSrcIterC, l)))
                             .add(DNNL_ARG_DIFF_DST_ITER_C, memory(layer.iterMd.address(), states(diffDstIterC, l)));
                 }
-                diffPlainLayer[l] = layer.diffLayerReorder == null ? diffLayer
-                        : reorderTarget(layer.diffLayerReorderPd, diffLayerMd, diffLayer, rnn.plainLayerMd[l], scratchpad,
-                                diffLayerReorderArgs, l);
-                diffPlainIter[l] = layer.diffIterReorder == null ? diffIter
-                        : reorderTarget(layer.diffIterReorderPd, diffIterMd, diffIter, rnn.plainIterMd[l], scratchpad,
-                                diffIterReorderArgs, l);
             }
         } catch (RuntimeException | Error e) {
             resources.close();
@@ -129,19 +112,19 @@ final class OneDnnExecution implements AutoCloseable {
         }
     }
 
-    /** Allocates the plain buffer a weight-gradient reorder writes, and its arguments. */
-    private MemorySegment reorderTarget(DnnlHandle pd, MemorySegment fromMd, MemorySegment from, DnnlHandle plainMd,
-                                        MemorySegment scratchpad, ExecArgs[] argsOut, int l) {
-        MemorySegment plain = arena.allocate(Dnnl.size(plainMd.address()), 64);
-        argsOut[l] = new ExecArgs(arena, 3)
-                .add(DNNL_ARG_FROM, memory(fromMd, from))
-                .add(DNNL_ARG_TO, memory(plainMd.address(), plain))
-                .add(DNNL_ARG_SCRATCHPAD, optionalMemory(Dnnl.argumentDesc(pd, DNNL_ARG_SCRATCHPAD), scratchpad));
-        return plain;
+    private FloatTensor tensor(Shape shape) {
+        bytes += shape.size() * Float.BYTES;
+        return FloatTensor.allocate(arena, shape);
     }
 
-    private FloatTensor tensor(Shape shape) {
-        return FloatTensor.allocate(arena, shape);
+    private MemorySegment allocate(long size) {
+        bytes += size;
+        return arena.allocate(size, 64);
+    }
+
+    /** The bytes of buffers this execution holds. */
+    long bytes() {
+        return bytes;
     }
 
     /** Layer {@code l}'s {@code D} rows of a {@code [L*D, N, H]} state. */
@@ -159,212 +142,166 @@ final class OneDnnExecution implements AutoCloseable {
         return Dnnl.size(md) == 0 ? null : memory(md, data);
     }
 
-    /** Copies a forward's inputs in; absent initial states are zeros. */
-    void load(RnnForward io) {
-        srcLayer.copyFrom(io.srcLayer());
-        copyOrZero(srcIter, io.srcIter());
-        if (lstm) {
-            copyOrZero(srcIterC, io.srcIterC());
-        }
-    }
+    // ---- piece p of a plan (LengthPlan): its rows, steps [from, to), batch = this execution's N
 
-    void store(RnnForward io) {
-        io.dstLayer().copyFrom(layerOut[layerOut.length - 1]);
-        if (io.dstIter() != null) {
-            io.dstIter().copyFrom(dstIter);
+    /**
+     * The piece's inputs: the steps of its active rows, zeros elsewhere (padding, and steps past a
+     * row's end); initial states from {@code previous} (the piece before, when this one continues
+     * it) or the caller's (zeros when absent, and for padding rows).
+     */
+    void load(RnnForward io, LengthPlan plan, int p, OneDnnExecution previous) {
+        int from = plan.from[p], batch = shape.batch;
+        for (int t = from, active = plan.rows[p]; t < plan.to[p]; t++) {
+            active = plan.activeAt(p, t, active);
+            Rows.gather(io.srcLayer(), t, plan.sorted, plan.rowFrom[p], active, srcLayer, t - from);
+            Rows.zero(srcLayer, t - from, active, batch - active);
         }
-        if (lstm && io.dstIterC() != null) {
-            io.dstIterC().copyFrom(dstIterC);
-        }
-    }
-
-    void load(RnnBackward g) {
-        diffLayerOut[diffLayerOut.length - 1].copyFrom(g.diffDstLayer());
-        copyOrZero(diffDstIter, g.diffDstIter());
-        if (lstm) {
-            copyOrZero(diffDstIterC, g.diffDstIterC());
-        }
-    }
-
-    void store(RnnBackward g) {
-        if (g.diffSrcLayer() != null) {
-            g.diffSrcLayer().copyFrom(diffSrcLayer);
-        }
-        if (g.diffSrcIter() != null) {
-            g.diffSrcIter().copyFrom(diffSrcIter);
-        }
-        if (lstm && g.diffSrcIterC() != null) {
-            g.diffSrcIterC().copyFrom(diffSrcIterC);
-        }
-    }
-
-    private static void copyOrZero(FloatTensor dst, FloatTensor src) {
-        if (src == null) {
-            dst.fill(0f);
-        } else {
-            dst.copyFrom(src);
-        }
-    }
-
-    // ---- one group of a call with variable lengths: sequences seqs[from, from + count), each len long
-
-    /** Sequence {@code n}'s first {@code len} steps of a {@code [T, N, C]} tensor, as {@code [len, 1, C]}. */
-    private static FloatTensor sequence(FloatTensor t, int n, int len) {
-        return t.slice(0, 0, len).slice(1, n, n + 1);
-    }
-
-    /** Column {@code n} of {@code [L*D, N, H]} states (or of a sequence), as {@code [., 1, .]}. */
-    private static FloatTensor column(FloatTensor t, int n) {
-        return t.slice(1, n, n + 1);
-    }
-
-    private static void gatherState(FloatTensor dst, FloatTensor src, int[] seqs, int from, int count) {
-        for (int k = 0; k < count; k++) {
-            if (src == null) {
-                column(dst, k).fill(0f);
-            } else {
-                column(dst, k).copyFrom(column(src, seqs[from + k]));
-            }
-        }
-    }
-
-    private static void scatterState(FloatTensor src, FloatTensor dst, int[] seqs, int from, int count) {
-        if (dst != null) {
-            for (int k = 0; k < count; k++) {
-                column(dst, seqs[from + k]).copyFrom(column(src, k));
-            }
-        }
-    }
-
-    /** A sequence's steps into the group's rows; with {@code zeroRest}, the caller's steps past its end get zeros. */
-    private static void scatterSequence(FloatTensor src, FloatTensor dst, int[] seqs, int from, int count, int len) {
-        for (int k = 0; k < count; k++) {
-            int n = seqs[from + k];
-            sequence(dst, n, len).copyFrom(column(src, k));
-            if (len < dst.dim(0)) {
-                dst.slice(0, len, dst.dim(0)).slice(1, n, n + 1).fill(0f);
-            }
-        }
-    }
-
-    void load(RnnForward io, int[] seqs, int from, int count, int len) {
-        for (int k = 0; k < count; k++) {
-            column(srcLayer, k).copyFrom(sequence(io.srcLayer(), seqs[from + k], len));
-        }
-        gatherState(srcIter, io.srcIter(), seqs, from, count);
-        if (lstm) {
-            gatherState(srcIterC, io.srcIterC(), seqs, from, count);
-        }
-    }
-
-    void store(RnnForward io, int[] seqs, int from, int count, int len) {
-        scatterSequence(layerOut[layerOut.length - 1], io.dstLayer(), seqs, from, count, len);
-        scatterState(dstIter, io.dstIter(), seqs, from, count);
-        if (lstm) {
-            scatterState(dstIterC, io.dstIterC(), seqs, from, count);
-        }
-    }
-
-    void load(RnnBackward g, int[] seqs, int from, int count, int len) {
-        FloatTensor top = diffLayerOut[diffLayerOut.length - 1];
-        for (int k = 0; k < count; k++) {
-            column(top, k).copyFrom(sequence(g.diffDstLayer(), seqs[from + k], len));
-        }
-        gatherState(diffDstIter, g.diffDstIter(), seqs, from, count);
-        if (lstm) {
-            gatherState(diffDstIterC, g.diffDstIterC(), seqs, from, count);
-        }
-    }
-
-    void store(RnnBackward g, int[] seqs, int from, int count, int len) {
-        if (g.diffSrcLayer() != null) {
-            scatterSequence(diffSrcLayer, g.diffSrcLayer(), seqs, from, count, len);
-        }
-        scatterState(diffSrcIter, g.diffSrcIter(), seqs, from, count);
-        if (lstm) {
-            scatterState(diffSrcIterC, g.diffSrcIterC(), seqs, from, count);
-        }
-    }
-
-    // ---- one time segment [from, to) of a unidirectional call: sorted sequences [0, count) are longer than from
-
-    /** Steps {@code [from, to)} of sequence {@code n}, as {@code [to - from, 1, C]}. */
-    private static FloatTensor steps(FloatTensor t, int n, int from, int to) {
-        return t.slice(0, from, to).slice(1, n, n + 1);
-    }
-
-    /** Initial states: the caller's for the first segment, else the previous segment's final states of the sequences still running. */
-    void loadSegment(RnnForward io, int[] seqs, int count, int from, int to, OneDnnExecution previous) {
-        for (int k = 0; k < count; k++) {
-            column(srcLayer, k).copyFrom(steps(io.srcLayer(), seqs[k], from, to));
-        }
-        if (previous == null) {
-            gatherState(srcIter, io.srcIter(), seqs, 0, count);
+        if (previous != null) {
+            carry(previous.dstIter, srcIter, batch);
             if (lstm) {
-                gatherState(srcIterC, io.srcIterC(), seqs, 0, count);
+                carry(previous.dstIterC, srcIterC, batch);
             }
         } else {
-            srcIter.copyFrom(previous.dstIter.slice(1, 0, count));
+            initial(io.srcIter(), srcIter, plan, p);
             if (lstm) {
-                srcIterC.copyFrom(previous.dstIterC.slice(1, 0, count));
+                initial(io.srcIterC(), srcIterC, plan, p);
             }
-        }
-    }
-
-    /** Outputs of the segment; final states of the sequences {@code [ending, count)}, whose last step is {@code to - 1}. */
-    void storeSegment(RnnForward io, int[] seqs, int count, int from, int to, int ending) {
-        FloatTensor top = layerOut[layerOut.length - 1];
-        for (int k = 0; k < count; k++) {
-            steps(io.dstLayer(), seqs[k], from, to).copyFrom(column(top, k));
-        }
-        scatterState(dstIter.slice(1, ending, count), io.dstIter(), seqs, ending, count - ending);
-        if (lstm) {
-            scatterState(dstIterC.slice(1, ending, count), io.dstIterC(), seqs, ending, count - ending);
         }
     }
 
     /**
-     * Output gradients of the segment; final-state gradients: the caller's for the sequences
-     * {@code [ending, count)} that end here, the later segment's initial-state gradients for the others.
+     * The outputs of the active rows, and the final states of the rows ending in this piece: at its
+     * end from the final states, inside it (unidirectional only) from each layer's output at the
+     * row's last step.
      */
-    void loadSegment(RnnBackward g, int[] seqs, int count, int from, int to, int ending, OneDnnExecution later) {
+    void store(RnnForward io, LengthPlan plan, int p) {
+        int from = plan.from[p], to = plan.to[p];
+        FloatTensor top = layerOut[layerOut.length - 1];
+        int active = plan.rows[p];
+        for (int t = from; t < to; t++) {
+            active = plan.activeAt(p, t, active);
+            Rows.scatter(top, t - from, active, io.dstLayer(), t, plan.sorted, plan.rowFrom[p]);
+        }
+        for (int k = plan.activeAt(p, to, active); k < plan.rows[p]; k++) { // the rows ending here
+            int n = plan.sequence(p, k), last = plan.length(p, k) - 1 - from;
+            boolean atEnd = plan.length(p, k) == to;
+            for (int ld = 0; ld < dstIter.dim(0); ld++) {
+                if (io.dstIter() != null) {
+                    if (atEnd) {
+                        Rows.copyRow(dstIter, ld, k, io.dstIter(), ld, n);
+                    } else { // unidirectional: ld is the layer
+                        Rows.copyRow(layerOut[ld], last, k, io.dstIter(), ld, n);
+                    }
+                }
+                if (lstm && io.dstIterC() != null) { // the plan ends LSTM rows inside a piece only when c_n is not wanted
+                    Rows.copyRow(dstIterC, ld, k, io.dstIterC(), ld, n);
+                }
+            }
+        }
+    }
+
+    /**
+     * The output gradients of the active rows (zeros elsewhere); the final-state gradients: the
+     * later piece's initial-state gradients for the rows continuing in it, the caller's for the
+     * rows ending at this piece's end, zeros for the others (rows ending inside get theirs through
+     * {@link #addFinalGradients}).
+     */
+    void load(RnnBackward g, LengthPlan plan, int p, OneDnnExecution later) {
+        int from = plan.from[p], to = plan.to[p], batch = shape.batch;
         FloatTensor top = diffLayerOut[diffLayerOut.length - 1];
-        for (int k = 0; k < count; k++) {
-            column(top, k).copyFrom(steps(g.diffDstLayer(), seqs[k], from, to));
+        int active = plan.rows[p];
+        for (int t = from; t < to; t++) {
+            active = plan.activeAt(p, t, active);
+            Rows.gather(g.diffDstLayer(), t, plan.sorted, plan.rowFrom[p], active, top, t - from);
+            Rows.zero(top, t - from, active, batch - active);
         }
-        gatherState(diffDstIter.slice(1, ending, count), g.diffDstIter(), seqs, ending, count - ending);
-        if (lstm) {
-            gatherState(diffDstIterC.slice(1, ending, count), g.diffDstIterC(), seqs, ending, count - ending);
-        }
-        if (later != null) {
-            diffDstIter.slice(1, 0, ending).copyFrom(later.diffSrcIter);
+        int carried = later == null ? 0 : later.shape.batch;
+        for (int ld = 0; ld < diffDstIter.dim(0); ld++) {
+            if (later != null) {
+                Rows.copy(later.diffSrcIter, ld, diffDstIter, ld, carried);
+            }
+            Rows.zero(diffDstIter, ld, carried, batch - carried);
             if (lstm) {
-                diffDstIterC.slice(1, 0, ending).copyFrom(later.diffSrcIterC);
+                if (later != null) {
+                    Rows.copy(later.diffSrcIterC, ld, diffDstIterC, ld, carried);
+                }
+                Rows.zero(diffDstIterC, ld, carried, batch - carried);
+            }
+        }
+        for (int k = plan.activeAt(p, to, active); k < plan.rows[p]; k++) {
+            if (plan.length(p, k) == to) { // not active in the later piece, so nothing was carried for it
+                int n = plan.sequence(p, k);
+                for (int ld = 0; ld < diffDstIter.dim(0); ld++) {
+                    if (g.diffDstIter() != null) {
+                        Rows.copyRow(g.diffDstIter(), ld, n, diffDstIter, ld, k);
+                    }
+                    if (lstm && g.diffDstIterC() != null) {
+                        Rows.copyRow(g.diffDstIterC(), ld, n, diffDstIterC, ld, k);
+                    }
+                }
             }
         }
     }
 
-    /** Input gradients of the segment; the initial states' after the first segment ({@code first}). */
-    void storeSegment(RnnBackward g, int[] seqs, int count, int from, int to, boolean first) {
+    /**
+     * Adds the caller's final-state gradients of layer {@code l} for the rows ending inside this
+     * piece to that layer's output gradients at their last step (unidirectional, no {@code c}):
+     * before the layer's backward runs, after the layer above wrote those output gradients.
+     */
+    void addFinalGradients(RnnBackward g, LengthPlan plan, int p, int l) {
+        int from = plan.from[p], to = plan.to[p];
+        if (g.diffDstIter() == null) {
+            return;
+        }
+        for (int k = plan.rows[p] - 1; k >= 0 && plan.length(p, k) < to; k--) {
+            Rows.addRow(g.diffDstIter(), l, plan.sequence(p, k), diffLayerOut[l], plan.length(p, k) - 1 - from, k);
+        }
+    }
+
+    /** The input gradients of the active rows; the initial-state gradients when this piece starts its rows. */
+    void store(RnnBackward g, LengthPlan plan, int p) {
+        int from = plan.from[p];
         if (g.diffSrcLayer() != null) {
-            for (int k = 0; k < count; k++) {
-                steps(g.diffSrcLayer(), seqs[k], from, to).copyFrom(column(diffSrcLayer, k));
+            for (int t = from, active = plan.rows[p]; t < plan.to[p]; t++) {
+                active = plan.activeAt(p, t, active);
+                Rows.scatter(diffSrcLayer, t - from, active, g.diffSrcLayer(), t, plan.sorted, plan.rowFrom[p]);
             }
         }
-        if (first) {
-            scatterState(diffSrcIter, g.diffSrcIter(), seqs, 0, count);
-            if (lstm) {
-                scatterState(diffSrcIterC, g.diffSrcIterC(), seqs, 0, count);
+        if (!plan.continues(p)) {
+            for (int ld = 0; ld < diffSrcIter.dim(0); ld++) {
+                if (g.diffSrcIter() != null) {
+                    Rows.scatter(diffSrcIter, ld, plan.rows[p], g.diffSrcIter(), ld, plan.sorted, plan.rowFrom[p]);
+                }
+                if (lstm && g.diffSrcIterC() != null) {
+                    Rows.scatter(diffSrcIterC, ld, plan.rows[p], g.diffSrcIterC(), ld, plan.sorted, plan.rowFrom[p]);
+                }
             }
         }
     }
 
-    /** Zeros past each sequence's end ({@code length[n]} steps of {@code t}'s {@code T}). */
-    static void zeroPastEnds(FloatTensor t, OneDnnWorkspace ws) {
-        for (int n = 0; n < ws.batch(); n++) {
-            int len = ws.length(n);
-            if (len < t.dim(0)) {
-                t.slice(0, len, t.dim(0)).slice(1, n, n + 1).fill(0f);
+    /** Rows {@code [0, batch)} of each {@code [L*D]} slice of the previous piece's states. */
+    private static void carry(FloatTensor previous, FloatTensor states, int batch) {
+        for (int ld = 0; ld < states.dim(0); ld++) {
+            Rows.copy(previous, ld, states, ld, batch);
+        }
+    }
+
+    /** The caller's initial states of the piece's rows (zeros when absent), zeros for padding rows. */
+    private void initial(FloatTensor caller, FloatTensor states, LengthPlan plan, int p) {
+        int rows = caller == null ? 0 : plan.rows[p];
+        for (int ld = 0; ld < states.dim(0); ld++) {
+            if (caller != null) {
+                Rows.gather(caller, ld, plan.sorted, plan.rowFrom[p], rows, states, ld);
+            }
+            Rows.zero(states, ld, rows, shape.batch - rows);
+        }
+    }
+
+    /** Zeros past each sequence's end in {@code t} ({@code [T, N, C]}). */
+    static void zeroPastEnds(FloatTensor t, LengthPlan plan, int batch) {
+        for (int k = 0; k < batch; k++) {
+            for (int step = plan.sortedLength[k]; step < t.dim(0); step++) {
+                Rows.zeroRow(t, step, plan.sorted[k]);
             }
         }
     }

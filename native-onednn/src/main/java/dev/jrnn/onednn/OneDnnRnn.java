@@ -23,22 +23,22 @@ import java.util.List;
 /**
  * A recurrent stack planned for oneDNN: the weights in oneDNN's layouts, for any problem size.
  * oneDNN makes its primitives for one {@code T} and {@code N}; those live in each workspace
- * ({@link OneDnnWorkspace}, a few sizes at a time, least recently used dropped) as
+ * ({@link OneDnnWorkspace}, a bounded number of sizes, least recently used dropped) as
  * {@link OneDnnShape}s, while the weights live here once: the plain copy ({@code ldgoi}, bias
  * {@code ldgo}) and one reordered copy per layout a primitive chose ({@code format_tag any}; a
  * handful at most, whatever the sizes). {@link #update} rewrites all of them in place. Primitives
  * take a user scratchpad, which each execution brings, so any thread may run them. The thread
  * count is {@link Parallelism}'s at prepare.
  *
- * <p>Variable lengths: oneDNN's RNN primitives have no per-sequence lengths. A unidirectional
- * stack runs time segments over the length-sorted batch, {@code N} shrinking as sequences end and
- * the states carried from segment to segment ({@code forwardSegments}). A bidirectional one
- * groups its sequences by length and runs each group whole ({@code T = length}, {@code N} = the
- * group's size), since its reverse direction starts at each sequence's own last step. Both are
- * correct for every cell; both make primitives for sizes not seen before and run one execution per
- * distinct length (bounded: a workspace keeps {@link OneDnnWorkspace#CAPACITY} sizes beyond the
- * current call's), which costs more than it saves on batches of many distinct lengths
- * (bench/RESULTS.md).
+ * <p>Every call runs as the pieces of a {@link LengthPlan}, one execution each: a call whose
+ * sequences are all {@code T} long is one piece of its exact size. oneDNN's RNN primitives have no
+ * per-sequence lengths, so with lengths a unidirectional stack runs time segments over the
+ * length-sorted batch ({@code N} shrinking as sequences end, rounded up to a few sizes, states
+ * carried from piece to piece, {@code T} split into powers of two), and a bidirectional one runs
+ * its sequences of each distinct length together. A sequence ending inside a piece runs on to the
+ * piece's end on zero inputs; its final states are read from the layer outputs at its own last
+ * step, and in backward its final-state gradients are added to the output gradients there, so
+ * the steps past its end get zero gradients and add nothing.
  *
  * <p>PyTorch to oneDNN: LSTM gates {@code i, f, g, o} are the same in both; PyTorch's GRU is
  * oneDNN's linear-before-reset GRU with gates {@code u, r, o} = PyTorch's {@code z, r, n} and a
@@ -68,6 +68,8 @@ final class OneDnnRnn extends PreparedRnn {
     /** Per layer: plain weights ({@code ldgoi}) and bias ({@code ldgo}), and their descriptors. */
     final MemorySegment[] plainLayer, plainIter, bias;
     final DnnlHandle[] plainLayerMd, plainIterMd, biasMd;
+    /** Per layer: the layout of the weight gradients, {@code ldigo} (see {@link WeightGradients}). */
+    final DnnlHandle[] diffLayerMd, diffIterMd;
     /** The reordered copies of the weights, one per (layer, argument, layout); guarded by itself. */
     private final List<Reordered> reordered = new ArrayList<>();
     private volatile String implementation = "not yet run";
@@ -99,11 +101,15 @@ final class OneDnnRnn extends PreparedRnn {
             plainLayerMd = new DnnlHandle[layers];
             plainIterMd = new DnnlHandle[layers];
             biasMd = new DnnlHandle[layers];
+            diffLayerMd = new DnnlHandle[layers];
+            diffIterMd = new DnnlHandle[layers];
             for (int l = 0; l < layers; l++) {
                 int in = l == 0 ? a.inputSize() : dirs * hidden;
                 plainLayerMd[l] = resources.add(Dnnl.memoryDesc(dnnl_h.dnnl_ldgoi, 1, dirs, in, gates, hidden));
                 plainIterMd[l] = resources.add(Dnnl.memoryDesc(dnnl_h.dnnl_ldgoi, 1, dirs, hidden, gates, hidden));
                 biasMd[l] = resources.add(Dnnl.memoryDesc(dnnl_h.dnnl_ldgo, 1, dirs, biasGates, hidden));
+                diffLayerMd[l] = resources.add(Dnnl.memoryDesc(dnnl_h.dnnl_ldigo, 1, dirs, in, gates, hidden));
+                diffIterMd[l] = resources.add(Dnnl.memoryDesc(dnnl_h.dnnl_ldigo, 1, dirs, hidden, gates, hidden));
                 plainLayer[l] = arena.allocate((long) dirs * gates * hidden * in * Float.BYTES, 64);
                 plainIter[l] = arena.allocate((long) dirs * gates * hidden * hidden * Float.BYTES, 64);
                 bias[l] = arena.allocate((long) dirs * biasGates * hidden * Float.BYTES, 64);
@@ -244,91 +250,37 @@ final class OneDnnRnn extends PreparedRnn {
     @Override
     protected void forwardChecked(Mode mode, RnnForward io, Workspace workspace) {
         OneDnnWorkspace ws = (OneDnnWorkspace) workspace;
-        int prop = mode == Mode.TRAINING ? TRAINING : INFERENCE;
+        boolean training = mode == Mode.TRAINING;
+        // rows run past their end or as padding only where their values stay finite in training
+        // (zero gradients through them stay zero): not relu; and end inside a piece only where no
+        // cell state must be read or injected there
+        boolean pad = !(training && cell == CellKind.RNN_RELU);
+        boolean mayEndInside = pad && !(cell == CellKind.LSTM && (training || io.dstIterC() != null));
         guard.enter();
         try {
             ws.guard.enter();
             try {
                 useThreads();
-                ws.beginCall();
-                if (!ws.variableLengths()) {
-                    OneDnnExecution e = ws.execution(ws.steps(), ws.batch());
-                    ws.groups = 0;
-                    e.load(io);
-                    runForward(prop, ws, e);
-                    e.store(io);
-                    return;
+                LengthPlan plan = ws.plan;
+                plan.plan(io.lengths(), ws.batch(), ws.steps(), dirs == 2, pad, mayEndInside);
+                ws.executionsForPlan();
+                for (int p = 0; p < plan.pieces; p++) {
+                    OneDnnExecution e = ws.pieceExecution[p];
+                    e.load(io, plan, p, plan.continues(p) ? ws.pieceExecution[p - 1] : null);
+                    for (int l = 0; l < layers; l++) {
+                        Dnnl.execute(e.shape.layer[l].primitive[training ? TRAINING : INFERENCE], ws.stream,
+                                e.args[l][training ? TRAINING : INFERENCE]);
+                    }
+                    Dnnl.check(dnnl_h.dnnl_stream_wait(ws.stream.address()), "dnnl_stream_wait");
+                    e.store(io, plan, p);
                 }
-                ws.group();
-                if (dirs == 1) {
-                    forwardSegments(prop, io, ws);
-                    return;
-                }
-                for (int g = 0; g < ws.groups; g++) { // make them all first: a later one must not drop an earlier one
-                    ws.groupExecution[g] = ws.execution(ws.groupLength[g], ws.groupStart[g + 1] - ws.groupStart[g]);
-                }
-                for (int g = 0; g < ws.groups; g++) {
-                    OneDnnExecution e = ws.groupExecution[g];
-                    int from = ws.groupStart[g], count = ws.groupStart[g + 1] - from, len = ws.groupLength[g];
-                    e.load(io, ws.sorted, from, count, len);
-                    runForward(prop, ws, e);
-                    e.store(io, ws.sorted, from, count, len);
-                }
+                OneDnnExecution.zeroPastEnds(io.dstLayer(), plan, ws.batch());
             } finally {
                 ws.guard.exit();
             }
         } finally {
             guard.exit();
         }
-    }
-
-    /*
-     * Time segments (unidirectional stacks): with the sequences sorted longest first and the
-     * distinct lengths l_1 > l_2 > ... (group g has length groupLength[g]), segment g covers the
-     * steps [groupLength[g + 1], groupLength[g]) and runs the groupStart[g + 1] sequences that are
-     * still running there, a prefix of the sorted order; each segment starts from the previous
-     * one's final states. The sequences of group g end with segment g, so their final states are
-     * its final states. Backward runs the segments from the last, carrying the initial-state
-     * gradients of each into the final-state gradients of the one before.
-     */
-
-    /** The first step of segment {@code g}. */
-    private static int segmentStart(OneDnnWorkspace ws, int g) {
-        return g == ws.groups - 1 ? 0 : ws.groupLength[g + 1];
-    }
-
-    private void forwardSegments(int prop, RnnForward io, OneDnnWorkspace ws) {
-        for (int g = ws.groups - 1; g >= 0; g--) { // make them all first: a later one must not drop an earlier one
-            ws.groupExecution[g] = ws.execution(ws.groupLength[g] - segmentStart(ws, g), ws.groupStart[g + 1]);
-        }
-        for (int g = ws.groups - 1; g >= 0; g--) {
-            OneDnnExecution e = ws.groupExecution[g];
-            int from = segmentStart(ws, g), to = ws.groupLength[g], count = ws.groupStart[g + 1];
-            e.loadSegment(io, ws.sorted, count, from, to, g == ws.groups - 1 ? null : ws.groupExecution[g + 1]);
-            runForward(prop, ws, e);
-            e.storeSegment(io, ws.sorted, count, from, to, ws.groupStart[g]);
-        }
-        OneDnnExecution.zeroPastEnds(io.dstLayer(), ws);
-    }
-
-    private void backwardSegments(RnnBackward gradients, OneDnnWorkspace ws) {
-        for (int g = 0; g < ws.groups; g++) {
-            OneDnnExecution e = ws.groupExecution[g];
-            int from = segmentStart(ws, g), to = ws.groupLength[g], count = ws.groupStart[g + 1];
-            e.loadSegment(gradients, ws.sorted, count, from, to, ws.groupStart[g], g == 0 ? null : ws.groupExecution[g - 1]);
-            runBackward(gradients, ws, e);
-            e.storeSegment(gradients, ws.sorted, count, from, to, g == ws.groups - 1);
-        }
-        if (gradients.diffSrcLayer() != null) {
-            OneDnnExecution.zeroPastEnds(gradients.diffSrcLayer(), ws);
-        }
-    }
-
-    private void runForward(int prop, OneDnnWorkspace ws, OneDnnExecution e) {
-        for (int l = 0; l < layers; l++) {
-            Dnnl.execute(e.shape.layer[l].primitive[prop], ws.stream, e.args[l][prop]);
-        }
-        Dnnl.check(dnnl_h.dnnl_stream_wait(ws.stream.address()), "dnnl_stream_wait");
     }
 
     @Override
@@ -339,23 +291,21 @@ final class OneDnnRnn extends PreparedRnn {
             ws.guard.enter();
             try {
                 useThreads();
-                if (ws.groups == 0) {
-                    OneDnnExecution e = ws.execution(ws.steps(), ws.batch());
-                    e.load(gradients);
-                    runBackward(gradients, ws, e);
-                    e.store(gradients);
-                    return;
+                LengthPlan plan = ws.plan;
+                if (gradients.diffWeights() != null) {
+                    ws.gradients.zero();
                 }
-                if (dirs == 1) {
-                    backwardSegments(gradients, ws);
-                    return;
+                for (int p = plan.pieces - 1; p >= 0; p--) {
+                    OneDnnExecution e = ws.pieceExecution[p];
+                    e.load(gradients, plan, p, p + 1 < plan.pieces && plan.continues(p + 1) ? ws.pieceExecution[p + 1] : null);
+                    runBackward(gradients, ws, e, plan, p);
+                    e.store(gradients, plan, p);
                 }
-                for (int g = 0; g < ws.groups; g++) {
-                    OneDnnExecution e = ws.groupExecution[g];
-                    int from = ws.groupStart[g], count = ws.groupStart[g + 1] - from, len = ws.groupLength[g];
-                    e.load(gradients, ws.sorted, from, count, len);
-                    runBackward(gradients, ws, e);
-                    e.store(gradients, ws.sorted, from, count, len);
+                if (gradients.diffSrcLayer() != null) {
+                    OneDnnExecution.zeroPastEnds(gradients.diffSrcLayer(), plan, ws.batch());
+                }
+                if (gradients.diffWeights() != null) {
+                    ws.gradients.addTo(gradients.diffWeights(), ws.stream);
                 }
             } finally {
                 ws.guard.exit();
@@ -365,24 +315,12 @@ final class OneDnnRnn extends PreparedRnn {
         }
     }
 
-    private void runBackward(RnnBackward gradients, OneDnnWorkspace ws, OneDnnExecution e) {
-        OneDnnShape.Layer[] layer = e.shape.layer;
+    /** Piece {@code p}'s backward, top layer first; weight gradients add to the workspace's. */
+    private void runBackward(RnnBackward gradients, OneDnnWorkspace ws, OneDnnExecution e, LengthPlan plan, int p) {
         for (int l = layers - 1; l >= 0; l--) {
-            Dnnl.execute(layer[l].primitive[BACKWARD], ws.stream, e.args[l][BACKWARD]);
-            if (gradients.diffWeights() != null) {
-                if (layer[l].diffLayerReorder != null) {
-                    Dnnl.execute(layer[l].diffLayerReorder, ws.stream, e.diffLayerReorderArgs[l]);
-                }
-                if (layer[l].diffIterReorder != null) {
-                    Dnnl.execute(layer[l].diffIterReorder, ws.stream, e.diffIterReorderArgs[l]);
-                }
-            }
-        }
-        Dnnl.check(dnnl_h.dnnl_stream_wait(ws.stream.address()), "dnnl_stream_wait");
-        if (gradients.diffWeights() != null) {
-            for (int l = 0; l < layers; l++) {
-                accumulate(gradients.diffWeights(), l, e);
-            }
+            e.addFinalGradients(gradients, plan, p, l); // after the layer above wrote this layer's output gradients
+            Dnnl.execute(e.shape.layer[l].primitive[BACKWARD], ws.stream, e.args[l][BACKWARD]);
+            Dnnl.check(dnnl_h.dnnl_stream_wait(ws.stream.address()), "dnnl_stream_wait");
         }
     }
 
@@ -393,18 +331,17 @@ final class OneDnnRnn extends PreparedRnn {
         }
     }
 
-    /** Adds layer {@code l}'s gradients, in oneDNN's plain layouts in {@code ws}, to PyTorch's tensors. */
-    private void accumulate(RnnWeights diff, int l, OneDnnExecution ws) {
-        int in = ws.shape.layer[l].in;
+    /** Adds layer {@code l}'s gradients, in oneDNN's plain layouts ({@code ldgoi}, {@code ldgo}), to PyTorch's tensors. */
+    void accumulate(RnnWeights diff, int l, MemorySegment diffLayer, MemorySegment diffIter, MemorySegment db) {
+        int in = l == 0 ? architecture().inputSize() : dirs * hidden;
         for (int d = 0; d < dirs; d++) {
             FloatTensor dwih = diff.get(Param.WEIGHT_IH, l, d), dwhh = diff.get(Param.WEIGHT_HH, l, d);
             FloatTensor dbih = diff.get(Param.BIAS_IH, l, d), dbhh = diff.get(Param.BIAS_HH, l, d);
             for (int g = 0; g < gates; g++) {
                 long block = (long) (d * gates + g) * hidden;
-                addRows(dwih, torchGate[g] * hidden, ws.diffPlainLayer[l], block * in, in);
-                addRows(dwhh, torchGate[g] * hidden, ws.diffPlainIter[l], block * hidden, hidden);
+                addRows(dwih, torchGate[g] * hidden, diffLayer, block * in, in);
+                addRows(dwhh, torchGate[g] * hidden, diffIter, block * hidden, hidden);
             }
-            MemorySegment db = ws.diffBias[l];
             for (int g = 0; g < biasGates; g++) {
                 for (int o = 0; o < hidden; o++) {
                     float v = db.getAtIndex(dnnl_h.C_FLOAT, ((long) d * biasGates + g) * hidden + o);

@@ -3,8 +3,6 @@ package dev.jrnn.onednn;
 import static dev.jrnn.onednn.OneDnnRnn.BACKWARD;
 import static dev.jrnn.onednn.OneDnnRnn.INFERENCE;
 import static dev.jrnn.onednn.OneDnnRnn.TRAINING;
-import static dev.jrnn.onednn.dnnl_h.DNNL_ARG_DIFF_WEIGHTS_ITER;
-import static dev.jrnn.onednn.dnnl_h.DNNL_ARG_DIFF_WEIGHTS_LAYER;
 import static dev.jrnn.onednn.dnnl_h.DNNL_ARG_SCRATCHPAD;
 import static dev.jrnn.onednn.dnnl_h.DNNL_ARG_WEIGHTS_ITER;
 import static dev.jrnn.onednn.dnnl_h.DNNL_ARG_WEIGHTS_LAYER;
@@ -30,17 +28,14 @@ final class OneDnnShape implements AutoCloseable {
 
     /** The primitives of one layer. */
     final class Layer {
-        final int in;
         final DnnlHandle srcLayerMd, dstLayerMd, iterMd;
         final DnnlHandle[] pd = new DnnlHandle[3];
         final DnnlHandle[] primitive = new DnnlHandle[3];
         final MemorySegment[] weightsLayer = new MemorySegment[3], weightsIter = new MemorySegment[3];
-        /** Reorders of the backward's weight gradients to the plain layout, or null when already plain. */
-        final DnnlHandle diffLayerReorderPd, diffLayerReorder, diffIterReorderPd, diffIterReorder;
 
         Layer(OneDnnRnn rnn, int index) {
             int dirs = rnn.dirs, hidden = rnn.hidden, gates = rnn.gates;
-            in = index == 0 ? rnn.architecture().inputSize() : dirs * hidden;
+            int in = index == 0 ? rnn.architecture().inputSize() : dirs * hidden;
             srcLayerMd = resources.add(Dnnl.memoryDesc(dnnl_h.dnnl_tnc, steps, batch, in));
             dstLayerMd = resources.add(Dnnl.memoryDesc(dnnl_h.dnnl_tnc, steps, batch, (long) dirs * hidden));
             iterMd = resources.add(Dnnl.memoryDesc(dnnl_h.dnnl_ldnc, 1, dirs, batch, hidden));
@@ -48,7 +43,7 @@ final class OneDnnShape implements AutoCloseable {
                  DnnlHandle anyIter = Dnnl.memoryDesc(dnnl_h.dnnl_format_tag_any, 1, dirs, hidden, gates, hidden)) {
                 PrimitiveDescs descs = new PrimitiveDescs(rnn.cell, dirs == 2
                         ? dnnl_h.dnnl_bidirectional_concat : dnnl_h.dnnl_unidirectional_left2right, srcLayerMd,
-                        dstLayerMd, iterMd, rnn.biasMd[index], anyLayer, anyIter, rnn.attr);
+                        dstLayerMd, iterMd, rnn.biasMd[index], anyLayer, anyIter, rnn.diffLayerMd[index], rnn.diffIterMd[index], rnn.attr);
                 pd[INFERENCE] = resources.add(descs.forward(dnnl_h.dnnl_forward_inference));
                 pd[TRAINING] = resources.add(descs.forward(dnnl_h.dnnl_forward_training));
                 pd[BACKWARD] = resources.add(descs.backward(pd[TRAINING]));
@@ -58,15 +53,6 @@ final class OneDnnShape implements AutoCloseable {
                 weightsLayer[prop] = rnn.weightsIn(index, DNNL_ARG_WEIGHTS_LAYER, pd[prop]);
                 weightsIter[prop] = rnn.weightsIn(index, DNNL_ARG_WEIGHTS_ITER, pd[prop]);
             }
-            MemorySegment diffLayerMd = Dnnl.argumentDesc(pd[BACKWARD], DNNL_ARG_DIFF_WEIGHTS_LAYER);
-            MemorySegment diffIterMd = Dnnl.argumentDesc(pd[BACKWARD], DNNL_ARG_DIFF_WEIGHTS_ITER);
-            MemorySegment plainLayer = rnn.plainLayerMd[index].address(), plainIter = rnn.plainIterMd[index].address();
-            diffLayerReorderPd = Dnnl.sameLayout(diffLayerMd, plainLayer) ? null
-                    : resources.add(Dnnl.reorderDesc(diffLayerMd, plainLayer, rnn.attr));
-            diffLayerReorder = diffLayerReorderPd == null ? null : resources.add(Dnnl.primitive(diffLayerReorderPd));
-            diffIterReorderPd = Dnnl.sameLayout(diffIterMd, plainIter) ? null
-                    : resources.add(Dnnl.reorderDesc(diffIterMd, plainIter, rnn.attr));
-            diffIterReorder = diffIterReorderPd == null ? null : resources.add(Dnnl.primitive(diffIterReorderPd));
         }
 
         MemorySegment weightsLayerMd(int prop) {
@@ -92,11 +78,6 @@ final class OneDnnShape implements AutoCloseable {
                 layer[l] = new Layer(rnn, l);
                 for (DnnlHandle pd : layer[l].pd) {
                     scratch = Math.max(scratch, Dnnl.size(Dnnl.argumentDesc(pd, DNNL_ARG_SCRATCHPAD)));
-                }
-                for (DnnlHandle pd : new DnnlHandle[] {layer[l].diffLayerReorderPd, layer[l].diffIterReorderPd}) {
-                    if (pd != null) {
-                        scratch = Math.max(scratch, Dnnl.size(Dnnl.argumentDesc(pd, DNNL_ARG_SCRATCHPAD)));
-                    }
                 }
             }
             scratchpadBytes = scratch;

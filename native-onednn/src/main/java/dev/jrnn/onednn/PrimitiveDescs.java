@@ -7,13 +7,14 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * Creates the forward and backward primitive descriptors of one single-layer RNN from the memory
- * descriptors given; the weights' are {@code any}, so oneDNN chooses their layout. Every gradient
- * has the descriptor of what it is the gradient of. Weight gradients are overwritten, not
- * accumulated ({@code dnnl_rnn_flags_diff_weights_overwrite}): jrnn adds them to the caller's
- * tensors itself, in PyTorch's layout.
+ * descriptors given; the weights' are {@code any}, so oneDNN chooses their layout. Every other
+ * gradient has the descriptor of what it is the gradient of; the weight gradients' are given
+ * ({@code ldigo}), and the backward adds to them rather than overwriting them, so that the pieces
+ * of one call accumulate into one buffer ({@link WeightGradients}).
  */
 record PrimitiveDescs(CellKind cell, int direction, DnnlHandle srcLayer, DnnlHandle dstLayer, DnnlHandle iter,
-                      DnnlHandle bias, DnnlHandle weightsLayer, DnnlHandle weightsIter, DnnlHandle attr) {
+                      DnnlHandle bias, DnnlHandle weightsLayer, DnnlHandle weightsIter, DnnlHandle diffWeightsLayer,
+                      DnnlHandle diffWeightsIter, DnnlHandle attr) {
 
     DnnlHandle forward(int propKind) {
         MemorySegment engine = Dnnl.engine();
@@ -40,21 +41,22 @@ record PrimitiveDescs(CellKind cell, int direction, DnnlHandle srcLayer, DnnlHan
         MemorySegment engine = Dnnl.engine();
         MemorySegment src = srcLayer.address(), dst = dstLayer.address(), it = iter.address(), b = bias.address();
         MemorySegment wl = weightsLayer.address(), wi = weightsIter.address(), a = attr.address(), h = hint.address();
+        MemorySegment dwl = diffWeightsLayer.address(), dwi = diffWeightsIter.address();
         int prop = dnnl_h.dnnl_backward;
-        int flags = dnnl_h.dnnl_rnn_flags_diff_weights_overwrite;
+        int flags = 0; // accumulate: the pieces of a call add to the same weight gradients
         return switch (cell) {
             case RNN_TANH, RNN_RELU -> DnnlHandle.create("primitive_desc", "dnnl_vanilla_rnn_backward_primitive_desc_create",
                     out -> dnnl_h.dnnl_vanilla_rnn_backward_primitive_desc_create(out, engine, prop, activation(),
-                            direction, src, it, wl, wi, b, dst, it, src, it, wl, wi, b, dst, it, flags, 0f, 0f, h, a),
+                            direction, src, it, wl, wi, b, dst, it, src, it, dwl, dwi, b, dst, it, flags, 0f, 0f, h, a),
                     dnnl_h::dnnl_primitive_desc_destroy);
             case LSTM -> DnnlHandle.create("primitive_desc", "dnnl_lstm_backward_primitive_desc_create",
                     out -> dnnl_h.dnnl_lstm_backward_primitive_desc_create(out, engine, prop, direction,
                             src, it, it, wl, wi, NULL, NULL, b, dst, it, it,
-                            src, it, it, wl, wi, NULL, NULL, b, dst, it, it, flags, h, a),
+                            src, it, it, dwl, dwi, NULL, NULL, b, dst, it, it, flags, h, a),
                     dnnl_h::dnnl_primitive_desc_destroy);
             case GRU -> DnnlHandle.create("primitive_desc", "dnnl_lbr_gru_backward_primitive_desc_create",
                     out -> dnnl_h.dnnl_lbr_gru_backward_primitive_desc_create(out, engine, prop, direction,
-                            src, it, wl, wi, b, dst, it, src, it, wl, wi, b, dst, it, flags, h, a),
+                            src, it, wl, wi, b, dst, it, src, it, dwl, dwi, b, dst, it, flags, h, a),
                     dnnl_h::dnnl_primitive_desc_destroy);
         };
     }

@@ -52,6 +52,7 @@ final class dnnl_h {
     static final int dnnl_ldnc = 5;
     static final int dnnl_ldgo = 5;
     static final int dnnl_ldgoi = 31;
+    static final int dnnl_ldigo = 6;
 
     // dnnl_prop_kind_t, dnnl_alg_kind_t, dnnl_rnn_direction_t, dnnl_rnn_flags_t
     static final int dnnl_forward_training = 64;

@@ -33,11 +33,43 @@ class BoundedShapesTest {
                 }
                 rnn.forward(Mode.TRAINING, RnnForward.of(x, FloatTensor.zeros(a.dstLayerShape(steps, batch)))
                         .withLengths(steps % 2 == 0 ? lengths : null), ws);
-                // the sizes of the current call (at most one per distinct length) plus CAPACITY others
-                assertTrue(ws.executionsHeld() <= OneDnnWorkspace.CAPACITY + batch,
+                // the executions of the current call's pieces (bidirectional: one per distinct length) plus CAPACITY others
+                assertTrue(ws.plan.pieces <= batch);
+                assertTrue(ws.executionsHeld() <= OneDnnWorkspace.CAPACITY + ws.plan.pieces,
                         ws.executionsHeld() + " executions held after " + steps + " sizes");
             }
             assertTrue(ws.executionsHeld() <= OneDnnWorkspace.CAPACITY + 4);
+        }
+    }
+
+    @Test
+    void aRepeatedMixedLengthBatchMakesNothingNewAndManyBatchesStayBounded() {
+        RnnArchitecture a = new RnnArchitecture(CellKind.GRU, 2, Direction.UNIDIRECTIONAL, 3, 5);
+        SplittableRandom random = new SplittableRandom(3);
+        int steps = 30, batch = 12;
+        FloatTensor x = Tensors.uniform(Shape.of(steps, batch, 3), random);
+        int[] lengths = new int[batch];
+        for (int n = 0; n < batch; n++) {
+            lengths[n] = 1 + (7 * n) % steps;
+        }
+        try (PreparedRnn rnn = new OneDnnBackend().prepare(a, RnnWeights.uniform(a, 1));
+             OneDnnWorkspace ws = (OneDnnWorkspace) rnn.newWorkspace()) {
+            RnnForward io = RnnForward.of(x, FloatTensor.zeros(a.dstLayerShape(steps, batch))).withLengths(lengths);
+            rnn.forward(Mode.TRAINING, io, ws);
+            long made = ws.executionsMade();
+            assertTrue(made == ws.plan.pieces, made + " executions for " + ws.plan.pieces + " pieces");
+            for (Mode mode : new Mode[] {Mode.TRAINING, Mode.INFERENCE, Mode.TRAINING}) {
+                rnn.forward(mode, io, ws);
+            }
+            assertTrue(ws.executionsMade() == made, "the same batch again made " + (ws.executionsMade() - made) + " more");
+            for (int k = 0; k < 300; k++) { // batches of random lengths: the sizes come from a small set
+                for (int n = 0; n < batch; n++) {
+                    lengths[n] = 1 + random.nextInt(steps);
+                }
+                rnn.forward(Mode.TRAINING, io, ws);
+                assertTrue(ws.executionsHeld() <= OneDnnWorkspace.CAPACITY + ws.plan.pieces);
+            }
+            assertTrue(ws.executionsMade() < 40, ws.executionsMade() + " executions made for 300 random batches");
         }
     }
 }
