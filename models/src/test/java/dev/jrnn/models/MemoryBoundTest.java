@@ -31,7 +31,7 @@ class MemoryBoundTest {
     static final long LIMIT = 50L << 20;
 
     @ParameterizedTest
-    @ValueSource(strings = {"simd"}) // onednn: 158-358 MB over the same lengths today (issue 15 note), not bounded yet
+    @ValueSource(strings = {"simd"}) // onednn: +158 to +419 MB over the same lengths today (bench/RESULTS.md), to be bounded
     void aThousandDistinctLengthsGrowMemoryByLessThan50MB(String backend) throws IOException {
         Assumptions.assumeTrue(Files.isReadable(Path.of("/proc/self/status")), "needs Linux's /proc");
         Assumptions.assumeTrue(ManagementFactory.getRuntimeMXBean().getInputArguments().contains("-XX:+AlwaysPreTouch"),
