@@ -78,7 +78,7 @@ class TranslateCommandTest {
         assertEquals(List.of("du bist da .\tyou're here ."), Files.readAllLines(out.resolve("heldout.tsv")));
         assertEquals(List.of("<unk>", "<s>", "</s>", "ich", "bin"), Files.readAllLines(out.resolve("de.vocab")));
         assertEquals(english.tokens(), Files.readAllLines(out.resolve("en.vocab")));
-        assertEquals(8, english.size());
+        assertEquals(9, english.size());
         try (var files = Files.list(out)) {
             assertEquals(4, files.count(), "no temporary file left behind");
         }
