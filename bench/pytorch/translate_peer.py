@@ -47,8 +47,10 @@ a = p.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(a.seed)
 UNK, BOS, EOS = 0, 1, 2
-blas = [line.strip() for line in torch.__config__.show().splitlines() if "BLAS" in line]
-print("torch", torch.__version__, "threads", torch.get_num_threads(), "|", "; ".join(blas))
+torch.mm(torch.ones(64, 64), torch.ones(64, 64))  # loads the BLAS
+with open("/proc/self/maps") as f:
+    blas = sorted({line.split()[-1] for line in f if "blas" in line.lower() and "/" in line})
+print("torch", torch.__version__, "threads", torch.get_num_threads(), "| BLAS mapped:", ", ".join(blas) or "none")
 
 
 def read_vocab(name):
@@ -177,7 +179,7 @@ for step in range(a.steps):
     torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
     adam.step()
     losses.append(loss.item())
-    if (step + 1) % max(1, a.steps // 10) == 0:
+    if (step + 1) % 50 == 0 or step + 1 == a.steps:
         elapsed = time.perf_counter() - started
         print(f"step {step + 1}/{a.steps}  loss {loss.item():.4f}  {(step + 1) * size / elapsed:.0f} pairs/s  elapsed {elapsed:.0f} s", flush=True)
 trained = time.perf_counter() - started

@@ -55,16 +55,16 @@ final class TranslateCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--steps", defaultValue = "1000", description = "training steps (default ${DEFAULT-VALUE})")
+    @Option(names = "--steps", defaultValue = "4000", description = "training steps (default ${DEFAULT-VALUE})")
     int steps;
 
     @Option(names = "--batch", defaultValue = "64", description = "sentence pairs per training step (default ${DEFAULT-VALUE})")
     int batch;
 
-    @Option(names = "--hidden", defaultValue = "128", description = "LSTM hidden size (default ${DEFAULT-VALUE})")
+    @Option(names = "--hidden", defaultValue = "256", description = "LSTM hidden size (default ${DEFAULT-VALUE})")
     int hidden;
 
-    @Option(names = "--embedding", defaultValue = "64", description = "word vector size (default ${DEFAULT-VALUE})")
+    @Option(names = "--embedding", defaultValue = "128", description = "word vector size (default ${DEFAULT-VALUE})")
     int embedding;
 
     @Option(names = "--vocabulary", defaultValue = "3000", description = "most frequent words kept on each side (default ${DEFAULT-VALUE})")
@@ -82,10 +82,10 @@ final class TranslateCommand implements Callable<Integer> {
     @Option(names = "--held-out", defaultValue = "0.1", description = "share of the pairs held out (default ${DEFAULT-VALUE})")
     double heldOut;
 
-    @Option(names = "--learning-rate", defaultValue = "2e-3", description = "Adam's peak learning rate (warm-up, then cosine decay to 0; default ${DEFAULT-VALUE})")
+    @Option(names = "--learning-rate", defaultValue = "3e-3", description = "Adam's peak learning rate (warm-up, then cosine decay to 0; default ${DEFAULT-VALUE})")
     double learningRate;
 
-    @Option(names = "--dropout", defaultValue = "0", description = "dropout on word vectors and before the output layer while training (default ${DEFAULT-VALUE})")
+    @Option(names = "--dropout", defaultValue = "0.3", description = "dropout on word vectors and before the output layer while training (default ${DEFAULT-VALUE})")
     double dropout;
 
     @Option(names = "--export", description = "also write the tokenized training and held-out pairs and both vocabularies to this directory "
