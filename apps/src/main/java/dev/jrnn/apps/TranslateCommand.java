@@ -11,6 +11,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -54,16 +55,16 @@ final class TranslateCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--steps", defaultValue = "1000", description = "training steps (default ${DEFAULT-VALUE})")
+    @Option(names = "--steps", defaultValue = "4000", description = "training steps (default ${DEFAULT-VALUE})")
     int steps;
 
     @Option(names = "--batch", defaultValue = "64", description = "sentence pairs per training step (default ${DEFAULT-VALUE})")
     int batch;
 
-    @Option(names = "--hidden", defaultValue = "128", description = "LSTM hidden size (default ${DEFAULT-VALUE})")
+    @Option(names = "--hidden", defaultValue = "256", description = "LSTM hidden size (default ${DEFAULT-VALUE})")
     int hidden;
 
-    @Option(names = "--embedding", defaultValue = "64", description = "word vector size (default ${DEFAULT-VALUE})")
+    @Option(names = "--embedding", defaultValue = "128", description = "word vector size (default ${DEFAULT-VALUE})")
     int embedding;
 
     @Option(names = "--vocabulary", defaultValue = "3000", description = "most frequent words kept on each side (default ${DEFAULT-VALUE})")
@@ -80,6 +81,16 @@ final class TranslateCommand implements Callable<Integer> {
 
     @Option(names = "--held-out", defaultValue = "0.1", description = "share of the pairs held out (default ${DEFAULT-VALUE})")
     double heldOut;
+
+    @Option(names = "--learning-rate", defaultValue = "3e-3", description = "Adam's peak learning rate (warm-up, then cosine decay to 0; default ${DEFAULT-VALUE})")
+    double learningRate;
+
+    @Option(names = "--dropout", defaultValue = "0.3", description = "dropout on word vectors and before the output layer while training (default ${DEFAULT-VALUE})")
+    double dropout;
+
+    @Option(names = "--export", description = "also write the tokenized training and held-out pairs and both vocabularies to this directory "
+            + "(train.tsv, heldout.tsv: German TAB English, tokens separated by spaces; de.vocab, en.vocab: one token a line, by id), for a peer to train on the same data")
+    Path export;
 
     @Option(names = "--examples", defaultValue = "8", description = "held-out pairs to print (default ${DEFAULT-VALUE})")
     int examples;
@@ -100,6 +111,12 @@ final class TranslateCommand implements Callable<Integer> {
         if (!(heldOut > 0 && heldOut < 1)) {
             throw new IllegalArgumentException("--held-out must be between 0 and 1, got " + heldOut);
         }
+        if (!(learningRate > 0)) {
+            throw new IllegalArgumentException("--learning-rate must be positive, got " + learningRate);
+        }
+        if (!(dropout >= 0 && dropout < 1)) {
+            throw new IllegalArgumentException("--dropout must be in [0, 1), got " + dropout);
+        }
         if (pairs < 0 || pairs == 1) {
             throw new IllegalArgumentException("--pairs must be 0 (all) or at least 2, got " + pairs);
         }
@@ -119,13 +136,17 @@ final class TranslateCommand implements Callable<Integer> {
                 train.size(), test.size(), maxTokens, german.size(), english.size(),
                 100 * german.coverage(test.stream().map(Sentences::german).toList()),
                 100 * english.coverage(test.stream().map(Sentences::english).toList()));
+        if (export != null) {
+            export(export, train, test, german, english);
+            say.println("translate: wrote the pairs and vocabularies to " + export);
+        }
         say.flush();
 
         try (Seq2Seq model = new Seq2Seq(CellKind.LSTM, german.size(), english.size(), embedding, hidden, 1, 1, 2, 7)
-                .backend(backend.name()).neverEmit(0)) { // <unk> would always cost the word
+                .backend(backend.name()).neverEmit(0).dropout(dropout, 7)) { // <unk> would always cost the word
             long started = System.nanoTime();
             List<Pair> ids = train.stream().map(p -> new Pair(german.ids(p.german()), english.ids(p.english()))).toList();
-            double loss = Seq2SeqTraining.train(model, ids, steps, batch, 2e-3, say);
+            double loss = Seq2SeqTraining.train(model, ids, steps, batch, learningRate, say);
             say.printf(Locale.ROOT, "trained in %.1f s; training loss %.3f nats per word (last 10%% of steps; each word by its frequency: %.3f)%n",
                     (System.nanoTime() - started) / 1e9, loss, Seq2SeqTraining.unigramLoss(ids));
             // does the decoder read the German at all? the same English is likelier after its own German than after another's
@@ -165,6 +186,35 @@ final class TranslateCommand implements Callable<Integer> {
             say.flush();
         }
         return 0;
+    }
+
+    /**
+     * Writes {@code train.tsv} and {@code heldout.tsv} (a pair a line: the German tokens, a tab, the
+     * English tokens; tokens never hold white space) and {@code de.vocab}, {@code en.vocab} (the
+     * vocabularies' tokens a line, in id order) to {@code directory}, each through a temporary
+     * file renamed into place, so a reader never sees half a file.
+     */
+    static void export(Path directory, List<Sentences> train, List<Sentences> test, Vocabulary german, Vocabulary english)
+            throws IOException {
+        Files.createDirectories(directory);
+        write(directory.resolve("train.tsv"), train.stream().map(TranslateCommand::line).toList());
+        write(directory.resolve("heldout.tsv"), test.stream().map(TranslateCommand::line).toList());
+        write(directory.resolve("de.vocab"), german.tokens());
+        write(directory.resolve("en.vocab"), english.tokens());
+    }
+
+    private static String line(Sentences p) {
+        return String.join(" ", p.german()) + "\t" + String.join(" ", p.english());
+    }
+
+    private static void write(Path file, List<String> lines) throws IOException {
+        Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
+        try {
+            Files.write(temporary, lines, StandardCharsets.UTF_8);
+            Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(temporary);
+        }
     }
 
     private static double heldOutLoss(Seq2Seq model, List<Pair> pairs) {

@@ -6,10 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jrnn.apps.RunCommandTest.Run;
+import dev.jrnn.models.data.Vocabulary;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code jrnn translate} on a seeded sample of the real sentence pairs (2,000, 200 held out): a
@@ -56,6 +61,27 @@ class TranslateCommandTest {
         assertNull(TranslateCommand.sentence("Abendessen {n}; Abendbrot {n}"), "not a sentence");
         assertEquals(List.of("don't", "make", "it", "a", "big", "production", ",", "sam", "!"),
                 TranslateCommand.tokens("Don’t make it a big production, Sam!"));
+    }
+
+    @Test
+    void exportsThePairsAndVocabulariesAPeerTrainsOn(@TempDir Path directory) throws IOException {
+        List<TranslateCommand.Sentences> train = List.of(
+                new TranslateCommand.Sentences(List.of("ich", "bin", "da", "."), List.of("i'm", "here", ".")),
+                new TranslateCommand.Sentences(List.of("bin", "ich", "?"), List.of("am", "i", "?")));
+        List<TranslateCommand.Sentences> test = List.of(
+                new TranslateCommand.Sentences(List.of("du", "bist", "da", "."), List.of("you're", "here", ".")));
+        Vocabulary german = Seq2SeqTraining.vocabulary(train.stream().map(TranslateCommand.Sentences::german).toList(), 2);
+        Vocabulary english = Seq2SeqTraining.vocabulary(train.stream().map(TranslateCommand.Sentences::english).toList(), 10);
+        Path out = directory.resolve("pairs");
+        TranslateCommand.export(out, train, test, german, english);
+        assertEquals(List.of("ich bin da .\ti'm here .", "bin ich ?\tam i ?"), Files.readAllLines(out.resolve("train.tsv")));
+        assertEquals(List.of("du bist da .\tyou're here ."), Files.readAllLines(out.resolve("heldout.tsv")));
+        assertEquals(List.of("<unk>", "<s>", "</s>", "ich", "bin"), Files.readAllLines(out.resolve("de.vocab")));
+        assertEquals(english.tokens(), Files.readAllLines(out.resolve("en.vocab")));
+        assertEquals(9, english.size());
+        try (var files = Files.list(out)) {
+            assertEquals(4, files.count(), "no temporary file left behind");
+        }
     }
 
     @Test

@@ -4,6 +4,7 @@ import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.core.rnn.Direction;
 import dev.jrnn.core.spi.DenseKernels;
 import dev.jrnn.core.tensor.FloatTensor;
+import dev.jrnn.models.nn.Dropout;
 import dev.jrnn.models.nn.Embedding;
 import dev.jrnn.models.nn.Linear;
 import dev.jrnn.models.nn.Module;
@@ -46,11 +47,17 @@ public final class Seq2Seq extends Module implements AutoCloseable {
         <M extends Module> M add(String name, M child) {
             return register(name, child);
         }
+
+        <M extends Module> M put(String name, M child) {
+            return replace(name, child);
+        }
     }
 
     private final Embedding sourceEmbedding, targetEmbedding;
     private final Recurrent encoder, decoder;
     private final Linear combine, head;
+    private final Part encoderPart, decoderPart;
+    private Dropout sourceDropout, targetDropout, outputDropout;
     private final int hidden, targetVocabulary, bos, eos;
     private int[] neverEmitted = {};
 
@@ -80,13 +87,32 @@ public final class Seq2Seq extends Module implements AutoCloseable {
         this.targetVocabulary = targetVocabulary;
         this.bos = bos;
         this.eos = eos;
-        Part encoderPart = register("encoder", new Part()), decoderPart = register("decoder", new Part());
+        encoderPart = register("encoder", new Part());
+        decoderPart = register("decoder", new Part());
         this.sourceEmbedding = encoderPart.add("embedding", sourceEmbedding);
         encoder = encoderPart.add("rnn", new Recurrent(cell, encoderInput, hiddenSize, layers, Direction.UNIDIRECTIONAL, seed + 2));
         targetEmbedding = decoderPart.add("embedding", new Embedding(targetVocabulary, embeddingDim, seed + 1));
         decoder = decoderPart.add("rnn", new Recurrent(cell, embeddingDim, hiddenSize, layers, Direction.UNIDIRECTIONAL, seed + 3));
         combine = decoderPart.add("combine", new Linear(2 * hiddenSize, hiddenSize, seed + 4));
         head = decoderPart.add("out", new Linear(hiddenSize, targetVocabulary, seed + 5));
+        dropout(0, seed);
+    }
+
+    /**
+     * Dropout with probability {@code p} while training (inference uses all of it) on what the
+     * encoder reads (the source's word vectors or features), on the decoder's word vectors and on
+     * {@code h~} before the output layer: a regularizer for small corpora. Three generators seeded
+     * from {@code seed} ({@code encoder.dropout}, {@code decoder.dropout},
+     * {@code decoder.out_dropout}), saved with checkpoints. Default 0 (none).
+     */
+    public Seq2Seq dropout(double p, long seed) {
+        sourceDropout = encoderPart.put("dropout", new Dropout(p, seed + 11));
+        targetDropout = decoderPart.put("dropout", new Dropout(p, seed + 12));
+        outputDropout = decoderPart.put("out_dropout", new Dropout(p, seed + 13));
+        for (Dropout d : new Dropout[] {sourceDropout, targetDropout, outputDropout}) {
+            d.train(isTraining());
+        }
+        return this;
     }
 
     public Seq2Seq backend(String name) {
@@ -150,13 +176,13 @@ public final class Seq2Seq extends Module implements AutoCloseable {
             h[i] = (float) Math.tanh(h[i]);
         }
         FloatTensor combined = FloatTensor.of(h, steps, batch, hidden);
-        return new Attended(training ? head.forward(combined) : head.infer(combined),
+        return new Attended(training ? head.forward(outputDropout.forward(combined)) : head.infer(combined),
                 FloatTensor.of(a, steps, batch, sources), combined);
     }
 
     /** Backward through {@link #attend}: returns the gradients w.r.t. the decoder outputs and (added into {@code dEncoded}) the encoder outputs. */
     private FloatTensor attendBackward(FloatTensor dLogits, float[] dEncoded) {
-        float[] dh = head.backward(dLogits).toArray(), h = combined.toArray();
+        float[] dh = outputDropout.backward(head.backward(dLogits)).toArray(), h = combined.toArray();
         for (int i = 0; i < dh.length; i++) {
             dh[i] *= 1 - h[i] * h[i];
         }
@@ -200,7 +226,7 @@ public final class Seq2Seq extends Module implements AutoCloseable {
     private Forward forwardLoss(FloatTensor source, int[] sourceLengths, int[][] target, int[] targetLengths,
                                 boolean training) {
         int steps = target.length, batch = target[0].length;
-        Recurrent.Output enc = training ? encoder.forward(source, sourceLengths, null, null)
+        Recurrent.Output enc = training ? encoder.forward(sourceDropout.forward(source), sourceLengths, null, null)
                 : encoder.infer(source, sourceLengths, null, null);
         int[][] input = new int[steps][batch];
         int[] flat = new int[steps * batch];
@@ -212,7 +238,7 @@ public final class Seq2Seq extends Module implements AutoCloseable {
             }
         }
         Recurrent.Output dec = training
-                ? decoder.forward(targetEmbedding.forward(input), targetLengths, enc.hn(), enc.cn())
+                ? decoder.forward(targetDropout.forward(targetEmbedding.forward(input)), targetLengths, enc.hn(), enc.cn())
                 : decoder.infer(targetEmbedding.infer(input), targetLengths, enc.hn(), enc.cn());
         Attended attended = attend(enc.y(), sourceLengths, dec.y(), training);
         if (training) {
@@ -251,8 +277,9 @@ public final class Seq2Seq extends Module implements AutoCloseable {
         float[] dEncoded = new float[(int) encoded.size()];
         FloatTensor dDecoded = attendBackward(loss.gradient().reshape(steps, batch, targetVocabulary), dEncoded);
         FloatTensor dh0 = FloatTensor.zeros(enc.hn().shape()), dc0 = enc.cn() == null ? null : FloatTensor.zeros(enc.cn().shape());
-        targetEmbedding.backward(decoder.backward(dDecoded, null, null, dh0, dc0));
-        FloatTensor dSource = encoder.backward(FloatTensor.of(dEncoded, encoded.shape().dims()), dh0, dc0, null, null);
+        targetEmbedding.backward(targetDropout.backward(decoder.backward(dDecoded, null, null, dh0, dc0)));
+        FloatTensor dSource = sourceDropout.backward(
+                encoder.backward(FloatTensor.of(dEncoded, encoded.shape().dims()), dh0, dc0, null, null));
         if (embedded) {
             sourceEmbedding.backward(dSource);
         }

@@ -54,6 +54,38 @@ class Seq2SeqTest {
         }
     }
 
+    /**
+     * With dropout, the gradients are those of the training loss under the same masks: each
+     * evaluation of the loss restores the generators' states, so it draws the masks the step drew
+     * (and puts the step's gradients back, since a training step recomputes them). Inference is
+     * unaffected: the held-out loss is the model's without dropout.
+     */
+    @Test
+    void dropoutGradientsMatchCentralDifferencesUnderTheSameMasks() {
+        Batch b = Batch.reversal(new SplittableRandom(4), 3, 2, 4);
+        try (Seq2Seq model = new Seq2Seq(CellKind.LSTM, VOCABULARY, VOCABULARY, 3, 4, 1, BOS, EOS, 2).backend("reference");
+             Seq2Seq plain = new Seq2Seq(CellKind.LSTM, VOCABULARY, VOCABULARY, 3, 4, 1, BOS, EOS, 2).backend("reference")) {
+            model.dropout(0.4, 5);
+            assertEquals(plain.loss(b.source(), b.sourceLengths(), b.target(), b.targetLengths()),
+                    model.loss(b.source(), b.sourceLengths(), b.target(), b.targetLengths()), "inference uses no dropout");
+            Map<String, Long> masks = new java.util.HashMap<>();
+            model.randomGenerators().forEach((name, g) -> masks.put(name, g.state()));
+            assertEquals(3, masks.size(), masks.toString());
+            Optimizer none = Optimizer.sgd(model, 0, 0);
+            double dropped = model.trainStep(b.source(), b.sourceLengths(), b.target(), b.targetLengths(), none, 1e9);
+            double full = plain.trainStep(b.source(), b.sourceLengths(), b.target(), b.targetLengths(), Optimizer.sgd(plain, 0, 0), 1e9);
+            assertTrue(Math.abs(dropped - full) > 1e-4, "the training loss with dropout differs: " + dropped + " " + full);
+            Map<String, float[]> grads = new java.util.HashMap<>();
+            model.namedParameters().forEach((name, p) -> grads.put(name, p.grads().clone()));
+            GradientCheck.assertMatches(model.parameters(), () -> {
+                model.randomGenerators().forEach((name, g) -> g.state(masks.get(name)));
+                double loss = model.trainStep(b.source(), b.sourceLengths(), b.target(), b.targetLengths(), none, 1e9);
+                model.namedParameters().forEach((name, p) -> System.arraycopy(grads.get(name), 0, p.grads(), 0, p.size()));
+                return loss;
+            }, 1e-2, 3e-3, 0.03, 4, "dropout");
+        }
+    }
+
     /** The same check with a feature-vector source (as video or audio frames are): the encoder reads them directly. */
     @Test
     void featureSourceGradientsMatchCentralDifferences() {
