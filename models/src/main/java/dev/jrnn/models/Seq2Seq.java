@@ -103,16 +103,25 @@ public final class Seq2Seq extends Module implements AutoCloseable {
      * encoder reads (the source's word vectors or features), on the decoder's word vectors and on
      * {@code h~} before the output layer: a regularizer for small corpora. Three generators seeded
      * from {@code seed} ({@code encoder.dropout}, {@code decoder.dropout},
-     * {@code decoder.out_dropout}), saved with checkpoints. Default 0 (none).
+     * {@code decoder.out_dropout}), saved with checkpoints when {@code p > 0}. Default 0 (none).
      */
     public Seq2Seq dropout(double p, long seed) {
-        sourceDropout = encoderPart.put("dropout", new Dropout(p, seed + 11));
-        targetDropout = decoderPart.put("dropout", new Dropout(p, seed + 12));
-        outputDropout = decoderPart.put("out_dropout", new Dropout(p, seed + 13));
-        for (Dropout d : new Dropout[] {sourceDropout, targetDropout, outputDropout}) {
-            d.train(isTraining());
-        }
+        sourceDropout = dropout(encoderPart, "dropout", p, seed + 11);
+        targetDropout = dropout(decoderPart, "dropout", p, seed + 12);
+        outputDropout = dropout(decoderPart, "out_dropout", p, seed + 13);
         return this;
+    }
+
+    /**
+     * A dropout registered in {@code part} when {@code p > 0} (its generator is then saved with
+     * checkpoints); without dropout an unregistered identity, so the model's checkpoints look as
+     * they did before dropout existed.
+     */
+    private Dropout dropout(Part part, String name, double p, long seed) {
+        Dropout d = new Dropout(p, seed);
+        part.put(name, p > 0 ? d : null);
+        d.train(isTraining());
+        return d;
     }
 
     public Seq2Seq backend(String name) {
