@@ -16,6 +16,7 @@ import dev.jrnn.core.tensor.FloatTensor;
 import java.lang.System.Logger.Level;
 import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -90,6 +91,9 @@ public final class BackendSelector {
     /** When each decision was last asked for, on {@link #asked}'s clock. Guarded by {@code decisions}. */
     private final Map<Key, Long> lastAsked = new java.util.HashMap<>();
     private long asked;
+    /** Where decisions are remembered between processes, or null; its fingerprint is made at first use. */
+    private volatile Path rememberIn;
+    private DecisionStore store;
 
     /** @param budget time spent measuring each candidate backend for one descriptor */
     public BackendSelector(List<BackendProvider> providers, Duration budget) {
@@ -209,7 +213,14 @@ public final class BackendSelector {
             }
         }
         // measured outside the lock (it takes up to seconds); two threads may both measure a new shape once
-        Decision decision = measure(timed, weights, use);
+        DecisionStore remembered = store();
+        Decision decision = remembered == null ? null : recall(remembered, key);
+        if (decision == null) {
+            decision = measure(timed, weights, use);
+            if (remembered != null) {
+                remembered.remember(key.describe(), decision.backend());
+            }
+        }
         synchronized (decisions) {
             decisions.putIfAbsent(key, decision);
             return decisions.get(key);
@@ -223,6 +234,36 @@ public final class BackendSelector {
             decisions.forEach((k, v) -> out.put(k.describe(), v));
         }
         return out;
+    }
+
+    /**
+     * Remembers decisions in {@code file} between processes ({@link DecisionStore}), or not (null).
+     * Returns this selector.
+     */
+    public BackendSelector rememberIn(Path file) {
+        this.rememberIn = file;
+        synchronized (this) {
+            store = null;
+        }
+        return this;
+    }
+
+    /** The store for this machine, library versions and thread count, or null. */
+    private synchronized DecisionStore store() {
+        Path file = rememberIn;
+        if (file == null) {
+            return null;
+        }
+        if (store == null) {
+            StringBuilder fingerprint = new StringBuilder(SelfTest.cpu());
+            for (BackendProvider p : providers) {
+                Availability a = availability(p.name());
+                fingerprint.append("; ").append(p.name()).append('=')
+                        .append(a.available() ? backend(p.name()).implementation() : "unavailable");
+            }
+            store = new DecisionStore(file, fingerprint.toString());
+        }
+        return store;
     }
 
     /** A mark on the clock of asked decisions, for {@link #summary(long)}. */
@@ -253,6 +294,21 @@ public final class BackendSelector {
             parts.add(use.name().toLowerCase(Locale.ROOT) + ": " + String.join(", ", names));
         });
         return String.join("; ", parts);
+    }
+
+    /** The decision an earlier process made for {@code key}, if that backend can still serve it here; else null. */
+    private Decision recall(DecisionStore remembered, Key key) {
+        String name = remembered.recall(key.describe());
+        if (name == null || !providers.stream().anyMatch(p -> p.name().equals(name)) || !availability(name).available()
+                || !backend(name).supports(key.descriptor()).supported()
+                || !SelfTest.verdict(backend(name), key.descriptor(),
+                        key.use() == Use.TRAINING ? Mode.TRAINING : Mode.INFERENCE).trusted()) {
+            return null;
+        }
+        Decision decision = new Decision(name, Map.of(name, "measured by an earlier run, remembered in " + remembered.file()));
+        LOG.log(Level.INFO, "jrnn auto backend for {0} {1} threads={2}: {3}", key.use().name().toLowerCase(Locale.ROOT),
+                key.descriptor(), key.threads(), decision);
+        return decision;
     }
 
     private Decision measure(RnnDescriptor d, RnnWeights weights, Use use) {

@@ -30,9 +30,16 @@ public final class Backends {
     private Backends() {
     }
 
+    /**
+     * Whether auto remembers its decisions between processes ({@code -Djrnn.auto.remember}, default
+     * true), in {@code ~/.cache/jrnn/auto-decisions.tsv} (see {@link BackendSelector#rememberIn}).
+     */
+    public static final String REMEMBER_PROPERTY = "jrnn.auto.remember";
+
     private static final class Holder {
         static final BackendSelector SELECTOR = new BackendSelector(discover(),
-                Duration.ofMillis(Long.getLong(BUDGET_PROPERTY, 300)));
+                Duration.ofMillis(Long.getLong(BUDGET_PROPERTY, 300)))
+                .rememberIn(Boolean.parseBoolean(System.getProperty(REMEMBER_PROPERTY, "true")) ? DecisionStore.defaultFile() : null);
     }
 
     /** Providers found by the service loader, in class-path order. */

@@ -86,6 +86,31 @@ class BackendSelectorTest {
     }
 
     @Test
+    void decisionsAreRememberedBetweenProcesses(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws java.io.IOException {
+        java.nio.file.Path file = dir.resolve("auto-decisions.tsv");
+        java.nio.file.Files.writeString(file, "not\ta decision\nrubbish\n");
+        BackendSelector first = new BackendSelector(Backends.discover(), Duration.ofMillis(30)).rememberIn(file);
+        BackendSelector.Decision measured = first.decide(lstm, weights, Use.TRAINING);
+        assertEquals("quick", measured.backend());
+        assertTrue(measured.details().get("slow").contains("ms per"), measured.toString());
+        assertTrue(java.nio.file.Files.readString(file).contains("\tquick"), "the decision is in the file");
+
+        BackendSelector next = new BackendSelector(Backends.discover(), Duration.ofMillis(30)).rememberIn(file);
+        BackendSelector.Decision recalled = next.decide(lstm, weights, Use.TRAINING);
+        assertEquals("quick", recalled.backend());
+        assertTrue(recalled.details().get("quick").contains("remembered"), recalled.toString());
+        assertEquals(1, recalled.details().size(), "nothing was timed: " + recalled);
+        assertTrue(next.decide(lstm, weights, Use.INFERENCE).details().containsKey("slow"), "another use is measured");
+
+        // a remembered backend that cannot serve here any more is measured again
+        String text = java.nio.file.Files.readString(file).replace("\tquick", "\tabsent");
+        java.nio.file.Files.writeString(file, text);
+        BackendSelector after = new BackendSelector(Backends.discover(), Duration.ofMillis(30)).rememberIn(file);
+        assertEquals("quick", after.decide(lstm, weights, Use.TRAINING).backend());
+    }
+
+    @Test
     void unsupportedDescriptorsAreSkippedWithTheirReason() {
         RnnDescriptor gru = new RnnDescriptor(CellKind.GRU, 1, Direction.UNIDIRECTIONAL, 4, 1, 3, 5);
         BackendSelector.Decision decision = selector.decide(gru, RnnWeights.uniform(gru, 3));
