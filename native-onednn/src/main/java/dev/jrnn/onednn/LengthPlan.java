@@ -7,8 +7,8 @@ package dev.jrnn.onednn;
  * of {@code batch[p] >= rows[p]} rows; the rows past {@code rows[p]} are padding (zero inputs, never
  * read back). A piece with {@code from > 0} starts from the final states of the piece before it.
  * A sequence is active in a piece for its steps before its own end; where it ends inside a piece
- * ({@link #mayEndInside}) its rows run on, on zero inputs, to the piece's end, and its final states
- * are read at its last step from the layer outputs.
+ * (when {@code mayEndInside}) its row runs on, on zero inputs, to the piece's end, and its final
+ * states are read at its last step from the layer outputs.
  *
  * <ul>
  *   <li>Every sequence {@code T} long: one piece, the exact size, the caller's order.</li>
@@ -75,8 +75,9 @@ final class LengthPlan {
     }
 
     /**
-     * {@code n} rounded up to a multiple of 4 (to 1/8 of its power of two above 64): at most a few
-     * sizes per doubling, each wasting at most an eighth of the rows (plus three).
+     * {@code n} rounded up to a multiple of 4 up to 64, and above that to a multiple of an eighth of
+     * the power of two below {@code n}: eight sizes per doubling, wasting at most three rows or an
+     * eighth of them.
      */
     static int roundUp(int n) {
         int grain = Math.max(4, Integer.highestOneBit(Math.max(n - 1, 1)) / 8);
