@@ -148,6 +148,33 @@ public final class Gemm {
         }
     }
 
+    /**
+     * {@code C[m][panels p0..p1) (+)= A B} for a {@link #packUnchecked} matrix {@code B}, where
+     * {@code A} ({@code m x k}) is itself in panel layout: element {@code (i, kk)} is
+     * {@code a[aOff + (kk / PANEL) * aPanelStride + i * PANEL + kk % PANEL]} (the layout
+     * {@link #packUnchecked} gives {@code A} with {@code aPanelStride = rows * PANEL}); {@code k}
+     * is a multiple of {@code PANEL}. Each element is one sweep over {@code k} in order.
+     */
+    static void gemmPanelAUnchecked(int m, int k, float[] a, int aOff, int aPanelStride, MemorySegment packed, int p0,
+                                    int p1, float[] c, int cOff, int ldc, boolean accumulate) {
+        int mc = rowBlock(k);
+        for (int i0 = 0; i0 < m; i0 += mc) {
+            int rows = Math.min(mc, m - i0);
+            for (int p = p0; p < p1; p++) {
+                int at = cOff + i0 * ldc + p * PANEL;
+                start(rows, c, at, ldc, null, 0, accumulate);
+                long bpOff = (long) p * k * PANEL * Float.BYTES;
+                int i = 0, aRow = aOff + i0 * PANEL;
+                for (; i + MR <= rows; i += MR) {
+                    kernel4p(k, a, aRow + i * PANEL, aPanelStride, packed, bpOff, c, at + i * ldc, ldc);
+                }
+                for (; i < rows; i++) {
+                    kernel1p(k, a, aRow + i * PANEL, aPanelStride, packed, bpOff, c, at + i * ldc);
+                }
+            }
+        }
+    }
+
     /** Prepares a block of {@code C} for the kernels, which only accumulate: the bias, or zeros, or (accumulate) as is. */
     private static void start(int rows, float[] c, int at, int ldc, float[] bias, int biasOff, boolean accumulate) {
         if (accumulate) {
@@ -245,6 +272,60 @@ public final class Gemm {
             FloatVector a0 = FloatVector.broadcast(FLOAT, a[ap]);
             s0 = FloatVector.fromMemorySegment(FLOAT, bp, bpp, ORDER).fma(a0, s0);
             s1 = FloatVector.fromMemorySegment(FLOAT, bp, bpp + HALF, ORDER).fma(a0, s1);
+        }
+        FloatVector.fromArray(FLOAT, c, cOff).add(s0.add(t0)).intoArray(c, cOff);
+        FloatVector.fromArray(FLOAT, c, cOff + LANES).add(s1.add(t1)).intoArray(c, cOff + LANES);
+    }
+
+    /** {@link #kernel4} for an {@code A} in panel layout ({@link #gemmPanelAUnchecked}): rows {@code PANEL} apart. */
+    private static void kernel4p(int k, float[] a, int aOff, int aPanelStride, MemorySegment bp, long bpOff,
+                                 float[] c, int cOff, int ldc) {
+        FloatVector c00 = FloatVector.zero(FLOAT), c01 = c00, c10 = c00, c11 = c00;
+        FloatVector c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        long bpp = bpOff;
+        for (int k0 = 0, base = aOff; k0 < k; k0 += PANEL, base += aPanelStride) {
+            for (int kk = 0, ap = base; kk < PANEL; kk++, ap++, bpp += ROW) {
+                FloatVector b0 = FloatVector.fromMemorySegment(FLOAT, bp, bpp, ORDER);
+                FloatVector b1 = FloatVector.fromMemorySegment(FLOAT, bp, bpp + HALF, ORDER);
+                FloatVector a0 = FloatVector.broadcast(FLOAT, a[ap]);
+                c00 = b0.fma(a0, c00);
+                c01 = b1.fma(a0, c01);
+                FloatVector a1 = FloatVector.broadcast(FLOAT, a[ap + PANEL]);
+                c10 = b0.fma(a1, c10);
+                c11 = b1.fma(a1, c11);
+                FloatVector a2 = FloatVector.broadcast(FLOAT, a[ap + 2 * PANEL]);
+                c20 = b0.fma(a2, c20);
+                c21 = b1.fma(a2, c21);
+                FloatVector a3 = FloatVector.broadcast(FLOAT, a[ap + 3 * PANEL]);
+                c30 = b0.fma(a3, c30);
+                c31 = b1.fma(a3, c31);
+            }
+        }
+        int r1 = cOff + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
+        FloatVector.fromArray(FLOAT, c, cOff).add(c00).intoArray(c, cOff);
+        FloatVector.fromArray(FLOAT, c, cOff + LANES).add(c01).intoArray(c, cOff + LANES);
+        FloatVector.fromArray(FLOAT, c, r1).add(c10).intoArray(c, r1);
+        FloatVector.fromArray(FLOAT, c, r1 + LANES).add(c11).intoArray(c, r1 + LANES);
+        FloatVector.fromArray(FLOAT, c, r2).add(c20).intoArray(c, r2);
+        FloatVector.fromArray(FLOAT, c, r2 + LANES).add(c21).intoArray(c, r2 + LANES);
+        FloatVector.fromArray(FLOAT, c, r3).add(c30).intoArray(c, r3);
+        FloatVector.fromArray(FLOAT, c, r3 + LANES).add(c31).intoArray(c, r3 + LANES);
+    }
+
+    /** {@link #kernel1} for an {@code A} in panel layout. */
+    private static void kernel1p(int k, float[] a, int aOff, int aPanelStride, MemorySegment bp, long bpOff, float[] c,
+                                 int cOff) {
+        FloatVector s0 = FloatVector.zero(FLOAT), s1 = s0, t0 = s0, t1 = s0;
+        long bpp = bpOff;
+        for (int k0 = 0, base = aOff; k0 < k; k0 += PANEL, base += aPanelStride) {
+            for (int kk = 0, ap = base; kk < PANEL; kk += 2, ap += 2, bpp += 2 * ROW) {
+                FloatVector a0 = FloatVector.broadcast(FLOAT, a[ap]);
+                s0 = FloatVector.fromMemorySegment(FLOAT, bp, bpp, ORDER).fma(a0, s0);
+                s1 = FloatVector.fromMemorySegment(FLOAT, bp, bpp + HALF, ORDER).fma(a0, s1);
+                FloatVector a1 = FloatVector.broadcast(FLOAT, a[ap + 1]);
+                t0 = FloatVector.fromMemorySegment(FLOAT, bp, bpp + ROW, ORDER).fma(a1, t0);
+                t1 = FloatVector.fromMemorySegment(FLOAT, bp, bpp + ROW + HALF, ORDER).fma(a1, t1);
+            }
         }
         FloatVector.fromArray(FLOAT, c, cOff).add(s0.add(t0)).intoArray(c, cOff);
         FloatVector.fromArray(FLOAT, c, cOff + LANES).add(s1.add(t1)).intoArray(c, cOff + LANES);

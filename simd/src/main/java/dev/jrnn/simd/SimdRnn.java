@@ -16,6 +16,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
 
 /**
  * A recurrent stack planned for the Vector API.
@@ -470,11 +471,16 @@ final class SimdRnn extends PreparedRnn {
                 }
             }
             barrier.await(); // every direction's gate gradients are complete
-            int in = weights[l][0].in(), rows = w.rows;
-            int p0 = cut(Gemm.panels(in), worker, parties), p1 = cut(Gemm.panels(in), worker + 1, parties);
-            for (int dir = 0; dir < dirs; dir++) { // dL/d(layer input) = sum over directions of dG_x W_ih
-                Gemm.gemmUnchecked(rows, gateWidth, w.dgx[dir], 0, gateWidth, 1, weights[l][dir].wih(), p0, p1,
-                        w.dIn[l], 0, in, dir > 0);
+            // dL/d(layer input) = sum over directions of dG_x W_ih, the rows split between the parties
+            // (in whole register tiles, so that each row goes through the same kernel whatever the split)
+            int in = weights[l][0].in(), rows = w.rows, tiles = rows / Gemm.MR;
+            int r0 = cut(tiles, worker, parties) * Gemm.MR;
+            int r1 = worker == parties - 1 ? rows : cut(tiles, worker + 1, parties) * Gemm.MR;
+            if (r1 > r0) {
+                for (int dir = 0; dir < dirs; dir++) {
+                    Gemm.gemmPanelAUnchecked(r1 - r0, gateWidth, w.dgx[dir], r0 * PANEL, w.dgPanel,
+                            weights[l][dir].wih(), 0, Gemm.panels(in), w.dIn[l], r0 * in, in, dir > 0);
+                }
             }
             barrier.await(); // the layer below reads dIn[l]; dgx is reused
         }
@@ -491,6 +497,9 @@ final class SimdRnn extends PreparedRnn {
         float[] dh = w.dhRun[dir], dc = w.dcRun[dir], cs = w.cs[l][dir], hnl = w.hnl[l][dir];
         int[] offset = w.offset, active = w.active, len = w.lenS;
         int state = (l * dirs + dir) * batch * hidden;
+        // the gate gradients of all rows are in panel layout (see Cells.at): a row's gates are scattered
+        // over the column panels, each panel's rows contiguous, as the weight gradients' products read them
+        int dgPanel = w.dgPanel, dgGate = unitBlocks * dgPanel;
         // the reverse direction's rows of one step are contiguous only when every sequence is T long
         float[] step = dir == 1 && w.variable ? w.dghStep[dir] : null;
         for (int i = 0; i < batch; i++) {
@@ -510,26 +519,30 @@ final class SimdRnn extends PreparedRnn {
             int m = active[s];
             for (int i = 0; i < m; i++) {
                 int t = dir == 0 ? s : len[i] - 1 - s, tPrev = dir == 0 ? t - 1 : t + 1;
-                int row = offset[t] + i, gRow = row * gateWidth, dyOff = row * outWidth + dir * hidden;
+                int row = offset[t] + i, gRow = row * gateWidth, dgRow = row * PANEL;
+                int dyOff = row * outWidth + dir * hidden;
                 switch (cell) {
                     case RNN_TANH, RNN_RELU -> Cells.rnnBackward(cell == CellKind.RNN_RELU, dy, dyOff, dh, i * hidden,
-                            gatesAct, gRow, dgx, gRow, j0, j1);
+                            gatesAct, gRow, dgx, dgRow, dgPanel, j0, j1);
                     case LSTM -> {
                         float[] cSrc = s == 0 ? w.c0 : cs;
                         int cPrev = s == 0 ? state + i * hidden : (offset[tPrev] + i) * hidden;
                         Cells.lstmBackward(hidden, dy, dyOff, dh, i * hidden, dc, i * hidden, gatesAct, gRow, cs,
-                                row * hidden, cSrc, cPrev, dgx, gRow, j0, j1);
+                                row * hidden, cSrc, cPrev, dgx, dgRow, dgGate, dgPanel, j0, j1);
                     }
                     case GRU -> {
                         float[] hSrc = s == 0 ? w.h0 : out;
                         int hPrev = s == 0 ? state + i * hidden : (offset[tPrev] + i) * outWidth + dir * hidden;
                         Cells.gruBackward(hidden, dy, dyOff, dh, i * hidden, gatesAct, gRow, hnl, row * hidden, hSrc,
-                                hPrev, dgx, dgh, gRow, j0, j1);
+                                hPrev, dgx, dgh, dgRow, dgGate, dgPanel, j0, j1);
                     }
                 }
-                if (step != null) {
+                if (step != null) { // row-major, for the step's product
                     for (int gate = 0; gate < gates; gate++) {
-                        System.arraycopy(dgh, gRow + gate * hidden + j0, step, i * gateWidth + gate * hidden + j0, width);
+                        for (int u = u0; u < u1; u++) {
+                            System.arraycopy(dgh, gate * dgGate + u * dgPanel + dgRow, step,
+                                    i * gateWidth + gate * hidden + u * PANEL, PANEL);
+                        }
                     }
                 }
             }
@@ -542,8 +555,8 @@ final class SimdRnn extends PreparedRnn {
                         false);
             } else {
                 int first = offset[dir == 0 ? s : len[0] - 1 - s]; // every row of this step is contiguous from here
-                Gemm.gemmUnchecked(tile(m), gateWidth, dgh, first * gateWidth, gateWidth, 1, wt.whh(), u0, u1,
-                        product, 0, hidden, false);
+                Gemm.gemmPanelAUnchecked(tile(m), gateWidth, dgh, first * PANEL, dgPanel, wt.whh(), u0, u1, product,
+                        0, hidden, false);
             }
             for (int i = 0; i < m; i++) {
                 int at = i * hidden;
@@ -563,17 +576,29 @@ final class SimdRnn extends PreparedRnn {
         }
         barrier.await(); // all gate gradients of this direction, before the weight gradients
 
+        // dW_ih = dG_x^T X and dW_hh = dG_h^T H_{t-1}: the parties pack the panels of X and H_{t-1}
+        // together, then each computes whole gate panels of the weight gradients from all of them
         float[][] dW = w.dW[l][dir];
         int pIn0 = cut(Gemm.panels(in), part, parts), pIn1 = cut(Gemm.panels(in), part + 1, parts);
         packRows(x, 0, in, in, rows, pIn0, pIn1, w.packX[dir]);
-        Gemm.gemmUnchecked(gateWidth, rows, dgx, 0, 1, gateWidth, w.packX[dir], pIn0, pIn1,
-                dW[Param.WEIGHT_IH.ordinal()], 0, in, false);
         packPreviousStates(w, l, dir, u0, u1);
-        Gemm.gemmUnchecked(gateWidth, rows, dgh, 0, 1, gateWidth, w.packH[dir], u0, u1,
-                dW[Param.WEIGHT_HH.ordinal()], 0, hidden, false);
-        int c0 = cut(gateWidth, part, parts), c1 = cut(gateWidth, part + 1, parts);
-        columnSums(dgx, rows, c0, c1, dW[Param.BIAS_IH.ordinal()]);
-        columnSums(dgh, rows, c0, c1, dW[Param.BIAS_HH.ordinal()]);
+        barrier.await();
+        int gatePanels = gateWidth / PANEL;
+        float[] dWih = dW[Param.WEIGHT_IH.ordinal()], dWhh = dW[Param.WEIGHT_HH.ordinal()];
+        float[] dBih = dW[Param.BIAS_IH.ordinal()], dBhh = dW[Param.BIAS_HH.ordinal()];
+        for (int p = cut(gatePanels, part, parts), p1 = cut(gatePanels, part + 1, parts); p < p1; p++) {
+            int col = p * PANEL;
+            Gemm.gemmUnchecked(PANEL, rows, dgx, p * dgPanel, 1, PANEL, w.packX[dir], 0, Gemm.panels(in), dWih,
+                    col * in, in, false);
+            Gemm.gemmUnchecked(PANEL, rows, dgh, p * dgPanel, 1, PANEL, w.packH[dir], 0, unitBlocks, dWhh,
+                    col * hidden, hidden, false);
+            columnSums(dgx, p * dgPanel, rows, dBih, col);
+            if (dgh == dgx) {
+                System.arraycopy(dBih, col, dBhh, col, PANEL);
+            } else {
+                columnSums(dgh, p * dgPanel, rows, dBhh, col);
+            }
+        }
     }
 
     /** Packs panels {@code [p0, p1)} of the row-major {@code rows x cols} matrix at {@code src}. */
@@ -616,15 +641,15 @@ final class SimdRnn extends PreparedRnn {
         }
     }
 
-    private static void columnSums(float[] m, int rows, int c0, int c1, float[] into) {
-        int width = into.length;
-        Arrays.fill(into, c0, c1, 0f);
-        for (int r = 0; r < rows; r++) {
-            int base = r * width;
-            for (int c = c0; c < c1; c++) {
-                into[c] += m[base + c];
-            }
+    /** {@code into[col .. col + PANEL)} = the sums over {@code rows} rows of the column panel of {@code m} at {@code base}. */
+    private static void columnSums(float[] m, int base, int rows, float[] into, int col) {
+        FloatVector s0 = FloatVector.zero(SimdSpecies.FLOAT), s1 = s0;
+        for (int r = 0, at = base; r < rows; r++, at += PANEL) {
+            s0 = s0.add(FloatVector.fromArray(SimdSpecies.FLOAT, m, at));
+            s1 = s1.add(FloatVector.fromArray(SimdSpecies.FLOAT, m, at + SimdSpecies.LANES));
         }
+        s0.intoArray(into, col);
+        s1.intoArray(into, col + SimdSpecies.LANES);
     }
 
     // ================================================================== workspace
@@ -650,6 +675,8 @@ final class SimdRnn extends PreparedRnn {
 
         // backward, allocated on first use
         float[] dTop, dhn, dcn, dh0, dc0, scratch;
+        /** Floats between two column panels of the gate gradients ({@code dgx}, {@code dgh}: panel layout). */
+        int dgPanel;
         float[][] dIn, dgx, dgh, dhRun, dcRun, dghStep, dhProduct;
         MemorySegment[] packX, packH;
         /** Native memory of the packed runtime operands; shared, since the pool's threads fill it. */
@@ -777,8 +804,9 @@ final class SimdRnn extends PreparedRnn {
                     dIn[l] = new float[rowsCap * in];
                 }
                 // + a tile of rows: a step's product may read up to MR - 1 rows past the last step's
-                dgx = new float[r.dirs][(rowsCap + Gemm.MR) * r.gateWidth];
-                dgh = r.cell == CellKind.GRU ? new float[r.dirs][(rowsCap + Gemm.MR) * r.gateWidth] : dgx;
+                dgPanel = (rowsCap + Gemm.MR) * PANEL;
+                dgx = new float[r.dirs][r.gateWidth / PANEL * dgPanel];
+                dgh = r.cell == CellKind.GRU ? new float[r.dirs][r.gateWidth / PANEL * dgPanel] : dgx;
                 if (arena != null) {
                     arena.close();
                 }
