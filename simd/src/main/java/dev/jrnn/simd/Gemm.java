@@ -101,9 +101,15 @@ public final class Gemm {
             int j0 = u * PANEL, width = Math.min(PANEL, hidden - j0);
             for (int g = 0; g < gates; g++) {
                 int base = (u * gates + g) * k * PANEL;
-                for (int r = 0; r < k; r++) {
-                    for (int c = 0; c < PANEL; c++) {
-                        dst[base + r * PANEL + c] = c < width ? w[(g * hidden + j0 + c) * k + r] : 0f;
+                for (int c = 0; c < PANEL; c++) { // read W's rows in order, write the panel's columns
+                    if (c < width) {
+                        for (int r = 0, src = (g * hidden + j0 + c) * k; r < k; r++) {
+                            dst[base + r * PANEL + c] = w[src + r];
+                        }
+                    } else {
+                        for (int r = 0; r < k; r++) {
+                            dst[base + r * PANEL + c] = 0f;
+                        }
                     }
                 }
             }

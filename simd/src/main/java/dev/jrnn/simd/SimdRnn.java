@@ -159,26 +159,52 @@ final class SimdRnn extends PreparedRnn {
         return l > 0 ? unpad(padded) : padded < input ? padded : -1;
     }
 
+    /**
+     * Reused by {@link #pack} (an optimizer step repacks every step, so it allocates nothing): the
+     * user's weights of one layer and direction, their padded row-major copies, and one packed form.
+     */
+    private float[] userIh = new float[0], userHh = new float[0], userBih = new float[0], userBhh = new float[0];
+    private float[] padIh = new float[0], padHh = new float[0], stage = new float[0];
+
+    private static float[] atLeast(float[] a, int n) {
+        return a.length >= n ? a : new float[n];
+    }
+
     /** Packs layer {@code l}, direction {@code dir} of {@code w}: into new memory, or into {@code into}'s. */
     private Weights pack(int l, RnnWeights w, int dir, Weights into) {
         int in = l == 0 ? pad(input) : outWidth, inUser = l == 0 ? input : dirs * h;
-        float[] wih = w.get(Param.WEIGHT_IH, l, dir).toArray();
-        float[] whh = w.get(Param.WEIGHT_HH, l, dir).toArray();
-        float[] bih = w.get(Param.BIAS_IH, l, dir).toArray();
-        float[] bhh = w.get(Param.BIAS_HH, l, dir).toArray();
-        // padded copies: [G*Hp][in] and [G*Hp][Hp]
-        float[] wihP = new float[gateWidth * in], whhP = new float[gateWidth * hidden];
-        float[] bias = new float[gateWidth], bhn = cell == CellKind.GRU ? new float[hidden] : null;
+        float[] wih = userIh = atLeast(userIh, gates * h * inUser), whh = userHh = atLeast(userHh, gates * h * h);
+        float[] bih = userBih = atLeast(userBih, gates * h), bhh = userBhh = atLeast(userBhh, gates * h);
+        w.get(Param.WEIGHT_IH, l, dir).copyTo(wih, 0);
+        w.get(Param.WEIGHT_HH, l, dir).copyTo(whh, 0);
+        w.get(Param.BIAS_IH, l, dir).copyTo(bih, 0);
+        w.get(Param.BIAS_HH, l, dir).copyTo(bhh, 0);
+        // padded copies, [G*Hp][in] and [G*Hp][Hp]: the user's arrays themselves when nothing is padded
+        boolean padded = h != hidden || inUser != in;
+        float[] wihP = wih, whhP = whh;
+        if (padded) {
+            wihP = padIh = atLeast(padIh, gateWidth * in);
+            whhP = padHh = atLeast(padHh, gateWidth * hidden);
+            Arrays.fill(wihP, 0, gateWidth * in, 0f);
+            Arrays.fill(whhP, 0, gateWidth * hidden, 0f);
+        }
+        float[] bias = into == null ? new float[gateWidth] : into.bias();
+        float[] bhn = cell != CellKind.GRU ? null : into == null ? new float[hidden] : into.bhn();
         for (int r = 0; r < gateWidth; r++) {
             int user = unpad(r);
             if (user < 0) {
                 continue;
             }
-            for (int c = 0; c < in; c++) {
-                int uc = inputColumn(l, c);
-                wihP[r * in + c] = uc < 0 ? 0f : wih[user * inUser + uc];
+            if (padded) {
+                if (l == 0) {
+                    System.arraycopy(wih, user * inUser, wihP, r * in, input);
+                } else {
+                    for (int d = 0; d < dirs; d++) {
+                        System.arraycopy(wih, user * inUser + d * h, wihP, r * in + d * hidden, h);
+                    }
+                }
+                System.arraycopy(whh, user * h, whhP, r * hidden, h);
             }
-            System.arraycopy(whh, user * h, whhP, r * hidden, h);
             // b_hh folds into the input projection, except GRU's b_hn, which the reset gate multiplies
             boolean resetScaled = cell == CellKind.GRU && r >= 2 * hidden;
             bias[r] = bih[user] + (resetScaled ? 0f : bhh[user]);
@@ -186,30 +212,23 @@ final class SimdRnn extends PreparedRnn {
                 bhn[r - 2 * hidden] = bhh[user];
             }
         }
-        float[] wihT = new float[gateWidth * in], whhT = new float[gateWidth * hidden];
-        Gemm.packGatesTransposed(wihP, gates, hidden, in, wihT);
-        Gemm.packGatesTransposed(whhP, gates, hidden, hidden, whhT);
-        float[] wihPacked = new float[Gemm.packedSize(gateWidth, in)];
-        Gemm.packUnchecked(gateWidth, in, wihP, 0, in, wihPacked, 0);
-        float[] whhPacked = new float[Gemm.packedSize(gateWidth, hidden)];
-        Gemm.packUnchecked(gateWidth, hidden, whhP, 0, hidden, whhPacked, 0);
-        if (into == null) {
-            return new Weights(in, Gemm.aligned(arena, wihT), Gemm.aligned(arena, whhT), bias, bhn,
-                    Gemm.aligned(arena, wihPacked), Gemm.aligned(arena, whhPacked));
-        }
-        copy(wihT, into.wihT());
-        copy(whhT, into.whhT());
-        copy(wihPacked, into.wih());
-        copy(whhPacked, into.whh());
-        System.arraycopy(bias, 0, into.bias(), 0, bias.length);
-        if (bhn != null) {
-            System.arraycopy(bhn, 0, into.bhn(), 0, bhn.length);
-        }
-        return into;
+        float[] st = stage = atLeast(stage, gateWidth * Math.max(in, hidden));
+        Gemm.packGatesTransposed(wihP, gates, hidden, in, st);
+        MemorySegment wihT = staged(into == null ? null : into.wihT(), gateWidth * in);
+        Gemm.packGatesTransposed(whhP, gates, hidden, hidden, st);
+        MemorySegment whhT = staged(into == null ? null : into.whhT(), gateWidth * hidden);
+        Gemm.packUnchecked(gateWidth, in, wihP, 0, in, st, 0);
+        MemorySegment wihB = staged(into == null ? null : into.wih(), Gemm.packedSize(gateWidth, in));
+        Gemm.packUnchecked(gateWidth, hidden, whhP, 0, hidden, st, 0);
+        MemorySegment whhB = staged(into == null ? null : into.whh(), Gemm.packedSize(gateWidth, hidden));
+        return into != null ? into : new Weights(in, wihT, whhT, bias, bhn, wihB, whhB);
     }
 
-    private static void copy(float[] from, MemorySegment to) {
-        MemorySegment.copy(from, 0, to, ValueLayout.JAVA_FLOAT, 0, from.length);
+    /** The first {@code floats} of {@link #stage} into {@code to}, or into new aligned memory. */
+    private MemorySegment staged(MemorySegment to, int floats) {
+        MemorySegment dst = to != null ? to : Gemm.aligned(arena, floats);
+        MemorySegment.copy(stage, 0, dst, ValueLayout.JAVA_FLOAT, 0, floats);
+        return dst;
     }
 
     @Override
@@ -441,10 +460,23 @@ final class SimdRnn extends PreparedRnn {
 
     /** {@code into += dw}, mapping padded rows and columns back to PyTorch's. */
     private void accumulateGradient(Work w, int l, Param p, float[] dw, FloatTensor into) {
-        float[] user = w.scratch;
-        into.copyTo(user, 0);
         int cols = p == Param.WEIGHT_IH ? weights[l][0].in() : p == Param.WEIGHT_HH ? hidden : 1;
         int userCols = p == Param.WEIGHT_IH ? (l == 0 ? input : dirs * h) : p == Param.WEIGHT_HH ? h : 1;
+        if (h == hidden && cols == userCols && into.isContiguous()) { // no padding: the same layout, added in place
+            MemorySegment seg = into.segment();
+            long at = into.offset() * Float.BYTES;
+            int n = gateWidth * cols, j = 0;
+            for (; j + SimdSpecies.LANES <= n; j += SimdSpecies.LANES, at += SimdSpecies.LANES * Float.BYTES) {
+                FloatVector.fromMemorySegment(SimdSpecies.FLOAT, seg, at, NATIVE)
+                        .add(FloatVector.fromArray(SimdSpecies.FLOAT, dw, j)).intoMemorySegment(seg, at, NATIVE);
+            }
+            for (; j < n; j++, at += Float.BYTES) {
+                seg.set(FloatTensor.ELEMENT, at, seg.get(FloatTensor.ELEMENT, at) + dw[j]);
+            }
+            return;
+        }
+        float[] user = w.scratch;
+        into.copyTo(user, 0);
         for (int r = 0; r < gateWidth; r++) {
             int ur = unpad(r);
             if (ur < 0) {
@@ -577,48 +609,51 @@ final class SimdRnn extends PreparedRnn {
         barrier.await(); // all gate gradients of this direction, before the weight gradients
 
         // dW_ih = dG_x^T X and dW_hh = dG_h^T H_{t-1}: the parties pack the panels of X and H_{t-1}
-        // together, then each computes whole gate panels of the weight gradients from all of them
+        // together, then each computes the gate panels of its own units (the gate gradients it
+        // wrote, still in its caches) from all of them
         float[][] dW = w.dW[l][dir];
         int pIn0 = cut(Gemm.panels(in), part, parts), pIn1 = cut(Gemm.panels(in), part + 1, parts);
-        packRows(x, 0, in, in, rows, pIn0, pIn1, w.packX[dir]);
+        packRows(x, 0, in, rows, pIn0, pIn1, w.packX[dir]);
         packPreviousStates(w, l, dir, u0, u1);
         barrier.await();
-        int gatePanels = gateWidth / PANEL;
         float[] dWih = dW[Param.WEIGHT_IH.ordinal()], dWhh = dW[Param.WEIGHT_HH.ordinal()];
         float[] dBih = dW[Param.BIAS_IH.ordinal()], dBhh = dW[Param.BIAS_HH.ordinal()];
-        for (int p = cut(gatePanels, part, parts), p1 = cut(gatePanels, part + 1, parts); p < p1; p++) {
-            int col = p * PANEL;
-            Gemm.gemmUnchecked(PANEL, rows, dgx, p * dgPanel, 1, PANEL, w.packX[dir], 0, Gemm.panels(in), dWih,
-                    col * in, in, false);
-            Gemm.gemmUnchecked(PANEL, rows, dgh, p * dgPanel, 1, PANEL, w.packH[dir], 0, unitBlocks, dWhh,
-                    col * hidden, hidden, false);
-            columnSums(dgx, p * dgPanel, rows, dBih, col);
-            if (dgh == dgx) {
-                System.arraycopy(dBih, col, dBhh, col, PANEL);
-            } else {
-                columnSums(dgh, p * dgPanel, rows, dBhh, col);
+        for (int gate = 0; gate < gates; gate++) {
+            for (int u = u0; u < u1; u++) {
+                int p = gate * unitBlocks + u, col = p * PANEL;
+                Gemm.gemmUnchecked(PANEL, rows, dgx, p * dgPanel, 1, PANEL, w.packX[dir], 0, Gemm.panels(in), dWih,
+                        col * in, in, false);
+                Gemm.gemmUnchecked(PANEL, rows, dgh, p * dgPanel, 1, PANEL, w.packH[dir], 0, unitBlocks, dWhh,
+                        col * hidden, hidden, false);
+                columnSums(dgx, p * dgPanel, rows, dBih, col);
+                if (dgh == dgx) {
+                    System.arraycopy(dBih, col, dBhh, col, PANEL);
+                } else {
+                    columnSums(dgh, p * dgPanel, rows, dBhh, col);
+                }
             }
         }
     }
 
-    /** Packs panels {@code [p0, p1)} of the row-major {@code rows x cols} matrix at {@code src}. */
-    private static void packRows(float[] src, int off, int ld, int cols, int rows, int p0, int p1,
-                                 MemorySegment dst) {
+    /** Packs panels {@code [p0, p1)} of the row-major {@code rows x cols} matrix at {@code src} ({@code cols} padded: whole panels). */
+    private static void packRows(float[] src, int off, int ld, int rows, int p0, int p1, MemorySegment dst) {
         for (int p = p0; p < p1; p++) {
             int c0 = p * PANEL, base = p * rows * PANEL;
             for (int r = 0; r < rows; r++) {
-                packRow(src, off + r * ld + c0, Math.min(PANEL, cols - c0), dst, base + r * PANEL);
+                packRow(src, off + r * ld + c0, dst, base + r * PANEL);
             }
         }
     }
 
-    /** {@code width} floats into a packed row at float index {@code at}, zero-padded to {@code PANEL}. */
-    private static void packRow(float[] src, int from, int width, MemorySegment dst, long at) {
-        MemorySegment.copy(src, from, dst, ValueLayout.JAVA_FLOAT, at * Float.BYTES, width);
-        for (int c = width; c < PANEL; c++) {
-            dst.setAtIndex(ValueLayout.JAVA_FLOAT, at + c, 0f);
-        }
+    /** {@code PANEL} floats into a packed row at float index {@code at}: two vectors (a copy call per row costs more). */
+    private static void packRow(float[] src, int from, MemorySegment dst, long at) {
+        long bytes = at * Float.BYTES;
+        FloatVector.fromArray(SimdSpecies.FLOAT, src, from).intoMemorySegment(dst, bytes, NATIVE);
+        FloatVector.fromArray(SimdSpecies.FLOAT, src, from + SimdSpecies.LANES)
+                .intoMemorySegment(dst, bytes + (long) SimdSpecies.LANES * Float.BYTES, NATIVE);
     }
+
+    private static final java.nio.ByteOrder NATIVE = java.nio.ByteOrder.nativeOrder();
 
     /** Packs panels {@code [p0, p1)} of {@code H_{t-1}}: row {@code (t, i)} is the state the step at {@code t} started from. */
     private void packPreviousStates(Work w, int l, int dir, int p0, int p1) {
@@ -632,9 +667,9 @@ final class SimdRnn extends PreparedRnn {
                     int tPrev = dir == 0 ? t - 1 : t + 1;
                     int at = base + (w.offset[t] + i) * PANEL;
                     if (first) {
-                        packRow(w.h0, state + i * hidden + c0, PANEL, dst, at);
+                        packRow(w.h0, state + i * hidden + c0, dst, at);
                     } else {
-                        packRow(w.out[l], (w.offset[tPrev] + i) * outWidth + dir * hidden + c0, PANEL, dst, at);
+                        packRow(w.out[l], (w.offset[tPrev] + i) * outWidth + dir * hidden + c0, dst, at);
                     }
                 }
             }
