@@ -156,26 +156,6 @@ public final class Gemm {
     }
 
     /**
-     * {@code C[m][panels p0..p1) (+)= A B} for a {@link #packUnchecked} matrix {@code B}, where
-     * {@code A} ({@code m x k}) is itself in panel layout: element {@code (i, kk)} is
-     * {@code a[aOff + (kk / PANEL) * aPanelStride + i * PANEL + kk % PANEL]} (the layout
-     * {@link #packUnchecked} gives {@code A} with {@code aPanelStride = rows * PANEL}); {@code k}
-     * is a multiple of {@code PANEL}. The same sums, in the same order, as {@link #gemmUnchecked}
-     * on the row-major {@code A}.
-     */
-    static void gemmPanelAUnchecked(int m, int k, float[] a, int aOff, int aPanelStride, MemorySegment packed, int p0,
-                                    int p1, float[] c, int cOff, int ldc, boolean accumulate) {
-        int mc = rowBlock(k);
-        for (int i0 = 0; i0 < m; i0 += mc) {
-            int rows = Math.min(mc, m - i0);
-            for (int p = p0; p < p1; p++) {
-                tilesPanelA(rows, k, a, aOff + i0 * PANEL, aPanelStride, packed, (long) p * k * PANEL * Float.BYTES, c,
-                        cOff + i0 * ldc + p * PANEL, ldc, accumulate);
-            }
-        }
-    }
-
-    /**
      * Rows of {@code A} per block: about 256 KiB of {@code A}, which stays in L2 while the panels
      * stream past once per block. (64 KiB cut W3's 64-row recurrent product in two blocks and
      * streamed its 4 MiB of weights twice per step.)
@@ -191,9 +171,8 @@ public final class Gemm {
      * methods even past its node budget (they are @ForceInline and get delayed), but a helper of
      * ours cut off there would box every vector it touches.
      *
-     * A kernel sweeps k in order (A strided by rsA and csA; or, the ...p kernels, A in panel layout:
-     * chunks of PANEL consecutive k, aPanelStride apart, rows PANEL apart), with one accumulator
-     * per row and vector from zero; at the end C's row becomes start + accumulator,
+     * A kernel sweeps k in order (A strided by rsA and csA), with one accumulator per row and
+     * vector from zero; at the end C's row becomes start + accumulator,
      * where start is C itself (accumulate), the bias, or zeros. The 8-row and 4-row kernels give
      * every element the same sum in the same order, so which one a row goes through changes
      * nothing but time; the one-row kernel splits k into two interleaved sums.
@@ -248,25 +227,6 @@ public final class Gemm {
         }
         for (; i < m; i++) {
             kernel1(k, a, aOff + i * rsA, csA, bp, bpOff, c, cOff + i * ldc, s, sOff + i * sld);
-        }
-    }
-
-    /** {@link #tiles} for an {@code A} in panel layout ({@link #gemmPanelAUnchecked}); {@code k} a multiple of PANEL. */
-    private static void tilesPanelA(int m, int k, float[] a, int aOff, int aPanelStride, MemorySegment bp, long bpOff,
-                                    float[] c, int cOff, int ldc, boolean accumulate) {
-        float[] s = accumulate ? c : ZEROS;
-        int sOff = accumulate ? cOff : 0, sld = accumulate ? ldc : 0;
-        int i = 0;
-        if (WIDE_TILE) {
-            for (; i + 8 <= m; i += 8) {
-                kernel8p(k, a, aOff + i * PANEL, aPanelStride, bp, bpOff, c, cOff + i * ldc, ldc, s, sOff + i * sld, sld);
-            }
-        }
-        for (; i + MR <= m; i += MR) {
-            kernel4p(k, a, aOff + i * PANEL, aPanelStride, bp, bpOff, c, cOff + i * ldc, ldc, s, sOff + i * sld, sld);
-        }
-        for (; i < m; i++) {
-            kernel1p(k, a, aOff + i * PANEL, aPanelStride, bp, bpOff, c, cOff + i * ldc, s, sOff + i * sld);
         }
     }
 
@@ -372,112 +332,6 @@ public final class Gemm {
         FloatVector.fromArray(FLOAT, s, q + LANES).add(c31).intoArray(c, r + LANES);
     }
 
-    private static void kernel8p(int k, float[] a, int aOff, int aPanelStride, MemorySegment bp, long bpOff,
-                                 float[] c, int cOff, int ldc, float[] s, int sOff, int sld) {
-        FloatVector c00 = FloatVector.zero(FLOAT), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
-        long bpp = bpOff;
-        for (int k0 = 0, base = aOff; k0 < k; k0 += PANEL, base += aPanelStride) {
-            for (int kk = 0, ap = base; kk < PANEL; kk++, ap++, bpp += ROW) {
-                FloatVector b0 = FloatVector.fromMemorySegment(FLOAT, bp, bpp, ORDER);
-                FloatVector b1 = FloatVector.fromMemorySegment(FLOAT, bp, bpp + HALF, ORDER);
-                FloatVector a0 = FloatVector.broadcast(FLOAT, a[ap]);
-                c00 = b0.fma(a0, c00);
-                c01 = b1.fma(a0, c01);
-                FloatVector a1 = FloatVector.broadcast(FLOAT, a[ap + PANEL]);
-                c10 = b0.fma(a1, c10);
-                c11 = b1.fma(a1, c11);
-                FloatVector a2 = FloatVector.broadcast(FLOAT, a[ap + 2 * PANEL]);
-                c20 = b0.fma(a2, c20);
-                c21 = b1.fma(a2, c21);
-                FloatVector a3 = FloatVector.broadcast(FLOAT, a[ap + 3 * PANEL]);
-                c30 = b0.fma(a3, c30);
-                c31 = b1.fma(a3, c31);
-                FloatVector a4 = FloatVector.broadcast(FLOAT, a[ap + 4 * PANEL]);
-                c40 = b0.fma(a4, c40);
-                c41 = b1.fma(a4, c41);
-                FloatVector a5 = FloatVector.broadcast(FLOAT, a[ap + 5 * PANEL]);
-                c50 = b0.fma(a5, c50);
-                c51 = b1.fma(a5, c51);
-                FloatVector a6 = FloatVector.broadcast(FLOAT, a[ap + 6 * PANEL]);
-                c60 = b0.fma(a6, c60);
-                c61 = b1.fma(a6, c61);
-                FloatVector a7 = FloatVector.broadcast(FLOAT, a[ap + 7 * PANEL]);
-                c70 = b0.fma(a7, c70);
-                c71 = b1.fma(a7, c71);
-            }
-        }
-        int r = cOff, q = sOff;
-        FloatVector.fromArray(FLOAT, s, q).add(c00).intoArray(c, r);
-        FloatVector.fromArray(FLOAT, s, q + LANES).add(c01).intoArray(c, r + LANES);
-        r += ldc;
-        q += sld;
-        FloatVector.fromArray(FLOAT, s, q).add(c10).intoArray(c, r);
-        FloatVector.fromArray(FLOAT, s, q + LANES).add(c11).intoArray(c, r + LANES);
-        r += ldc;
-        q += sld;
-        FloatVector.fromArray(FLOAT, s, q).add(c20).intoArray(c, r);
-        FloatVector.fromArray(FLOAT, s, q + LANES).add(c21).intoArray(c, r + LANES);
-        r += ldc;
-        q += sld;
-        FloatVector.fromArray(FLOAT, s, q).add(c30).intoArray(c, r);
-        FloatVector.fromArray(FLOAT, s, q + LANES).add(c31).intoArray(c, r + LANES);
-        r += ldc;
-        q += sld;
-        FloatVector.fromArray(FLOAT, s, q).add(c40).intoArray(c, r);
-        FloatVector.fromArray(FLOAT, s, q + LANES).add(c41).intoArray(c, r + LANES);
-        r += ldc;
-        q += sld;
-        FloatVector.fromArray(FLOAT, s, q).add(c50).intoArray(c, r);
-        FloatVector.fromArray(FLOAT, s, q + LANES).add(c51).intoArray(c, r + LANES);
-        r += ldc;
-        q += sld;
-        FloatVector.fromArray(FLOAT, s, q).add(c60).intoArray(c, r);
-        FloatVector.fromArray(FLOAT, s, q + LANES).add(c61).intoArray(c, r + LANES);
-        r += ldc;
-        q += sld;
-        FloatVector.fromArray(FLOAT, s, q).add(c70).intoArray(c, r);
-        FloatVector.fromArray(FLOAT, s, q + LANES).add(c71).intoArray(c, r + LANES);
-    }
-
-    private static void kernel4p(int k, float[] a, int aOff, int aPanelStride, MemorySegment bp, long bpOff,
-                                 float[] c, int cOff, int ldc, float[] s, int sOff, int sld) {
-        FloatVector c00 = FloatVector.zero(FLOAT), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-        long bpp = bpOff;
-        for (int k0 = 0, base = aOff; k0 < k; k0 += PANEL, base += aPanelStride) {
-            for (int kk = 0, ap = base; kk < PANEL; kk++, ap++, bpp += ROW) {
-                FloatVector b0 = FloatVector.fromMemorySegment(FLOAT, bp, bpp, ORDER);
-                FloatVector b1 = FloatVector.fromMemorySegment(FLOAT, bp, bpp + HALF, ORDER);
-                FloatVector a0 = FloatVector.broadcast(FLOAT, a[ap]);
-                c00 = b0.fma(a0, c00);
-                c01 = b1.fma(a0, c01);
-                FloatVector a1 = FloatVector.broadcast(FLOAT, a[ap + PANEL]);
-                c10 = b0.fma(a1, c10);
-                c11 = b1.fma(a1, c11);
-                FloatVector a2 = FloatVector.broadcast(FLOAT, a[ap + 2 * PANEL]);
-                c20 = b0.fma(a2, c20);
-                c21 = b1.fma(a2, c21);
-                FloatVector a3 = FloatVector.broadcast(FLOAT, a[ap + 3 * PANEL]);
-                c30 = b0.fma(a3, c30);
-                c31 = b1.fma(a3, c31);
-            }
-        }
-        int r = cOff, q = sOff;
-        FloatVector.fromArray(FLOAT, s, q).add(c00).intoArray(c, r);
-        FloatVector.fromArray(FLOAT, s, q + LANES).add(c01).intoArray(c, r + LANES);
-        r += ldc;
-        q += sld;
-        FloatVector.fromArray(FLOAT, s, q).add(c10).intoArray(c, r);
-        FloatVector.fromArray(FLOAT, s, q + LANES).add(c11).intoArray(c, r + LANES);
-        r += ldc;
-        q += sld;
-        FloatVector.fromArray(FLOAT, s, q).add(c20).intoArray(c, r);
-        FloatVector.fromArray(FLOAT, s, q + LANES).add(c21).intoArray(c, r + LANES);
-        r += ldc;
-        q += sld;
-        FloatVector.fromArray(FLOAT, s, q).add(c30).intoArray(c, r);
-        FloatVector.fromArray(FLOAT, s, q + LANES).add(c31).intoArray(c, r + LANES);
-    }
-
     /** One row: {@code k} unrolled by 2 into 4 accumulators, enough independent FMA chains to stream the panel. */
     private static void kernel1(int k, float[] a, int aOff, int csA, MemorySegment bp, long bpOff, float[] c, int cOff,
                                 float[] s, int sOff) {
@@ -496,25 +350,6 @@ public final class Gemm {
             FloatVector a0 = FloatVector.broadcast(FLOAT, a[ap]);
             s0 = FloatVector.fromMemorySegment(FLOAT, bp, bpp, ORDER).fma(a0, s0);
             s1 = FloatVector.fromMemorySegment(FLOAT, bp, bpp + HALF, ORDER).fma(a0, s1);
-        }
-        FloatVector.fromArray(FLOAT, s, sOff).add(s0.add(t0)).intoArray(c, cOff);
-        FloatVector.fromArray(FLOAT, s, sOff + LANES).add(s1.add(t1)).intoArray(c, cOff + LANES);
-    }
-
-    /** {@link #kernel1} for an {@code A} in panel layout: the same sums (PANEL is even). */
-    private static void kernel1p(int k, float[] a, int aOff, int aPanelStride, MemorySegment bp, long bpOff, float[] c,
-                                 int cOff, float[] s, int sOff) {
-        FloatVector s0 = FloatVector.zero(FLOAT), s1 = s0, t0 = s0, t1 = s0;
-        long bpp = bpOff;
-        for (int k0 = 0, base = aOff; k0 < k; k0 += PANEL, base += aPanelStride) {
-            for (int kk = 0, ap = base; kk < PANEL; kk += 2, ap += 2, bpp += 2 * ROW) {
-                FloatVector a0 = FloatVector.broadcast(FLOAT, a[ap]);
-                s0 = FloatVector.fromMemorySegment(FLOAT, bp, bpp, ORDER).fma(a0, s0);
-                s1 = FloatVector.fromMemorySegment(FLOAT, bp, bpp + HALF, ORDER).fma(a0, s1);
-                FloatVector a1 = FloatVector.broadcast(FLOAT, a[ap + 1]);
-                t0 = FloatVector.fromMemorySegment(FLOAT, bp, bpp + ROW, ORDER).fma(a1, t0);
-                t1 = FloatVector.fromMemorySegment(FLOAT, bp, bpp + ROW + HALF, ORDER).fma(a1, t1);
-            }
         }
         FloatVector.fromArray(FLOAT, s, sOff).add(s0.add(t0)).intoArray(c, cOff);
         FloatVector.fromArray(FLOAT, s, sOff + LANES).add(s1.add(t1)).intoArray(c, cOff + LANES);

@@ -502,19 +502,16 @@ final class SimdRnn extends PreparedRnn {
                     backwardLayer(w, l, dir, worker, parties, barrier);
                 }
             }
-            barrier.await(); // every direction's gate gradients are complete
-            // dL/d(layer input) = sum over directions of dG_x W_ih, the rows split between the parties
-            // (in whole register tiles, so that each row goes through the same kernel whatever the split)
-            int in = weights[l][0].in(), rows = w.rows, tiles = rows / Gemm.MR;
-            int r0 = cut(tiles, worker, parties) * Gemm.MR;
-            int r1 = worker == parties - 1 ? rows : cut(tiles, worker + 1, parties) * Gemm.MR;
-            if (r1 > r0) {
-                for (int dir = 0; dir < dirs; dir++) {
-                    Gemm.gemmPanelAUnchecked(r1 - r0, gateWidth, w.dgx[dir], r0 * PANEL, w.dgPanel,
-                            weights[l][dir].wih(), 0, Gemm.panels(in), w.dIn[l], r0 * in, in, dir > 0);
+            barrier.await(); // every direction's gate gradients and input gradients are complete
+            if (dirs == 2) { // dL/d(layer input) = the sum over directions, the rows split between the parties
+                int in = weights[l][0].in(), rows = w.rows;
+                int from = cut(rows, worker, parties) * in, to = cut(rows, worker + 1, parties) * in;
+                float[] d0 = w.dxDir[0], d1 = w.dxDir[1], into = w.dIn[l];
+                for (int i = from; i < to; i++) {
+                    into[i] = d0[i] + d1[i];
                 }
             }
-            barrier.await(); // the layer below reads dIn[l]; dgx is reused
+            barrier.await(); // the layer below reads dIn[l]; the gate gradients are reused
         }
     }
 
@@ -530,10 +527,11 @@ final class SimdRnn extends PreparedRnn {
         int[] offset = w.offset, active = w.active, len = w.lenS;
         int state = (l * dirs + dir) * batch * hidden;
         // the gate gradients of all rows are in panel layout (see Cells.at): a row's gates are scattered
-        // over the column panels, each panel's rows contiguous, as the weight gradients' products read them
-        int dgPanel = w.dgPanel, dgGate = unitBlocks * dgPanel;
-        // the reverse direction's rows of one step are contiguous only when every sequence is T long
-        float[] step = dir == 1 && w.variable ? w.dghStep[dir] : null;
+        // over the column panels, each panel's rows contiguous, as the weight gradients' products read them;
+        // the cells also write the step's rows row-major into one of two step buffers (a party may start
+        // the next step while another still reads this one), for the step's products dh and dx
+        int dgPanel = w.dgPanel, dgGate = unitBlocks * dgPanel, inPanels = Gemm.panels(in);
+        float[] dx = dirs == 1 ? w.dIn[l] : w.dxDir[dir], dxStep = w.dxStep[dir];
         for (int i = 0; i < batch; i++) {
             int from = i * hidden + j0;
             if (w.hasDhn) {
@@ -549,55 +547,57 @@ final class SimdRnn extends PreparedRnn {
         }
         for (int s = w.maxLength - 1; s >= 0; s--) {
             int m = active[s];
+            float[] stepX = w.dgxStep[dir][s & 1], stepH = cell == CellKind.GRU ? w.dghStep[dir][s & 1] : stepX;
             for (int i = 0; i < m; i++) {
                 int t = dir == 0 ? s : len[i] - 1 - s, tPrev = dir == 0 ? t - 1 : t + 1;
-                int row = offset[t] + i, gRow = row * gateWidth, dgRow = row * PANEL;
+                int row = offset[t] + i, gRow = row * gateWidth, dgRow = row * PANEL, stepRow = i * gateWidth;
                 int dyOff = row * outWidth + dir * hidden;
                 switch (cell) {
                     case RNN_TANH, RNN_RELU -> Cells.rnnBackward(cell == CellKind.RNN_RELU, dy, dyOff, dh, i * hidden,
-                            gatesAct, gRow, dgx, dgRow, dgPanel, j0, j1);
+                            gatesAct, gRow, dgx, dgRow, dgPanel, stepX, stepRow, j0, j1);
                     case LSTM -> {
                         float[] cSrc = s == 0 ? w.c0 : cs;
                         int cPrev = s == 0 ? state + i * hidden : (offset[tPrev] + i) * hidden;
                         Cells.lstmBackward(hidden, dy, dyOff, dh, i * hidden, dc, i * hidden, gatesAct, gRow, cs,
-                                row * hidden, cSrc, cPrev, dgx, dgRow, dgGate, dgPanel, j0, j1);
+                                row * hidden, cSrc, cPrev, dgx, dgRow, dgGate, dgPanel, stepX, stepRow, j0, j1);
                     }
                     case GRU -> {
                         float[] hSrc = s == 0 ? w.h0 : out;
                         int hPrev = s == 0 ? state + i * hidden : (offset[tPrev] + i) * outWidth + dir * hidden;
                         Cells.gruBackward(hidden, dy, dyOff, dh, i * hidden, gatesAct, gRow, hnl, row * hidden, hSrc,
-                                hPrev, dgx, dgh, dgRow, dgGate, dgPanel, j0, j1);
+                                hPrev, dgx, dgh, dgRow, dgGate, dgPanel, stepX, stepH, stepRow, j0, j1);
                     }
                 }
-                if (step != null) { // row-major, for the step's product
-                    for (int gate = 0; gate < gates; gate++) {
-                        for (int u = u0; u < u1; u++) {
-                            System.arraycopy(dgh, gate * dgGate + u * dgPanel + dgRow, step,
-                                    i * gateWidth + gate * hidden + u * PANEL, PANEL);
+            }
+            barrier.await(); // the step's gate gradients, all units, before its products
+            // dh_{t-1} = dG_h W_hh for this party's units: rows past m (sequences not started yet) are
+            // computed on stale rows, so into scratch unless there are none; GRU adds to its direct
+            // part dh z, as the kernel's accumulate would; the other cells overwrite
+            int tiled = tile(m);
+            boolean direct = cell != CellKind.GRU && tiled == m;
+            float[] product = direct ? dh : w.dhProduct[dir];
+            Gemm.gemmUnchecked(tiled, gateWidth, stepH, 0, gateWidth, 1, wt.whh(), u0, u1, product, 0, hidden, false);
+            if (!direct) {
+                for (int i = 0; i < m; i++) {
+                    int at = i * hidden;
+                    if (cell == CellKind.GRU) {
+                        for (int j = j0; j < j1; j++) {
+                            dh[at + j] += product[at + j];
                         }
+                    } else {
+                        System.arraycopy(product, at + j0, dh, at + j0, width);
                     }
                 }
             }
-            barrier.await(); // the step's gate gradients, all units, before dh_{t-1} = dG_h W_hh
-            // into scratch (rows past m belong to sequences not started yet), then into dh: GRU adds to
-            // its direct part dh z, as the kernel's accumulate would; the other cells overwrite
-            float[] product = w.dhProduct[dir];
-            if (step != null) {
-                Gemm.gemmUnchecked(tile(m), gateWidth, step, 0, gateWidth, 1, wt.whh(), u0, u1, product, 0, hidden,
-                        false);
-            } else {
-                int first = offset[dir == 0 ? s : len[0] - 1 - s]; // every row of this step is contiguous from here
-                Gemm.gemmPanelAUnchecked(tile(m), gateWidth, dgh, first * PANEL, dgPanel, wt.whh(), u0, u1, product,
-                        0, hidden, false);
-            }
-            for (int i = 0; i < m; i++) {
-                int at = i * hidden;
-                if (cell == CellKind.GRU) {
-                    for (int j = j0; j < j1; j++) {
-                        dh[at + j] += product[at + j];
-                    }
-                } else {
-                    System.arraycopy(product, at + j0, dh, at + j0, width);
+            // dx_t = dG_x W_ih for this party's rows of the step (whole tiles), then each real row to its place
+            int tiles = tiled / Gemm.MR;
+            int i0 = cut(tiles, part, parts) * Gemm.MR, i1 = cut(tiles, part + 1, parts) * Gemm.MR;
+            if (i1 > i0) {
+                Gemm.gemmUnchecked(i1 - i0, gateWidth, stepX, i0 * gateWidth, gateWidth, 1, wt.wih(), 0, inPanels,
+                        dxStep, i0 * in, in, false);
+                for (int i = i0, end = Math.min(i1, m); i < end; i++) {
+                    int t = dir == 0 ? s : len[i] - 1 - s;
+                    System.arraycopy(dxStep, i * in, dx, (offset[t] + i) * in, in);
                 }
             }
         }
@@ -712,7 +712,9 @@ final class SimdRnn extends PreparedRnn {
         float[] dTop, dhn, dcn, dh0, dc0, scratch;
         /** Floats between two column panels of the gate gradients ({@code dgx}, {@code dgh}: panel layout). */
         int dgPanel;
-        float[][] dIn, dgx, dgh, dhRun, dcRun, dghStep, dhProduct;
+        float[][] dIn, dgx, dgh, dhRun, dcRun, dhProduct, dxStep, dxDir;
+        /** Per direction, two step buffers of one step's gate gradients, row-major. */
+        float[][][] dgxStep, dghStep;
         MemorySegment[] packX, packH;
         /** Native memory of the packed runtime operands; shared, since the pool's threads fill it. */
         private Arena arena;
@@ -825,8 +827,14 @@ final class SimdRnn extends PreparedRnn {
                 dc0 = new float[states];
                 dhRun = new float[r.dirs][backwardBatch * r.hidden];
                 dcRun = new float[r.dirs][backwardBatch * r.hidden];
-                dghStep = new float[r.dirs][tile(backwardBatch) * r.gateWidth];
+                dgxStep = new float[r.dirs][2][tile(backwardBatch) * r.gateWidth];
+                dghStep = r.cell == CellKind.GRU ? new float[r.dirs][2][tile(backwardBatch) * r.gateWidth] : dgxStep;
                 dhProduct = new float[r.dirs][tile(backwardBatch) * r.hidden];
+                int maxIn = 0;
+                for (int l = 0; l < r.layers; l++) {
+                    maxIn = Math.max(maxIn, r.weights[l][0].in());
+                }
+                dxStep = new float[r.dirs][tile(backwardBatch) * maxIn];
             }
             if (backwardRows < rowCapacity) {
                 backwardRows = rowCapacity;
@@ -838,6 +846,7 @@ final class SimdRnn extends PreparedRnn {
                     maxIn = Math.max(maxIn, in);
                     dIn[l] = new float[rowsCap * in];
                 }
+                dxDir = r.dirs == 1 ? null : new float[r.dirs][rowsCap * maxIn];
                 // + a tile of rows: a step's product may read up to MR - 1 rows past the last step's
                 dgPanel = (rowsCap + Gemm.MR) * PANEL;
                 dgx = new float[r.dirs][r.gateWidth / PANEL * dgPanel];

@@ -80,32 +80,6 @@ class GemmTest {
         }
     }
 
-    /** An {@code A} in panel layout (as the backward's gate gradients) gives what the row-major {@code A} gives, bit for bit. */
-    @ParameterizedTest(name = "m={0}")
-    @MethodSource("shapes")
-    void panelLayoutAMatchesRowMajorA(int[] mnk) {
-        int m = mnk[0], n = mnk[1], k = Gemm.panels(mnk[2]) * Gemm.panelWidth(), panel = Gemm.panelWidth();
-        SplittableRandom random = new SplittableRandom(m * 31L + n * 7L + k);
-        float[] a = random(random, m * k), b = random(random, k * n);
-        int rows = m + 3, aOff = 2 * panel; // panels hold more rows than used, from a row past the start
-        float[] aPanels = new float[aOff + Gemm.packedSize(rows, k)];
-        Gemm.packUnchecked(m, k, a, 0, k, aPanels, 0); // packs m rows per panel; re-lay at a stride of rows
-        float[] strided = new float[aPanels.length];
-        for (int p = 0; p < k / panel; p++) {
-            System.arraycopy(aPanels, p * m * panel, strided, aOff + p * rows * panel, m * panel);
-        }
-        Gemm.PackedB packed = Gemm.pack(k, n, b, 0, n);
-        int ldc = Gemm.panels(n) * panel;
-        float[] want = new float[m * ldc], got = new float[m * ldc];
-        Gemm.gemmUnchecked(m, k, a, 0, k, 1, packed.data(), 0, Gemm.panels(n), want, 0, ldc, false);
-        Gemm.gemmPanelAUnchecked(m, k, strided, aOff, rows * panel, packed.data(), 0, Gemm.panels(n), got, 0, ldc, false);
-        org.junit.jupiter.api.Assertions.assertArrayEquals(want, got);
-        Gemm.gemmPanelAUnchecked(m, k, strided, aOff, rows * panel, packed.data(), 0, Gemm.panels(n), got, 0, ldc, true);
-        for (int i = 0; i < want.length; i++) {
-            assertEquals(want[i] + want[i], got[i], 1e-6 * Math.abs(want[i]) + 1e-6, "accumulated C[" + i + "]");
-        }
-    }
-
     @Test
     void argumentsAreChecked() {
         Gemm.PackedB b = Gemm.pack(3, 4, new float[12], 0, 4);
