@@ -116,8 +116,8 @@ final class SimdRnn extends PreparedRnn {
             }
         }
         this.threads = Math.max(1, Math.min(threads, pool.maxParties()));
-        this.forwardThreads = new Adaptive(2);
-        this.backwardThreads = new Adaptive(2);
+        this.forwardThreads = Adaptive.options(dirs == 1 ? 3 : 2);
+        this.backwardThreads = Adaptive.options(dirs == 1 ? 3 : 2);
         this.zeros = new float[Math.max(input, dirs * h)];
     }
 
@@ -133,16 +133,37 @@ final class SimdRnn extends PreparedRnn {
         return unitBlocks >= 2 && macsPerStep >= MIN_PARALLEL_MACS_PER_STEP ? Math.min(threads, unitBlocks) : 1;
     }
 
+    /**
+     * Runs {@code w} on one thread, or on {@code parties(batch)} splitting the hidden units (a barrier
+     * per step), or, unidirectional with at least a register tile of sequences per party, splitting
+     * the sequences (each party then streams all the weights, but no barrier until the layer ends):
+     * whichever {@code adaptive} finds fastest here. All three give the same results, bit for bit.
+     */
     private void runTimed(Work w, Adaptive adaptive) {
         int planned = parties(w.batch);
         if (planned == 1) {
+            w.byRows = false;
             pool.run(w, 1);
             return;
         }
-        int p = adaptive.next() == 1 ? 1 : planned;
+        int option = forcedSplit >= 0 ? forcedSplit : adaptive.nextOption();
+        if (option == SPLIT_ROWS && !(dirs == 1 && tile(w.batch) / Gemm.MR >= planned)) {
+            option = SPLIT_UNITS;
+        }
+        w.byRows = option == SPLIT_ROWS;
         long start = System.nanoTime();
-        pool.run(w, p);
-        adaptive.record(p == 1 ? 1 : 2, (System.nanoTime() - start) / w.rows); // per row: calls differ in size
+        pool.run(w, option == ONE_THREAD ? 1 : planned);
+        adaptive.recordOption(option, (System.nanoTime() - start) / w.rows); // per row: calls differ in size
+    }
+
+    /** The options of {@link #runTimed}. */
+    static final int ONE_THREAD = 0, SPLIT_UNITS = 1, SPLIT_ROWS = 2;
+
+    /** For tests: every call runs as this option of {@link #runTimed} (when it can), or -1: the adaptive choice. */
+    private volatile int forcedSplit = -1;
+
+    void forceSplit(int option) {
+        forcedSplit = option;
     }
 
     /**
@@ -364,25 +385,39 @@ final class SimdRnn extends PreparedRnn {
     private void forwardLayer(Work w, int l, int dir, int part, int parts, WorkerPool.Barrier barrier) {
         Weights wt = weights[l][dir];
         int in = wt.in(), batch = w.batch;
-        int u0 = cut(unitBlocks, part, parts), u1 = cut(unitBlocks, part + 1, parts);
+        // by units: every sequence, this party's hidden units, a barrier per step; by rows: this party's
+        // sequences, every unit, no barrier until the layer ends
+        boolean byRows = w.byRows && parts > 1;
+        int u0 = byRows ? 0 : cut(unitBlocks, part, parts), u1 = byRows ? unitBlocks : cut(unitBlocks, part + 1, parts);
+        int i0 = byRows ? rowStart(batch, part, parts) : 0, i1 = byRows ? rowStart(batch, part + 1, parts) : batch;
+        WorkerPool.Barrier stepBarrier = byRows ? WorkerPool.Barrier.NONE : barrier;
         int j0 = u0 * PANEL, j1 = u1 * PANEL, width = j1 - j0;
         float[] x = l == 0 ? w.x : w.out[l - 1], out = w.out[l], gx = w.gx[l][dir], gh = w.gh[dir];
         float[] cs = w.cs[l][dir], hnl = w.hnl[l][dir];
         float[][] hs = w.hState[dir];
         int[] offset = w.offset, active = w.active, len = w.lenS;
         int state = (l * dirs + dir) * batch * hidden;
-        Gemm.gatesUnchecked(w.rows, in, x, 0, in, 1, wt.wihT(), gates, hidden, u0, u1, gx, 0, gateWidth, wt.bias(),
-                false);
-        for (int i = 0; i < batch; i++) {
+        if (byRows) { // this party's share of all rows (whole tiles), every unit
+            int r0 = rowStart(w.rows, part, parts), r1 = rowStart(w.rows, part + 1, parts);
+            Gemm.gatesUnchecked(r1 - r0, in, x, r0 * in, in, 1, wt.wihT(), gates, hidden, 0, unitBlocks, gx,
+                    r0 * gateWidth, gateWidth, wt.bias(), false);
+        } else {
+            Gemm.gatesUnchecked(w.rows, in, x, 0, in, 1, wt.wihT(), gates, hidden, u0, u1, gx, 0, gateWidth,
+                    wt.bias(), false);
+        }
+        for (int i = i0; i < i1; i++) {
             System.arraycopy(w.h0, state + i * hidden + j0, hs[0], i * hidden + j0, width);
         }
-        barrier.await(); // the first product reads every unit of the initial state
+        barrier.await(); // every input projection; the first product reads every unit of the initial state
         for (int s = 0; s < w.maxLength; s++) {
-            int m = active[s];
+            int m = Math.min(active[s], i1) - i0; // this party's sequences still running
+            if (m <= 0) {
+                break; // sequences are sorted longest first: none of this party's runs longer
+            }
             float[] hPrev = hs[s & 1], hNext = hs[(s + 1) & 1];
-            Gemm.gatesUnchecked(tile(m), hidden, hPrev, 0, hidden, 1, wt.whhT(), gates, hidden, u0, u1, gh, 0,
-                    gateWidth, null, false);
-            for (int i = 0; i < m; i++) {
+            Gemm.gatesUnchecked(tile(m), hidden, hPrev, i0 * hidden, hidden, 1, wt.whhT(), gates, hidden, u0, u1, gh,
+                    i0 * gateWidth, gateWidth, null, false);
+            for (int i = i0, end = i0 + m; i < end; i++) {
                 int t = dir == 0 ? s : len[i] - 1 - s, tPrev = dir == 0 ? t - 1 : t + 1;
                 int row = offset[t] + i, gxRow = row * gateWidth, ghRow = i * gateWidth;
                 int hOut = row * outWidth + dir * hidden;
@@ -399,8 +434,20 @@ final class SimdRnn extends PreparedRnn {
                 }
                 System.arraycopy(out, hOut + j0, hNext, i * hidden + j0, width);
             }
-            barrier.await();
+            stepBarrier.await();
         }
+        if (byRows) {
+            barrier.await(); // the layer above (and the caller) read every sequence's outputs
+        }
+    }
+
+    /**
+     * The first of {@code count} rows (or sequences) of part {@code part} of {@code parts}, in whole
+     * register tiles, so that a row goes through the same kernel whatever the split; the last part
+     * ends at {@code count}.
+     */
+    private static int rowStart(int count, int part, int parts) {
+        return part == parts ? count : Math.min(count, cut((count + Gemm.MR - 1) / Gemm.MR, part, parts) * Gemm.MR);
     }
 
     /** Gathers h_n (and c_n) from each sequence's own last step of each layer and direction. */
@@ -518,7 +565,11 @@ final class SimdRnn extends PreparedRnn {
     private void backwardLayer(Work w, int l, int dir, int part, int parts, WorkerPool.Barrier barrier) {
         Weights wt = weights[l][dir];
         int in = wt.in(), rows = w.rows, batch = w.batch;
-        int u0 = cut(unitBlocks, part, parts), u1 = cut(unitBlocks, part + 1, parts);
+        boolean byRows = w.byRows && parts > 1; // as in forwardLayer
+        int pu0 = cut(unitBlocks, part, parts), pu1 = cut(unitBlocks, part + 1, parts); // packing, weight gradients
+        int u0 = byRows ? 0 : pu0, u1 = byRows ? unitBlocks : pu1;
+        int i0 = byRows ? rowStart(batch, part, parts) : 0, i1 = byRows ? rowStart(batch, part + 1, parts) : batch;
+        WorkerPool.Barrier stepBarrier = byRows ? WorkerPool.Barrier.NONE : barrier;
         int j0 = u0 * PANEL, j1 = u1 * PANEL, width = j1 - j0;
         float[] x = l == 0 ? w.x : w.out[l - 1], out = w.out[l], gatesAct = w.gx[l][dir];
         float[] dy = l == layers - 1 ? w.dTop : w.dIn[l + 1];
@@ -532,7 +583,7 @@ final class SimdRnn extends PreparedRnn {
         // the next step while another still reads this one), for the step's products dh and dx
         int dgPanel = w.dgPanel, dgGate = unitBlocks * dgPanel, inPanels = Gemm.panels(in);
         float[] dx = dirs == 1 ? w.dIn[l] : w.dxDir[dir], dxStep = w.dxStep[dir];
-        for (int i = 0; i < batch; i++) {
+        for (int i = i0; i < i1; i++) {
             int from = i * hidden + j0;
             if (w.hasDhn) {
                 System.arraycopy(w.dhn, state + from, dh, from, width);
@@ -546,9 +597,12 @@ final class SimdRnn extends PreparedRnn {
             }
         }
         for (int s = w.maxLength - 1; s >= 0; s--) {
-            int m = active[s];
+            int m = Math.min(active[s], i1) - i0; // this party's sequences running at this step
+            if (m <= 0) {
+                continue; // (by rows) this party's sequences are all shorter
+            }
             float[] stepX = w.dgxStep[dir][s & 1], stepH = cell == CellKind.GRU ? w.dghStep[dir][s & 1] : stepX;
-            for (int i = 0; i < m; i++) {
+            for (int i = i0, end = i0 + m; i < end; i++) {
                 int t = dir == 0 ? s : len[i] - 1 - s, tPrev = dir == 0 ? t - 1 : t + 1;
                 int row = offset[t] + i, gRow = row * gateWidth, dgRow = row * PANEL, stepRow = i * gateWidth;
                 int dyOff = row * outWidth + dir * hidden;
@@ -569,16 +623,17 @@ final class SimdRnn extends PreparedRnn {
                     }
                 }
             }
-            barrier.await(); // the step's gate gradients, all units, before its products
-            // dh_{t-1} = dG_h W_hh for this party's units: rows past m (sequences not started yet) are
-            // computed on stale rows, so into scratch unless there are none; GRU adds to its direct
-            // part dh z, as the kernel's accumulate would; the other cells overwrite
+            stepBarrier.await(); // (by units) the step's gate gradients, all units, before its products
+            // dh_{t-1} = dG_h W_hh for this party's units and sequences: rows past m (sequences not started
+            // yet) are computed on stale rows, so into scratch unless there are none; GRU adds to its
+            // direct part dh z, as the kernel's accumulate would; the other cells overwrite
             int tiled = tile(m);
             boolean direct = cell != CellKind.GRU && tiled == m;
             float[] product = direct ? dh : w.dhProduct[dir];
-            Gemm.gemmUnchecked(tiled, gateWidth, stepH, 0, gateWidth, 1, wt.whh(), u0, u1, product, 0, hidden, false);
+            Gemm.gemmUnchecked(tiled, gateWidth, stepH, i0 * gateWidth, gateWidth, 1, wt.whh(), u0, u1, product,
+                    i0 * hidden, hidden, false);
             if (!direct) {
-                for (int i = 0; i < m; i++) {
+                for (int i = i0, end = i0 + m; i < end; i++) {
                     int at = i * hidden;
                     if (cell == CellKind.GRU) {
                         for (int j = j0; j < j1; j++) {
@@ -590,18 +645,22 @@ final class SimdRnn extends PreparedRnn {
                 }
             }
             // dx_t = dG_x W_ih for this party's rows of the step (whole tiles), then each real row to its place
-            int tiles = tiled / Gemm.MR;
-            int i0 = cut(tiles, part, parts) * Gemm.MR, i1 = cut(tiles, part + 1, parts) * Gemm.MR;
-            if (i1 > i0) {
-                Gemm.gemmUnchecked(i1 - i0, gateWidth, stepX, i0 * gateWidth, gateWidth, 1, wt.wih(), 0, inPanels,
-                        dxStep, i0 * in, in, false);
-                for (int i = i0, end = Math.min(i1, m); i < end; i++) {
+            int d0 = i0, d1 = i0 + tiled;
+            if (!byRows) {
+                int tiles = tiled / Gemm.MR;
+                d0 = cut(tiles, part, parts) * Gemm.MR;
+                d1 = cut(tiles, part + 1, parts) * Gemm.MR;
+            }
+            if (d1 > d0) {
+                Gemm.gemmUnchecked(d1 - d0, gateWidth, stepX, d0 * gateWidth, gateWidth, 1, wt.wih(), 0, inPanels,
+                        dxStep, d0 * in, in, false);
+                for (int i = d0, end = Math.min(d1, i0 + m); i < end; i++) {
                     int t = dir == 0 ? s : len[i] - 1 - s;
                     System.arraycopy(dxStep, i * in, dx, (offset[t] + i) * in, in);
                 }
             }
         }
-        for (int i = 0; i < batch; i++) {
+        for (int i = i0; i < i1; i++) {
             int from = i * hidden + j0;
             System.arraycopy(dh, from, w.dh0, state + from, width);
             System.arraycopy(dc, from, w.dc0, state + from, width);
@@ -614,12 +673,12 @@ final class SimdRnn extends PreparedRnn {
         float[][] dW = w.dW[l][dir];
         int pIn0 = cut(Gemm.panels(in), part, parts), pIn1 = cut(Gemm.panels(in), part + 1, parts);
         packRows(x, 0, in, rows, pIn0, pIn1, w.packX[dir]);
-        packPreviousStates(w, l, dir, u0, u1);
+        packPreviousStates(w, l, dir, pu0, pu1);
         barrier.await();
         float[] dWih = dW[Param.WEIGHT_IH.ordinal()], dWhh = dW[Param.WEIGHT_HH.ordinal()];
         float[] dBih = dW[Param.BIAS_IH.ordinal()], dBhh = dW[Param.BIAS_HH.ordinal()];
         for (int gate = 0; gate < gates; gate++) {
-            for (int u = u0; u < u1; u++) {
+            for (int u = pu0; u < pu1; u++) {
                 int p = gate * unitBlocks + u, col = p * PANEL;
                 Gemm.gemmUnchecked(PANEL, rows, dgx, p * dgPanel, 1, PANEL, w.packX[dir], 0, Gemm.panels(in), dWih,
                         col * in, in, false);
@@ -701,6 +760,8 @@ final class SimdRnn extends PreparedRnn {
         float[][] out, gh;
         float[][][] gx, cs, hnl, hState;
         boolean backward;
+        /** This call's split between parties: by sequences (rows) rather than by hidden units. */
+        boolean byRows;
 
         // the call's problem: sequences sorted by length, longest first, and the packed layout
         int steps, batch, rows, maxLength;

@@ -39,6 +39,33 @@ class AdaptiveTest {
         assertTrue(after <= 8 + 2, "back to one thread: " + after);
     }
 
+    /** Three options: the fastest runs most calls, and each other one is still probed. */
+    @Test
+    void choosesAmongSeveralOptions() {
+        Adaptive policy = Adaptive.options(3);
+        long[] cost = {3_000, 2_000, 1_000};
+        int[] runs = new int[3];
+        for (int i = 0; i < 1024; i++) {
+            int o = policy.nextOption();
+            policy.recordOption(o, cost[o]);
+            runs[o]++;
+        }
+        assertTrue(runs[2] > 1024 - 1024 / Adaptive.PROBE_EVERY * 4 - 3 * Adaptive.WINDOW, "the fastest: " + runs[2]);
+        assertTrue(runs[0] > Adaptive.WINDOW && runs[1] > Adaptive.WINDOW, "the others are probed: " + runs[0] + ", " + runs[1]);
+        cost[2] = 9_000; // the fastest becomes the slowest: the middle one takes over
+        for (int i = 0; i < 4 * Adaptive.PROBE_EVERY; i++) {
+            int o = policy.nextOption();
+            policy.recordOption(o, cost[o]);
+        }
+        int middle = 0;
+        for (int i = 0; i < 2 * Adaptive.PROBE_EVERY; i++) {
+            int o = policy.nextOption();
+            policy.recordOption(o, cost[o]);
+            middle += o == 1 ? 1 : 0;
+        }
+        assertTrue(middle >= 2 * Adaptive.PROBE_EVERY - 8, "now the middle one: " + middle);
+    }
+
     @Test
     void oneThreadPlannedIsOneThreadAlways() {
         Adaptive policy = new Adaptive(1);
