@@ -22,7 +22,11 @@ final class Adaptive {
     /** Per option, its last WINDOW times (a ring), where the next goes, and how many there are (up to WINDOW). */
     private final long[][] times;
     private final int[] ring, counts;
+    /** Calls so far, saturating at {@link #SETTLED}. */
     private int calls;
+
+    /** After this many calls the probes come every {@value #PROBE_EVERY} calls; before, at 16, 32, 64, 128 calls. */
+    private static final int SETTLED = 1 << 20;
 
     /** One thread (option 0) or {@code planned} (option 1); just one thread when {@code planned} is 1. */
     Adaptive(int planned) {
@@ -63,14 +67,16 @@ final class Adaptive {
     /**
      * The option for the next call: first each in turn (the last first) until it has a window of
      * times, then the fastest, but for two calls in a row of each other one every
-     * {@value #PROBE_EVERY} calls. Ties go to the higher option.
+     * {@value #PROBE_EVERY} calls, and also after 16, 32 and 64 calls: the first calls of a process
+     * run while the JIT is still compiling, so their times say little about the options. Ties go
+     * to the higher option.
      */
     int nextOption() {
         if (options == 1) {
             return 0;
         }
         int n = calls;
-        calls = (n + 1) % PROBE_EVERY;
+        calls = n + 1 < SETTLED ? n + 1 : SETTLED - PROBE_EVERY; // keeps the phase of the probes
         for (int o = options - 1; o >= 0; o--) {
             if (counts[o] < WINDOW) {
                 return o;
@@ -85,7 +91,8 @@ final class Adaptive {
                 bestTime = t;
             }
         }
-        int slot = n; // (calls counts modulo PROBE_EVERY) twice in a row: the first runs on cold caches and a parked helper
+        int period = n < PROBE_EVERY ? Math.max(16, Integer.highestOneBit(Math.max(1, n))) : PROBE_EVERY;
+        int slot = n % period; // twice in a row: the first runs on cold caches and a parked helper
         if (slot < 2 * (options - 1)) {
             int other = slot / 2;
             return other >= best ? other + 1 : other;
