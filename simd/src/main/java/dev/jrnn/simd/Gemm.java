@@ -22,8 +22,9 @@ import jdk.incubator.vector.FloatVector;
  * place through a row and a column stride, so {@code A} and {@code A}<sup>T</sup> cost the same;
  * its elements are broadcast. The register tile is 8 rows by 2 vectors where the ISA has 32 vector
  * registers ({@link #WIDE_TILE}), else 4 rows by 2 vectors (8 accumulators, enough to hide FMA
- * latency on two FMA pipes); single rows use 2 vectors with {@code k} unrolled by 2. The kernels
- * write {@code C} once, as the start (its old value, a bias row, or zeros) plus the product.
+ * latency on two FMA pipes); rows after the last whole tile go through the same kernel on a
+ * padded copy. The kernels write {@code C} once, as the start (its old value, a bias row, or
+ * zeros) plus the product.
  *
  * <p>Every element of {@code C} is one sweep over {@code k} in a fixed order, whatever the caller's
  * partition of rows and panels: results do not depend on the number of threads. Methods named
@@ -125,15 +126,25 @@ public final class Gemm {
     static void gatesUnchecked(int m, int k, float[] a, int aOff, int rsA, int csA, MemorySegment packed, int gates,
                                int hidden, int u0, int u1, float[] c, int cOff, int ldc, float[] bias,
                                boolean accumulate) {
-        int mc = rowBlock(k);
-        for (int i0 = 0; i0 < m; i0 += mc) {
-            int rows = Math.min(mc, m - i0);
+        int mc = rowBlock(k), full = m / TILE * TILE;
+        for (int i0 = 0; i0 < full; i0 += mc) {
+            int rows = Math.min(mc, full - i0);
             for (int u = u0; u < u1; u++) {
                 for (int g = 0; g < gates; g++) {
                     int col = g * hidden + u * PANEL;
                     tiles(rows, k, a, aOff + i0 * rsA, rsA, csA, packed,
                             (long) (u * gates + g) * k * PANEL * Float.BYTES, c, cOff + i0 * ldc + col, ldc, accumulate,
                             bias, col);
+                }
+            }
+        }
+        if (full < m) {
+            Tail t = tailRows(m - full, k, a, aOff + full * rsA, rsA, csA);
+            for (int u = u0; u < u1; u++) {
+                for (int g = 0; g < gates; g++) {
+                    int col = g * hidden + u * PANEL;
+                    tailPanel(t, m - full, k, packed, (long) (u * gates + g) * k * PANEL * Float.BYTES, c,
+                            cOff + full * ldc + col, ldc, accumulate, bias, col);
                 }
             }
         }
@@ -145,12 +156,19 @@ public final class Gemm {
      */
     static void gemmUnchecked(int m, int k, float[] a, int aOff, int rsA, int csA, MemorySegment packed, int p0, int p1,
                               float[] c, int cOff, int ldc, boolean accumulate) {
-        int mc = rowBlock(k);
-        for (int i0 = 0; i0 < m; i0 += mc) {
-            int rows = Math.min(mc, m - i0);
+        int mc = rowBlock(k), full = m / TILE * TILE;
+        for (int i0 = 0; i0 < full; i0 += mc) {
+            int rows = Math.min(mc, full - i0);
             for (int p = p0; p < p1; p++) {
                 tiles(rows, k, a, aOff + i0 * rsA, rsA, csA, packed, (long) p * k * PANEL * Float.BYTES, c,
                         cOff + i0 * ldc + p * PANEL, ldc, accumulate, null, 0);
+            }
+        }
+        if (full < m) {
+            Tail t = tailRows(m - full, k, a, aOff + full * rsA, rsA, csA);
+            for (int p = p0; p < p1; p++) {
+                tailPanel(t, m - full, k, packed, (long) p * k * PANEL * Float.BYTES, c, cOff + full * ldc + p * PANEL,
+                        ldc, accumulate, null, 0);
             }
         }
     }
@@ -161,7 +179,7 @@ public final class Gemm {
      * streamed its 4 MiB of weights twice per step.)
      */
     private static int rowBlock(int k) {
-        return Math.max(MR, (65536 / Math.max(1, k)) / MR * MR);
+        return Math.max(TILE, (65536 / Math.max(1, k)) / TILE * TILE);
     }
 
     // ------------------------------------------------------------------ micro-kernels
@@ -172,10 +190,11 @@ public final class Gemm {
      * ours cut off there would box every vector it touches.
      *
      * A kernel sweeps k in order (A strided by rsA and csA), with one accumulator per row and
-     * vector from zero; at the end C's row becomes start + accumulator,
-     * where start is C itself (accumulate), the bias, or zeros. The 8-row and 4-row kernels give
-     * every element the same sum in the same order, so which one a row goes through changes
-     * nothing but time; the one-row kernel splits k into two interleaved sums.
+     * vector from zero; at the end C's row becomes start + accumulator, where start is C itself
+     * (accumulate), the bias, or zeros. The 8-row and 4-row kernels give every element the same
+     * sum in the same order, and rows after the last whole tile go through the same kernel on a
+     * padded copy (tailRows, tailPanel): so every element of C is the same sum whatever the
+     * partition of rows, and one kernel does all the work (one method for C2 to compile).
      */
 
     /**
@@ -186,6 +205,9 @@ public final class Gemm {
      * {@code -Djrnn.simd.tile=4|8} forces one (tests).
      */
     static final boolean WIDE_TILE = wideTile(System.getProperty("jrnn.simd.tile"));
+
+    /** Rows of one kernel call: 8 or 4 ({@link #WIDE_TILE}). */
+    static final int TILE = WIDE_TILE ? 8 : MR;
 
     static boolean wideTile(String forced) {
         if (forced == null || forced.isBlank()) {
@@ -207,26 +229,78 @@ public final class Gemm {
     /** {@code C[i][0..PANEL) += A[i][:] Bp} for {@code m} rows of a strided {@code A}; {@code bpOff} in bytes. */
     static void panel(int m, int k, float[] a, int aOff, int rsA, int csA, MemorySegment bp, long bpOff, float[] c,
                       int cOff, int ldc) {
-        tiles(m, k, a, aOff, rsA, csA, bp, bpOff, c, cOff, ldc, true, null, 0);
+        int full = m / TILE * TILE;
+        tiles(full, k, a, aOff, rsA, csA, bp, bpOff, c, cOff, ldc, true, null, 0);
+        if (full < m) {
+            tailPanel(tailRows(m - full, k, a, aOff + full * rsA, rsA, csA), m - full, k, bp, bpOff, c,
+                    cOff + full * ldc, ldc, true, null, 0);
+        }
     }
 
-    /** {@code C[i][0..PANEL) = start + A[i][:] Bp} for {@code m} rows of a strided {@code A}, through the kernels (see above). */
+    /** {@code C[i][0..PANEL) = start + A[i][:] Bp} for {@code m} rows, a multiple of {@link #TILE}, of a strided {@code A}. */
     private static void tiles(int m, int k, float[] a, int aOff, int rsA, int csA, MemorySegment bp, long bpOff,
                               float[] c, int cOff, int ldc, boolean accumulate, float[] bias, int biasOff) {
         // where each row starts from: C's row itself, the bias (every row), or zeros (every row)
         float[] s = accumulate ? c : bias != null ? bias : ZEROS;
         int sOff = accumulate ? cOff : bias != null ? biasOff : 0, sld = accumulate ? ldc : 0;
-        int i = 0;
-        if (WIDE_TILE) {
-            for (; i + 8 <= m; i += 8) {
+        for (int i = 0; i < m; i += TILE) {
+            if (WIDE_TILE) {
                 kernel8(k, a, aOff + i * rsA, rsA, csA, bp, bpOff, c, cOff + i * ldc, ldc, s, sOff + i * sld, sld);
+            } else {
+                kernel4(k, a, aOff + i * rsA, rsA, csA, bp, bpOff, c, cOff + i * ldc, ldc, s, sOff + i * sld, sld);
             }
         }
-        for (; i + MR <= m; i += MR) {
-            kernel4(k, a, aOff + i * rsA, rsA, csA, bp, bpOff, c, cOff + i * ldc, ldc, s, sOff + i * sld, sld);
+    }
+
+    /** A thread's scratch for the rows after the last whole tile: those rows of A padded to a tile, and of C. */
+    private static final class Tail {
+        float[] a = new float[0];
+        final float[] c = new float[8 * PANEL];
+    }
+
+    private static final ThreadLocal<Tail> TAILS = ThreadLocal.withInitial(Tail::new);
+
+    /**
+     * Copies {@code rows} (fewer than a tile) rows of {@code A} into this thread's scratch, {@code k}
+     * apart; the scratch's other rows hold whatever they held (their results are dropped).
+     */
+    private static Tail tailRows(int rows, int k, float[] a, int aOff, int rsA, int csA) {
+        Tail t = TAILS.get();
+        if (t.a.length < TILE * k) {
+            t.a = new float[TILE * k];
         }
-        for (; i < m; i++) {
-            kernel1(k, a, aOff + i * rsA, csA, bp, bpOff, c, cOff + i * ldc, s, sOff + i * sld);
+        float[] ta = t.a;
+        for (int r = 0; r < rows; r++) {
+            int from = aOff + r * rsA;
+            if (csA == 1) {
+                System.arraycopy(a, from, ta, r * k, k);
+            } else {
+                for (int kk = 0; kk < k; kk++) {
+                    ta[r * k + kk] = a[from + kk * csA];
+                }
+            }
+        }
+        return t;
+    }
+
+    /** One panel of the rows in {@code t}: the kernel on a whole tile of scratch rows, then the real rows into {@code C}. */
+    private static void tailPanel(Tail t, int rows, int k, MemorySegment bp, long bpOff, float[] c, int cOff, int ldc,
+                                  boolean accumulate, float[] bias, int biasOff) {
+        float[] tc = t.c;
+        if (accumulate) {
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(c, cOff + r * ldc, tc, r * PANEL, PANEL);
+            }
+        }
+        float[] s = accumulate ? tc : bias != null ? bias : ZEROS;
+        int sOff = accumulate ? 0 : bias != null ? biasOff : 0, sld = accumulate ? PANEL : 0;
+        if (WIDE_TILE) {
+            kernel8(k, t.a, 0, k, 1, bp, bpOff, tc, 0, PANEL, s, sOff, sld);
+        } else {
+            kernel4(k, t.a, 0, k, 1, bp, bpOff, tc, 0, PANEL, s, sOff, sld);
+        }
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(tc, r * PANEL, c, cOff + r * ldc, PANEL);
         }
     }
 
@@ -330,29 +404,6 @@ public final class Gemm {
         q += sld;
         FloatVector.fromArray(FLOAT, s, q).add(c30).intoArray(c, r);
         FloatVector.fromArray(FLOAT, s, q + LANES).add(c31).intoArray(c, r + LANES);
-    }
-
-    /** One row: {@code k} unrolled by 2 into 4 accumulators, enough independent FMA chains to stream the panel. */
-    private static void kernel1(int k, float[] a, int aOff, int csA, MemorySegment bp, long bpOff, float[] c, int cOff,
-                                float[] s, int sOff) {
-        FloatVector s0 = FloatVector.zero(FLOAT), s1 = s0, t0 = s0, t1 = s0;
-        int kk = 0, ap = aOff;
-        long bpp = bpOff;
-        for (; kk + 2 <= k; kk += 2, ap += 2 * csA, bpp += 2 * ROW) {
-            FloatVector a0 = FloatVector.broadcast(FLOAT, a[ap]);
-            s0 = FloatVector.fromMemorySegment(FLOAT, bp, bpp, ORDER).fma(a0, s0);
-            s1 = FloatVector.fromMemorySegment(FLOAT, bp, bpp + HALF, ORDER).fma(a0, s1);
-            FloatVector a1 = FloatVector.broadcast(FLOAT, a[ap + csA]);
-            t0 = FloatVector.fromMemorySegment(FLOAT, bp, bpp + ROW, ORDER).fma(a1, t0);
-            t1 = FloatVector.fromMemorySegment(FLOAT, bp, bpp + ROW + HALF, ORDER).fma(a1, t1);
-        }
-        if (kk < k) {
-            FloatVector a0 = FloatVector.broadcast(FLOAT, a[ap]);
-            s0 = FloatVector.fromMemorySegment(FLOAT, bp, bpp, ORDER).fma(a0, s0);
-            s1 = FloatVector.fromMemorySegment(FLOAT, bp, bpp + HALF, ORDER).fma(a0, s1);
-        }
-        FloatVector.fromArray(FLOAT, s, sOff).add(s0.add(t0)).intoArray(c, cOff);
-        FloatVector.fromArray(FLOAT, s, sOff + LANES).add(s1.add(t1)).intoArray(c, cOff + LANES);
     }
 
     // ------------------------------------------------------------------ public, checked

@@ -85,15 +85,15 @@ final class SimdRnn extends PreparedRnn {
     }
 
     /**
-     * Rows a per-step product runs on: the active rows rounded up to the register tile, so that
-     * every row goes through the 4-row kernel (a shrinking batch would otherwise send up to 3 rows
-     * a step through the 1-row kernel, each streaming the whole weight panel again; measured 1.2x
-     * slower than no shrinking at all). Rows are independent in the kernel, so the extra rows'
-     * stale contents touch only their own (unused) results, and a sequence's numbers do not
-     * depend on how many others share its step.
+     * Rows a per-step product runs on: the active rows rounded up to the register tile
+     * ({@link Gemm#TILE}), so that no step's rows go through the padded copy of a partial tile
+     * (a first version sent up to 3 rows a step through a one-row kernel, each streaming the
+     * whole weight panel again: measured 1.2x slower than no shrinking at all). Rows are
+     * independent in the kernel, so the extra rows' stale contents touch only their own (unused)
+     * results, and a sequence's numbers do not depend on how many others share its step.
      */
     private static int tile(int rows) {
-        return (rows + Gemm.MR - 1) / Gemm.MR * Gemm.MR;
+        return (rows + Gemm.TILE - 1) / Gemm.TILE * Gemm.TILE;
     }
 
     SimdRnn(RnnArchitecture d, RnnWeights w, WorkerPool pool, int threads) {
@@ -147,7 +147,7 @@ final class SimdRnn extends PreparedRnn {
             return;
         }
         int option = forcedSplit >= 0 ? forcedSplit : adaptive.nextOption();
-        if (option == SPLIT_ROWS && !(dirs == 1 && tile(w.batch) / Gemm.MR >= planned)) {
+        if (option == SPLIT_ROWS && !(dirs == 1 && tile(w.batch) / Gemm.TILE >= planned)) {
             option = SPLIT_UNITS;
         }
         w.byRows = option == SPLIT_ROWS;
@@ -447,7 +447,7 @@ final class SimdRnn extends PreparedRnn {
      * ends at {@code count}.
      */
     private static int rowStart(int count, int part, int parts) {
-        return part == parts ? count : Math.min(count, cut((count + Gemm.MR - 1) / Gemm.MR, part, parts) * Gemm.MR);
+        return part == parts ? count : Math.min(count, cut((count + Gemm.TILE - 1) / Gemm.TILE, part, parts) * Gemm.TILE);
     }
 
     /** Gathers h_n (and c_n) from each sequence's own last step of each layer and direction. */
@@ -647,9 +647,9 @@ final class SimdRnn extends PreparedRnn {
             // dx_t = dG_x W_ih for this party's rows of the step (whole tiles), then each real row to its place
             int d0 = i0, d1 = i0 + tiled;
             if (!byRows) {
-                int tiles = tiled / Gemm.MR;
-                d0 = cut(tiles, part, parts) * Gemm.MR;
-                d1 = cut(tiles, part + 1, parts) * Gemm.MR;
+                int tiles = tiled / Gemm.TILE;
+                d0 = cut(tiles, part, parts) * Gemm.TILE;
+                d1 = cut(tiles, part + 1, parts) * Gemm.TILE;
             }
             if (d1 > d0) {
                 Gemm.gemmUnchecked(d1 - d0, gateWidth, stepX, d0 * gateWidth, gateWidth, 1, wt.wih(), 0, inPanels,
@@ -908,8 +908,7 @@ final class SimdRnn extends PreparedRnn {
                     dIn[l] = new float[rowsCap * in];
                 }
                 dxDir = r.dirs == 1 ? null : new float[r.dirs][rowsCap * maxIn];
-                // + a tile of rows: a step's product may read up to MR - 1 rows past the last step's
-                dgPanel = (rowsCap + Gemm.MR) * PANEL;
+                dgPanel = rowsCap * PANEL;
                 dgx = new float[r.dirs][r.gateWidth / PANEL * dgPanel];
                 dgh = r.cell == CellKind.GRU ? new float[r.dirs][r.gateWidth / PANEL * dgPanel] : dgx;
                 if (arena != null) {
