@@ -19,6 +19,8 @@ final class Adaptive {
     static final int PROBE_EVERY = 128;
 
     private final int planned, options;
+    /** Whether option 0 is tried first (else the last, the planned number of threads). */
+    private final boolean firstFirst;
     /** Per option, its last WINDOW times (a ring), where the next goes, and how many there are (up to WINDOW). */
     private final long[][] times;
     private final int[] ring, counts;
@@ -30,12 +32,13 @@ final class Adaptive {
 
     /** One thread (option 0) or {@code planned} (option 1); just one thread when {@code planned} is 1. */
     Adaptive(int planned) {
-        this(planned, planned == 1 ? 1 : 2);
+        this(planned, planned == 1 ? 1 : 2, false);
     }
 
-    private Adaptive(int planned, int options) {
+    private Adaptive(int planned, int options, boolean firstFirst) {
         this.planned = planned;
         this.options = options;
+        this.firstFirst = firstFirst;
         this.times = new long[options][WINDOW];
         this.ring = new int[options];
         this.counts = new int[options];
@@ -44,12 +47,16 @@ final class Adaptive {
         }
     }
 
-    /** A choice among {@code options} ways (at least 1), numbered from 0. */
+    /**
+     * A choice among {@code options} ways (at least 1), numbered from 0, tried first in that order
+     * (so with option 0 as one thread, the first calls of a process, which run mostly in the
+     * interpreter, leave the other core to the JIT compiling them).
+     */
     static Adaptive options(int options) {
         if (options < 1) {
             throw new IllegalArgumentException("at least one option, got " + options);
         }
-        return new Adaptive(options, options);
+        return new Adaptive(options, options, true);
     }
 
     /** Parties for the next call. */
@@ -65,7 +72,7 @@ final class Adaptive {
     }
 
     /**
-     * The option for the next call: first each in turn (the last first) until it has a window of
+     * The option for the next call: first each in turn until it has a window of
      * times, then the fastest, but for two calls in a row of each other one every
      * {@value #PROBE_EVERY} calls, and also after 16, 32 and 64 calls: the first calls of a process
      * run while the JIT is still compiling, so their times say little about the options. Ties go
@@ -77,7 +84,8 @@ final class Adaptive {
         }
         int n = calls;
         calls = n + 1 < SETTLED ? n + 1 : SETTLED - PROBE_EVERY; // keeps the phase of the probes
-        for (int o = options - 1; o >= 0; o--) {
+        for (int i = 0; i < options; i++) {
+            int o = firstFirst ? i : options - 1 - i;
             if (counts[o] < WINDOW) {
                 return o;
             }

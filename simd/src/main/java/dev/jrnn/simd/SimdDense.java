@@ -208,16 +208,20 @@ final class SimdDense extends DenseKernels {
         for (int p = p0; p < p1; p++) {
             int c0 = p * PANEL, w = Math.min(PANEL, n - c0);
             long at = (long) p * k * PANEL * Float.BYTES;
+            if (w == PANEL) { // whole panels: plain loads (masked ones cost a check per lane)
+                for (int kk = 0; kk < k; kk++, at += (long) PANEL * Float.BYTES) {
+                    int from = bOff + kk * ldb + c0;
+                    // times alpha always (exact for 1): no vector merges two ways, which C2 may box
+                    FloatVector.fromArray(FLOAT, b, from).mul(alpha).intoMemorySegment(dst, at, order);
+                    FloatVector.fromArray(FLOAT, b, from + LANES).mul(alpha).intoMemorySegment(dst, at + half, order);
+                }
+                continue;
+            }
             VectorMask<Float> m0 = SimdSpecies.prefix(Math.min(LANES, w)), m1 = SimdSpecies.prefix(Math.max(0, w - LANES));
             for (int kk = 0; kk < k; kk++, at += (long) PANEL * Float.BYTES) {
                 int from = bOff + kk * ldb + c0;
-                FloatVector v0 = FloatVector.fromArray(FLOAT, b, from, m0), v1 = FloatVector.fromArray(FLOAT, b, from + LANES, m1);
-                if (alpha != 1f) {
-                    v0 = v0.mul(alpha);
-                    v1 = v1.mul(alpha);
-                }
-                v0.intoMemorySegment(dst, at, order);
-                v1.intoMemorySegment(dst, at + half, order);
+                FloatVector.fromArray(FLOAT, b, from, m0).mul(alpha).intoMemorySegment(dst, at, order);
+                FloatVector.fromArray(FLOAT, b, from + LANES, m1).mul(alpha).intoMemorySegment(dst, at + half, order);
             }
         }
     }

@@ -293,8 +293,21 @@ final class SimdRnn extends PreparedRnn {
         MemorySegment.copy(src, srcOff, t.segment(), FloatTensor.ELEMENT, (at(t, a, b) + col) * Float.BYTES, count);
     }
 
+    /**
+     * Whether rows {@code (t, n)} of {@code t}, columns {@code [col, col + count)}, are the packed rows
+     * of {@code stride} floats from {@code off}: every sequence {@code T} long, {@code t} contiguous
+     * with rows of {@code count}, and no padding columns. Then one copy moves them all.
+     */
+    private static boolean oneCopy(Work w, FloatTensor t, int col, int count, int off, int stride) {
+        return !w.variable && t.isContiguous() && col == 0 && off == 0 && count == stride && t.dim(2) == count;
+    }
+
     /** The packed rows of a {@code [T, N, C]} tensor, columns {@code [0, count)}, into rows of {@code stride}. */
     private static void sequenceIn(Work w, FloatTensor t, int col, int count, float[] dst, int off, int stride) {
+        if (oneCopy(w, t, col, count, off, stride)) {
+            MemorySegment.copy(t.segment(), FloatTensor.ELEMENT, t.offset() * Float.BYTES, dst, 0, w.rows * count);
+            return;
+        }
         for (int step = 0; step < w.steps; step++) {
             int base = w.offset[step];
             for (int i = 0, m = w.active[step]; i < m; i++) {
@@ -306,6 +319,10 @@ final class SimdRnn extends PreparedRnn {
     /** The inverse of {@link #sequenceIn}; with {@code zeroRest}, positions past each end get zeros. */
     private void sequenceOut(Work w, float[] src, int off, int stride, FloatTensor t, int col, int count,
                              boolean zeroRest) {
+        if (oneCopy(w, t, col, count, off, stride)) { // (no sequence ends early: nothing to zero)
+            MemorySegment.copy(src, 0, t.segment(), FloatTensor.ELEMENT, t.offset() * Float.BYTES, w.rows * count);
+            return;
+        }
         for (int step = 0; step < w.steps; step++) {
             int base = w.offset[step], m = w.active[step];
             for (int i = 0; i < m; i++) {
