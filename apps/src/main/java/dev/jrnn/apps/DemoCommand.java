@@ -2,6 +2,7 @@ package dev.jrnn.apps;
 
 import dev.jrnn.apps.data.Corpora;
 import dev.jrnn.core.rnn.CellKind;
+import dev.jrnn.core.runtime.BackendSelector;
 import dev.jrnn.core.runtime.DenseBackends;
 import dev.jrnn.core.runtime.Parallelism;
 import dev.jrnn.models.LanguageModel;
@@ -69,6 +70,24 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        // --backend NAME picks the dense kernels too (embedding, output layer, loss, optimizer), which
+        // follow -Djrnn.backend: left to auto they would first probe every backend in class-path order,
+        // loading oneDNN's native library (about 0.3 s on a 2-core Zen 5) to find the kernels simd has
+        String before = System.getProperty(BackendSelector.BACKEND_PROPERTY);
+        boolean follow = before == null && !BackendSelector.AUTO.equals(backend.name());
+        if (follow) {
+            System.setProperty(BackendSelector.BACKEND_PROPERTY, backend.name());
+        }
+        try {
+            return run();
+        } finally {
+            if (follow) {
+                System.clearProperty(BackendSelector.BACKEND_PROPERTY);
+            }
+        }
+    }
+
+    private int run() throws IOException {
         PrintWriter say = spec.commandLine().getOut();
         if (prompt.isEmpty()) {
             throw new IllegalArgumentException("--prompt is empty: give the generator a start");

@@ -89,24 +89,36 @@ final class Cells {
 
     // ------------------------------------------------------------------ backward
 
+    /**
+     * Where backward writes gate {@code g}'s gradient of unit {@code j}: {@code dgRow + g * dgGate + at(j, dgPanel)}.
+     * With {@code dgPanel = PANEL} and {@code dgGate = H} that is a row-major row; with
+     * {@code dgPanel = rows * PANEL} (and {@code dgGate = H / PANEL * dgPanel}, {@code dgRow = row * PANEL})
+     * the gate gradients of all rows are in {@link Gemm}'s panel layout, each column panel's rows contiguous.
+     * Backward also writes them row-major into a step buffer at {@code stepRow + g * H + j}.
+     */
+    static int at(int j, int dgPanel) {
+        return j / SimdSpecies.PANEL * dgPanel + j % SimdSpecies.PANEL;
+    }
+
     /** {@code dG = dh act'}, {@code dh = dy + dhRun}. */
     static void rnnBackward(boolean relu, float[] dy, int dyOff, float[] dhRun, int dhOff, float[] gates, int gRow,
-                            float[] dg, int dgRow, int j0, int j1) {
+                            float[] dg, int dgRow, int dgPanel, float[] step, int stepRow, int j0, int j1) {
         for (int j = j0; j < j1; j += LANES) {
             FloatVector dh = FloatVector.fromArray(FLOAT, dy, dyOff + j).add(FloatVector.fromArray(FLOAT, dhRun, dhOff + j));
             FloatVector a = FloatVector.fromArray(FLOAT, gates, gRow + j);
             FloatVector d = relu ? dh.blend(0f, a.compare(VectorOperators.LE, 0f)) : dh.sub(dh.mul(a).mul(a));
-            d.intoArray(dg, dgRow + j);
+            d.intoArray(dg, dgRow + at(j, dgPanel));
+            d.intoArray(step, stepRow + j);
         }
     }
 
     /** LSTM: gate gradients into {@code dg}; {@code dcRun} becomes the gradient w.r.t. {@code c_{t-1}}. */
     static void lstmBackward(int hidden, float[] dy, int dyOff, float[] dhRun, int dhOff, float[] dcRun, int dcOff,
                              float[] gates, int gRow, float[] c, int cOff, float[] cPrev, int cPrevOff, float[] dg,
-                             int dgRow, int j0, int j1) {
+                             int dgRow, int dgGate, int dgPanel, float[] step, int stepRow, int j0, int j1) {
         FloatVector one = FloatVector.broadcast(FLOAT, 1f);
         for (int j = j0; j < j1; j += LANES) {
-            int x = gRow + j, y = dgRow + j;
+            int x = gRow + j, y = dgRow + at(j, dgPanel), z = stepRow + j;
             FloatVector dh = FloatVector.fromArray(FLOAT, dy, dyOff + j).add(FloatVector.fromArray(FLOAT, dhRun, dhOff + j));
             FloatVector i = FloatVector.fromArray(FLOAT, gates, x);
             FloatVector f = FloatVector.fromArray(FLOAT, gates, x + hidden);
@@ -114,10 +126,18 @@ final class Cells {
             FloatVector o = FloatVector.fromArray(FLOAT, gates, x + 3 * hidden);
             FloatVector tc = FloatVector.fromArray(FLOAT, c, cOff + j).lanewise(VectorOperators.TANH);
             FloatVector dc = dh.mul(o).mul(one.sub(tc.mul(tc))).add(FloatVector.fromArray(FLOAT, dcRun, dcOff + j));
-            dc.mul(g).mul(i.mul(one.sub(i))).intoArray(dg, y);
-            dc.mul(FloatVector.fromArray(FLOAT, cPrev, cPrevOff + j)).mul(f.mul(one.sub(f))).intoArray(dg, y + hidden);
-            dc.mul(i).mul(one.sub(g.mul(g))).intoArray(dg, y + 2 * hidden);
-            dh.mul(tc).mul(o.mul(one.sub(o))).intoArray(dg, y + 3 * hidden);
+            FloatVector di = dc.mul(g).mul(i.mul(one.sub(i)));
+            FloatVector df = dc.mul(FloatVector.fromArray(FLOAT, cPrev, cPrevOff + j)).mul(f.mul(one.sub(f)));
+            FloatVector dgg = dc.mul(i).mul(one.sub(g.mul(g)));
+            FloatVector dout = dh.mul(tc).mul(o.mul(one.sub(o)));
+            di.intoArray(dg, y);
+            df.intoArray(dg, y + dgGate);
+            dgg.intoArray(dg, y + 2 * dgGate);
+            dout.intoArray(dg, y + 3 * dgGate);
+            di.intoArray(step, z);
+            df.intoArray(step, z + hidden);
+            dgg.intoArray(step, z + 2 * hidden);
+            dout.intoArray(step, z + 3 * hidden);
             dc.mul(f).intoArray(dcRun, dcOff + j);
         }
     }
@@ -129,10 +149,10 @@ final class Cells {
      */
     static void gruBackward(int hidden, float[] dy, int dyOff, float[] dhRun, int dhOff, float[] gates, int gRow,
                             float[] hnl, int hnlOff, float[] hPrev, int hPrevOff, float[] dgx, float[] dgh, int dgRow,
-                            int j0, int j1) {
+                            int dgGate, int dgPanel, float[] stepX, float[] stepH, int stepRow, int j0, int j1) {
         FloatVector one = FloatVector.broadcast(FLOAT, 1f);
         for (int j = j0; j < j1; j += LANES) {
-            int x = gRow + j, y = dgRow + j;
+            int x = gRow + j, y = dgRow + at(j, dgPanel), q = stepRow + j;
             FloatVector dh = FloatVector.fromArray(FLOAT, dy, dyOff + j).add(FloatVector.fromArray(FLOAT, dhRun, dhOff + j));
             FloatVector r = FloatVector.fromArray(FLOAT, gates, x);
             FloatVector z = FloatVector.fromArray(FLOAT, gates, x + hidden);
@@ -140,12 +160,19 @@ final class Cells {
             FloatVector dan = dh.mul(one.sub(z)).mul(one.sub(n.mul(n)));
             FloatVector dr = dan.mul(FloatVector.fromArray(FLOAT, hnl, hnlOff + j)).mul(r.mul(one.sub(r)));
             FloatVector dz = dh.mul(FloatVector.fromArray(FLOAT, hPrev, hPrevOff + j).sub(n)).mul(z.mul(one.sub(z)));
+            FloatVector danr = dan.mul(r);
             dr.intoArray(dgx, y);
             dr.intoArray(dgh, y);
-            dz.intoArray(dgx, y + hidden);
-            dz.intoArray(dgh, y + hidden);
-            dan.intoArray(dgx, y + 2 * hidden);
-            dan.mul(r).intoArray(dgh, y + 2 * hidden);
+            dz.intoArray(dgx, y + dgGate);
+            dz.intoArray(dgh, y + dgGate);
+            dan.intoArray(dgx, y + 2 * dgGate);
+            danr.intoArray(dgh, y + 2 * dgGate);
+            dr.intoArray(stepX, q);
+            dr.intoArray(stepH, q);
+            dz.intoArray(stepX, q + hidden);
+            dz.intoArray(stepH, q + hidden);
+            dan.intoArray(stepX, q + 2 * hidden);
+            danr.intoArray(stepH, q + 2 * hidden);
             dh.mul(z).intoArray(dhRun, dhOff + j);
         }
     }

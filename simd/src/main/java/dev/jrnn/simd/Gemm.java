@@ -20,8 +20,11 @@ import jdk.incubator.vector.FloatVector;
  * aligned vector loads. (A heap array sits 16 bytes past an 8-byte boundary that the collector
  * may move: a 512-bit load from it splits a cache line, measured 1.5x slower on the W1 layer.) {@code A} is read in
  * place through a row and a column stride, so {@code A} and {@code A}<sup>T</sup> cost the same;
- * its elements are broadcast. The register tile is 4 rows by 2 vectors (8 accumulators, enough to
- * hide FMA latency on two FMA pipes); single rows use 2 vectors with {@code k} unrolled by 2.
+ * its elements are broadcast. The register tile is 8 rows by 2 vectors where the ISA has 32 vector
+ * registers ({@link #WIDE_TILE}), else 4 rows by 2 vectors (8 accumulators, enough to hide FMA
+ * latency on two FMA pipes); rows after the last whole tile go through the same kernel on a
+ * padded copy. The kernels write {@code C} once, as the start (its old value, a bias row, or
+ * zeros) plus the product.
  *
  * <p>Every element of {@code C} is one sweep over {@code k} in a fixed order, whatever the caller's
  * partition of rows and panels: results do not depend on the number of threads. Methods named
@@ -99,9 +102,15 @@ public final class Gemm {
             int j0 = u * PANEL, width = Math.min(PANEL, hidden - j0);
             for (int g = 0; g < gates; g++) {
                 int base = (u * gates + g) * k * PANEL;
-                for (int r = 0; r < k; r++) {
-                    for (int c = 0; c < PANEL; c++) {
-                        dst[base + r * PANEL + c] = c < width ? w[(g * hidden + j0 + c) * k + r] : 0f;
+                for (int c = 0; c < PANEL; c++) { // read W's rows in order, write the panel's columns
+                    if (c < width) {
+                        for (int r = 0, src = (g * hidden + j0 + c) * k; r < k; r++) {
+                            dst[base + r * PANEL + c] = w[src + r];
+                        }
+                    } else {
+                        for (int r = 0; r < k; r++) {
+                            dst[base + r * PANEL + c] = 0f;
+                        }
                     }
                 }
             }
@@ -117,15 +126,25 @@ public final class Gemm {
     static void gatesUnchecked(int m, int k, float[] a, int aOff, int rsA, int csA, MemorySegment packed, int gates,
                                int hidden, int u0, int u1, float[] c, int cOff, int ldc, float[] bias,
                                boolean accumulate) {
-        int mc = rowBlock(k);
-        for (int i0 = 0; i0 < m; i0 += mc) {
-            int rows = Math.min(mc, m - i0);
+        int mc = rowBlock(k), full = m / TILE * TILE;
+        for (int i0 = 0; i0 < full; i0 += mc) {
+            int rows = Math.min(mc, full - i0);
             for (int u = u0; u < u1; u++) {
                 for (int g = 0; g < gates; g++) {
-                    int col = g * hidden + u * PANEL, at = cOff + i0 * ldc + col;
-                    start(rows, c, at, ldc, bias, col, accumulate);
-                    panel(rows, k, a, aOff + i0 * rsA, rsA, csA, packed, (long) (u * gates + g) * k * PANEL * Float.BYTES, c,
-                            at, ldc);
+                    int col = g * hidden + u * PANEL;
+                    tiles(rows, k, a, aOff + i0 * rsA, rsA, csA, packed,
+                            (long) (u * gates + g) * k * PANEL * Float.BYTES, c, cOff + i0 * ldc + col, ldc, accumulate,
+                            bias, col);
+                }
+            }
+        }
+        if (full < m) {
+            Tail t = tailRows(m - full, k, a, aOff + full * rsA, rsA, csA);
+            for (int u = u0; u < u1; u++) {
+                for (int g = 0; g < gates; g++) {
+                    int col = g * hidden + u * PANEL;
+                    tailPanel(t, m - full, k, packed, (long) (u * gates + g) * k * PANEL * Float.BYTES, c,
+                            cOff + full * ldc + col, ldc, accumulate, bias, col);
                 }
             }
         }
@@ -137,27 +156,19 @@ public final class Gemm {
      */
     static void gemmUnchecked(int m, int k, float[] a, int aOff, int rsA, int csA, MemorySegment packed, int p0, int p1,
                               float[] c, int cOff, int ldc, boolean accumulate) {
-        int mc = rowBlock(k);
-        for (int i0 = 0; i0 < m; i0 += mc) {
-            int rows = Math.min(mc, m - i0);
+        int mc = rowBlock(k), full = m / TILE * TILE;
+        for (int i0 = 0; i0 < full; i0 += mc) {
+            int rows = Math.min(mc, full - i0);
             for (int p = p0; p < p1; p++) {
-                int at = cOff + i0 * ldc + p * PANEL;
-                start(rows, c, at, ldc, null, 0, accumulate);
-                panel(rows, k, a, aOff + i0 * rsA, rsA, csA, packed, (long) p * k * PANEL * Float.BYTES, c, at, ldc);
+                tiles(rows, k, a, aOff + i0 * rsA, rsA, csA, packed, (long) p * k * PANEL * Float.BYTES, c,
+                        cOff + i0 * ldc + p * PANEL, ldc, accumulate, null, 0);
             }
         }
-    }
-
-    /** Prepares a block of {@code C} for the kernels, which only accumulate: the bias, or zeros, or (accumulate) as is. */
-    private static void start(int rows, float[] c, int at, int ldc, float[] bias, int biasOff, boolean accumulate) {
-        if (accumulate) {
-            return;
-        }
-        for (int i = 0; i < rows; i++) {
-            if (bias != null) {
-                System.arraycopy(bias, biasOff, c, at + i * ldc, PANEL);
-            } else {
-                java.util.Arrays.fill(c, at + i * ldc, at + i * ldc + PANEL, 0f);
+        if (full < m) {
+            Tail t = tailRows(m - full, k, a, aOff + full * rsA, rsA, csA);
+            for (int p = p0; p < p1; p++) {
+                tailPanel(t, m - full, k, packed, (long) p * k * PANEL * Float.BYTES, c, cOff + full * ldc + p * PANEL,
+                        ldc, accumulate, null, 0);
             }
         }
     }
@@ -168,39 +179,201 @@ public final class Gemm {
      * streamed its 4 MiB of weights twice per step.)
      */
     private static int rowBlock(int k) {
-        return Math.max(MR, (65536 / Math.max(1, k)) / MR * MR);
+        return Math.max(TILE, (65536 / Math.max(1, k)) / TILE * TILE);
     }
 
     // ------------------------------------------------------------------ micro-kernels
 
     /*
-     * The micro-kernels only accumulate whole panels, and pass no vector to any method of ours: C2
-     * inlines the Vector API's own methods even past its node budget (they are @ForceInline and
-     * get delayed), but a helper of ours cut off there would box every vector it touches.
+     * The micro-kernels pass no vector to any method of ours: C2 inlines the Vector API's own
+     * methods even past its node budget (they are @ForceInline and get delayed), but a helper of
+     * ours cut off there would box every vector it touches.
+     *
+     * A kernel sweeps k in order (A strided by rsA and csA), with one accumulator per row and
+     * vector from zero; at the end C's row becomes start + accumulator, where start is C itself
+     * (accumulate), the bias, or zeros. The 8-row and 4-row kernels give every element the same
+     * sum in the same order, and rows after the last whole tile go through the same kernel on a
+     * padded copy (tailRows, tailPanel): so every element of C is the same sum whatever the
+     * partition of rows, and one kernel does all the work (one method for C2 to compile).
      */
+
+    /**
+     * Whether the 8-row kernel is used: 16 accumulators, 2 vectors of B and a broadcast need more
+     * than 16 vector registers, which every ISA with 512-bit vectors has (AVX-512, SVE: 32). Narrower
+     * species run the 4-row kernel, which fits 16 (AVX2). Measured on Zen 5 (512 bits): the 8-row
+     * kernel is 10-17% faster on the demo's LSTM products (it loads B half as often per FMA).
+     * {@code -Djrnn.simd.tile=4|8} forces one (tests).
+     */
+    static final boolean WIDE_TILE = wideTile(System.getProperty("jrnn.simd.tile"));
+
+    /** Rows of one kernel call: 8 or 4 ({@link #WIDE_TILE}). */
+    static final int TILE = WIDE_TILE ? 8 : MR;
+
+    static boolean wideTile(String forced) {
+        if (forced == null || forced.isBlank()) {
+            return FLOAT.vectorBitSize() >= 512;
+        }
+        return switch (forced.trim()) {
+            case "4" -> false;
+            case "8" -> true;
+            default -> throw new IllegalArgumentException("-Djrnn.simd.tile must be 4 or 8, got '" + forced + "'");
+        };
+    }
+
+    /** Zeros to start from: a panel's worth. */
+    private static final float[] ZEROS = new float[PANEL];
 
     /** Bytes of one packed row ({@code PANEL} floats) and of one vector. */
     private static final long ROW = (long) PANEL * Float.BYTES, HALF = (long) LANES * Float.BYTES;
 
-    /** {@code C[i][0..PANEL) += A[i][:] Bp} for {@code m} rows of {@code A}; {@code bpOff} in bytes. */
+    /** {@code C[i][0..PANEL) += A[i][:] Bp} for {@code m} rows of a strided {@code A}; {@code bpOff} in bytes. */
     static void panel(int m, int k, float[] a, int aOff, int rsA, int csA, MemorySegment bp, long bpOff, float[] c,
                       int cOff, int ldc) {
-        int i = 0;
-        for (; i + MR <= m; i += MR) {
-            kernel4(k, a, aOff + i * rsA, rsA, csA, bp, bpOff, c, cOff + i * ldc, ldc);
-        }
-        for (; i < m; i++) {
-            kernel1(k, a, aOff + i * rsA, csA, bp, bpOff, c, cOff + i * ldc);
+        int full = m / TILE * TILE;
+        tiles(full, k, a, aOff, rsA, csA, bp, bpOff, c, cOff, ldc, true, null, 0);
+        if (full < m) {
+            tailPanel(tailRows(m - full, k, a, aOff + full * rsA, rsA, csA), m - full, k, bp, bpOff, c,
+                    cOff + full * ldc, ldc, true, null, 0);
         }
     }
 
-    private static void kernel4(int k, float[] a, int aOff, int rsA, int csA, MemorySegment bp, long bpOff,
-                                float[] c, int cOff, int ldc) {
-        FloatVector c00 = FloatVector.zero(FLOAT), c01 = c00, c10 = c00, c11 = c00;
-        FloatVector c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-        int ap = aOff;
+    /** {@code C[i][0..PANEL) = start + A[i][:] Bp} for {@code m} rows, a multiple of {@link #TILE}, of a strided {@code A}. */
+    private static void tiles(int m, int k, float[] a, int aOff, int rsA, int csA, MemorySegment bp, long bpOff,
+                              float[] c, int cOff, int ldc, boolean accumulate, float[] bias, int biasOff) {
+        // where each row starts from: C's row itself, the bias (every row), or zeros (every row)
+        float[] s = accumulate ? c : bias != null ? bias : ZEROS;
+        int sOff = accumulate ? cOff : bias != null ? biasOff : 0, sld = accumulate ? ldc : 0;
+        for (int i = 0; i < m; i += TILE) {
+            if (WIDE_TILE) {
+                kernel8(k, a, aOff + i * rsA, rsA, csA, bp, bpOff, c, cOff + i * ldc, ldc, s, sOff + i * sld, sld);
+            } else {
+                kernel4(k, a, aOff + i * rsA, rsA, csA, bp, bpOff, c, cOff + i * ldc, ldc, s, sOff + i * sld, sld);
+            }
+        }
+    }
+
+    /** A thread's scratch for the rows after the last whole tile: those rows of A padded to a tile, and of C. */
+    private static final class Tail {
+        float[] a = new float[0];
+        final float[] c = new float[8 * PANEL];
+    }
+
+    private static final ThreadLocal<Tail> TAILS = ThreadLocal.withInitial(Tail::new);
+
+    /**
+     * Copies {@code rows} (fewer than a tile) rows of {@code A} into this thread's scratch, {@code k}
+     * apart; the scratch's other rows hold whatever they held (their results are dropped).
+     */
+    private static Tail tailRows(int rows, int k, float[] a, int aOff, int rsA, int csA) {
+        Tail t = TAILS.get();
+        if (t.a.length < TILE * k) {
+            t.a = new float[TILE * k];
+        }
+        float[] ta = t.a;
+        for (int r = 0; r < rows; r++) {
+            int from = aOff + r * rsA;
+            if (csA == 1) {
+                System.arraycopy(a, from, ta, r * k, k);
+            } else {
+                for (int kk = 0; kk < k; kk++) {
+                    ta[r * k + kk] = a[from + kk * csA];
+                }
+            }
+        }
+        return t;
+    }
+
+    /** One panel of the rows in {@code t}: the kernel on a whole tile of scratch rows, then the real rows into {@code C}. */
+    private static void tailPanel(Tail t, int rows, int k, MemorySegment bp, long bpOff, float[] c, int cOff, int ldc,
+                                  boolean accumulate, float[] bias, int biasOff) {
+        float[] tc = t.c;
+        if (accumulate) {
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(c, cOff + r * ldc, tc, r * PANEL, PANEL);
+            }
+        }
+        float[] s = accumulate ? tc : bias != null ? bias : ZEROS;
+        int sOff = accumulate ? 0 : bias != null ? biasOff : 0, sld = accumulate ? PANEL : 0;
+        if (WIDE_TILE) {
+            kernel8(k, t.a, 0, k, 1, bp, bpOff, tc, 0, PANEL, s, sOff, sld);
+        } else {
+            kernel4(k, t.a, 0, k, 1, bp, bpOff, tc, 0, PANEL, s, sOff, sld);
+        }
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(tc, r * PANEL, c, cOff + r * ldc, PANEL);
+        }
+    }
+
+    private static void kernel8(int k, float[] a, int aOff, int rsA, int csA, MemorySegment bp, long bpOff,
+                                float[] c, int cOff, int ldc, float[] s, int sOff, int sld) {
+        FloatVector c00 = FloatVector.zero(FLOAT), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
         long bpp = bpOff;
-        for (int kk = 0; kk < k; kk++, ap += csA, bpp += ROW) {
+        for (int kk = 0, ap = aOff; kk < k; kk++, ap += csA, bpp += ROW) {
+            FloatVector b0 = FloatVector.fromMemorySegment(FLOAT, bp, bpp, ORDER);
+            FloatVector b1 = FloatVector.fromMemorySegment(FLOAT, bp, bpp + HALF, ORDER);
+            FloatVector a0 = FloatVector.broadcast(FLOAT, a[ap]);
+            c00 = b0.fma(a0, c00);
+            c01 = b1.fma(a0, c01);
+            FloatVector a1 = FloatVector.broadcast(FLOAT, a[ap + rsA]);
+            c10 = b0.fma(a1, c10);
+            c11 = b1.fma(a1, c11);
+            FloatVector a2 = FloatVector.broadcast(FLOAT, a[ap + 2 * rsA]);
+            c20 = b0.fma(a2, c20);
+            c21 = b1.fma(a2, c21);
+            FloatVector a3 = FloatVector.broadcast(FLOAT, a[ap + 3 * rsA]);
+            c30 = b0.fma(a3, c30);
+            c31 = b1.fma(a3, c31);
+            FloatVector a4 = FloatVector.broadcast(FLOAT, a[ap + 4 * rsA]);
+            c40 = b0.fma(a4, c40);
+            c41 = b1.fma(a4, c41);
+            FloatVector a5 = FloatVector.broadcast(FLOAT, a[ap + 5 * rsA]);
+            c50 = b0.fma(a5, c50);
+            c51 = b1.fma(a5, c51);
+            FloatVector a6 = FloatVector.broadcast(FLOAT, a[ap + 6 * rsA]);
+            c60 = b0.fma(a6, c60);
+            c61 = b1.fma(a6, c61);
+            FloatVector a7 = FloatVector.broadcast(FLOAT, a[ap + 7 * rsA]);
+            c70 = b0.fma(a7, c70);
+            c71 = b1.fma(a7, c71);
+        }
+        int r = cOff, q = sOff;
+        FloatVector.fromArray(FLOAT, s, q).add(c00).intoArray(c, r);
+        FloatVector.fromArray(FLOAT, s, q + LANES).add(c01).intoArray(c, r + LANES);
+        r += ldc;
+        q += sld;
+        FloatVector.fromArray(FLOAT, s, q).add(c10).intoArray(c, r);
+        FloatVector.fromArray(FLOAT, s, q + LANES).add(c11).intoArray(c, r + LANES);
+        r += ldc;
+        q += sld;
+        FloatVector.fromArray(FLOAT, s, q).add(c20).intoArray(c, r);
+        FloatVector.fromArray(FLOAT, s, q + LANES).add(c21).intoArray(c, r + LANES);
+        r += ldc;
+        q += sld;
+        FloatVector.fromArray(FLOAT, s, q).add(c30).intoArray(c, r);
+        FloatVector.fromArray(FLOAT, s, q + LANES).add(c31).intoArray(c, r + LANES);
+        r += ldc;
+        q += sld;
+        FloatVector.fromArray(FLOAT, s, q).add(c40).intoArray(c, r);
+        FloatVector.fromArray(FLOAT, s, q + LANES).add(c41).intoArray(c, r + LANES);
+        r += ldc;
+        q += sld;
+        FloatVector.fromArray(FLOAT, s, q).add(c50).intoArray(c, r);
+        FloatVector.fromArray(FLOAT, s, q + LANES).add(c51).intoArray(c, r + LANES);
+        r += ldc;
+        q += sld;
+        FloatVector.fromArray(FLOAT, s, q).add(c60).intoArray(c, r);
+        FloatVector.fromArray(FLOAT, s, q + LANES).add(c61).intoArray(c, r + LANES);
+        r += ldc;
+        q += sld;
+        FloatVector.fromArray(FLOAT, s, q).add(c70).intoArray(c, r);
+        FloatVector.fromArray(FLOAT, s, q + LANES).add(c71).intoArray(c, r + LANES);
+    }
+
+    private static void kernel4(int k, float[] a, int aOff, int rsA, int csA, MemorySegment bp, long bpOff,
+                                float[] c, int cOff, int ldc, float[] s, int sOff, int sld) {
+        FloatVector c00 = FloatVector.zero(FLOAT), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        long bpp = bpOff;
+        for (int kk = 0, ap = aOff; kk < k; kk++, ap += csA, bpp += ROW) {
             FloatVector b0 = FloatVector.fromMemorySegment(FLOAT, bp, bpp, ORDER);
             FloatVector b1 = FloatVector.fromMemorySegment(FLOAT, bp, bpp + HALF, ORDER);
             FloatVector a0 = FloatVector.broadcast(FLOAT, a[ap]);
@@ -216,38 +389,21 @@ public final class Gemm {
             c30 = b0.fma(a3, c30);
             c31 = b1.fma(a3, c31);
         }
-        int r1 = cOff + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
-        FloatVector.fromArray(FLOAT, c, cOff).add(c00).intoArray(c, cOff);
-        FloatVector.fromArray(FLOAT, c, cOff + LANES).add(c01).intoArray(c, cOff + LANES);
-        FloatVector.fromArray(FLOAT, c, r1).add(c10).intoArray(c, r1);
-        FloatVector.fromArray(FLOAT, c, r1 + LANES).add(c11).intoArray(c, r1 + LANES);
-        FloatVector.fromArray(FLOAT, c, r2).add(c20).intoArray(c, r2);
-        FloatVector.fromArray(FLOAT, c, r2 + LANES).add(c21).intoArray(c, r2 + LANES);
-        FloatVector.fromArray(FLOAT, c, r3).add(c30).intoArray(c, r3);
-        FloatVector.fromArray(FLOAT, c, r3 + LANES).add(c31).intoArray(c, r3 + LANES);
-    }
-
-    /** One row: {@code k} unrolled by 2 into 4 accumulators, enough independent FMA chains to stream the panel. */
-    private static void kernel1(int k, float[] a, int aOff, int csA, MemorySegment bp, long bpOff, float[] c,
-                                int cOff) {
-        FloatVector s0 = FloatVector.zero(FLOAT), s1 = s0, t0 = s0, t1 = s0;
-        int kk = 0, ap = aOff;
-        long bpp = bpOff;
-        for (; kk + 2 <= k; kk += 2, ap += 2 * csA, bpp += 2 * ROW) {
-            FloatVector a0 = FloatVector.broadcast(FLOAT, a[ap]);
-            s0 = FloatVector.fromMemorySegment(FLOAT, bp, bpp, ORDER).fma(a0, s0);
-            s1 = FloatVector.fromMemorySegment(FLOAT, bp, bpp + HALF, ORDER).fma(a0, s1);
-            FloatVector a1 = FloatVector.broadcast(FLOAT, a[ap + csA]);
-            t0 = FloatVector.fromMemorySegment(FLOAT, bp, bpp + ROW, ORDER).fma(a1, t0);
-            t1 = FloatVector.fromMemorySegment(FLOAT, bp, bpp + ROW + HALF, ORDER).fma(a1, t1);
-        }
-        if (kk < k) {
-            FloatVector a0 = FloatVector.broadcast(FLOAT, a[ap]);
-            s0 = FloatVector.fromMemorySegment(FLOAT, bp, bpp, ORDER).fma(a0, s0);
-            s1 = FloatVector.fromMemorySegment(FLOAT, bp, bpp + HALF, ORDER).fma(a0, s1);
-        }
-        FloatVector.fromArray(FLOAT, c, cOff).add(s0.add(t0)).intoArray(c, cOff);
-        FloatVector.fromArray(FLOAT, c, cOff + LANES).add(s1.add(t1)).intoArray(c, cOff + LANES);
+        int r = cOff, q = sOff;
+        FloatVector.fromArray(FLOAT, s, q).add(c00).intoArray(c, r);
+        FloatVector.fromArray(FLOAT, s, q + LANES).add(c01).intoArray(c, r + LANES);
+        r += ldc;
+        q += sld;
+        FloatVector.fromArray(FLOAT, s, q).add(c10).intoArray(c, r);
+        FloatVector.fromArray(FLOAT, s, q + LANES).add(c11).intoArray(c, r + LANES);
+        r += ldc;
+        q += sld;
+        FloatVector.fromArray(FLOAT, s, q).add(c20).intoArray(c, r);
+        FloatVector.fromArray(FLOAT, s, q + LANES).add(c21).intoArray(c, r + LANES);
+        r += ldc;
+        q += sld;
+        FloatVector.fromArray(FLOAT, s, q).add(c30).intoArray(c, r);
+        FloatVector.fromArray(FLOAT, s, q + LANES).add(c31).intoArray(c, r + LANES);
     }
 
     // ------------------------------------------------------------------ public, checked

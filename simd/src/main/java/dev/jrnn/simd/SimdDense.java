@@ -19,7 +19,7 @@ import jdk.incubator.vector.VectorOperators;
  * panels and run its register-tiled micro-kernel over {@code A} read in place (either
  * orientation); fewer rows than a register tile (batch-1 generation) skip the packing and use
  * dot products or row updates. Large products and softmax passes split over {@link WorkerPool}
- * workers by fixed arithmetic (whole panels, or row groups of {@link Gemm#MR}), and every element
+ * workers by fixed arithmetic (whole panels, or row groups of {@link Gemm#TILE}), and every element
  * is one sweep in a fixed order, so results do not depend on the number of threads.
  *
  * <p>Scratch memory (packed panels, edge tiles, per-row losses) is per calling thread and grows
@@ -135,12 +135,16 @@ final class SimdDense extends DenseKernels {
         }
         int panels = (n + PANEL - 1) / PANEL;
         int floats = Math.multiplyExact(panels * PANEL, k);
-        float[] staging = ctx.staging(floats);
-        pack(transB, k, n, alpha, b, bOff, ldb, staging);
         MemorySegment packed = ctx.packed(floats);
-        MemorySegment.copy(staging, 0, packed, FLOAT_LAYOUT, 0, floats);
         GemmTask t = ctx.gemm;
         t.set(ctx, m, n, k, a, aOff, transA ? 1 : lda, transA ? lda : 1, packed, beta, c, cOff, ldc, bias, biasOff);
+        if (transB) { // a transpose, element by element: packed here
+            float[] staging = ctx.staging(floats);
+            pack(transB, k, n, alpha, b, bOff, ldb, staging);
+            MemorySegment.copy(staging, 0, packed, FLOAT_LAYOUT, 0, floats);
+        } else { // rows of B, vector by vector, straight into the panels: by the workers, each its share of the panels
+            t.packing(b, bOff, ldb, alpha);
+        }
         int planned = parties((long) m * n * k, PARALLEL_FMAS);
         try {
             if (planned == 1) {
@@ -189,6 +193,35 @@ final class SimdDense extends DenseKernels {
                         dst[at + cc] = 0f;
                     }
                 }
+            }
+        }
+    }
+
+    /**
+     * Packs panels {@code [p0, p1)} of {@code alpha * B} ({@code B} {@code k x n} row-major, not
+     * transposed) straight into {@code dst}: two vectors per panel row, zero past column {@code n}.
+     */
+    private static void packPanels(int k, int n, float alpha, float[] b, int bOff, int ldb, int p0, int p1,
+                                   MemorySegment dst) {
+        java.nio.ByteOrder order = java.nio.ByteOrder.nativeOrder();
+        long half = (long) LANES * Float.BYTES;
+        for (int p = p0; p < p1; p++) {
+            int c0 = p * PANEL, w = Math.min(PANEL, n - c0);
+            long at = (long) p * k * PANEL * Float.BYTES;
+            if (w == PANEL) { // whole panels: plain loads (masked ones cost a check per lane)
+                for (int kk = 0; kk < k; kk++, at += (long) PANEL * Float.BYTES) {
+                    int from = bOff + kk * ldb + c0;
+                    // times alpha always (exact for 1): no vector merges two ways, which C2 may box
+                    FloatVector.fromArray(FLOAT, b, from).mul(alpha).intoMemorySegment(dst, at, order);
+                    FloatVector.fromArray(FLOAT, b, from + LANES).mul(alpha).intoMemorySegment(dst, at + half, order);
+                }
+                continue;
+            }
+            VectorMask<Float> m0 = SimdSpecies.prefix(Math.min(LANES, w)), m1 = SimdSpecies.prefix(Math.max(0, w - LANES));
+            for (int kk = 0; kk < k; kk++, at += (long) PANEL * Float.BYTES) {
+                int from = bOff + kk * ldb + c0;
+                FloatVector.fromArray(FLOAT, b, from, m0).mul(alpha).intoMemorySegment(dst, at, order);
+                FloatVector.fromArray(FLOAT, b, from + LANES, m1).mul(alpha).intoMemorySegment(dst, at + half, order);
             }
         }
     }
@@ -273,7 +306,7 @@ final class SimdDense extends DenseKernels {
         }
     }
 
-    /** One product's arguments, split over workers by whole panels or by row groups of {@link Gemm#MR}. */
+    /** One product's arguments, split over workers by whole panels or by row groups of {@link Gemm#TILE}. */
     private static final class GemmTask implements WorkerPool.Task {
         Context ctx;
         int m, n, k, aOff, rsA, csA, cOff, ldc, biasOff;
@@ -300,21 +333,38 @@ final class SimdDense extends DenseKernels {
             this.biasOff = biasOff;
         }
 
+        /** B (not transposed) for the workers to pack before the product: null when already packed. */
+        float[] b;
+        int bOff, ldb;
+        float alpha;
+
+        void packing(float[] b, int bOff, int ldb, float alpha) {
+            this.b = b;
+            this.bOff = bOff;
+            this.ldb = ldb;
+            this.alpha = alpha;
+        }
+
         void clear() { // drop references to the caller's arrays
-            a = c = bias = null;
+            a = c = bias = b = null;
         }
 
         @Override
         public void run(int worker, int parties, WorkerPool.Barrier barrier) {
-            int panels = (n + PANEL - 1) / PANEL, groups = (m + Gemm.MR - 1) / Gemm.MR;
+            int panels = (n + PANEL - 1) / PANEL, groups = (m + Gemm.TILE - 1) / Gemm.TILE;
+            if (b != null) {
+                packPanels(k, n, alpha, b, bOff, ldb, (int) ((long) panels * worker / parties),
+                        (int) ((long) panels * (worker + 1) / parties), packed);
+                barrier.await(); // every panel, before any party's product
+            }
             int p0 = 0, p1 = panels, i0 = 0, i1 = m;
             if (parties > 1) {
                 if (panels >= groups || panels >= 2 * parties) {
                     p0 = (int) ((long) panels * worker / parties);
                     p1 = (int) ((long) panels * (worker + 1) / parties);
                 } else {
-                    i0 = Math.min(m, (int) ((long) groups * worker / parties) * Gemm.MR);
-                    i1 = Math.min(m, (int) ((long) groups * (worker + 1) / parties) * Gemm.MR);
+                    i0 = Math.min(m, (int) ((long) groups * worker / parties) * Gemm.TILE);
+                    i1 = Math.min(m, (int) ((long) groups * (worker + 1) / parties) * Gemm.TILE);
                 }
             }
             if (p0 >= p1 || i0 >= i1) {
@@ -325,7 +375,7 @@ final class SimdDense extends DenseKernels {
                 prepareRow(c, cOff + i * ldc + j0, j1 - j0, beta, bias, biasOff + j0);
             }
             // rows per block: about 256 KiB of A stays in L2 while the panels stream past (as Gemm)
-            int mc = Math.max(Gemm.MR, (65536 / Math.max(1, k)) / Gemm.MR * Gemm.MR);
+            int mc = Math.max(Gemm.TILE, (65536 / Math.max(1, k)) / Gemm.TILE * Gemm.TILE);
             boolean edge = n % PANEL != 0 && p1 == panels;
             float[] tile = null;
             if (edge) {

@@ -16,6 +16,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
 
 /**
  * A recurrent stack planned for the Vector API.
@@ -84,15 +85,15 @@ final class SimdRnn extends PreparedRnn {
     }
 
     /**
-     * Rows a per-step product runs on: the active rows rounded up to the register tile, so that
-     * every row goes through the 4-row kernel (a shrinking batch would otherwise send up to 3 rows
-     * a step through the 1-row kernel, each streaming the whole weight panel again; measured 1.2x
-     * slower than no shrinking at all). Rows are independent in the kernel, so the extra rows'
-     * stale contents touch only their own (unused) results, and a sequence's numbers do not
-     * depend on how many others share its step.
+     * Rows a per-step product runs on: the active rows rounded up to the register tile
+     * ({@link Gemm#TILE}), so that no step's rows go through the padded copy of a partial tile
+     * (a first version sent up to 3 rows a step through a one-row kernel, each streaming the
+     * whole weight panel again: measured 1.2x slower than no shrinking at all). Rows are
+     * independent in the kernel, so the extra rows' stale contents touch only their own (unused)
+     * results, and a sequence's numbers do not depend on how many others share its step.
      */
     private static int tile(int rows) {
-        return (rows + Gemm.MR - 1) / Gemm.MR * Gemm.MR;
+        return (rows + Gemm.TILE - 1) / Gemm.TILE * Gemm.TILE;
     }
 
     SimdRnn(RnnArchitecture d, RnnWeights w, WorkerPool pool, int threads) {
@@ -115,8 +116,8 @@ final class SimdRnn extends PreparedRnn {
             }
         }
         this.threads = Math.max(1, Math.min(threads, pool.maxParties()));
-        this.forwardThreads = new Adaptive(2);
-        this.backwardThreads = new Adaptive(2);
+        this.forwardThreads = Adaptive.options(dirs == 1 ? 3 : 2);
+        this.backwardThreads = Adaptive.options(dirs == 1 ? 3 : 2);
         this.zeros = new float[Math.max(input, dirs * h)];
     }
 
@@ -132,16 +133,37 @@ final class SimdRnn extends PreparedRnn {
         return unitBlocks >= 2 && macsPerStep >= MIN_PARALLEL_MACS_PER_STEP ? Math.min(threads, unitBlocks) : 1;
     }
 
+    /**
+     * Runs {@code w} on one thread, or on {@code parties(batch)} splitting the hidden units (a barrier
+     * per step), or, unidirectional with at least a register tile of sequences per party, splitting
+     * the sequences (each party then streams all the weights, but no barrier until the layer ends):
+     * whichever {@code adaptive} finds fastest here. All three give the same results, bit for bit.
+     */
     private void runTimed(Work w, Adaptive adaptive) {
         int planned = parties(w.batch);
         if (planned == 1) {
+            w.byRows = false;
             pool.run(w, 1);
             return;
         }
-        int p = adaptive.next() == 1 ? 1 : planned;
+        int option = forcedSplit >= 0 ? forcedSplit : adaptive.nextOption();
+        if (option == SPLIT_ROWS && !(dirs == 1 && tile(w.batch) / Gemm.TILE >= planned)) {
+            option = SPLIT_UNITS;
+        }
+        w.byRows = option == SPLIT_ROWS;
         long start = System.nanoTime();
-        pool.run(w, p);
-        adaptive.record(p == 1 ? 1 : 2, (System.nanoTime() - start) / w.rows); // per row: calls differ in size
+        pool.run(w, option == ONE_THREAD ? 1 : planned);
+        adaptive.recordOption(option, (System.nanoTime() - start) / w.rows); // per row: calls differ in size
+    }
+
+    /** The options of {@link #runTimed}. */
+    static final int ONE_THREAD = 0, SPLIT_UNITS = 1, SPLIT_ROWS = 2;
+
+    /** For tests: every call runs as this option of {@link #runTimed} (when it can), or -1: the adaptive choice. */
+    private volatile int forcedSplit = -1;
+
+    void forceSplit(int option) {
+        forcedSplit = option;
     }
 
     /**
@@ -158,26 +180,52 @@ final class SimdRnn extends PreparedRnn {
         return l > 0 ? unpad(padded) : padded < input ? padded : -1;
     }
 
+    /**
+     * Reused by {@link #pack} (an optimizer step repacks every step, so it allocates nothing): the
+     * user's weights of one layer and direction, their padded row-major copies, and one packed form.
+     */
+    private float[] userIh = new float[0], userHh = new float[0], userBih = new float[0], userBhh = new float[0];
+    private float[] padIh = new float[0], padHh = new float[0], stage = new float[0];
+
+    private static float[] atLeast(float[] a, int n) {
+        return a.length >= n ? a : new float[n];
+    }
+
     /** Packs layer {@code l}, direction {@code dir} of {@code w}: into new memory, or into {@code into}'s. */
     private Weights pack(int l, RnnWeights w, int dir, Weights into) {
         int in = l == 0 ? pad(input) : outWidth, inUser = l == 0 ? input : dirs * h;
-        float[] wih = w.get(Param.WEIGHT_IH, l, dir).toArray();
-        float[] whh = w.get(Param.WEIGHT_HH, l, dir).toArray();
-        float[] bih = w.get(Param.BIAS_IH, l, dir).toArray();
-        float[] bhh = w.get(Param.BIAS_HH, l, dir).toArray();
-        // padded copies: [G*Hp][in] and [G*Hp][Hp]
-        float[] wihP = new float[gateWidth * in], whhP = new float[gateWidth * hidden];
-        float[] bias = new float[gateWidth], bhn = cell == CellKind.GRU ? new float[hidden] : null;
+        float[] wih = userIh = atLeast(userIh, gates * h * inUser), whh = userHh = atLeast(userHh, gates * h * h);
+        float[] bih = userBih = atLeast(userBih, gates * h), bhh = userBhh = atLeast(userBhh, gates * h);
+        w.get(Param.WEIGHT_IH, l, dir).copyTo(wih, 0);
+        w.get(Param.WEIGHT_HH, l, dir).copyTo(whh, 0);
+        w.get(Param.BIAS_IH, l, dir).copyTo(bih, 0);
+        w.get(Param.BIAS_HH, l, dir).copyTo(bhh, 0);
+        // padded copies, [G*Hp][in] and [G*Hp][Hp]: the user's arrays themselves when nothing is padded
+        boolean padded = h != hidden || inUser != in;
+        float[] wihP = wih, whhP = whh;
+        if (padded) {
+            wihP = padIh = atLeast(padIh, gateWidth * in);
+            whhP = padHh = atLeast(padHh, gateWidth * hidden);
+            Arrays.fill(wihP, 0, gateWidth * in, 0f);
+            Arrays.fill(whhP, 0, gateWidth * hidden, 0f);
+        }
+        float[] bias = into == null ? new float[gateWidth] : into.bias();
+        float[] bhn = cell != CellKind.GRU ? null : into == null ? new float[hidden] : into.bhn();
         for (int r = 0; r < gateWidth; r++) {
             int user = unpad(r);
             if (user < 0) {
                 continue;
             }
-            for (int c = 0; c < in; c++) {
-                int uc = inputColumn(l, c);
-                wihP[r * in + c] = uc < 0 ? 0f : wih[user * inUser + uc];
+            if (padded) {
+                if (l == 0) {
+                    System.arraycopy(wih, user * inUser, wihP, r * in, input);
+                } else {
+                    for (int d = 0; d < dirs; d++) {
+                        System.arraycopy(wih, user * inUser + d * h, wihP, r * in + d * hidden, h);
+                    }
+                }
+                System.arraycopy(whh, user * h, whhP, r * hidden, h);
             }
-            System.arraycopy(whh, user * h, whhP, r * hidden, h);
             // b_hh folds into the input projection, except GRU's b_hn, which the reset gate multiplies
             boolean resetScaled = cell == CellKind.GRU && r >= 2 * hidden;
             bias[r] = bih[user] + (resetScaled ? 0f : bhh[user]);
@@ -185,30 +233,23 @@ final class SimdRnn extends PreparedRnn {
                 bhn[r - 2 * hidden] = bhh[user];
             }
         }
-        float[] wihT = new float[gateWidth * in], whhT = new float[gateWidth * hidden];
-        Gemm.packGatesTransposed(wihP, gates, hidden, in, wihT);
-        Gemm.packGatesTransposed(whhP, gates, hidden, hidden, whhT);
-        float[] wihPacked = new float[Gemm.packedSize(gateWidth, in)];
-        Gemm.packUnchecked(gateWidth, in, wihP, 0, in, wihPacked, 0);
-        float[] whhPacked = new float[Gemm.packedSize(gateWidth, hidden)];
-        Gemm.packUnchecked(gateWidth, hidden, whhP, 0, hidden, whhPacked, 0);
-        if (into == null) {
-            return new Weights(in, Gemm.aligned(arena, wihT), Gemm.aligned(arena, whhT), bias, bhn,
-                    Gemm.aligned(arena, wihPacked), Gemm.aligned(arena, whhPacked));
-        }
-        copy(wihT, into.wihT());
-        copy(whhT, into.whhT());
-        copy(wihPacked, into.wih());
-        copy(whhPacked, into.whh());
-        System.arraycopy(bias, 0, into.bias(), 0, bias.length);
-        if (bhn != null) {
-            System.arraycopy(bhn, 0, into.bhn(), 0, bhn.length);
-        }
-        return into;
+        float[] st = stage = atLeast(stage, gateWidth * Math.max(in, hidden));
+        Gemm.packGatesTransposed(wihP, gates, hidden, in, st);
+        MemorySegment wihT = staged(into == null ? null : into.wihT(), gateWidth * in);
+        Gemm.packGatesTransposed(whhP, gates, hidden, hidden, st);
+        MemorySegment whhT = staged(into == null ? null : into.whhT(), gateWidth * hidden);
+        Gemm.packUnchecked(gateWidth, in, wihP, 0, in, st, 0);
+        MemorySegment wihB = staged(into == null ? null : into.wih(), Gemm.packedSize(gateWidth, in));
+        Gemm.packUnchecked(gateWidth, hidden, whhP, 0, hidden, st, 0);
+        MemorySegment whhB = staged(into == null ? null : into.whh(), Gemm.packedSize(gateWidth, hidden));
+        return into != null ? into : new Weights(in, wihT, whhT, bias, bhn, wihB, whhB);
     }
 
-    private static void copy(float[] from, MemorySegment to) {
-        MemorySegment.copy(from, 0, to, ValueLayout.JAVA_FLOAT, 0, from.length);
+    /** The first {@code floats} of {@link #stage} into {@code to}, or into new aligned memory. */
+    private MemorySegment staged(MemorySegment to, int floats) {
+        MemorySegment dst = to != null ? to : Gemm.aligned(arena, floats);
+        MemorySegment.copy(stage, 0, dst, ValueLayout.JAVA_FLOAT, 0, floats);
+        return dst;
     }
 
     @Override
@@ -252,8 +293,21 @@ final class SimdRnn extends PreparedRnn {
         MemorySegment.copy(src, srcOff, t.segment(), FloatTensor.ELEMENT, (at(t, a, b) + col) * Float.BYTES, count);
     }
 
+    /**
+     * Whether rows {@code (t, n)} of {@code t}, columns {@code [col, col + count)}, are the packed rows
+     * of {@code stride} floats from {@code off}: every sequence {@code T} long, {@code t} contiguous
+     * with rows of {@code count}, and no padding columns. Then one copy moves them all.
+     */
+    private static boolean oneCopy(Work w, FloatTensor t, int col, int count, int off, int stride) {
+        return !w.variable && t.isContiguous() && col == 0 && off == 0 && count == stride && t.dim(2) == count;
+    }
+
     /** The packed rows of a {@code [T, N, C]} tensor, columns {@code [0, count)}, into rows of {@code stride}. */
     private static void sequenceIn(Work w, FloatTensor t, int col, int count, float[] dst, int off, int stride) {
+        if (oneCopy(w, t, col, count, off, stride)) {
+            MemorySegment.copy(t.segment(), FloatTensor.ELEMENT, t.offset() * Float.BYTES, dst, 0, w.rows * count);
+            return;
+        }
         for (int step = 0; step < w.steps; step++) {
             int base = w.offset[step];
             for (int i = 0, m = w.active[step]; i < m; i++) {
@@ -265,6 +319,10 @@ final class SimdRnn extends PreparedRnn {
     /** The inverse of {@link #sequenceIn}; with {@code zeroRest}, positions past each end get zeros. */
     private void sequenceOut(Work w, float[] src, int off, int stride, FloatTensor t, int col, int count,
                              boolean zeroRest) {
+        if (oneCopy(w, t, col, count, off, stride)) { // (no sequence ends early: nothing to zero)
+            MemorySegment.copy(src, 0, t.segment(), FloatTensor.ELEMENT, t.offset() * Float.BYTES, w.rows * count);
+            return;
+        }
         for (int step = 0; step < w.steps; step++) {
             int base = w.offset[step], m = w.active[step];
             for (int i = 0; i < m; i++) {
@@ -344,25 +402,39 @@ final class SimdRnn extends PreparedRnn {
     private void forwardLayer(Work w, int l, int dir, int part, int parts, WorkerPool.Barrier barrier) {
         Weights wt = weights[l][dir];
         int in = wt.in(), batch = w.batch;
-        int u0 = cut(unitBlocks, part, parts), u1 = cut(unitBlocks, part + 1, parts);
+        // by units: every sequence, this party's hidden units, a barrier per step; by rows: this party's
+        // sequences, every unit, no barrier until the layer ends
+        boolean byRows = w.byRows && parts > 1;
+        int u0 = byRows ? 0 : cut(unitBlocks, part, parts), u1 = byRows ? unitBlocks : cut(unitBlocks, part + 1, parts);
+        int i0 = byRows ? rowStart(batch, part, parts) : 0, i1 = byRows ? rowStart(batch, part + 1, parts) : batch;
+        WorkerPool.Barrier stepBarrier = byRows ? WorkerPool.Barrier.NONE : barrier;
         int j0 = u0 * PANEL, j1 = u1 * PANEL, width = j1 - j0;
         float[] x = l == 0 ? w.x : w.out[l - 1], out = w.out[l], gx = w.gx[l][dir], gh = w.gh[dir];
         float[] cs = w.cs[l][dir], hnl = w.hnl[l][dir];
         float[][] hs = w.hState[dir];
         int[] offset = w.offset, active = w.active, len = w.lenS;
         int state = (l * dirs + dir) * batch * hidden;
-        Gemm.gatesUnchecked(w.rows, in, x, 0, in, 1, wt.wihT(), gates, hidden, u0, u1, gx, 0, gateWidth, wt.bias(),
-                false);
-        for (int i = 0; i < batch; i++) {
+        if (byRows) { // this party's share of all rows (whole tiles), every unit
+            int r0 = rowStart(w.rows, part, parts), r1 = rowStart(w.rows, part + 1, parts);
+            Gemm.gatesUnchecked(r1 - r0, in, x, r0 * in, in, 1, wt.wihT(), gates, hidden, 0, unitBlocks, gx,
+                    r0 * gateWidth, gateWidth, wt.bias(), false);
+        } else {
+            Gemm.gatesUnchecked(w.rows, in, x, 0, in, 1, wt.wihT(), gates, hidden, u0, u1, gx, 0, gateWidth,
+                    wt.bias(), false);
+        }
+        for (int i = i0; i < i1; i++) {
             System.arraycopy(w.h0, state + i * hidden + j0, hs[0], i * hidden + j0, width);
         }
-        barrier.await(); // the first product reads every unit of the initial state
+        barrier.await(); // every input projection; the first product reads every unit of the initial state
         for (int s = 0; s < w.maxLength; s++) {
-            int m = active[s];
+            int m = Math.min(active[s], i1) - i0; // this party's sequences still running
+            if (m <= 0) {
+                break; // sequences are sorted longest first: none of this party's runs longer
+            }
             float[] hPrev = hs[s & 1], hNext = hs[(s + 1) & 1];
-            Gemm.gatesUnchecked(tile(m), hidden, hPrev, 0, hidden, 1, wt.whhT(), gates, hidden, u0, u1, gh, 0,
-                    gateWidth, null, false);
-            for (int i = 0; i < m; i++) {
+            Gemm.gatesUnchecked(tile(m), hidden, hPrev, i0 * hidden, hidden, 1, wt.whhT(), gates, hidden, u0, u1, gh,
+                    i0 * gateWidth, gateWidth, null, false);
+            for (int i = i0, end = i0 + m; i < end; i++) {
                 int t = dir == 0 ? s : len[i] - 1 - s, tPrev = dir == 0 ? t - 1 : t + 1;
                 int row = offset[t] + i, gxRow = row * gateWidth, ghRow = i * gateWidth;
                 int hOut = row * outWidth + dir * hidden;
@@ -379,8 +451,20 @@ final class SimdRnn extends PreparedRnn {
                 }
                 System.arraycopy(out, hOut + j0, hNext, i * hidden + j0, width);
             }
-            barrier.await();
+            stepBarrier.await();
         }
+        if (byRows) {
+            barrier.await(); // the layer above (and the caller) read every sequence's outputs
+        }
+    }
+
+    /**
+     * The first of {@code count} rows (or sequences) of part {@code part} of {@code parts}, in whole
+     * register tiles, so that a row goes through the same kernel whatever the split; the last part
+     * ends at {@code count}.
+     */
+    private static int rowStart(int count, int part, int parts) {
+        return part == parts ? count : Math.min(count, cut((count + Gemm.TILE - 1) / Gemm.TILE, part, parts) * Gemm.TILE);
     }
 
     /** Gathers h_n (and c_n) from each sequence's own last step of each layer and direction. */
@@ -440,10 +524,23 @@ final class SimdRnn extends PreparedRnn {
 
     /** {@code into += dw}, mapping padded rows and columns back to PyTorch's. */
     private void accumulateGradient(Work w, int l, Param p, float[] dw, FloatTensor into) {
-        float[] user = w.scratch;
-        into.copyTo(user, 0);
         int cols = p == Param.WEIGHT_IH ? weights[l][0].in() : p == Param.WEIGHT_HH ? hidden : 1;
         int userCols = p == Param.WEIGHT_IH ? (l == 0 ? input : dirs * h) : p == Param.WEIGHT_HH ? h : 1;
+        if (h == hidden && cols == userCols && into.isContiguous()) { // no padding: the same layout, added in place
+            MemorySegment seg = into.segment();
+            long at = into.offset() * Float.BYTES;
+            int n = gateWidth * cols, j = 0;
+            for (; j + SimdSpecies.LANES <= n; j += SimdSpecies.LANES, at += SimdSpecies.LANES * Float.BYTES) {
+                FloatVector.fromMemorySegment(SimdSpecies.FLOAT, seg, at, NATIVE)
+                        .add(FloatVector.fromArray(SimdSpecies.FLOAT, dw, j)).intoMemorySegment(seg, at, NATIVE);
+            }
+            for (; j < n; j++, at += Float.BYTES) {
+                seg.set(FloatTensor.ELEMENT, at, seg.get(FloatTensor.ELEMENT, at) + dw[j]);
+            }
+            return;
+        }
+        float[] user = w.scratch;
+        into.copyTo(user, 0);
         for (int r = 0; r < gateWidth; r++) {
             int ur = unpad(r);
             if (ur < 0) {
@@ -469,21 +566,27 @@ final class SimdRnn extends PreparedRnn {
                     backwardLayer(w, l, dir, worker, parties, barrier);
                 }
             }
-            barrier.await(); // every direction's gate gradients are complete
-            int in = weights[l][0].in(), rows = w.rows;
-            int p0 = cut(Gemm.panels(in), worker, parties), p1 = cut(Gemm.panels(in), worker + 1, parties);
-            for (int dir = 0; dir < dirs; dir++) { // dL/d(layer input) = sum over directions of dG_x W_ih
-                Gemm.gemmUnchecked(rows, gateWidth, w.dgx[dir], 0, gateWidth, 1, weights[l][dir].wih(), p0, p1,
-                        w.dIn[l], 0, in, dir > 0);
+            barrier.await(); // every direction's gate gradients and input gradients are complete
+            if (dirs == 2) { // dL/d(layer input) = the sum over directions, the rows split between the parties
+                int in = weights[l][0].in(), rows = w.rows;
+                int from = cut(rows, worker, parties) * in, to = cut(rows, worker + 1, parties) * in;
+                float[] d0 = w.dxDir[0], d1 = w.dxDir[1], into = w.dIn[l];
+                for (int i = from; i < to; i++) {
+                    into[i] = d0[i] + d1[i];
+                }
             }
-            barrier.await(); // the layer below reads dIn[l]; dgx is reused
+            barrier.await(); // the layer below reads dIn[l]; the gate gradients are reused
         }
     }
 
     private void backwardLayer(Work w, int l, int dir, int part, int parts, WorkerPool.Barrier barrier) {
         Weights wt = weights[l][dir];
         int in = wt.in(), rows = w.rows, batch = w.batch;
-        int u0 = cut(unitBlocks, part, parts), u1 = cut(unitBlocks, part + 1, parts);
+        boolean byRows = w.byRows && parts > 1; // as in forwardLayer
+        int pu0 = cut(unitBlocks, part, parts), pu1 = cut(unitBlocks, part + 1, parts); // packing, weight gradients
+        int u0 = byRows ? 0 : pu0, u1 = byRows ? unitBlocks : pu1;
+        int i0 = byRows ? rowStart(batch, part, parts) : 0, i1 = byRows ? rowStart(batch, part + 1, parts) : batch;
+        WorkerPool.Barrier stepBarrier = byRows ? WorkerPool.Barrier.NONE : barrier;
         int j0 = u0 * PANEL, j1 = u1 * PANEL, width = j1 - j0;
         float[] x = l == 0 ? w.x : w.out[l - 1], out = w.out[l], gatesAct = w.gx[l][dir];
         float[] dy = l == layers - 1 ? w.dTop : w.dIn[l + 1];
@@ -491,9 +594,13 @@ final class SimdRnn extends PreparedRnn {
         float[] dh = w.dhRun[dir], dc = w.dcRun[dir], cs = w.cs[l][dir], hnl = w.hnl[l][dir];
         int[] offset = w.offset, active = w.active, len = w.lenS;
         int state = (l * dirs + dir) * batch * hidden;
-        // the reverse direction's rows of one step are contiguous only when every sequence is T long
-        float[] step = dir == 1 && w.variable ? w.dghStep[dir] : null;
-        for (int i = 0; i < batch; i++) {
+        // the gate gradients of all rows are in panel layout (see Cells.at): a row's gates are scattered
+        // over the column panels, each panel's rows contiguous, as the weight gradients' products read them;
+        // the cells also write the step's rows row-major into one of two step buffers (a party may start
+        // the next step while another still reads this one), for the step's products dh and dx
+        int dgPanel = w.dgPanel, dgGate = unitBlocks * dgPanel, inPanels = Gemm.panels(in);
+        float[] dx = dirs == 1 ? w.dIn[l] : w.dxDir[dir], dxStep = w.dxStep[dir];
+        for (int i = i0; i < i1; i++) {
             int from = i * hidden + j0;
             if (w.hasDhn) {
                 System.arraycopy(w.dhn, state + from, dh, from, width);
@@ -507,93 +614,122 @@ final class SimdRnn extends PreparedRnn {
             }
         }
         for (int s = w.maxLength - 1; s >= 0; s--) {
-            int m = active[s];
-            for (int i = 0; i < m; i++) {
+            int m = Math.min(active[s], i1) - i0; // this party's sequences running at this step
+            if (m <= 0) {
+                continue; // (by rows) this party's sequences are all shorter
+            }
+            float[] stepX = w.dgxStep[dir][s & 1], stepH = cell == CellKind.GRU ? w.dghStep[dir][s & 1] : stepX;
+            for (int i = i0, end = i0 + m; i < end; i++) {
                 int t = dir == 0 ? s : len[i] - 1 - s, tPrev = dir == 0 ? t - 1 : t + 1;
-                int row = offset[t] + i, gRow = row * gateWidth, dyOff = row * outWidth + dir * hidden;
+                int row = offset[t] + i, gRow = row * gateWidth, dgRow = row * PANEL, stepRow = i * gateWidth;
+                int dyOff = row * outWidth + dir * hidden;
                 switch (cell) {
                     case RNN_TANH, RNN_RELU -> Cells.rnnBackward(cell == CellKind.RNN_RELU, dy, dyOff, dh, i * hidden,
-                            gatesAct, gRow, dgx, gRow, j0, j1);
+                            gatesAct, gRow, dgx, dgRow, dgPanel, stepX, stepRow, j0, j1);
                     case LSTM -> {
                         float[] cSrc = s == 0 ? w.c0 : cs;
                         int cPrev = s == 0 ? state + i * hidden : (offset[tPrev] + i) * hidden;
                         Cells.lstmBackward(hidden, dy, dyOff, dh, i * hidden, dc, i * hidden, gatesAct, gRow, cs,
-                                row * hidden, cSrc, cPrev, dgx, gRow, j0, j1);
+                                row * hidden, cSrc, cPrev, dgx, dgRow, dgGate, dgPanel, stepX, stepRow, j0, j1);
                     }
                     case GRU -> {
                         float[] hSrc = s == 0 ? w.h0 : out;
                         int hPrev = s == 0 ? state + i * hidden : (offset[tPrev] + i) * outWidth + dir * hidden;
                         Cells.gruBackward(hidden, dy, dyOff, dh, i * hidden, gatesAct, gRow, hnl, row * hidden, hSrc,
-                                hPrev, dgx, dgh, gRow, j0, j1);
-                    }
-                }
-                if (step != null) {
-                    for (int gate = 0; gate < gates; gate++) {
-                        System.arraycopy(dgh, gRow + gate * hidden + j0, step, i * gateWidth + gate * hidden + j0, width);
+                                hPrev, dgx, dgh, dgRow, dgGate, dgPanel, stepX, stepH, stepRow, j0, j1);
                     }
                 }
             }
-            barrier.await(); // the step's gate gradients, all units, before dh_{t-1} = dG_h W_hh
-            // into scratch (rows past m belong to sequences not started yet), then into dh: GRU adds to
-            // its direct part dh z, as the kernel's accumulate would; the other cells overwrite
-            float[] product = w.dhProduct[dir];
-            if (step != null) {
-                Gemm.gemmUnchecked(tile(m), gateWidth, step, 0, gateWidth, 1, wt.whh(), u0, u1, product, 0, hidden,
-                        false);
-            } else {
-                int first = offset[dir == 0 ? s : len[0] - 1 - s]; // every row of this step is contiguous from here
-                Gemm.gemmUnchecked(tile(m), gateWidth, dgh, first * gateWidth, gateWidth, 1, wt.whh(), u0, u1,
-                        product, 0, hidden, false);
-            }
-            for (int i = 0; i < m; i++) {
-                int at = i * hidden;
-                if (cell == CellKind.GRU) {
-                    for (int j = j0; j < j1; j++) {
-                        dh[at + j] += product[at + j];
+            stepBarrier.await(); // (by units) the step's gate gradients, all units, before its products
+            // dh_{t-1} = dG_h W_hh for this party's units and sequences: rows past m (sequences not started
+            // yet) are computed on stale rows, so into scratch unless there are none; GRU adds to its
+            // direct part dh z, as the kernel's accumulate would; the other cells overwrite
+            int tiled = tile(m);
+            boolean direct = cell != CellKind.GRU && tiled == m;
+            float[] product = direct ? dh : w.dhProduct[dir];
+            Gemm.gemmUnchecked(tiled, gateWidth, stepH, i0 * gateWidth, gateWidth, 1, wt.whh(), u0, u1, product,
+                    i0 * hidden, hidden, false);
+            if (!direct) {
+                for (int i = i0, end = i0 + m; i < end; i++) {
+                    int at = i * hidden;
+                    if (cell == CellKind.GRU) {
+                        for (int j = j0; j < j1; j++) {
+                            dh[at + j] += product[at + j];
+                        }
+                    } else {
+                        System.arraycopy(product, at + j0, dh, at + j0, width);
                     }
-                } else {
-                    System.arraycopy(product, at + j0, dh, at + j0, width);
+                }
+            }
+            // dx_t = dG_x W_ih for this party's rows of the step (whole tiles), then each real row to its place
+            int d0 = i0, d1 = i0 + tiled;
+            if (!byRows) {
+                int tiles = tiled / Gemm.TILE;
+                d0 = cut(tiles, part, parts) * Gemm.TILE;
+                d1 = cut(tiles, part + 1, parts) * Gemm.TILE;
+            }
+            if (d1 > d0) {
+                Gemm.gemmUnchecked(d1 - d0, gateWidth, stepX, d0 * gateWidth, gateWidth, 1, wt.wih(), 0, inPanels,
+                        dxStep, d0 * in, in, false);
+                for (int i = d0, end = Math.min(d1, i0 + m); i < end; i++) {
+                    int t = dir == 0 ? s : len[i] - 1 - s;
+                    System.arraycopy(dxStep, i * in, dx, (offset[t] + i) * in, in);
                 }
             }
         }
-        for (int i = 0; i < batch; i++) {
+        for (int i = i0; i < i1; i++) {
             int from = i * hidden + j0;
             System.arraycopy(dh, from, w.dh0, state + from, width);
             System.arraycopy(dc, from, w.dc0, state + from, width);
         }
         barrier.await(); // all gate gradients of this direction, before the weight gradients
 
+        // dW_ih = dG_x^T X and dW_hh = dG_h^T H_{t-1}: the parties pack the panels of X and H_{t-1}
+        // together, then each computes the gate panels of its own units (the gate gradients it
+        // wrote, still in its caches) from all of them
         float[][] dW = w.dW[l][dir];
         int pIn0 = cut(Gemm.panels(in), part, parts), pIn1 = cut(Gemm.panels(in), part + 1, parts);
-        packRows(x, 0, in, in, rows, pIn0, pIn1, w.packX[dir]);
-        Gemm.gemmUnchecked(gateWidth, rows, dgx, 0, 1, gateWidth, w.packX[dir], pIn0, pIn1,
-                dW[Param.WEIGHT_IH.ordinal()], 0, in, false);
-        packPreviousStates(w, l, dir, u0, u1);
-        Gemm.gemmUnchecked(gateWidth, rows, dgh, 0, 1, gateWidth, w.packH[dir], u0, u1,
-                dW[Param.WEIGHT_HH.ordinal()], 0, hidden, false);
-        int c0 = cut(gateWidth, part, parts), c1 = cut(gateWidth, part + 1, parts);
-        columnSums(dgx, rows, c0, c1, dW[Param.BIAS_IH.ordinal()]);
-        columnSums(dgh, rows, c0, c1, dW[Param.BIAS_HH.ordinal()]);
-    }
-
-    /** Packs panels {@code [p0, p1)} of the row-major {@code rows x cols} matrix at {@code src}. */
-    private static void packRows(float[] src, int off, int ld, int cols, int rows, int p0, int p1,
-                                 MemorySegment dst) {
-        for (int p = p0; p < p1; p++) {
-            int c0 = p * PANEL, base = p * rows * PANEL;
-            for (int r = 0; r < rows; r++) {
-                packRow(src, off + r * ld + c0, Math.min(PANEL, cols - c0), dst, base + r * PANEL);
+        packRows(x, 0, in, rows, pIn0, pIn1, w.packX[dir]);
+        packPreviousStates(w, l, dir, pu0, pu1);
+        barrier.await();
+        float[] dWih = dW[Param.WEIGHT_IH.ordinal()], dWhh = dW[Param.WEIGHT_HH.ordinal()];
+        float[] dBih = dW[Param.BIAS_IH.ordinal()], dBhh = dW[Param.BIAS_HH.ordinal()];
+        for (int gate = 0; gate < gates; gate++) {
+            for (int u = pu0; u < pu1; u++) {
+                int p = gate * unitBlocks + u, col = p * PANEL;
+                Gemm.gemmUnchecked(PANEL, rows, dgx, p * dgPanel, 1, PANEL, w.packX[dir], 0, Gemm.panels(in), dWih,
+                        col * in, in, false);
+                Gemm.gemmUnchecked(PANEL, rows, dgh, p * dgPanel, 1, PANEL, w.packH[dir], 0, unitBlocks, dWhh,
+                        col * hidden, hidden, false);
+                columnSums(dgx, p * dgPanel, rows, dBih, col);
+                if (dgh == dgx) {
+                    System.arraycopy(dBih, col, dBhh, col, PANEL);
+                } else {
+                    columnSums(dgh, p * dgPanel, rows, dBhh, col);
+                }
             }
         }
     }
 
-    /** {@code width} floats into a packed row at float index {@code at}, zero-padded to {@code PANEL}. */
-    private static void packRow(float[] src, int from, int width, MemorySegment dst, long at) {
-        MemorySegment.copy(src, from, dst, ValueLayout.JAVA_FLOAT, at * Float.BYTES, width);
-        for (int c = width; c < PANEL; c++) {
-            dst.setAtIndex(ValueLayout.JAVA_FLOAT, at + c, 0f);
+    /** Packs panels {@code [p0, p1)} of the row-major {@code rows x cols} matrix at {@code src} ({@code cols} padded: whole panels). */
+    private static void packRows(float[] src, int off, int ld, int rows, int p0, int p1, MemorySegment dst) {
+        for (int p = p0; p < p1; p++) {
+            int c0 = p * PANEL, base = p * rows * PANEL;
+            for (int r = 0; r < rows; r++) {
+                packRow(src, off + r * ld + c0, dst, base + r * PANEL);
+            }
         }
     }
+
+    /** {@code PANEL} floats into a packed row at float index {@code at}: two vectors (a copy call per row costs more). */
+    private static void packRow(float[] src, int from, MemorySegment dst, long at) {
+        long bytes = at * Float.BYTES;
+        FloatVector.fromArray(SimdSpecies.FLOAT, src, from).intoMemorySegment(dst, bytes, NATIVE);
+        FloatVector.fromArray(SimdSpecies.FLOAT, src, from + SimdSpecies.LANES)
+                .intoMemorySegment(dst, bytes + (long) SimdSpecies.LANES * Float.BYTES, NATIVE);
+    }
+
+    private static final java.nio.ByteOrder NATIVE = java.nio.ByteOrder.nativeOrder();
 
     /** Packs panels {@code [p0, p1)} of {@code H_{t-1}}: row {@code (t, i)} is the state the step at {@code t} started from. */
     private void packPreviousStates(Work w, int l, int dir, int p0, int p1) {
@@ -607,24 +743,24 @@ final class SimdRnn extends PreparedRnn {
                     int tPrev = dir == 0 ? t - 1 : t + 1;
                     int at = base + (w.offset[t] + i) * PANEL;
                     if (first) {
-                        packRow(w.h0, state + i * hidden + c0, PANEL, dst, at);
+                        packRow(w.h0, state + i * hidden + c0, dst, at);
                     } else {
-                        packRow(w.out[l], (w.offset[tPrev] + i) * outWidth + dir * hidden + c0, PANEL, dst, at);
+                        packRow(w.out[l], (w.offset[tPrev] + i) * outWidth + dir * hidden + c0, dst, at);
                     }
                 }
             }
         }
     }
 
-    private static void columnSums(float[] m, int rows, int c0, int c1, float[] into) {
-        int width = into.length;
-        Arrays.fill(into, c0, c1, 0f);
-        for (int r = 0; r < rows; r++) {
-            int base = r * width;
-            for (int c = c0; c < c1; c++) {
-                into[c] += m[base + c];
-            }
+    /** {@code into[col .. col + PANEL)} = the sums over {@code rows} rows of the column panel of {@code m} at {@code base}. */
+    private static void columnSums(float[] m, int base, int rows, float[] into, int col) {
+        FloatVector s0 = FloatVector.zero(SimdSpecies.FLOAT), s1 = s0;
+        for (int r = 0, at = base; r < rows; r++, at += PANEL) {
+            s0 = s0.add(FloatVector.fromArray(SimdSpecies.FLOAT, m, at));
+            s1 = s1.add(FloatVector.fromArray(SimdSpecies.FLOAT, m, at + SimdSpecies.LANES));
         }
+        s0.intoArray(into, col);
+        s1.intoArray(into, col + SimdSpecies.LANES);
     }
 
     // ================================================================== workspace
@@ -641,6 +777,8 @@ final class SimdRnn extends PreparedRnn {
         float[][] out, gh;
         float[][][] gx, cs, hnl, hState;
         boolean backward;
+        /** This call's split between parties: by sequences (rows) rather than by hidden units. */
+        boolean byRows;
 
         // the call's problem: sequences sorted by length, longest first, and the packed layout
         int steps, batch, rows, maxLength;
@@ -650,7 +788,11 @@ final class SimdRnn extends PreparedRnn {
 
         // backward, allocated on first use
         float[] dTop, dhn, dcn, dh0, dc0, scratch;
-        float[][] dIn, dgx, dgh, dhRun, dcRun, dghStep, dhProduct;
+        /** Floats between two column panels of the gate gradients ({@code dgx}, {@code dgh}: panel layout). */
+        int dgPanel;
+        float[][] dIn, dgx, dgh, dhRun, dcRun, dhProduct, dxStep, dxDir;
+        /** Per direction, two step buffers of one step's gate gradients, row-major. */
+        float[][][] dgxStep, dghStep;
         MemorySegment[] packX, packH;
         /** Native memory of the packed runtime operands; shared, since the pool's threads fill it. */
         private Arena arena;
@@ -763,8 +905,14 @@ final class SimdRnn extends PreparedRnn {
                 dc0 = new float[states];
                 dhRun = new float[r.dirs][backwardBatch * r.hidden];
                 dcRun = new float[r.dirs][backwardBatch * r.hidden];
-                dghStep = new float[r.dirs][tile(backwardBatch) * r.gateWidth];
+                dgxStep = new float[r.dirs][2][tile(backwardBatch) * r.gateWidth];
+                dghStep = r.cell == CellKind.GRU ? new float[r.dirs][2][tile(backwardBatch) * r.gateWidth] : dgxStep;
                 dhProduct = new float[r.dirs][tile(backwardBatch) * r.hidden];
+                int maxIn = 0;
+                for (int l = 0; l < r.layers; l++) {
+                    maxIn = Math.max(maxIn, r.weights[l][0].in());
+                }
+                dxStep = new float[r.dirs][tile(backwardBatch) * maxIn];
             }
             if (backwardRows < rowCapacity) {
                 backwardRows = rowCapacity;
@@ -776,9 +924,10 @@ final class SimdRnn extends PreparedRnn {
                     maxIn = Math.max(maxIn, in);
                     dIn[l] = new float[rowsCap * in];
                 }
-                // + a tile of rows: a step's product may read up to MR - 1 rows past the last step's
-                dgx = new float[r.dirs][(rowsCap + Gemm.MR) * r.gateWidth];
-                dgh = r.cell == CellKind.GRU ? new float[r.dirs][(rowsCap + Gemm.MR) * r.gateWidth] : dgx;
+                dxDir = r.dirs == 1 ? null : new float[r.dirs][rowsCap * maxIn];
+                dgPanel = rowsCap * PANEL;
+                dgx = new float[r.dirs][r.gateWidth / PANEL * dgPanel];
+                dgh = r.cell == CellKind.GRU ? new float[r.dirs][r.gateWidth / PANEL * dgPanel] : dgx;
                 if (arena != null) {
                     arena.close();
                 }

@@ -106,6 +106,52 @@ class ThreadsTest {
         same.dw().forEach((name, g) -> assertArrayEquals(g, two.dw().get(name), name));
     }
 
+    static List<RnnDescriptor> rowSplitShapes() {
+        return List.of( // unidirectional, at least two register tiles of sequences: the parties may split them
+                new RnnDescriptor(CellKind.LSTM, 2, Direction.UNIDIRECTIONAL, 5, 9, 40, 150),
+                new RnnDescriptor(CellKind.GRU, 1, Direction.UNIDIRECTIONAL, 4, 16, 20, 300),
+                new RnnDescriptor(CellKind.RNN_TANH, 2, Direction.UNIDIRECTIONAL, 3, 13, 33, 260));
+    }
+
+    private static Result run(RnnDescriptor d, int[] lengths, int split) {
+        SplittableRandom random = new SplittableRandom(11);
+        RnnWeights w = RnnWeights.uniform(d, 3);
+        FloatTensor x = Tensors.uniform(d.srcLayerShape(), random), dy = Tensors.uniform(d.dstLayerShape(), random);
+        FloatTensor h0 = Tensors.uniform(d.iterShape(), random), c0 = Tensors.uniform(d.iterShape(), random);
+        FloatTensor dhn = Tensors.uniform(d.iterShape(), random);
+        FloatTensor y = FloatTensor.zeros(d.dstLayerShape()), hn = FloatTensor.zeros(d.iterShape());
+        FloatTensor dx = FloatTensor.zeros(d.srcLayerShape()), dh0 = FloatTensor.zeros(d.iterShape());
+        boolean lstm = d.cell() == CellKind.LSTM;
+        RnnWeights dw = RnnWeights.zeros(d);
+        try (SimdRnn rnn = new SimdRnn(d.architecture(), w, POOL, 2); Workspace ws = rnn.newWorkspace()) {
+            rnn.forceSplit(split);
+            rnn.forward(Mode.TRAINING, new RnnForward(x, h0, lstm ? c0 : null, y, hn, null, lengths), ws);
+            rnn.backward(new RnnBackward(dy, dhn, null, dx, dh0, null, dw), ws);
+        }
+        Map<String, float[]> grads = new java.util.TreeMap<>();
+        dw.named().forEach((name, t) -> grads.put(name, t.toArray()));
+        return new Result(y.toArray(), hn.toArray(), dx.toArray(), dh0.toArray(), grads);
+    }
+
+    /** One thread, two splitting the hidden units and two splitting the sequences: the same bits, with and without lengths. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("rowSplitShapes")
+    void everySplitGivesIdenticalBits(RnnDescriptor d) {
+        for (int[] lengths : new int[][] {null, dev.jrnn.core.testing.BackendConformance.mixedLengths(d.steps(), d.batch(), 7)}) {
+            Result one = run(d, lengths, SimdRnn.ONE_THREAD);
+            for (int split : new int[] {SimdRnn.SPLIT_UNITS, SimdRnn.SPLIT_ROWS}) {
+                Result two = run(d, lengths, split), oneAgain = run(d, lengths, SimdRnn.ONE_THREAD);
+                Result same = one.sameBits(two) ? one : oneAgain;
+                String what = d + (lengths == null ? "" : " with lengths") + ", split " + split;
+                assertArrayEquals(same.y(), two.y(), "dstLayer " + what);
+                assertArrayEquals(same.hn(), two.hn(), "dstIter " + what);
+                assertArrayEquals(same.dx(), two.dx(), "diffSrcLayer " + what);
+                assertArrayEquals(same.dh0(), two.dh0(), "diffSrcIter " + what);
+                same.dw().forEach((name, g) -> assertArrayEquals(g, two.dw().get(name), name + " " + what));
+            }
+        }
+    }
+
     @Test
     void smallBatchOneStacksStayOnOneThread() {
         RnnDescriptor w1 = new RnnDescriptor(CellKind.LSTM, 1, Direction.UNIDIRECTIONAL, 50, 1, 64, 128);
