@@ -68,6 +68,13 @@ public final class BackendSelector {
 
     /** At most this many decisions are kept (least recently used out first): shapes may be unbounded, memory is not. */
     static final int MAX_DECISIONS = 256;
+    /**
+     * How much faster a later candidate (in class-path order) must time to displace an earlier
+     * one: a near tie is noise, and at batch 1 a native backend that timed a hair faster on a quiet
+     * core can be many times slower once another process shares the cores (its OpenMP team spins).
+     */
+    static final double MARGIN = 0.10;
+
     /** Timed calls before the best may be taken: the first call of a backend is never the one that counts. */
     static final int MIN_TIMED_CALLS = 3;
 
@@ -354,7 +361,7 @@ public final class BackendSelector {
                 double millis = time(backend(name), d, weights, use);
                 details.put(name, String.format(Locale.ROOT, "%.3f ms per %d-step %s", millis, d.steps(),
                         use == Use.TRAINING ? "forward and backward" : "forward"));
-                if (millis < bestMillis) {
+                if (millis < bestMillis * (best == null ? 1 : 1 - MARGIN)) {
                     bestMillis = millis;
                     best = name;
                 }

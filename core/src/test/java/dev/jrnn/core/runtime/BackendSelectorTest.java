@@ -110,6 +110,17 @@ class BackendSelectorTest {
         assertEquals("quick", after.decide(lstm, weights, Use.TRAINING).backend());
     }
 
+    /** A later candidate must be clearly faster: 5 ms against 5.2 ms is a tie, kept by the first; 2 ms wins. */
+    @Test
+    void aNearTieKeepsTheEarlierCandidate() {
+        BackendSelector tie = new BackendSelector(java.util.List.of(new SlowBackendProvider("first", 5_200_000),
+                new SlowBackendProvider("second", 5_000_000)), Duration.ofMillis(40));
+        assertEquals("first", tie.decide(lstm, weights, Use.INFERENCE).backend());
+        BackendSelector clear = new BackendSelector(java.util.List.of(new SlowBackendProvider("first", 5_200_000),
+                new SlowBackendProvider("second", 2_000_000)), Duration.ofMillis(40));
+        assertEquals("second", clear.decide(lstm, weights, Use.INFERENCE).backend());
+    }
+
     @Test
     void unsupportedDescriptorsAreSkippedWithTheirReason() {
         RnnDescriptor gru = new RnnDescriptor(CellKind.GRU, 1, Direction.UNIDIRECTIONAL, 4, 1, 3, 5);
