@@ -645,24 +645,82 @@ final class SimdDense extends DenseKernels {
         float stepSize = (float) (lr / (1 - Math.pow(beta1, step)));
         float inverseC2 = (float) (1 / (1 - Math.pow(beta2, step)));
         float b1 = (float) beta1, b2 = (float) beta2, one1 = (float) (1 - beta1), one2 = (float) (1 - beta2);
-        float eps = (float) epsilon, shrink = (float) (lr * weightDecay);
-        boolean coupled = !decoupled && weightDecay != 0;
-        FloatVector decay = FloatVector.broadcast(FLOAT, (float) weightDecay);
-        for (int i = 0; i < n; i += LANES) {
-            VectorMask<Float> k = SimdSpecies.prefix(Math.min(LANES, n - i));
-            FloatVector wv = FloatVector.fromArray(FLOAT, w, wOff + i, k);
-            FloatVector gv = FloatVector.fromArray(FLOAT, g, gOff + i, k);
-            if (decoupled) {
-                wv = wv.sub(wv.mul(shrink));
-            } else if (coupled) {
-                gv = wv.fma(decay, gv);
+        float eps = (float) epsilon, shrink = (float) (lr * weightDecay), decay = (float) weightDecay;
+        int mode = decoupled ? ADAM_DECOUPLED : weightDecay != 0 ? ADAM_COUPLED : ADAM_PLAIN;
+        int full = n / LANES * LANES;
+        adamVectors(full, mode, stepSize, inverseC2, b1, b2, one1, one2, eps, shrink, decay, w, wOff, g, gOff, m, mOff,
+                v, vOff);
+        if (full < n) { // the last values through a vector of scratch (zeros past n: no NaN), then back
+            float[][] t = ADAM_TAIL.get();
+            int rest = n - full;
+            float[] tw = t[0], tg = t[1], tm = t[2], tv = t[3];
+            java.util.Arrays.fill(tw, 0f);
+            java.util.Arrays.fill(tg, 0f);
+            java.util.Arrays.fill(tm, 0f);
+            java.util.Arrays.fill(tv, 0f);
+            System.arraycopy(w, wOff + full, tw, 0, rest);
+            System.arraycopy(g, gOff + full, tg, 0, rest);
+            System.arraycopy(m, mOff + full, tm, 0, rest);
+            System.arraycopy(v, vOff + full, tv, 0, rest);
+            adamVectors(LANES, mode, stepSize, inverseC2, b1, b2, one1, one2, eps, shrink, decay, tw, 0, tg, 0, tm, 0,
+                    tv, 0);
+            System.arraycopy(tw, 0, w, wOff + full, rest);
+            System.arraycopy(tm, 0, m, mOff + full, rest);
+            System.arraycopy(tv, 0, v, vOff + full, rest);
+        }
+    }
+
+    private static final int ADAM_PLAIN = 0, ADAM_COUPLED = 1, ADAM_DECOUPLED = 2;
+
+    /** Per thread: one vector of w, g, m and v for the values after the last whole vector. */
+    private static final ThreadLocal<float[][]> ADAM_TAIL = ThreadLocal.withInitial(() -> new float[4][LANES]);
+
+    /**
+     * Adam on {@code n} values, a multiple of the vector length: whole vectors, no masks, and one
+     * loop per kind of weight decay (no vector merged from two branches, which C2 may box).
+     */
+    private static void adamVectors(int n, int mode, float stepSize, float inverseC2, float b1, float b2, float one1,
+                                    float one2, float eps, float shrink, float decay, float[] w, int wOff, float[] g,
+                                    int gOff, float[] m, int mOff, float[] v, int vOff) {
+        switch (mode) {
+            case ADAM_DECOUPLED -> {
+                for (int i = 0; i < n; i += LANES) {
+                    FloatVector wv = FloatVector.fromArray(FLOAT, w, wOff + i);
+                    wv = wv.sub(wv.mul(shrink));
+                    FloatVector gv = FloatVector.fromArray(FLOAT, g, gOff + i);
+                    FloatVector mv = FloatVector.fromArray(FLOAT, m, mOff + i).mul(b1).add(gv.mul(one1));
+                    FloatVector vv = FloatVector.fromArray(FLOAT, v, vOff + i).mul(b2).add(gv.mul(gv).mul(one2));
+                    mv.intoArray(m, mOff + i);
+                    vv.intoArray(v, vOff + i);
+                    FloatVector denominator = vv.mul(inverseC2).lanewise(VectorOperators.SQRT).add(eps);
+                    wv.sub(mv.mul(stepSize).div(denominator)).intoArray(w, wOff + i);
+                }
             }
-            FloatVector mv = FloatVector.fromArray(FLOAT, m, mOff + i, k).mul(b1).add(gv.mul(one1));
-            FloatVector vv = FloatVector.fromArray(FLOAT, v, vOff + i, k).mul(b2).add(gv.mul(gv).mul(one2));
-            mv.intoArray(m, mOff + i, k);
-            vv.intoArray(v, vOff + i, k);
-            FloatVector denominator = vv.mul(inverseC2).lanewise(VectorOperators.SQRT).add(eps);
-            wv.sub(mv.mul(stepSize).div(denominator)).intoArray(w, wOff + i, k);
+            case ADAM_COUPLED -> {
+                FloatVector dv = FloatVector.broadcast(FLOAT, decay);
+                for (int i = 0; i < n; i += LANES) {
+                    FloatVector wv = FloatVector.fromArray(FLOAT, w, wOff + i);
+                    FloatVector gv = wv.fma(dv, FloatVector.fromArray(FLOAT, g, gOff + i));
+                    FloatVector mv = FloatVector.fromArray(FLOAT, m, mOff + i).mul(b1).add(gv.mul(one1));
+                    FloatVector vv = FloatVector.fromArray(FLOAT, v, vOff + i).mul(b2).add(gv.mul(gv).mul(one2));
+                    mv.intoArray(m, mOff + i);
+                    vv.intoArray(v, vOff + i);
+                    FloatVector denominator = vv.mul(inverseC2).lanewise(VectorOperators.SQRT).add(eps);
+                    wv.sub(mv.mul(stepSize).div(denominator)).intoArray(w, wOff + i);
+                }
+            }
+            default -> {
+                for (int i = 0; i < n; i += LANES) {
+                    FloatVector wv = FloatVector.fromArray(FLOAT, w, wOff + i);
+                    FloatVector gv = FloatVector.fromArray(FLOAT, g, gOff + i);
+                    FloatVector mv = FloatVector.fromArray(FLOAT, m, mOff + i).mul(b1).add(gv.mul(one1));
+                    FloatVector vv = FloatVector.fromArray(FLOAT, v, vOff + i).mul(b2).add(gv.mul(gv).mul(one2));
+                    mv.intoArray(m, mOff + i);
+                    vv.intoArray(v, vOff + i);
+                    FloatVector denominator = vv.mul(inverseC2).lanewise(VectorOperators.SQRT).add(eps);
+                    wv.sub(mv.mul(stepSize).div(denominator)).intoArray(w, wOff + i);
+                }
+            }
         }
     }
 
@@ -687,8 +745,12 @@ final class SimdDense extends DenseKernels {
 
     @Override
     protected void scaleUnchecked(int n, float alpha, float[] x, int off) {
-        for (int i = 0; i < n; i += LANES) {
-            VectorMask<Float> m = SimdSpecies.prefix(Math.min(LANES, n - i));
+        int full = n / LANES * LANES, i = 0;
+        for (; i < full; i += LANES) { // whole vectors without masks (long gradients: clipping scales all of them)
+            FloatVector.fromArray(FLOAT, x, off + i).mul(alpha).intoArray(x, off + i);
+        }
+        for (; i < n; i += LANES) {
+            VectorMask<Float> m = SimdSpecies.prefix(n - i);
             FloatVector.fromArray(FLOAT, x, off + i, m).mul(alpha).intoArray(x, off + i, m);
         }
     }

@@ -159,8 +159,23 @@ final class SimdRnn extends PreparedRnn {
     /** The options of {@link #runTimed}. */
     static final int ONE_THREAD = 0, SPLIT_UNITS = 1, SPLIT_ROWS = 2;
 
-    /** For tests: every call runs as this option of {@link #runTimed} (when it can), or -1: the adaptive choice. */
-    private volatile int forcedSplit = -1;
+    /**
+     * Every call runs as this option of {@link #runTimed} (when it can), or -1: the adaptive choice.
+     * {@code -Djrnn.simd.split=one|units|rows} forces one, for measurements; tests use {@link #forceSplit}.
+     */
+    private volatile int forcedSplit = forcedSplit(System.getProperty("jrnn.simd.split"));
+
+    static int forcedSplit(String name) {
+        if (name == null || name.isBlank()) {
+            return -1;
+        }
+        return switch (name.trim()) {
+            case "one" -> ONE_THREAD;
+            case "units" -> SPLIT_UNITS;
+            case "rows" -> SPLIT_ROWS;
+            default -> throw new IllegalArgumentException("-Djrnn.simd.split must be one, units or rows, got '" + name + "'");
+        };
+    }
 
     void forceSplit(int option) {
         forcedSplit = option;
