@@ -81,6 +81,8 @@ public final class Recurrent extends Module implements AutoCloseable {
     private boolean batchFirst;
     /** Whether the training workspace holds a forward that backward may use. */
     private boolean forwardHeld;
+    /** The output of the last forward and the input gradient of the last backward: reused buffers. */
+    private final Scratch output = new Scratch(), inputGrad = new Scratch();
 
     /** A stack initialized as PyTorch does: every parameter from {@code U(-1/sqrt(H), 1/sqrt(H))}. */
     public Recurrent(CellKind cell, int inputSize, int hiddenSize, int layers, Direction direction, long seed) {
@@ -198,14 +200,18 @@ public final class Recurrent extends Module implements AutoCloseable {
         return weights;
     }
 
-    /** Runs {@code x [T, N, I]} from {@code h0}, {@code c0} (null: zeros); all sequences {@code T} long. */
+    /**
+     * Runs {@code x [T, N, I]} from {@code h0}, {@code c0} (null: zeros); all sequences {@code T} long.
+     * The output {@code y} is this layer's buffer, valid until its next forward (copy it to keep it):
+     * a training step then allocates no output; {@code hn} and {@code cn} are new tensors.
+     */
     public Output forward(FloatTensor x, FloatTensor h0, FloatTensor c0) {
         return forward(x, null, h0, c0);
     }
 
     /**
      * Runs {@code x [T, N, I]} ({@code [N, T, I]} if {@link #batchFirst}); sequence {@code n} is
-     * {@code lengths[n]} steps long (null: all {@code T}).
+     * {@code lengths[n]} steps long (null: all {@code T}). {@code y} is this layer's buffer, as above.
      */
     public Output forward(FloatTensor x, int[] lengths, FloatTensor h0, FloatTensor c0) {
         if (batchFirst) {
@@ -225,7 +231,8 @@ public final class Recurrent extends Module implements AutoCloseable {
         int steps = x.dim(0), batch = x.dim(1);
         RnnDescriptor full = architecture.withSteps(steps).withBatch(batch);
         boolean lstm = architecture.cell() == CellKind.LSTM;
-        FloatTensor y = FloatTensor.zeros(full.dstLayerShape()), hn = FloatTensor.zeros(full.iterShape());
+        int outs = full.dstLayerShape().dim(2);
+        FloatTensor y = output.view(steps, batch, outs), hn = FloatTensor.zeros(full.iterShape()); // y: every element written
         FloatTensor cn = lstm ? FloatTensor.zeros(full.iterShape()) : null;
         Plan plan = plan(Use.TRAINING, full);
         if (training != plan) {
@@ -276,8 +283,9 @@ public final class Recurrent extends Module implements AutoCloseable {
     /**
      * Backpropagation through time for the last forward: {@code dy [T, N, D*H]} (positions past a
      * sequence's end are ignored), {@code dhn}, {@code dcn} (null: zeros). Accumulates the
-     * parameter gradients; returns the input's {@code [T, N, I]} (zero past each end). Pass
-     * {@code dh0} and {@code dc0} (or null) to receive the initial states' gradients.
+     * parameter gradients; returns the input's {@code [T, N, I]} (zero past each end), this layer's
+     * buffer, valid until its next backward. Pass {@code dh0} and {@code dc0} (or null) to receive
+     * the initial states' gradients.
      */
     public FloatTensor backward(FloatTensor dy, FloatTensor dhn, FloatTensor dcn, FloatTensor dh0, FloatTensor dc0) {
         if (batchFirst) {
@@ -323,7 +331,7 @@ public final class Recurrent extends Module implements AutoCloseable {
             throw new IllegalStateException("backward needs a forward first");
         }
         Workspace ws = trainingWorkspace;
-        FloatTensor dx = FloatTensor.zeros(ws.steps(), ws.batch(), architecture.inputSize());
+        FloatTensor dx = inputGrad.view(ws.steps(), ws.batch(), architecture.inputSize()); // overwritten by the backend
         boolean lstm = architecture.cell() == CellKind.LSTM;
         training.rnn.backward(new RnnBackward(dy, dhn, lstm ? dcn : null, dx, dh0, lstm ? dc0 : null, grads), ws);
         return dx;
