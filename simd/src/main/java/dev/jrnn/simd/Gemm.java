@@ -8,7 +8,9 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
 import jdk.incubator.vector.FloatVector;
 
 /**
@@ -138,7 +140,11 @@ public final class Gemm {
                 }
             }
         }
-        if (full < m) {
+        if (full == m - 1) { // one row (batch 1): the row kernel streams the panels once
+            int at = cOff + full * ldc;
+            rowPanels(k, a, aOff + full * rsA, csA, packed, 0, u0 * gates, u1 * gates, gates, hidden, c, at,
+                    accumulate ? c : bias != null ? bias : ZEROS, accumulate ? at : 0, accumulate || bias != null);
+        } else if (full < m) {
             Tail t = tailRows(m - full, k, a, aOff + full * rsA, rsA, csA);
             for (int u = u0; u < u1; u++) {
                 for (int g = 0; g < gates; g++) {
@@ -164,7 +170,11 @@ public final class Gemm {
                         cOff + i0 * ldc + p * PANEL, ldc, accumulate, null, 0);
             }
         }
-        if (full < m) {
+        if (full == m - 1) {
+            int at = cOff + full * ldc;
+            rowPanels(k, a, aOff + full * rsA, csA, packed, 0, p0, p1, 1, 0, c, at, accumulate ? c : ZEROS,
+                    accumulate ? at : 0, accumulate);
+        } else if (full < m) {
             Tail t = tailRows(m - full, k, a, aOff + full * rsA, rsA, csA);
             for (int p = p0; p < p1; p++) {
                 tailPanel(t, m - full, k, packed, (long) p * k * PANEL * Float.BYTES, c, cOff + full * ldc + p * PANEL,
@@ -231,7 +241,10 @@ public final class Gemm {
                       int cOff, int ldc) {
         int full = m / TILE * TILE;
         tiles(full, k, a, aOff, rsA, csA, bp, bpOff, c, cOff, ldc, true, null, 0);
-        if (full < m) {
+        if (full == m - 1) {
+            int at = cOff + full * ldc;
+            rowPanels(k, a, aOff + full * rsA, csA, bp, bpOff, 0, 1, 1, 0, c, at, c, at, true);
+        } else if (full < m) {
             tailPanel(tailRows(m - full, k, a, aOff + full * rsA, rsA, csA), m - full, k, bp, bpOff, c,
                     cOff + full * ldc, ldc, true, null, 0);
         }
@@ -302,6 +315,96 @@ public final class Gemm {
         for (int r = 0; r < rows; r++) {
             System.arraycopy(tc, r * PANEL, c, cOff + r * ldc, PANEL);
         }
+    }
+
+    /**
+     * One row of {@code A} against panels {@code [q0, q1)}: panel {@code q} is {@code k * PANEL}
+     * floats from byte {@code bpOff + q * k * PANEL * 4} and lands in C's columns from
+     * {@code (q % gates) * hidden + (q / gates) * PANEL} (a {@link #packGatesTransposed} matrix;
+     * {@code gates} 1: plain panels), starting from {@code s} at the same columns ({@code sCols}) or
+     * from {@code s[sOff..]}. Four panels per sweep over {@code k} (a batch-1 product is bound by
+     * streaming the weights, not by FMAs: the 8-row tile would spend 8 times the FMAs on padding).
+     */
+    private static void rowPanels(int k, float[] a, int aOff, int csA, MemorySegment bp, long bpOff, int q0, int q1,
+                                  int gates, int hidden, float[] c, int cOff, float[] s, int sOff, boolean sCols) {
+        long panelBytes = (long) k * ROW;
+        for (int q = q0; q < q1; q += 4) {
+            // a group of fewer than four repeats its last panel: the same value written twice
+            int qa = q, qb = Math.min(q + 1, q1 - 1), qc = Math.min(q + 2, q1 - 1), qd = Math.min(q + 3, q1 - 1);
+            int ca = column(qa, gates, hidden), cb = column(qb, gates, hidden), cc = column(qc, gates, hidden),
+                    cd = column(qd, gates, hidden);
+            row4(k, a, aOff, csA, bp, bpOff + qa * panelBytes, bpOff + qb * panelBytes, bpOff + qc * panelBytes,
+                    bpOff + qd * panelBytes, c, cOff + ca, cOff + cb, cOff + cc, cOff + cd, s,
+                    sCols ? sOff + ca : sOff, sCols ? sOff + cb : sOff, sCols ? sOff + cc : sOff,
+                    sCols ? sOff + cd : sOff);
+        }
+    }
+
+    /**
+     * Has C2 compile the row kernel before the first batch-1 product needs it: a daemon thread runs
+     * it on scratch data, once per JVM, from the first simd plan on. Batched work (training) never
+     * runs the row kernel, and until C2 compiles a Vector API kernel it boxes every vector: measured
+     * on a Zen 5, the first 50 characters a freshly trained demo model generated took 6.9 ms each
+     * and later ones 0.07 ms. {@code -Djrnn.simd.warmup=false} turns it off.
+     */
+    static void warmRowKernel() {
+        if (!Boolean.parseBoolean(System.getProperty("jrnn.simd.warmup", "true")) || !ROW_WARMUP.compareAndSet(false, true)) {
+            return;
+        }
+        Thread warm = new Thread(() -> {
+            int k = 256, panels = 5;
+            float[] a = new float[k], c = new float[4 * 2 * PANEL], bias = new float[4 * 2 * PANEL];
+            Arrays.fill(a, 0.5f);
+            MemorySegment b = aligned(Arena.ofAuto(), new float[panels * k * PANEL]);
+            for (int call = 0; call < 3000; call++) { // varied like real calls, so that C2 compiles them all
+                int gates = call % 2 == 0 ? 4 : 1, at = call % 3;
+                rowPanels(call % 5 == 0 ? 32 : k, a, 0, 1, b, 0, 0, gates == 4 ? 4 : panels, gates, PANEL, c, 0,
+                        at == 0 ? ZEROS : at == 1 ? bias : c, 0, at != 0);
+            }
+        }, "jrnn-simd-warmup");
+        warm.setDaemon(true);
+        warm.setPriority(Thread.MIN_PRIORITY);
+        warm.start();
+    }
+
+    private static final AtomicBoolean ROW_WARMUP = new AtomicBoolean();
+
+    private static int column(int q, int gates, int hidden) {
+        return q % gates * hidden + q / gates * PANEL;
+    }
+
+    /**
+     * {@code C} row = start + {@code A} row times four panels: each element the same sweep over
+     * {@code k}, in the same order, as in {@link #kernel8} and {@link #kernel4}, so a row's results
+     * do not depend on the kernel that ran it. Every start is read before any of {@code C} is written.
+     */
+    private static void row4(int k, float[] a, int aOff, int csA, MemorySegment bp, long ba, long bb, long bc, long bd,
+                             float[] c, int ca, int cb, int cc, int cd, float[] s, int sa, int sb, int sc, int sd) {
+        FloatVector a0 = FloatVector.zero(FLOAT), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
+        for (int kk = 0, ap = aOff; kk < k; kk++, ap += csA) {
+            FloatVector x = FloatVector.broadcast(FLOAT, a[ap]);
+            long step = kk * ROW;
+            a0 = FloatVector.fromMemorySegment(FLOAT, bp, ba + step, ORDER).fma(x, a0);
+            a1 = FloatVector.fromMemorySegment(FLOAT, bp, ba + step + HALF, ORDER).fma(x, a1);
+            b0 = FloatVector.fromMemorySegment(FLOAT, bp, bb + step, ORDER).fma(x, b0);
+            b1 = FloatVector.fromMemorySegment(FLOAT, bp, bb + step + HALF, ORDER).fma(x, b1);
+            c0 = FloatVector.fromMemorySegment(FLOAT, bp, bc + step, ORDER).fma(x, c0);
+            c1 = FloatVector.fromMemorySegment(FLOAT, bp, bc + step + HALF, ORDER).fma(x, c1);
+            d0 = FloatVector.fromMemorySegment(FLOAT, bp, bd + step, ORDER).fma(x, d0);
+            d1 = FloatVector.fromMemorySegment(FLOAT, bp, bd + step + HALF, ORDER).fma(x, d1);
+        }
+        FloatVector sa0 = FloatVector.fromArray(FLOAT, s, sa), sa1 = FloatVector.fromArray(FLOAT, s, sa + LANES);
+        FloatVector sb0 = FloatVector.fromArray(FLOAT, s, sb), sb1 = FloatVector.fromArray(FLOAT, s, sb + LANES);
+        FloatVector sc0 = FloatVector.fromArray(FLOAT, s, sc), sc1 = FloatVector.fromArray(FLOAT, s, sc + LANES);
+        FloatVector sd0 = FloatVector.fromArray(FLOAT, s, sd), sd1 = FloatVector.fromArray(FLOAT, s, sd + LANES);
+        sa0.add(a0).intoArray(c, ca);
+        sa1.add(a1).intoArray(c, ca + LANES);
+        sb0.add(b0).intoArray(c, cb);
+        sb1.add(b1).intoArray(c, cb + LANES);
+        sc0.add(c0).intoArray(c, cc);
+        sc1.add(c1).intoArray(c, cc + LANES);
+        sd0.add(d0).intoArray(c, cd);
+        sd1.add(d1).intoArray(c, cd + LANES);
     }
 
     private static void kernel8(int k, float[] a, int aOff, int rsA, int csA, MemorySegment bp, long bpOff,

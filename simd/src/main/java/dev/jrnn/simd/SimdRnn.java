@@ -61,6 +61,14 @@ final class SimdRnn extends PreparedRnn {
      */
     static final long MIN_PARALLEL_MACS_PER_STEP = 150_000;
 
+    /**
+     * The same for batch 1, which runs Gemm's row kernel (a quarter to an eighth of the tile's time
+     * per multiply-add): below about 4 MB of weights per step a second thread's barrier costs more
+     * than it saves. Measured on a Zen 5 (2 vCPUs) generating from the demo's LSTM (I 32, H 256,
+     * 262k multiply-adds a step): 31-40 us a character on one thread, 43-216 us split by units.
+     */
+    static final long MIN_PARALLEL_MACS_PER_ROW_STEP = 1_000_000;
+
     private static final Param[] PARAMS = Param.values(); // values() copies the array on every call
 
     private final CellKind cell;
@@ -96,6 +104,11 @@ final class SimdRnn extends PreparedRnn {
         return (rows + Gemm.TILE - 1) / Gemm.TILE * Gemm.TILE;
     }
 
+    /** Rows a per-step product runs on: {@link #tile}, but one row alone (batch 1) goes through Gemm's row kernel. */
+    private static int stepRows(int rows) {
+        return rows == 1 ? 1 : tile(rows);
+    }
+
     SimdRnn(RnnArchitecture d, RnnWeights w, WorkerPool pool, int threads) {
         super(NAME, d);
         this.cell = d.cell();
@@ -119,6 +132,7 @@ final class SimdRnn extends PreparedRnn {
         this.forwardThreads = Adaptive.options(dirs == 1 ? 3 : 2);
         this.backwardThreads = Adaptive.options(dirs == 1 ? 3 : 2);
         this.zeros = new float[Math.max(input, dirs * h)];
+        Gemm.warmRowKernel();
     }
 
     /** Threads a call on {@code batch} sequences is planned to use (fewer when they prove slower: {@link Adaptive}). */
@@ -130,7 +144,8 @@ final class SimdRnn extends PreparedRnn {
             return 2;
         }
         long macsPerStep = (long) batch * gateWidth * hidden;
-        return unitBlocks >= 2 && macsPerStep >= MIN_PARALLEL_MACS_PER_STEP ? Math.min(threads, unitBlocks) : 1;
+        long least = batch == 1 ? MIN_PARALLEL_MACS_PER_ROW_STEP : MIN_PARALLEL_MACS_PER_STEP;
+        return unitBlocks >= 2 && macsPerStep >= least ? Math.min(threads, unitBlocks) : 1;
     }
 
     /**
@@ -447,7 +462,7 @@ final class SimdRnn extends PreparedRnn {
                 break; // sequences are sorted longest first: none of this party's runs longer
             }
             float[] hPrev = hs[s & 1], hNext = hs[(s + 1) & 1];
-            Gemm.gatesUnchecked(tile(m), hidden, hPrev, i0 * hidden, hidden, 1, wt.whhT(), gates, hidden, u0, u1, gh,
+            Gemm.gatesUnchecked(stepRows(m), hidden, hPrev, i0 * hidden, hidden, 1, wt.whhT(), gates, hidden, u0, u1, gh,
                     i0 * gateWidth, gateWidth, null, false);
             for (int i = i0, end = i0 + m; i < end; i++) {
                 int t = dir == 0 ? s : len[i] - 1 - s, tPrev = dir == 0 ? t - 1 : t + 1;

@@ -80,6 +80,46 @@ class GemmTest {
         }
     }
 
+    /** Batch 1 runs the row kernel, a whole tile the tile kernel: a row's numbers must not depend on which. */
+    @Test
+    void oneRowEqualsItsRowInATileBitForBit() {
+        SplittableRandom random = new SplittableRandom(11);
+        int k = 37, tile = Gemm.TILE, panel = Gemm.panelWidth();
+        for (int panels : new int[] {1, 3, 4, 5, 9}) {
+            int n = panels * panel;
+            float[] a = random(random, tile * k), b = random(random, k * n), start = random(random, tile * n);
+            Gemm.PackedB packed = Gemm.pack(k, n, b, 0, n);
+            for (boolean accumulate : new boolean[] {false, true}) {
+                float[] all = start.clone();
+                Gemm.gemm(tile, false, a, 0, k, packed, all, 0, n, accumulate);
+                for (int i = 0; i < tile; i++) {
+                    float[] one = java.util.Arrays.copyOfRange(start, i * n, (i + 1) * n);
+                    Gemm.gemm(1, false, a, i * k, k, packed, one, 0, n, accumulate);
+                    for (int j = 0; j < n; j++) {
+                        assertEquals(all[i * n + j], one[j], 0f, "row " + i + " column " + j + " of " + panels + " panels");
+                    }
+                }
+            }
+        }
+        for (int gates : new int[] {1, 3, 4}) {
+            int hidden = 2 * panel, width = gates * hidden;
+            float[] w = random(random, width * k), packed = new float[width * k], bias = random(random, width);
+            Gemm.packGatesTransposed(w, gates, hidden, k, packed);
+            var segment = Gemm.aligned(java.lang.foreign.Arena.ofAuto(), packed);
+            float[] a = random(random, tile * k);
+            for (float[] withBias : new float[][] {bias, null}) {
+                float[] all = new float[tile * width], one = new float[width];
+                Gemm.gatesUnchecked(tile, k, a, 0, k, 1, segment, gates, hidden, 0, 2, all, 0, width, withBias, false);
+                for (int i = 0; i < tile; i++) {
+                    Gemm.gatesUnchecked(1, k, a, i * k, k, 1, segment, gates, hidden, 0, 2, one, 0, width, withBias, false);
+                    for (int j = 0; j < width; j++) {
+                        assertEquals(all[i * width + j], one[j], 0f, "gates " + gates + ", row " + i + " column " + j);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void argumentsAreChecked() {
         Gemm.PackedB b = Gemm.pack(3, 4, new float[12], 0, 4);

@@ -41,7 +41,7 @@ class ThreadsTest {
         return List.of(
                 // unidirectional, large enough per step to split hidden units between threads
                 new RnnDescriptor(CellKind.LSTM, 2, Direction.UNIDIRECTIONAL, 5, 3, 40, 150),
-                new RnnDescriptor(CellKind.GRU, 1, Direction.UNIDIRECTIONAL, 4, 1, 20, 300),
+                new RnnDescriptor(CellKind.GRU, 1, Direction.UNIDIRECTIONAL, 4, 1, 20, 600), // batch 1: the row kernel
                 new RnnDescriptor(CellKind.RNN_TANH, 2, Direction.UNIDIRECTIONAL, 3, 7, 33, 260),
                 // bidirectional: one direction per thread
                 new RnnDescriptor(CellKind.LSTM, 2, Direction.BIDIRECTIONAL, 6, 2, 9, 17),
