@@ -52,6 +52,15 @@ class DenseAllocationTest {
         return t;
     }
 
+    @org.junit.jupiter.api.Test
+    void dropoutForwardAndBackwardAllocateNothing() {
+        Dropout dropout = new Dropout(0.3, 5);
+        SplittableRandom random = new SplittableRandom(3);
+        FloatTensor x = random(random, 8, 4, 65), dy = random(random, 8, 4, 65);
+        long bytes = allocated(() -> dropout.backward(dropout.forward(x, true)), 200, TOLERANCE);
+        assertTrue(bytes <= TOLERANCE, bytes + " bytes allocated by 200 dropout forward + backward calls");
+    }
+
     @ParameterizedTest(name = "{0}: rows {1}, in {2}, out {3}")
     @CsvSource({"simd, 16, 33, 70", "simd, 64, 128, 300", "simd, 1, 40, 17", "reference, 9, 17, 33"})
     void repeatedLinearForwardAndBackwardAllocateNothing(String backend, int rows, int in, int out) {
