@@ -8,9 +8,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.util.Arrays;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicBoolean;
 import jdk.incubator.vector.FloatVector;
 
 /**
@@ -339,35 +337,6 @@ public final class Gemm {
                     sCols ? sOff + cd : sOff);
         }
     }
-
-    /**
-     * Has C2 compile the row kernel before the first batch-1 product needs it: a daemon thread runs
-     * it on scratch data, once per JVM, from the first simd plan on. Batched work (training) never
-     * runs the row kernel, and until C2 compiles a Vector API kernel it boxes every vector: measured
-     * on a Zen 5, the first 50 characters a freshly trained demo model generated took 6.9 ms each
-     * and later ones 0.07 ms. {@code -Djrnn.simd.warmup=false} turns it off.
-     */
-    static void warmRowKernel() {
-        if (!Boolean.parseBoolean(System.getProperty("jrnn.simd.warmup", "true")) || !ROW_WARMUP.compareAndSet(false, true)) {
-            return;
-        }
-        Thread warm = new Thread(() -> {
-            int k = 256, panels = 5;
-            float[] a = new float[k], c = new float[4 * 2 * PANEL], bias = new float[4 * 2 * PANEL];
-            Arrays.fill(a, 0.5f);
-            MemorySegment b = aligned(Arena.ofAuto(), new float[panels * k * PANEL]);
-            for (int call = 0; call < 3000; call++) { // varied like real calls, so that C2 compiles them all
-                int gates = call % 2 == 0 ? 4 : 1, at = call % 3;
-                rowPanels(call % 5 == 0 ? 32 : k, a, 0, 1, b, 0, 0, gates == 4 ? 4 : panels, gates, PANEL, c, 0,
-                        at == 0 ? ZEROS : at == 1 ? bias : c, 0, at != 0);
-            }
-        }, "jrnn-simd-warmup");
-        warm.setDaemon(true);
-        warm.setPriority(Thread.MIN_PRIORITY);
-        warm.start();
-    }
-
-    private static final AtomicBoolean ROW_WARMUP = new AtomicBoolean();
 
     private static int column(int q, int gates, int hidden) {
         return q % gates * hidden + q / gates * PANEL;

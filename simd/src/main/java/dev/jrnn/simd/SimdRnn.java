@@ -132,7 +132,7 @@ final class SimdRnn extends PreparedRnn {
         this.forwardThreads = Adaptive.options(dirs == 1 ? 3 : 2);
         this.backwardThreads = Adaptive.options(dirs == 1 ? 3 : 2);
         this.zeros = new float[Math.max(input, dirs * h)];
-        Gemm.warmRowKernel();
+        Warmup.start();
     }
 
     /** Threads a call on {@code batch} sequences is planned to use (fewer when they prove slower: {@link Adaptive}). */
