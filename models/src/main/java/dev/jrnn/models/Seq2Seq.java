@@ -9,6 +9,7 @@ import dev.jrnn.models.nn.Embedding;
 import dev.jrnn.models.nn.Linear;
 import dev.jrnn.models.nn.Module;
 import dev.jrnn.models.nn.Recurrent;
+import dev.jrnn.models.nn.Scratch;
 import dev.jrnn.models.train.Losses;
 import dev.jrnn.models.train.Optimizer;
 import java.util.ArrayList;
@@ -61,9 +62,6 @@ public final class Seq2Seq extends Module implements AutoCloseable {
     private final int hidden, targetVocabulary, bos, eos;
     private int[] neverEmitted = {};
 
-    // what the last forward keeps for backward
-    private FloatTensor encoded, decoded, attention, combined;
-    private int[] sourceLengths;
 
     /** Target token ids {@code bos} and {@code eos} mark a target's start (decoder input) and end. */
     public Seq2Seq(CellKind cell, int sourceVocabulary, int targetVocabulary, int embeddingDim, int hiddenSize,
@@ -153,20 +151,50 @@ public final class Seq2Seq extends Module implements AutoCloseable {
         return training ? sourceEmbedding.forward(source) : sourceEmbedding.infer(source);
     }
 
-    /** What {@link #attend} computed: the logits {@code [T, N, V]}, and for backward the attention weights and {@code h~}. */
-    private record Attended(FloatTensor logits, FloatTensor attention, FloatTensor combined) {
+    /** What {@link #attend} computed: the logits {@code [T, N, V]}. */
+    private record Attended(FloatTensor logits) {
+    }
+
+    /**
+     * Attention's working arrays: the model's own, reused, for training (a training step allocates
+     * nothing here), and new ones for each inference call (inference keeps nothing in the model).
+     */
+    private static final class AttentionBuffers {
+        final Scratch encoded = new Scratch(), decoded = new Scratch(), weights = new Scratch(), cat = new Scratch(),
+                combinedIn = new Scratch(), combined = new Scratch(), dh = new Scratch(), dhIn = new Scratch(),
+                dCat = new Scratch(), dDecoded = new Scratch(), dWeights = new Scratch(), dEncoded = new Scratch();
+        /** What the last training forward read and computed, for backward: {@code [S,N,H]}, {@code [T,N,H]}, {@code [T,N,S]}, {@code [T,N,H]}. */
+        float[] e, d, a, h;
+        int[] sourceLengths;
+        int steps, batch, sources;
+    }
+
+    private final AttentionBuffers trainingBuffers = new AttentionBuffers();
+
+    /** {@code t}'s elements from index 0: a heap tensor's own array where they start there, else a copy in {@code s}. */
+    private static float[] elements(FloatTensor t, Scratch s) {
+        float[] a = s.array(t);
+        if (a != null && Scratch.offset(t) == 0) {
+            return a;
+        }
+        float[] copy = s.floats(Math.toIntExact(t.size()));
+        t.copyTo(copy, 0);
+        return copy;
     }
 
     /**
      * Attention over {@code encoded [S, N, H]} (sequence {@code n}'s first {@code sourceLengths[n]}
-     * steps) and the output layer, for decoder outputs {@code d [T, N, H]}; the layers keep what
-     * backward needs only if {@code training}.
+     * steps) and the output layer, for decoder outputs {@code d [T, N, H]}; the layers and the
+     * model's buffers keep what backward needs only if {@code training}.
      */
     private Attended attend(FloatTensor encoded, int[] sourceLengths, FloatTensor d, boolean training) {
+        AttentionBuffers buf = training ? trainingBuffers : new AttentionBuffers();
         int steps = d.dim(0), batch = d.dim(1), sources = encoded.dim(0);
-        float[] e = encoded.toArray(), dd = d.toArray();
-        float[] a = new float[steps * batch * sources];
-        float[] cat = new float[steps * batch * 2 * hidden];
+        float[] e = elements(encoded, buf.encoded), dd = elements(d, buf.decoded);
+        float[] a = buf.weights.floats(steps * batch * sources);
+        Arrays.fill(a, 0, steps * batch * sources, 0f); // past a source's length: no weight
+        FloatTensor concatenated = buf.cat.view(steps, batch, 2 * hidden);
+        float[] cat = buf.cat.data();
         DenseKernels k = kernels();
         int ldE = batch * hidden, ldA = batch * sources, ldC = batch * 2 * hidden;
         for (int n = 0; n < batch; n++) { // per sequence: [T x H] queries against its [valid x H] source steps
@@ -179,30 +207,49 @@ public final class Seq2Seq extends Module implements AutoCloseable {
                 System.arraycopy(dd, t * ldE + dn, cat, t * ldC + cn + hidden, hidden);
             }
         }
-        FloatTensor concatenated = FloatTensor.of(cat, steps, batch, 2 * hidden);
-        float[] h = (training ? combine.forward(concatenated) : combine.infer(concatenated)).toArray();
-        for (int i = 0; i < h.length; i++) {
-            h[i] = (float) Math.tanh(h[i]);
+        float[] pre = elements(training ? combine.forward(concatenated) : combine.infer(concatenated), buf.combinedIn);
+        FloatTensor combined = buf.combined.view(steps, batch, hidden);
+        float[] h = buf.combined.data();
+        for (int i = 0, n = steps * batch * hidden; i < n; i++) {
+            h[i] = (float) Math.tanh(pre[i]);
         }
-        FloatTensor combined = FloatTensor.of(h, steps, batch, hidden);
-        return new Attended(training ? head.forward(outputDropout.forward(combined)) : head.infer(combined),
-                FloatTensor.of(a, steps, batch, sources), combined);
+        if (training) {
+            buf.e = e;
+            buf.d = dd;
+            buf.a = a;
+            buf.h = h;
+            buf.sourceLengths = sourceLengths;
+            buf.steps = steps;
+            buf.batch = batch;
+            buf.sources = sources;
+        }
+        return new Attended(training ? head.forward(outputDropout.forward(combined)) : head.infer(combined));
     }
 
-    /** Backward through {@link #attend}: returns the gradients w.r.t. the decoder outputs and (added into {@code dEncoded}) the encoder outputs. */
-    private FloatTensor attendBackward(FloatTensor dLogits, float[] dEncoded) {
-        float[] dh = outputDropout.backward(head.backward(dLogits)).toArray(), h = combined.toArray();
-        for (int i = 0; i < dh.length; i++) {
-            dh[i] *= 1 - h[i] * h[i];
+    /**
+     * Backward through the last training {@link #attend}: returns the gradient w.r.t. the decoder
+     * outputs; the encoder outputs' is left in {@code trainingBuffers.dEncoded} ({@code [S, N, H]}).
+     */
+    private FloatTensor attendBackward(FloatTensor dLogits) {
+        AttentionBuffers buf = trainingBuffers;
+        int steps = buf.steps, batch = buf.batch, sources = buf.sources;
+        float[] dhIn = elements(outputDropout.backward(head.backward(dLogits)), buf.dhIn), h = buf.h;
+        FloatTensor dhT = buf.dh.view(steps, batch, hidden);
+        float[] dh = buf.dh.data();
+        for (int i = 0, n = steps * batch * hidden; i < n; i++) {
+            dh[i] = dhIn[i] * (1 - h[i] * h[i]);
         }
-        int steps = decoded.dim(0), batch = decoded.dim(1), sources = encoded.dim(0);
-        float[] dCat = combine.backward(FloatTensor.of(dh, steps, batch, hidden)).toArray();
-        float[] e = encoded.toArray(), d = decoded.toArray(), a = attention.toArray();
-        float[] dd = new float[d.length], da = new float[a.length];
+        float[] dCat = elements(combine.backward(dhT), buf.dCat);
+        float[] e = buf.e, d = buf.d, a = buf.a;
+        FloatTensor dDecoded = buf.dDecoded.view(steps, batch, hidden);
+        float[] dd = buf.dDecoded.data(), da = buf.dWeights.floats(steps * batch * sources);
+        buf.dEncoded.view(sources, batch, hidden);
+        float[] dEncoded = buf.dEncoded.data();
+        Arrays.fill(dEncoded, 0, sources * batch * hidden, 0f); // accumulated into
         DenseKernels k = kernels();
         int ldE = batch * hidden, ldA = batch * sources, ldC = batch * 2 * hidden;
         for (int n = 0; n < batch; n++) {
-            int valid = sourceLengths == null ? sources : sourceLengths[n];
+            int valid = buf.sourceLengths == null ? sources : buf.sourceLengths[n];
             int dn = n * hidden, an = n * sources, cn = n * 2 * hidden;
             for (int t = 0; t < steps; t++) { // d[t] feeds the combination directly
                 System.arraycopy(dCat, t * ldC + cn + hidden, dd, t * ldE + dn, hidden);
@@ -215,7 +262,7 @@ public final class Seq2Seq extends Module implements AutoCloseable {
             k.gemm(false, false, steps, hidden, valid, 1f, da, an, ldA, e, dn, ldE, 1f, dd, dn, ldE, null, 0);
             k.gemm(true, false, valid, hidden, steps, 1f, da, an, ldA, d, dn, ldE, 1f, dEncoded, dn, ldE, null, 0);
         }
-        return FloatTensor.of(dd, steps, batch, hidden);
+        return dDecoded;
     }
 
     /** The mean loss per target token under teacher forcing, without training (for validation). */
@@ -249,16 +296,9 @@ public final class Seq2Seq extends Module implements AutoCloseable {
         Recurrent.Output dec = training
                 ? decoder.forward(targetDropout.forward(targetEmbedding.forward(input)), targetLengths, enc.hn(), enc.cn())
                 : decoder.infer(targetEmbedding.infer(input), targetLengths, enc.hn(), enc.cn());
-        Attended attended = attend(enc.y(), sourceLengths, dec.y(), training);
-        if (training) {
-            encoded = enc.y();
-            this.sourceLengths = sourceLengths;
-            decoded = dec.y();
-            attention = attended.attention();
-            combined = attended.combined();
-        }
-        FloatTensor logits = attended.logits().reshape(steps * batch, targetVocabulary);
-        return new Forward(enc, Losses.softmaxCrossEntropy(logits, flat, -1));
+        FloatTensor logits = attend(enc.y(), sourceLengths, dec.y(), training).logits().reshape(steps * batch, targetVocabulary);
+        // training: the gradient overwrites the logits (the head's buffer, which its backward reads as dy)
+        return new Forward(enc, Losses.softmaxCrossEntropy(logits, flat, -1, training ? logits : null));
     }
 
     /**
@@ -283,12 +323,12 @@ public final class Seq2Seq extends Module implements AutoCloseable {
         Forward forward = forwardLoss(source, sourceLengths, target, targetLengths, true);
         Recurrent.Output enc = forward.encoder();
         Losses.Loss loss = forward.loss();
-        float[] dEncoded = new float[(int) encoded.size()];
-        FloatTensor dDecoded = attendBackward(loss.gradient().reshape(steps, batch, targetVocabulary), dEncoded);
+        FloatTensor dDecoded = attendBackward(loss.gradient().reshape(steps, batch, targetVocabulary));
+        FloatTensor dEncoded = trainingBuffers.dEncoded.view(enc.y().dim(0), batch, hidden);
         FloatTensor dh0 = FloatTensor.zeros(enc.hn().shape()), dc0 = enc.cn() == null ? null : FloatTensor.zeros(enc.cn().shape());
         targetEmbedding.backward(targetDropout.backward(decoder.backward(dDecoded, null, null, dh0, dc0)));
         FloatTensor dSource = sourceDropout.backward(
-                encoder.backward(FloatTensor.of(dEncoded, encoded.shape().dims()), dh0, dc0, null, null));
+                encoder.backward(dEncoded, dh0, dc0, null, null));
         if (embedded) {
             sourceEmbedding.backward(dSource);
         }
