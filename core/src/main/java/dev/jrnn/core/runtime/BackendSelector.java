@@ -266,11 +266,30 @@ public final class BackendSelector {
             for (BackendProvider p : providers) {
                 Availability a = availability(p.name());
                 fingerprint.append("; ").append(p.name()).append('=')
-                        .append(a.available() ? backend(p.name()).implementation() : "unavailable");
+                        .append(a.available() ? backend(p.name()).implementation() + build(backend(p.name()).getClass())
+                                : "unavailable");
             }
             store = new DecisionStore(file, fingerprint.toString());
         }
         return store;
+    }
+
+    /**
+     * Which build of a backend's code this is: its jar's (or class folder's) modification time, so
+     * that a rebuilt or upgraded jrnn measures again rather than trusting decisions its older
+     * kernels earned. Empty when the JVM does not say where the class came from.
+     */
+    private static String build(Class<?> type) {
+        try {
+            var source = type.getProtectionDomain().getCodeSource();
+            if (source == null) {
+                return "";
+            }
+            Path where = Path.of(source.getLocation().toURI());
+            return ", built " + java.nio.file.Files.getLastModifiedTime(where).toInstant().getEpochSecond();
+        } catch (Exception e) { // a security manager, an unusual class loader: remember by version only
+            return "";
+        }
     }
 
     /** A mark on the clock of asked decisions, for {@link #summary(long)}. */
