@@ -27,7 +27,7 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The layer workloads W1-W6 on each backend: milliseconds per inference forward (or per training
+ * The layer workloads W1-W8 on each backend: milliseconds per inference forward (or per training
  * step for W5). Before measuring, the backend's output is checked against the reference backend;
  * a mismatch fails the run.
  */
@@ -40,7 +40,7 @@ import org.openjdk.jmh.annotations.Warmup;
         "-Xms2g", "-Xmx2g"})
 public class LayerBench {
 
-    @Param({"W1", "W2", "W3", "W4_GRU", "W4_RNN", "W5", "W6"})
+    @Param({"W1", "W2", "W3", "W4_GRU", "W4_RNN", "W5", "W6", "W7", "W8"})
     public Workload workload;
 
     @Param({"simd", "onednn"})

@@ -33,7 +33,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Xms2g", "-Xmx2g"})
 public class OrtLayerBench {
 
-    @Param({"W1", "W2", "W3", "W4_GRU", "W4_RNN", "W6"})
+    @Param({"W1", "W2", "W3", "W4_GRU", "W4_RNN", "W6", "W7", "W8"})
     public Workload workload;
 
     @Param({"1"})
