@@ -19,6 +19,7 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -77,6 +78,9 @@ public final class BackendSelector {
 
     /** Timed calls before the best may be taken: the first call of a backend is never the one that counts. */
     static final int MIN_TIMED_CALLS = 3;
+
+    /** Calls whose median is a backend's time (see {@code time}). */
+    static final int RECENT_CALLS = 32;
 
     /** A decision's scope: the descriptor with at most {@value #TIMING_STEPS} steps, which stand for any longer T. */
     private record Key(RnnDescriptor descriptor, int threads, Use use) {
@@ -398,13 +402,17 @@ public final class BackendSelector {
     }
 
     /**
-     * Best time of one call of {@code use} on {@code d} (whose T is already capped), in
+     * Typical time of one warm call of {@code use} on {@code d} (whose T is already capped), in
      * milliseconds: an inference forward, a training forward and backward, or one streaming step
      * with states in and out. A Vector
      * API backend runs at speed only once C2 has compiled it, which in a new JVM takes seconds of
      * calls on two cores, while a native one is fast from its first call: so timing runs for the
      * budget and then on while the JIT is still compiling (up to {@value #JIT_WAIT_FACTOR} times
-     * the budget), so that it ranks the backends rather than the JIT's progress.
+     * the budget), so that it ranks the backends rather than the JIT's progress. The time is the
+     * median of the last {@value #RECENT_CALLS} calls, not the best: a backend whose threads
+     * collapse when another process takes a core (oneDNN's OpenMP barriers) has lucky fast calls
+     * among slow ones. Measured on a shared 2-core Zen 5, the best call made auto train `jrnn
+     * control` and `jrnn music` on onednn, 18 and 8 times slower than on simd.
      */
     private double time(Backend backend, RnnDescriptor d, RnnWeights weights, Use use) {
         FloatTensor x = FloatTensor.zeros(d.srcLayerShape());
@@ -429,7 +437,8 @@ public final class BackendSelector {
             Mode mode = use == Use.TRAINING ? Mode.TRAINING : Mode.INFERENCE;
             long start = System.nanoTime();
             long budgetEnd = start + budget.toNanos(), hardEnd = start + JIT_WAIT_FACTOR * budget.toNanos();
-            long best = Long.MAX_VALUE;
+            long[] recent = new long[RECENT_CALLS];
+            int timed = 0;
             long jitTime = jitMillis(), jitQuietSince = start;
             for (int run = 0; run < MAX_TIMED_CALLS; run++) {
                 long callStart = System.nanoTime();
@@ -439,7 +448,7 @@ public final class BackendSelector {
                 }
                 long now = System.nanoTime();
                 if (run > 0) { // the cold first call never counts
-                    best = Math.min(best, now - callStart);
+                    recent[timed++ % RECENT_CALLS] = now - callStart;
                 }
                 long jit = jitMillis();
                 if (jit != jitTime) {
@@ -451,7 +460,9 @@ public final class BackendSelector {
                     break;
                 }
             }
-            return best / 1e6;
+            long[] last = Arrays.copyOf(recent, Math.min(timed, RECENT_CALLS));
+            Arrays.sort(last);
+            return last[last.length / 2] / 1e6;
         }
     }
 

@@ -32,9 +32,18 @@ public class SlowBackendProvider implements BackendProvider {
         this("slow", 3_000_000);
     }
 
+    /** Every {@code fastEvery}-th call skips the sleep (0: none does): a backend with lucky calls. */
+    private final int fastEvery;
+    private final AtomicInteger calls = new AtomicInteger();
+
     SlowBackendProvider(String name, long sleepNanos) {
+        this(name, sleepNanos, 0);
+    }
+
+    SlowBackendProvider(String name, long sleepNanos, int fastEvery) {
         this.name = name;
         this.sleepNanos = sleepNanos;
+        this.fastEvery = fastEvery;
     }
 
     /** Test-only backend "quick": the reference under another name, timed by auto selection. */
@@ -89,7 +98,8 @@ public class SlowBackendProvider implements BackendProvider {
                 @Override
                 protected void forwardChecked(Mode mode, RnnForward io, Workspace workspace) {
                     FORWARD_CALLS.incrementAndGet();
-                    if (sleepNanos > 0) {
+                    boolean lucky = fastEvery > 0 && calls.incrementAndGet() % fastEvery == 0;
+                    if (sleepNanos > 0 && !lucky) {
                         LockSupport.parkNanos(sleepNanos);
                     }
                     inner.forward(mode, io, ((Wrapped) workspace).inner);
