@@ -45,6 +45,10 @@ final class Dnnl {
     }
 
     private static final class EngineHolder {
+        static {
+            PrimitiveCache.apply(); // before any primitive is made
+        }
+
         /** The CPU engine, thread-safe, shared by every prepared stack and kept for the JVM's life. */
         static final DnnlHandle ENGINE = DnnlHandle.create("engine", "dnnl_engine_create",
                 out -> dnnl_h.dnnl_engine_create(out, dnnl_h.dnnl_cpu, 0), dnnl_h::dnnl_engine_destroy);

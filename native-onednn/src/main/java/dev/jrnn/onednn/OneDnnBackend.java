@@ -15,7 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * whether oneDNN implements a given shape is its own business: {@link #supports} asks it, by
  * creating the primitive descriptors once per descriptor, and says no rather than compute wrong
  * numbers. Re-preparing a descriptor is cheap after the first time: oneDNN keeps created
- * primitives in its own cache.
+ * primitives in its own cache (bounded: {@link PrimitiveCache}).
  */
 public final class OneDnnBackend extends Backend {
 
@@ -37,7 +37,7 @@ public final class OneDnnBackend extends Backend {
         String cap = System.getenv("ONEDNN_MAX_CPU_ISA");
         String isa = "ISA " + Dnnl.effectiveIsa() + (cap == null || cap.isBlank() ? "" : " (ONEDNN_MAX_CPU_ISA=" + cap + ")");
         return "oneDNN " + loaded.version() + " from " + loaded.source() + skipped + ", " + isa + ", " + bound
-                + " functions bound, " + threads;
+                + " functions bound, " + threads + ", primitive cache of " + PrimitiveCache.capacity();
     }
 
     @Override

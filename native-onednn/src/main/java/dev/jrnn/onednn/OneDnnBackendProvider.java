@@ -23,6 +23,11 @@ public final class OneDnnBackendProvider implements BackendProvider {
             return Availability.unavailable("oneDNN 3.x not found: " + outcome.report());
         }
         try {
+            PrimitiveCache.requested();
+        } catch (IllegalArgumentException e) {
+            return Availability.unavailable(e.getMessage());
+        }
+        try {
             return Availability.available(OneDnnBackend.describe());
         } catch (ExceptionInInitializerError e) {
             return Availability.unavailable("oneDNN cannot be bound: " + e.getCause());

@@ -14,12 +14,13 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
- * The execution state of one {@link OneDnnShape} (a problem size) in one workspace: the
- * scratchpad, oneDNN's training workspace, native copies of the inputs and outputs, and, built
- * once here, the memory objects and argument arrays of every execution. It runs one piece of a
+ * The execution state of one {@link OneDnnShape} (a problem size) in one workspace: native copies
+ * of the inputs and outputs, and, made once per part the first time it runs ({@link #prepare}:
+ * inference, or training with its backward), the part's primitives, scratchpad, oneDNN's training
+ * workspace, gradient buffers, memory objects and argument arrays. It runs one piece of a
  * {@link LengthPlan} at a time: its rows of the caller's tensors (any strides, heap or native) are
- * copied in and out ({@link Rows}), and nothing is allocated. The forward's inputs and outputs stay
- * here for the backward that follows it.
+ * copied in and out ({@link Rows}), and once prepared nothing is allocated. The forward's inputs
+ * and outputs stay here for the backward that follows it.
  */
 final class OneDnnExecution implements AutoCloseable {
 
@@ -27,72 +28,104 @@ final class OneDnnExecution implements AutoCloseable {
     /** Which call last used this execution, and when (least recently used goes first). */
     long call, lastUse;
 
-    /** {@code args[layer][INFERENCE | TRAINING | BACKWARD]}. */
+    /** {@code args[layer][INFERENCE | TRAINING | BACKWARD]}, each null until its part is prepared. */
     final ExecArgs[][] args;
 
     private final OneDnnRnn rnn;
+    private final WeightGradients gradients;
     private final Resources resources = new Resources();
     private final Arena arena = resources.add(Arena.ofShared()); // closed last
     private final boolean lstm;
     private long bytes;
     /** Layer 0's input and its gradient; {@code layerOut[l]} is layer l's output and layer l+1's input. */
-    private final FloatTensor srcLayer, diffSrcLayer;
-    private final FloatTensor[] layerOut, diffLayerOut;
+    private final FloatTensor srcLayer;
+    private final FloatTensor[] layerOut;
+    private FloatTensor diffSrcLayer;
+    private FloatTensor[] diffLayerOut;
     /** States {@code [L*D, N, H]}; each layer's memory objects view its {@code D} rows. */
-    private final FloatTensor srcIter, srcIterC, dstIter, dstIterC, diffSrcIter, diffSrcIterC, diffDstIter, diffDstIterC;
+    private final FloatTensor srcIter, srcIterC, dstIter, dstIterC;
+    private FloatTensor diffSrcIter, diffSrcIterC, diffDstIter, diffDstIterC;
 
-    /** Weight gradients go to {@code gradients}, shared by the executions of a workspace. */
+    /**
+     * The buffers of {@code steps} by {@code batch} every part uses; no primitive yet. Weight
+     * gradients go to {@code gradients}, shared by the executions of a workspace.
+     */
     OneDnnExecution(OneDnnRnn rnn, int steps, int batch, WeightGradients gradients) {
         this.rnn = rnn;
+        this.gradients = gradients;
         this.lstm = rnn.cell == CellKind.LSTM;
         int layers = rnn.layers;
         this.shape = resources.add(new OneDnnShape(rnn, steps, batch));
         try {
             Shape iterShape = rnn.architecture().iterShape(batch);
-            Shape inShape = rnn.architecture().srcLayerShape(steps, batch);
             Shape outShape = rnn.architecture().dstLayerShape(steps, batch);
-            srcLayer = tensor(inShape);
-            diffSrcLayer = tensor(inShape);
+            srcLayer = tensor(rnn.architecture().srcLayerShape(steps, batch));
             layerOut = new FloatTensor[layers];
-            diffLayerOut = new FloatTensor[layers];
             for (int l = 0; l < layers; l++) {
                 layerOut[l] = tensor(outShape);
-                diffLayerOut[l] = tensor(outShape);
             }
             srcIter = tensor(iterShape);
             dstIter = tensor(iterShape);
-            diffSrcIter = tensor(iterShape);
-            diffDstIter = tensor(iterShape);
             srcIterC = lstm ? tensor(iterShape) : null;
             dstIterC = lstm ? tensor(iterShape) : null;
+            args = new ExecArgs[layers][3];
+        } catch (RuntimeException | Error e) {
+            resources.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Makes what {@code part} ({@code INFERENCE}, or {@code TRAINING} with {@code BACKWARD}) needs
+     * unless it is made: its primitives, scratchpad, training workspace and gradient buffers, and
+     * the arguments of its executions. On failure the execution is unusable: close it.
+     */
+    void prepare(int part) {
+        if (shape.has(part)) {
+            return;
+        }
+        MemorySegment scratchpad = allocate(Math.max(shape.make(part), 1));
+        boolean training = part == TRAINING;
+        int layers = rnn.layers;
+        if (training) {
+            Shape iterShape = rnn.architecture().iterShape(shape.batch);
+            Shape outShape = rnn.architecture().dstLayerShape(shape.steps, shape.batch);
+            diffSrcLayer = tensor(rnn.architecture().srcLayerShape(shape.steps, shape.batch));
+            diffLayerOut = new FloatTensor[layers];
+            for (int l = 0; l < layers; l++) {
+                diffLayerOut[l] = tensor(outShape);
+            }
+            diffSrcIter = tensor(iterShape);
+            diffDstIter = tensor(iterShape);
             diffSrcIterC = lstm ? tensor(iterShape) : null;
             diffDstIterC = lstm ? tensor(iterShape) : null;
-            MemorySegment scratchpad = allocate(Math.max(shape.scratchpadBytes, 1));
-
-            args = new ExecArgs[layers][3];
-            for (int l = 0; l < layers; l++) {
-                OneDnnShape.Layer layer = shape.layer[l];
-                MemorySegment in = l == 0 ? srcLayer.segment() : layerOut[l - 1].segment();
-                MemorySegment diffIn = l == 0 ? diffSrcLayer.segment() : diffLayerOut[l - 1].segment();
-                MemorySegment trainingWorkspace = allocate(Math.max(Dnnl.size(layer.workspaceMd(TRAINING)), 1));
-                for (int prop = INFERENCE; prop <= BACKWARD; prop++) {
-                    ExecArgs a = args[l][prop] = new ExecArgs(arena, 32);
-                    a.add(DNNL_ARG_SRC_LAYER, memory(layer.srcLayerMd.address(), in))
-                            .add(DNNL_ARG_SRC_ITER, memory(layer.iterMd.address(), states(srcIter, l)))
-                            .add(DNNL_ARG_WEIGHTS_LAYER, memory(layer.weightsLayerMd(prop), layer.weightsLayer[prop]))
-                            .add(DNNL_ARG_WEIGHTS_ITER, memory(layer.weightsIterMd(prop), layer.weightsIter[prop]))
-                            .add(DNNL_ARG_BIAS, memory(rnn.biasMd[l].address(), rnn.bias[l]))
-                            .add(DNNL_ARG_DST_LAYER, memory(layer.dstLayerMd.address(), layerOut[l].segment()))
-                            .add(DNNL_ARG_DST_ITER, memory(layer.iterMd.address(), states(dstIter, l)));
-                    if (lstm) {
-                        a.add(DNNL_ARG_SRC_ITER_C, memory(layer.iterMd.address(), states(srcIterC, l)))
-                                .add(DNNL_ARG_DST_ITER_C, memory(layer.iterMd.address(), states(dstIterC, l)));
-                    }
-                    if (prop != INFERENCE) {
-                        a.add(DNNL_ARG_WORKSPACE, optionalMemory(layer.workspaceMd(prop), trainingWorkspace));
-                    }
-                    a.add(DNNL_ARG_SCRATCHPAD, optionalMemory(Dnnl.argumentDesc(layer.pd[prop], DNNL_ARG_SCRATCHPAD), scratchpad));
+        }
+        for (int l = 0; l < layers; l++) {
+            OneDnnShape.Layer layer = shape.layer[l];
+            MemorySegment in = l == 0 ? srcLayer.segment() : layerOut[l - 1].segment();
+            MemorySegment trainingWorkspace = training
+                    ? allocate(Math.max(Dnnl.size(layer.workspaceMd(TRAINING)), 1)) : null;
+            for (int prop : OneDnnShape.props(part)) {
+                ExecArgs a = new ExecArgs(arena, 32);
+                a.add(DNNL_ARG_SRC_LAYER, memory(layer.srcLayerMd.address(), in))
+                        .add(DNNL_ARG_SRC_ITER, memory(layer.iterMd.address(), states(srcIter, l)))
+                        .add(DNNL_ARG_WEIGHTS_LAYER, memory(layer.weightsLayerMd(prop), layer.weightsLayer[prop]))
+                        .add(DNNL_ARG_WEIGHTS_ITER, memory(layer.weightsIterMd(prop), layer.weightsIter[prop]))
+                        .add(DNNL_ARG_BIAS, memory(rnn.biasMd[l].address(), rnn.bias[l]))
+                        .add(DNNL_ARG_DST_LAYER, memory(layer.dstLayerMd.address(), layerOut[l].segment()))
+                        .add(DNNL_ARG_DST_ITER, memory(layer.iterMd.address(), states(dstIter, l)));
+                if (lstm) {
+                    a.add(DNNL_ARG_SRC_ITER_C, memory(layer.iterMd.address(), states(srcIterC, l)))
+                            .add(DNNL_ARG_DST_ITER_C, memory(layer.iterMd.address(), states(dstIterC, l)));
                 }
+                if (prop != INFERENCE) {
+                    a.add(DNNL_ARG_WORKSPACE, optionalMemory(layer.workspaceMd(prop), trainingWorkspace));
+                }
+                a.add(DNNL_ARG_SCRATCHPAD, optionalMemory(Dnnl.argumentDesc(layer.pd[prop], DNNL_ARG_SCRATCHPAD), scratchpad));
+                args[l][prop] = a;
+            }
+            if (training) {
+                MemorySegment diffIn = l == 0 ? diffSrcLayer.segment() : diffLayerOut[l - 1].segment();
                 ExecArgs b = args[l][BACKWARD]
                         .add(DNNL_ARG_DIFF_SRC_LAYER, memory(layer.srcLayerMd.address(), diffIn))
                         .add(DNNL_ARG_DIFF_SRC_ITER, memory(layer.iterMd.address(), states(diffSrcIter, l)))
@@ -106,20 +139,17 @@ final class OneDnnExecution implements AutoCloseable {
                             .add(DNNL_ARG_DIFF_DST_ITER_C, memory(layer.iterMd.address(), states(diffDstIterC, l)));
                 }
             }
-        } catch (RuntimeException | Error e) {
-            resources.close();
-            throw e;
         }
     }
 
     private FloatTensor tensor(Shape shape) {
-        bytes += shape.size() * Float.BYTES;
-        return FloatTensor.allocate(arena, shape);
+        return FloatTensor.wrap(allocate(shape.size() * Float.BYTES), shape);
     }
 
+    /** Zeroed native memory, given back to the system when this execution closes ({@link Pages}). */
     private MemorySegment allocate(long size) {
         bytes += size;
-        return arena.allocate(size, 64);
+        return Pages.allocate(arena, size);
     }
 
     /** The bytes of buffers this execution holds. */

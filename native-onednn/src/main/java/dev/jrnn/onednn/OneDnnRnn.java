@@ -241,7 +241,10 @@ final class OneDnnRnn extends PreparedRnn {
         guard.enter();
         try {
             useThreads();
-            new OneDnnShape(this, steps, batch).close();
+            try (OneDnnShape shape = new OneDnnShape(this, steps, batch)) {
+                shape.make(INFERENCE);
+                shape.make(TRAINING);
+            }
         } finally {
             guard.exit();
         }
@@ -263,7 +266,7 @@ final class OneDnnRnn extends PreparedRnn {
                 useThreads();
                 LengthPlan plan = ws.plan;
                 plan.plan(io.lengths(), ws.batch(), ws.steps(), dirs == 2, pad, mayEndInside);
-                ws.executionsForPlan();
+                ws.executionsForPlan(training ? TRAINING : INFERENCE);
                 for (int p = 0; p < plan.pieces; p++) {
                     OneDnnExecution e = ws.pieceExecution[p];
                     e.load(io, plan, p, plan.continues(p) ? ws.pieceExecution[p - 1] : null);

@@ -16,14 +16,17 @@ import java.lang.foreign.MemorySegment;
  * backward; so every layer may have its own input width, which oneDNN's fused multi-layer
  * primitive does not allow), bidirectional layers as {@code bidirectional_concat}. Weights are the
  * plan's, in the layout each primitive chose ({@code format_tag any}): see
- * {@link OneDnnRnn#weightsIn}. Owned by one {@link OneDnnExecution}; closing it frees them.
+ * {@link OneDnnRnn#weightsIn}. The primitives are made when first needed, in two parts
+ * ({@link #make}): inference, or training with its backward; a size only ever predicted makes
+ * (and holds the code of) a third of them. Owned by one {@link OneDnnExecution}; closing it frees
+ * them.
  */
 final class OneDnnShape implements AutoCloseable {
 
     final int steps, batch;
     final Layer[] layer;
-    /** Largest scratchpad any primitive here asks for, in bytes. */
-    final long scratchpadBytes;
+    private final OneDnnRnn rnn;
+    private final boolean[] made = new boolean[2];
     private final Resources resources = new Resources();
 
     /** The primitives of one layer. */
@@ -32,23 +35,34 @@ final class OneDnnShape implements AutoCloseable {
         final DnnlHandle[] pd = new DnnlHandle[3];
         final DnnlHandle[] primitive = new DnnlHandle[3];
         final MemorySegment[] weightsLayer = new MemorySegment[3], weightsIter = new MemorySegment[3];
+        private final int index;
 
-        Layer(OneDnnRnn rnn, int index) {
-            int dirs = rnn.dirs, hidden = rnn.hidden, gates = rnn.gates;
+        Layer(int index) {
+            this.index = index;
+            int dirs = rnn.dirs, hidden = rnn.hidden;
             int in = index == 0 ? rnn.architecture().inputSize() : dirs * hidden;
             srcLayerMd = resources.add(Dnnl.memoryDesc(dnnl_h.dnnl_tnc, steps, batch, in));
             dstLayerMd = resources.add(Dnnl.memoryDesc(dnnl_h.dnnl_tnc, steps, batch, (long) dirs * hidden));
             iterMd = resources.add(Dnnl.memoryDesc(dnnl_h.dnnl_ldnc, 1, dirs, batch, hidden));
+        }
+
+        /** Makes the primitives of {@code part}: {@code INFERENCE}, or {@code TRAINING} and {@code BACKWARD}. */
+        private void make(int part) {
+            int dirs = rnn.dirs, hidden = rnn.hidden, gates = rnn.gates;
+            int in = index == 0 ? rnn.architecture().inputSize() : dirs * hidden;
             try (DnnlHandle anyLayer = Dnnl.memoryDesc(dnnl_h.dnnl_format_tag_any, 1, dirs, in, gates, hidden);
                  DnnlHandle anyIter = Dnnl.memoryDesc(dnnl_h.dnnl_format_tag_any, 1, dirs, hidden, gates, hidden)) {
                 PrimitiveDescs descs = new PrimitiveDescs(rnn.cell, dirs == 2
                         ? dnnl_h.dnnl_bidirectional_concat : dnnl_h.dnnl_unidirectional_left2right, srcLayerMd,
                         dstLayerMd, iterMd, rnn.biasMd[index], anyLayer, anyIter, rnn.diffLayerMd[index], rnn.diffIterMd[index], rnn.attr);
-                pd[INFERENCE] = resources.add(descs.forward(dnnl_h.dnnl_forward_inference));
-                pd[TRAINING] = resources.add(descs.forward(dnnl_h.dnnl_forward_training));
-                pd[BACKWARD] = resources.add(descs.backward(pd[TRAINING]));
+                if (part == INFERENCE) {
+                    pd[INFERENCE] = resources.add(descs.forward(dnnl_h.dnnl_forward_inference));
+                } else {
+                    pd[TRAINING] = resources.add(descs.forward(dnnl_h.dnnl_forward_training));
+                    pd[BACKWARD] = resources.add(descs.backward(pd[TRAINING]));
+                }
             }
-            for (int prop = INFERENCE; prop <= BACKWARD; prop++) {
+            for (int prop : props(part)) {
                 primitive[prop] = resources.add(Dnnl.primitive(pd[prop]));
                 weightsLayer[prop] = rnn.weightsIn(index, DNNL_ARG_WEIGHTS_LAYER, pd[prop]);
                 weightsIter[prop] = rnn.weightsIn(index, DNNL_ARG_WEIGHTS_ITER, pd[prop]);
@@ -68,23 +82,49 @@ final class OneDnnShape implements AutoCloseable {
         }
     }
 
+    /** The memory descriptors of {@code steps} by {@code batch}; no primitive yet. */
     OneDnnShape(OneDnnRnn rnn, int steps, int batch) {
+        this.rnn = rnn;
         this.steps = steps;
         this.batch = batch;
         try {
             layer = new Layer[rnn.layers];
-            long scratch = 0;
             for (int l = 0; l < rnn.layers; l++) {
-                layer[l] = new Layer(rnn, l);
-                for (DnnlHandle pd : layer[l].pd) {
-                    scratch = Math.max(scratch, Dnnl.size(Dnnl.argumentDesc(pd, DNNL_ARG_SCRATCHPAD)));
-                }
+                layer[l] = new Layer(l);
             }
-            scratchpadBytes = scratch;
         } catch (RuntimeException | Error e) {
             resources.close();
             throw e;
         }
+    }
+
+    /** The kinds of primitive in {@code part}. */
+    static int[] props(int part) {
+        return part == INFERENCE ? new int[] {INFERENCE} : new int[] {TRAINING, BACKWARD};
+    }
+
+    /** Whether the primitives of {@code part} ({@code INFERENCE} or {@code TRAINING}) are made. */
+    boolean has(int part) {
+        return made[part];
+    }
+
+    /**
+     * Makes every layer's primitives of {@code part} ({@code INFERENCE}, or {@code TRAINING} with
+     * {@code BACKWARD}) unless they are made, and returns the largest scratchpad they ask for, in
+     * bytes. On failure the shape is unusable: close it.
+     */
+    long make(int part) {
+        long scratch = 0;
+        for (Layer l : layer) {
+            if (!made[part]) {
+                l.make(part);
+            }
+            for (int prop : props(part)) {
+                scratch = Math.max(scratch, Dnnl.size(Dnnl.argumentDesc(l.pd[prop], DNNL_ARG_SCRATCHPAD)));
+            }
+        }
+        made[part] = true;
+        return scratch;
     }
 
     @Override

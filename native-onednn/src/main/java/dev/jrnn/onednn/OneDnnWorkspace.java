@@ -11,15 +11,21 @@ import java.util.List;
  * ({@link OneDnnExecution}: primitives and buffers) of the problem sizes it ran recently. oneDNN's
  * primitives are made for one {@code T} and {@code N}, at a cost of milliseconds; besides those
  * the current call needs, at most {@link #CAPACITY} executions and {@link #KEPT_BYTES} bytes of
- * them are kept, least recently used dropped first, so memory stays bounded whatever sizes arrive,
- * and a size seen recently runs again without making or allocating anything.
+ * them are kept, least recently used dropped first (closing one frees its buffers and
+ * primitives), so memory stays bounded whatever sizes arrive (issue 15: a thousand distinct
+ * lengths), and a size seen recently runs again without making or allocating anything. An
+ * execution makes only the part a call needs (inference, or training with its backward), and in
+ * inference the pieces of one size share one execution.
  */
 final class OneDnnWorkspace extends Workspace {
 
     /** Executions kept beyond those of the current call. */
     static final int CAPACITY = 16;
-    /** Bytes of executions kept beyond those of the current call. */
-    static final long KEPT_BYTES = 64L << 20;
+    /**
+     * Bytes of executions kept beyond those of the current call: the sizes of a few calls of a
+     * small model, while a service that sees every length grows by well under issue 15's 50 MB.
+     */
+    static final long KEPT_BYTES = 16L << 20;
 
     final Guard guard = new Guard("the workspace");
     final DnnlHandle stream;
@@ -43,37 +49,57 @@ final class OneDnnWorkspace extends Workspace {
         }
     }
 
-    /** Finds or makes an execution for every piece of {@link #plan}: a new call's. */
-    void executionsForPlan() {
+    /**
+     * Finds or makes an execution for every piece of {@link #plan}, a new call's, prepared for
+     * {@code part} ({@code INFERENCE}, or {@code TRAINING} with its backward).
+     */
+    void executionsForPlan(int part) {
         calls++;
         if (pieceExecution.length < plan.pieces) {
             pieceExecution = new OneDnnExecution[plan.pieces];
         }
+        Arrays.fill(pieceExecution, null);
         for (int p = 0; p < plan.pieces; p++) {
-            pieceExecution[p] = execution(plan.to[p] - plan.from[p], plan.batch[p]);
+            pieceExecution[p] = execution(plan.to[p] - plan.from[p], plan.batch[p], part);
         }
-        Arrays.fill(pieceExecution, plan.pieces, pieceExecution.length, null);
     }
 
     /**
-     * An execution for {@code steps} by {@code batch} that the current call does not use yet (a
-     * piece's forward state stays there for its backward), made if there is none; may drop the
-     * least recently used of other calls.
+     * An execution for {@code steps} by {@code batch}, prepared for {@code part}, made if there is
+     * none; then drops the least recently used executions of other calls beyond the bounds. In
+     * training it is one the current call does not use yet (a piece's forward state stays there
+     * for its backward); in inference the pieces of one size share one (each piece is read out
+     * before the next runs, and takes its initial states from the previous piece's final ones
+     * before it overwrites them).
      */
-    private OneDnnExecution execution(int steps, int batch) {
-        for (int i = 0, n = executions.size(); i < n; i++) {
+    private OneDnnExecution execution(int steps, int batch, int part) {
+        OneDnnExecution found = null;
+        for (int i = 0, n = executions.size(); i < n && found == null; i++) {
             OneDnnExecution e = executions.get(i);
-            if (e.shape.steps == steps && e.shape.batch == batch && e.call != calls) {
-                e.call = calls;
-                e.lastUse = ++clock;
-                return e;
+            if (e.shape.steps == steps && e.shape.batch == batch && (e.call != calls || part == OneDnnRnn.INFERENCE)) {
+                found = e;
             }
         }
-        OneDnnExecution made = new OneDnnExecution(rnn, steps, batch, gradients);
-        this.made++;
-        made.call = calls;
-        made.lastUse = ++clock;
-        executions.add(made);
+        if (found == null) {
+            found = new OneDnnExecution(rnn, steps, batch, gradients);
+            made++;
+            executions.add(found);
+        }
+        found.call = calls;
+        found.lastUse = ++clock;
+        try {
+            found.prepare(part);
+        } catch (RuntimeException | Error e) {
+            executions.remove(found);
+            found.close();
+            throw e;
+        }
+        evict();
+        return found;
+    }
+
+    /** Closes the least recently used executions of earlier calls until at most {@link #CAPACITY} and {@link #KEPT_BYTES} remain. */
+    private void evict() {
         while (true) {
             int kept = 0, oldest = -1;
             long bytes = 0;
@@ -88,10 +114,19 @@ final class OneDnnWorkspace extends Workspace {
                 }
             }
             if (kept <= CAPACITY && bytes <= KEPT_BYTES) {
-                return made;
+                return;
             }
             executions.remove(oldest).close();
         }
+    }
+
+    /** The bytes of buffers the executions of this workspace hold. */
+    long bytesHeld() {
+        long bytes = 0;
+        for (OneDnnExecution e : executions) {
+            bytes += e.bytes();
+        }
+        return bytes;
     }
 
     /** How many executions (primitives and buffers for one problem size) this workspace holds. */

@@ -149,6 +149,10 @@ final class dnnl_h {
     private static final MethodHandle dnnl_version$MH = bind("dnnl_version", FunctionDescriptor.of(C_POINTER));
     private static final MethodHandle dnnl_get_effective_cpu_isa$MH = bind("dnnl_get_effective_cpu_isa",
             FunctionDescriptor.of(C_INT));
+    private static final MethodHandle dnnl_set_primitive_cache_capacity$MH = bind("dnnl_set_primitive_cache_capacity",
+            status(C_INT));
+    private static final MethodHandle dnnl_get_primitive_cache_capacity$MH = bind("dnnl_get_primitive_cache_capacity",
+            status(C_POINTER));
     private static final MethodHandle dnnl_engine_create$MH = bind("dnnl_engine_create", status(C_POINTER, C_INT, C_LONG));
     private static final MethodHandle dnnl_engine_destroy$MH = bind("dnnl_engine_destroy", status(C_POINTER));
     private static final MethodHandle dnnl_stream_create$MH = bind("dnnl_stream_create", status(C_POINTER, C_POINTER, C_INT));
@@ -234,6 +238,22 @@ final class dnnl_h {
     static int dnnl_get_effective_cpu_isa() {
         try {
             return (int) dnnl_get_effective_cpu_isa$MH.invokeExact();
+        } catch (Throwable t) {
+            throw unreachable(t);
+        }
+    }
+
+    static int dnnl_set_primitive_cache_capacity(int capacity) {
+        try {
+            return (int) dnnl_set_primitive_cache_capacity$MH.invokeExact(capacity);
+        } catch (Throwable t) {
+            throw unreachable(t);
+        }
+    }
+
+    static int dnnl_get_primitive_cache_capacity(MemorySegment capacity) {
+        try {
+            return (int) dnnl_get_primitive_cache_capacity$MH.invokeExact(capacity);
         } catch (Throwable t) {
             throw unreachable(t);
         }

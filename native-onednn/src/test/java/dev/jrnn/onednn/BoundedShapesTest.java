@@ -72,4 +72,32 @@ class BoundedShapesTest {
             assertTrue(ws.executionsMade() < 40, ws.executionsMade() + " executions made for 300 random batches");
         }
     }
+
+    @Test
+    void predictingMakesOnlyInferencePrimitivesAndTheBytesKeptStayBounded() {
+        RnnArchitecture a = new RnnArchitecture(CellKind.LSTM, 1, Direction.UNIDIRECTIONAL, 16, 64);
+        SplittableRandom random = new SplittableRandom(4);
+        int batch = 8;
+        try (PreparedRnn rnn = new OneDnnBackend().prepare(a, RnnWeights.uniform(a, 1));
+             OneDnnWorkspace ws = (OneDnnWorkspace) rnn.newWorkspace()) {
+            long madeBytes = 0;
+            for (int steps = 200; steps <= 1000; steps += 40) { // every sequence T long: one piece of the exact size
+                FloatTensor x = Tensors.uniform(Shape.of(steps, batch, 16), random);
+                rnn.forward(Mode.INFERENCE, RnnForward.of(x, FloatTensor.zeros(a.dstLayerShape(steps, batch))), ws);
+                OneDnnExecution e = ws.pieceExecution[0];
+                assertTrue(e.shape.has(OneDnnRnn.INFERENCE) && !e.shape.has(OneDnnRnn.TRAINING),
+                        "a prediction made training primitives");
+                madeBytes += e.bytes();
+                assertTrue(ws.bytesHeld() <= OneDnnWorkspace.KEPT_BYTES + e.bytes(),
+                        ws.bytesHeld() + " bytes held after " + steps + " steps");
+            }
+            assertTrue(madeBytes > 2 * OneDnnWorkspace.KEPT_BYTES, "the sizes should not all fit: " + madeBytes);
+            // training the last size prepares its training part on the same execution
+            int steps = 1000;
+            FloatTensor x = Tensors.uniform(Shape.of(steps, batch, 16), random);
+            rnn.forward(Mode.TRAINING, RnnForward.of(x, FloatTensor.zeros(a.dstLayerShape(steps, batch))), ws);
+            assertTrue(ws.pieceExecution[0].shape.has(OneDnnRnn.TRAINING));
+            assertTrue(ws.bytesHeld() <= OneDnnWorkspace.KEPT_BYTES + ws.pieceExecution[0].bytes());
+        }
+    }
 }
