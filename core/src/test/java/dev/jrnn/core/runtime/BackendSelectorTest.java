@@ -195,7 +195,7 @@ class BackendSelectorTest {
         BackendSelector.Decision inference = selector.decide(lstm, weights, Use.INFERENCE);
         BackendSelector.Decision streaming = selector.decide(lstm, weights, Use.STREAMING);
         assertEquals("quick", training.backend(), training::toString);
-        assertTrue(training.details().get("slow").contains("ms per 8-step forward and backward"), training::toString);
+        assertTrue(training.details().get("slow").contains("ms per 8-step forward, backward and update"), training::toString);
         assertTrue(inference.details().get("slow").contains("ms per 8-step forward"), inference::toString);
         assertTrue(streaming.details().get("slow").contains("ms per 1-step forward"), streaming::toString);
         var keys = selector.decisions().keySet();
