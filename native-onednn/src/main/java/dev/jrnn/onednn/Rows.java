@@ -1,6 +1,7 @@
 package dev.jrnn.onednn;
 
 import dev.jrnn.core.tensor.FloatTensor;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -47,13 +48,23 @@ final class Rows {
     /** Rows {@code [k, k + count)} of {@code t[a]}, {@code t} contiguous, set to zero. */
     static void zero(FloatTensor t, int a, int k, int count) {
         if (count > 0) {
-            t.segment().asSlice(bytes(t, a, k), count * (long) t.dim(2) * Float.BYTES).fill((byte) 0);
+            clear(t.segment(), bytes(t, a, k), count * (long) t.dim(2) * Float.BYTES);
         }
     }
 
     /** Row {@code (a, n)} of any {@code t} set to zero. */
     static void zeroRow(FloatTensor t, int a, int n) {
-        t.segment().asSlice(bytes(t, a, n), (long) t.dim(2) * Float.BYTES).fill((byte) 0);
+        clear(t.segment(), bytes(t, a, n), (long) t.dim(2) * Float.BYTES);
+    }
+
+    /** Zeros to copy from: a slice's {@code fill} makes a segment object per call, which C2 does not always remove. */
+    private static final MemorySegment ZEROS = Arena.global().allocate(64 << 10, 64);
+
+    /** Bytes {@code [offset, offset + bytes)} of {@code s} set to zero, allocating nothing. */
+    private static void clear(MemorySegment s, long offset, long bytes) {
+        for (long done = 0; done < bytes; done += ZEROS.byteSize()) {
+            MemorySegment.copy(ZEROS, 0, s, offset + done, Math.min(ZEROS.byteSize(), bytes - done));
+        }
     }
 
     /** Rows {@code [0, count)} of {@code src[sa]} to rows {@code [0, count)} of {@code dst[da]}, both contiguous. */
