@@ -15,9 +15,9 @@ import java.util.Objects;
  * Auto's decisions remembered between processes, as cuDNN's and TVM's tuning caches are: timing
  * the candidates costs a second or more per shape and use, more than a short command's whole
  * work, so a decision measured once on a machine is kept in a small text file and read back by
- * the next process. A line counts only under the same fingerprint (the CPU, the thread count and
- * every backend's implementation and version), so another machine, library or thread count is
- * measured afresh. Delete the file to measure again. At most {@link #MAX_LINES} lines are kept;
+ * the next process. A line counts only under the same fingerprint (the CPU, the JDK, the thread
+ * count and the build of every backend's jar), so another machine, JDK, jrnn build or thread count
+ * is measured afresh. Delete the file to measure again. At most {@link #MAX_LINES} lines are kept;
  * the file is replaced atomically (a temporary file, then a rename), and an unreadable or
  * malformed file is ignored, never fatal.
  */
