@@ -151,10 +151,6 @@ public final class Seq2Seq extends Module implements AutoCloseable {
         return training ? sourceEmbedding.forward(source) : sourceEmbedding.infer(source);
     }
 
-    /** What {@link #attend} computed: the logits {@code [T, N, V]}. */
-    private record Attended(FloatTensor logits) {
-    }
-
     /**
      * Attention's working arrays: the model's own, reused, for training (a training step allocates
      * nothing here), and new ones for each inference call (inference keeps nothing in the model).
@@ -185,9 +181,9 @@ public final class Seq2Seq extends Module implements AutoCloseable {
     /**
      * Attention over {@code encoded [S, N, H]} (sequence {@code n}'s first {@code sourceLengths[n]}
      * steps) and the output layer, for decoder outputs {@code d [T, N, H]}; the layers and the
-     * model's buffers keep what backward needs only if {@code training}.
+     * model's buffers keep what backward needs only if {@code training}. Returns the logits {@code [T, N, V]}.
      */
-    private Attended attend(FloatTensor encoded, int[] sourceLengths, FloatTensor d, boolean training) {
+    private FloatTensor attend(FloatTensor encoded, int[] sourceLengths, FloatTensor d, boolean training) {
         AttentionBuffers buf = training ? trainingBuffers : new AttentionBuffers();
         int steps = d.dim(0), batch = d.dim(1), sources = encoded.dim(0);
         float[] e = elements(encoded, buf.encoded), dd = elements(d, buf.decoded);
@@ -223,7 +219,7 @@ public final class Seq2Seq extends Module implements AutoCloseable {
             buf.batch = batch;
             buf.sources = sources;
         }
-        return new Attended(training ? head.forward(outputDropout.forward(combined)) : head.infer(combined));
+        return training ? head.forward(outputDropout.forward(combined)) : head.infer(combined);
     }
 
     /**
@@ -296,7 +292,7 @@ public final class Seq2Seq extends Module implements AutoCloseable {
         Recurrent.Output dec = training
                 ? decoder.forward(targetDropout.forward(targetEmbedding.forward(input)), targetLengths, enc.hn(), enc.cn())
                 : decoder.infer(targetEmbedding.infer(input), targetLengths, enc.hn(), enc.cn());
-        FloatTensor logits = attend(enc.y(), sourceLengths, dec.y(), training).logits().reshape(steps * batch, targetVocabulary);
+        FloatTensor logits = attend(enc.y(), sourceLengths, dec.y(), training).reshape(steps * batch, targetVocabulary);
         // training: the gradient overwrites the logits (the head's buffer, which its backward reads as dy)
         return new Forward(enc, Losses.softmaxCrossEntropy(logits, flat, -1, training ? logits : null));
     }
@@ -403,7 +399,7 @@ public final class Seq2Seq extends Module implements AutoCloseable {
             }
             Recurrent.Output out = decoder.infer(targetEmbedding.infer(input), null, h, c);
             FloatTensor memories = Recurrent.batchRows(memory, new int[beams]);
-            float[] logits = attend(memories, null, out.y(), false).logits().toArray();
+            float[] logits = attend(memories, null, out.y(), false).toArray();
             List<Candidate> candidates = new ArrayList<>();
             for (int b = 0; b < beams; b++) {
                 double[] logp = Losses.logSoftmax(Arrays.copyOfRange(logits, b * targetVocabulary, (b + 1) * targetVocabulary));
