@@ -96,7 +96,8 @@ final class SimdRnn extends PreparedRnn {
      * Rows a per-step product runs on: the active rows rounded up to the register tile
      * ({@link Gemm#TILE}), so that no step's rows go through the padded copy of a partial tile
      * (a first version sent up to 3 rows a step through a one-row kernel, each streaming the
-     * whole weight panel again: measured 1.2x slower than no shrinking at all). Rows are
+     * whole weight panel again: measured 1.2x slower than no shrinking at all; a single row is the
+     * exception, {@link #stepRows}). Rows are
      * independent in the kernel, so the extra rows' stale contents touch only their own (unused)
      * results, and a sequence's numbers do not depend on how many others share its step.
      */
