@@ -45,6 +45,12 @@ public final class OneDnnBackend extends Backend {
         return OneDnnRnn.NAME;
     }
 
+    /** oneDNN's kernels are native, at speed from the first call (after its primitives are made). */
+    @Override
+    public boolean compiledByJit() {
+        return false;
+    }
+
     @Override
     public String implementation() {
         return "oneDNN " + OneDnnLibrary.require().version() + ", ISA " + Dnnl.effectiveIsa();

@@ -32,15 +32,16 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>{@code -Djrnn.backend=NAME} (or {@link #prepare(String, RnnDescriptor, RnnWeights, Use)})
  * forces one, and fails with its probe's reason when it cannot run here. Otherwise ({@code auto})
- * every available backend that supports the descriptor is timed warm on what the use does (a
- * training step on the first {@value #TIMING_STEPS} steps, an inference forward on as many, or
- * single streaming steps) for a budget each, and the fastest wins; a {@linkplain
- * Backend#fallbackOnly() fallback-only} backend (the reference) is taken only when nothing else can
- * run, and a backend that failed its {@linkplain SelfTest known-answer self-test} here is not a
- * candidate. The decision is cached per (use, descriptor with at most {@value #TIMING_STEPS}
- * steps, threads), so sequences of any longer length share it, in a map of at most
- * {@value #MAX_DECISIONS} entries, and logged once, with the timings and the reasons the others
- * were passed over.
+ * the candidates are every available backend that supports the descriptor, is trusted by its
+ * {@linkplain SelfTest known-answer self-test} here and is not {@linkplain Backend#fallbackOnly()
+ * fallback-only} (the reference is taken only when nothing else can run). {@link #prepare}
+ * decides on the caller's own work: it returns a {@link RacingRnn} that times each candidate on
+ * real calls and keeps the fastest. {@link #decide} times them apart from any work (a training
+ * step on the first {@value #TIMING_STEPS} steps, an inference forward, or single streaming steps)
+ * for {@code jrnn backends} and tests. A decision is cached per (use, descriptor with at most
+ * {@value #TIMING_STEPS} steps, threads), so sequences of any longer length share it, in a map of
+ * at most {@value #MAX_DECISIONS} entries, logged once with the timings and the reasons the others
+ * were passed over, and remembered between processes when {@link #rememberIn} names a file.
  */
 public final class BackendSelector {
 
@@ -83,7 +84,7 @@ public final class BackendSelector {
     static final int RECENT_CALLS = 32;
 
     /** A decision's scope: the descriptor with at most {@value #TIMING_STEPS} steps, which stand for any longer T. */
-    private record Key(RnnDescriptor descriptor, int threads, Use use) {
+    record Key(RnnDescriptor descriptor, int threads, Use use) {
         String describe() {
             String d = descriptor.toString();
             if (descriptor.steps() == TIMING_STEPS) {
@@ -101,6 +102,8 @@ public final class BackendSelector {
     private final Map<Key, Decision> decisions;
     /** When each decision was last asked for, on {@link #asked}'s clock. Guarded by {@code decisions}. */
     private final Map<Key, Long> lastAsked = new java.util.HashMap<>();
+    /** Races started, with when on {@link #asked}'s clock, for {@link #summary}; weak: a race is its plan's owner's to keep. Guarded by {@code decisions}. */
+    private final Map<RacingRnn, Long> races = new java.util.WeakHashMap<>();
     private long asked;
     /** Where decisions are remembered between processes, or null; its fingerprint is made at first use. */
     private volatile Path rememberIn;
@@ -187,15 +190,92 @@ public final class BackendSelector {
         return prepare(backend, d, weights, Use.INFERENCE);
     }
 
-    /** Prepares for {@code use} with {@code backend} ({@code auto} or a backend's name). */
+    /**
+     * Prepares for {@code use} with {@code backend} ({@code auto} or a backend's name). Auto
+     * prepares the backend already decided for {@code use} and {@code d}'s shape class (in this
+     * process or, when remembered, an earlier one); when there is none it returns a {@link
+     * RacingRnn}, which decides on the caller's own calls.
+     */
     public PreparedRnn prepare(String backend, RnnDescriptor d, RnnWeights weights, Use use) {
-        return backend(choose(backend, d, weights, use)).prepare(d, weights);
+        String name = choose(backend, d, weights, use);
+        return name.equals(AUTO) ? race(d, weights, use) : backend(name).prepare(d, weights);
     }
 
-    /** The backend's name for {@code use}: {@code backend} itself when forced, else the auto decision. */
+    /**
+     * The backend's name for {@code use}: {@code backend} itself when forced, else the auto
+     * decision already made for {@code d}'s shape class, else {@value #AUTO} (a race decides; see
+     * {@link #prepare(String, RnnDescriptor, RnnWeights, Use)}). Measures nothing.
+     */
     public String choose(String backend, RnnDescriptor d, RnnWeights weights, Use use) {
         String name = backend == null ? AUTO : backend.trim().toLowerCase(Locale.ROOT);
-        return name.isEmpty() || name.equals(AUTO) ? decide(d, weights, use).backend() : name;
+        if (!name.isEmpty() && !name.equals(AUTO)) {
+            return name;
+        }
+        Decision known = known(key(d, weights, use));
+        return known == null ? AUTO : known.backend();
+    }
+
+    /** A plan that races the candidates for {@code use} on its caller's calls, or the only candidate's plan. */
+    private PreparedRnn race(RnnDescriptor d, RnnWeights weights, Use use) {
+        Key key = key(d, weights, use);
+        Map<String, String> details = new LinkedHashMap<>();
+        List<String> candidates = candidates(key.descriptor(), use, details);
+        if (candidates.size() == 1) {
+            String only = candidates.get(0);
+            details.put(only, "the only candidate");
+            record(key, new Decision(only, details));
+            return backend(only).prepare(d, weights);
+        }
+        RacingRnn race = new RacingRnn(this, key, candidates.stream().map(this::backend).toList(), d.architecture(), weights,
+                JIT_WAIT_FACTOR * budget.toNanos());
+        synchronized (decisions) {
+            races.put(race, ++asked);
+        }
+        return race;
+    }
+
+    private static Key key(RnnDescriptor d, RnnWeights weights, Use use) {
+        Objects.requireNonNull(d, "descriptor");
+        Objects.requireNonNull(use, "use");
+        weights.checkFits(d);
+        RnnDescriptor timed = d.withSteps(use == Use.STREAMING ? 1 : Math.min(d.steps(), TIMING_STEPS));
+        return new Key(timed, Parallelism.threads(), use);
+    }
+
+    /** The decision made for {@code key} in this process or remembered from an earlier one, or null. */
+    private Decision known(Key key) {
+        synchronized (decisions) {
+            lastAsked.put(key, ++asked);
+            if (lastAsked.size() > 2 * MAX_DECISIONS) { // forget what the bounded map forgot
+                lastAsked.keySet().retainAll(decisions.keySet());
+            }
+            Decision known = decisions.get(key);
+            if (known != null) {
+                return known;
+            }
+        }
+        DecisionStore remembered = store();
+        Decision recalled = remembered == null ? null : recall(remembered, key);
+        if (recalled != null) {
+            synchronized (decisions) {
+                decisions.putIfAbsent(key, recalled);
+            }
+        }
+        return recalled;
+    }
+
+    /** Keeps (and, when remembering, stores) a decision made by measuring or by a race. */
+    void record(Key key, Decision decision) {
+        synchronized (decisions) {
+            decisions.putIfAbsent(key, decision);
+            lastAsked.put(key, ++asked);
+        }
+        DecisionStore remembered = store();
+        if (remembered != null) {
+            remembered.remember(key.describe(), decision.backend());
+        }
+        LOG.log(Level.INFO, "jrnn auto backend for {0} {1} threads={2}: {3}", key.use().name().toLowerCase(Locale.ROOT),
+                key.descriptor(), key.threads(), decision);
     }
 
     /** The auto choice for inference on {@code d}. */
@@ -208,32 +288,14 @@ public final class BackendSelector {
      * with T capped, threads, use). Streaming is timed on single steps of {@code d}'s batch.
      */
     public Decision decide(RnnDescriptor d, RnnWeights weights, Use use) {
-        Objects.requireNonNull(d, "descriptor");
-        Objects.requireNonNull(use, "use");
-        weights.checkFits(d);
-        RnnDescriptor timed = d.withSteps(use == Use.STREAMING ? 1 : Math.min(d.steps(), TIMING_STEPS));
-        Key key = new Key(timed, Parallelism.threads(), use);
-        synchronized (decisions) {
-            lastAsked.put(key, ++asked);
-            if (lastAsked.size() > 2 * MAX_DECISIONS) { // forget what the bounded map forgot
-                lastAsked.keySet().retainAll(decisions.keySet());
-            }
-            Decision known = decisions.get(key);
-            if (known != null) {
-                return known;
-            }
+        Key key = key(d, weights, use);
+        Decision known = known(key);
+        if (known != null) {
+            return known;
         }
         // measured outside the lock (it takes up to seconds); two threads may both measure a new shape once
-        DecisionStore remembered = store();
-        Decision decision = remembered == null ? null : recall(remembered, key);
-        if (decision == null) {
-            decision = measure(timed, weights, use);
-            if (remembered != null) {
-                remembered.remember(key.describe(), decision.backend());
-            }
-        }
+        record(key, measure(key.descriptor(), weights, use));
         synchronized (decisions) {
-            decisions.putIfAbsent(key, decision);
             return decisions.get(key);
         }
     }
@@ -309,8 +371,8 @@ public final class BackendSelector {
 
     /**
      * The decisions asked for since {@code mark}, in one line, per use: which backends auto chose
-     * and for how many shape classes, e.g. {@code "training: simd (2 shapes); streaming: onednn"};
-     * empty if none.
+     * and for how many shape classes, e.g. {@code "training: simd (2 shapes); streaming: onednn"},
+     * and races not yet settled ({@code "inference: simd, racing onednn"}); empty if none.
      */
     public String summary(long mark) {
         Map<Use, Map<String, Integer>> chosen = new java.util.EnumMap<>(Use.class);
@@ -318,6 +380,11 @@ public final class BackendSelector {
             decisions.forEach((k, v) -> {
                 if (lastAsked.getOrDefault(k, 0L) > mark) {
                     chosen.computeIfAbsent(k.use(), u -> new java.util.TreeMap<>()).merge(v.backend(), 1, Integer::sum);
+                }
+            });
+            races.forEach((race, started) -> {
+                if (started > mark && race.decided() == null) { // the work ended before the race settled
+                    chosen.computeIfAbsent(race.use(), u -> new java.util.TreeMap<>()).merge(race.describe(), 1, Integer::sum);
                 }
             });
         }
@@ -345,10 +412,12 @@ public final class BackendSelector {
         return decision;
     }
 
-    private Decision measure(RnnDescriptor d, RnnWeights weights, Use use) {
-        Map<String, String> details = new LinkedHashMap<>();
-        String best = null;
-        double bestMillis = Double.POSITIVE_INFINITY;
+    /**
+     * The backends auto may choose for {@code use} on {@code d}, in class-path order: available,
+     * supporting it, trusted by their self-test, and not fallback-only unless nothing else can run
+     * it. Why each other backend was passed over goes into {@code details}.
+     */
+    private List<String> candidates(RnnDescriptor d, Use use, Map<String, String> details) {
         List<String> candidates = new ArrayList<>();
         List<String> fallbacks = new ArrayList<>();
         for (BackendProvider p : providers) {
@@ -378,6 +447,15 @@ public final class BackendSelector {
         if (candidates.isEmpty()) {
             throw new IllegalStateException("no backend can run " + d + ": " + details);
         }
+        return candidates;
+    }
+
+    /** Times every candidate apart from any work (for {@link #decide}: {@code jrnn backends}, tests). */
+    private Decision measure(RnnDescriptor d, RnnWeights weights, Use use) {
+        Map<String, String> details = new LinkedHashMap<>();
+        String best = null;
+        double bestMillis = Double.POSITIVE_INFINITY;
+        List<String> candidates = candidates(d, use, details);
         for (String name : candidates) {
             if (candidates.size() == 1) {
                 details.put(name, "the only candidate");
@@ -399,10 +477,7 @@ public final class BackendSelector {
         if (best == null) {
             throw new IllegalStateException("every backend failed on " + d + ": " + details);
         }
-        Decision decision = new Decision(best, details);
-        LOG.log(Level.INFO, "jrnn auto backend for {0} {1} threads={2}: {3}", use.name().toLowerCase(Locale.ROOT), d,
-                Parallelism.threads(), decision);
-        return decision;
+        return new Decision(best, details);
     }
 
     /**
@@ -474,7 +549,7 @@ public final class BackendSelector {
     }
 
     /** Milliseconds the JIT has spent compiling so far, or -1 when the JVM does not say (then the budget alone counts). */
-    private static long jitMillis() {
+    static long jitMillis() {
         CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
         return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : -1;
     }

@@ -27,6 +27,16 @@ public abstract class Backend {
     }
 
     /**
+     * Whether this backend reaches its speed only once the JVM's JIT has compiled it (Java and
+     * Vector API code: seconds of calls in a new JVM) rather than from its first call (native
+     * code). Auto selection keeps timing such a backend until the JIT has gone quiet, so that it
+     * ranks the backends rather than the JIT's progress.
+     */
+    public boolean compiledByJit() {
+        return true;
+    }
+
+    /**
      * What this backend runs, for reports and refusals: the library and its version, the
      * instruction set it uses. Empty when there is nothing to say beyond the name.
      */

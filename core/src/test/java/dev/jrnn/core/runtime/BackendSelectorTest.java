@@ -55,20 +55,20 @@ class BackendSelectorTest {
     @Test
     void decisionsAreCachedPerDescriptorAndThreads() {
         Parallelism.setThreads(1);
-        selector.prepare(lstm, weights).close();
+        selector.decide(lstm, weights);
         int calls = SlowBackendProvider.FORWARD_CALLS.get();
-        selector.prepare(lstm, weights).close();
-        assertEquals(calls, SlowBackendProvider.FORWARD_CALLS.get(), "the second prepare timed again");
+        selector.decide(lstm, weights);
+        assertEquals(calls, SlowBackendProvider.FORWARD_CALLS.get(), "the second decision timed again");
         assertEquals(1, selector.decisions().size());
         Parallelism.setThreads(2);
-        selector.prepare(lstm, weights).close();
+        selector.decide(lstm, weights);
         assertTrue(SlowBackendProvider.FORWARD_CALLS.get() > calls, "another thread count must be measured anew");
-        selector.prepare(lstm.withBatch(3), RnnWeights.uniform(lstm, 2)).close();
+        selector.decide(lstm.withBatch(3), RnnWeights.uniform(lstm, 2));
         assertEquals(3, selector.decisions().size(), selector.decisions()::toString);
         // every T from the timed prefix up shares one decision; a shorter T is timed as it is
-        selector.prepare(lstm.withSteps(100), weights).close();
+        selector.decide(lstm.withSteps(100), weights);
         assertEquals(3, selector.decisions().size(), selector.decisions()::toString);
-        selector.prepare(lstm.withSteps(3), weights).close();
+        selector.decide(lstm.withSteps(3), weights);
         assertEquals(4, selector.decisions().size(), selector.decisions()::toString);
     }
 

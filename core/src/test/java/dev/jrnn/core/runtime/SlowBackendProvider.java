@@ -19,7 +19,8 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * Test-only backend "slow": the reference, plus 3 ms of sleep in every forward, and no GRU. Auto
- * selection must prefer "quick" (the same without the sleep); forced, it runs and is right.
+ * selection must prefer "quick" (the same without the sleep); forced, it runs and is right. "slow"
+ * stands for a native backend (at speed from its first call), "quick" for one the JIT compiles.
  */
 public class SlowBackendProvider implements BackendProvider {
 
@@ -41,9 +42,17 @@ public class SlowBackendProvider implements BackendProvider {
     }
 
     SlowBackendProvider(String name, long sleepNanos, int fastEvery) {
+        this(name, sleepNanos, fastEvery, 0);
+    }
+
+    /** Forwards over {@code failAtSteps} steps throw (0: none do): a backend that fails on some of the work. */
+    private final int failAtSteps;
+
+    SlowBackendProvider(String name, long sleepNanos, int fastEvery, int failAtSteps) {
         this.name = name;
         this.sleepNanos = sleepNanos;
         this.fastEvery = fastEvery;
+        this.failAtSteps = failAtSteps;
     }
 
     /** Test-only backend "quick": the reference under another name, timed by auto selection. */
@@ -77,6 +86,11 @@ public class SlowBackendProvider implements BackendProvider {
         }
 
         @Override
+        public boolean compiledByJit() {
+            return sleepNanos == 0;
+        }
+
+        @Override
         public Support supports(RnnDescriptor d) {
             return d.cell() == CellKind.GRU ? Support.no("test backend without GRU") : Support.YES;
         }
@@ -97,6 +111,9 @@ public class SlowBackendProvider implements BackendProvider {
 
                 @Override
                 protected void forwardChecked(Mode mode, RnnForward io, Workspace workspace) {
+                    if (workspace.steps() == failAtSteps) {
+                        throw new IllegalStateException("test backend " + name + " fails at T=" + failAtSteps);
+                    }
                     FORWARD_CALLS.incrementAndGet();
                     boolean lucky = fastEvery > 0 && calls.incrementAndGet() % fastEvery == 0;
                     if (sleepNanos > 0 && !lucky) {

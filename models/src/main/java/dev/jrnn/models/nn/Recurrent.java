@@ -9,6 +9,7 @@ import dev.jrnn.core.rnn.RnnForward;
 import dev.jrnn.core.rnn.RnnWeights;
 import dev.jrnn.core.runtime.BackendSelector;
 import dev.jrnn.core.runtime.Backends;
+import dev.jrnn.core.runtime.RacingRnn;
 import dev.jrnn.core.runtime.Use;
 import dev.jrnn.core.spi.PreparedRnn;
 import dev.jrnn.core.spi.Workspace;
@@ -34,9 +35,10 @@ import java.util.concurrent.ConcurrentLinkedDeque;
  *
  * <p><b>Backends.</b> Training ({@link #forward}, {@link #backward}) and inference
  * ({@link #infer}) each use {@link #backend} if one is named (else {@code -Djrnn.backend}, else
- * {@code auto}); auto decides per use at the first call of each, by timing that use
- * ({@link BackendSelector#decide(RnnDescriptor, RnnWeights, Use)}). One stack is prepared per
- * backend in use (at most one per use) and serves every length and batch size; when an optimizer
+ * {@code auto}); auto decides per use on that use's own first calls, which race the candidate
+ * backends ({@link dev.jrnn.core.runtime.RacingRnn}), unless a decision for the shape is already
+ * known. One stack is prepared per backend in use (at most one per use) and serves every length
+ * and batch size; when an optimizer
  * changes the parameters ({@link Parameter#version()}), the new values are packed into the same
  * stack ({@link PreparedRnn#update}). Close the layer to release them.
  *
@@ -70,6 +72,8 @@ public final class Recurrent extends Module implements AutoCloseable {
     private String backend;
     /** The backend each use runs on, once its first call chose it. Guarded by {@code this}. */
     private final Map<Use, String> chosen = new EnumMap<>(Use.class);
+    /** The key in {@link #plans} of a use's race, followed by the use. */
+    private static final String RACE = "race for ";
     /** One stack per backend in use. Guarded by {@code this}. */
     private final Map<String, Plan> plans = new HashMap<>();
     /** The training step's stack and workspace (one thread trains). */
@@ -360,8 +364,9 @@ public final class Recurrent extends Module implements AutoCloseable {
     }
 
     /**
-     * The stack {@code use} runs on: the backend chosen at its first call (timed on {@code first}
-     * when auto), prepared once per backend, with the parameters' current values packed in.
+     * The stack {@code use} runs on: the backend chosen at its first call (or, when auto has no
+     * decision for {@code first}'s shape yet, a race of its own), prepared once per backend, with
+     * the parameters' current values packed in.
      */
     private synchronized Plan plan(Use use, RnnDescriptor first) {
         long version = 0;
@@ -370,13 +375,16 @@ public final class Recurrent extends Module implements AutoCloseable {
         }
         String name = chosen.get(use);
         if (name == null) {
-            BackendSelector selector = Backends.selector();
-            name = selector.choose(requestedBackend(), first, weights, use);
+            name = Backends.selector().choose(requestedBackend(), first, weights, use);
+            if (name.equals(BackendSelector.AUTO)) {
+                name = RACE + use; // each use races apart: training's winner need not be inference's
+            }
             chosen.put(use, name);
         }
         Plan plan = plans.get(name);
         if (plan == null) {
-            plan = new Plan(Backends.selector().prepare(name, first, weights, use), version);
+            String backend = name.startsWith(RACE) ? BackendSelector.AUTO : name;
+            plan = new Plan(Backends.selector().prepare(backend, first, weights, use), version);
             plans.put(name, plan);
         } else if (plan.version != version) {
             plan.rnn.update(weights);
@@ -428,9 +436,10 @@ public final class Recurrent extends Module implements AutoCloseable {
         return held;
     }
 
-    /** The backend {@code use} runs on, or null before its first call. */
+    /** The backend {@code use} runs on, or null before its first call; {@code "simd, racing onednn"} while auto decides. */
     public synchronized String backendName(Use use) {
-        return chosen.get(use);
+        String name = chosen.get(use);
+        return name == null || !name.startsWith(RACE) ? name : RacingRnn.runningOn(plans.get(name).rnn);
     }
 
     /**
@@ -438,9 +447,9 @@ public final class Recurrent extends Module implements AutoCloseable {
      * first call), else each use's, e.g. {@code "simd (training), onednn (inference)"}.
      */
     public String backendName() {
-        Map<Use, String> uses;
+        Map<Use, String> uses = new EnumMap<>(Use.class);
         synchronized (this) {
-            uses = new EnumMap<>(chosen);
+            chosen.keySet().forEach(use -> uses.put(use, backendName(use)));
         }
         String layers = perLayer == null ? null : perLayer[0].backendName(Use.TRAINING);
         if (layers != null) {

@@ -6,6 +6,7 @@ import dev.jrnn.core.rnn.RnnDescriptor;
 import dev.jrnn.core.rnn.RnnWeights;
 import dev.jrnn.core.runtime.BackendSelector;
 import dev.jrnn.core.runtime.Backends;
+import dev.jrnn.core.runtime.RacingRnn;
 import dev.jrnn.core.runtime.Use;
 import dev.jrnn.core.spi.PreparedRnn;
 import java.util.Objects;
@@ -59,7 +60,7 @@ public final class StreamingRnn implements AutoCloseable {
     }
 
     public String backendName() {
-        return prepared.backendName();
+        return RacingRnn.runningOn(prepared);
     }
 
     /** A fresh stream, its states zero. */

@@ -1,0 +1,355 @@
+package dev.jrnn.core.runtime;
+
+import dev.jrnn.core.rnn.Mode;
+import dev.jrnn.core.rnn.RnnArchitecture;
+import dev.jrnn.core.rnn.RnnBackward;
+import dev.jrnn.core.rnn.RnnForward;
+import dev.jrnn.core.rnn.RnnWeights;
+import dev.jrnn.core.spi.Backend;
+import dev.jrnn.core.spi.PreparedRnn;
+import dev.jrnn.core.spi.Workspace;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Auto selection on the caller's own work: each call runs on one of the candidate backends and is
+ * timed, whatever it costs that backend (its plan, its first call, a new shape's primitives, the
+ * optimizer's re-pack); once every candidate's time has settled the fastest is kept, the others
+ * are closed, and the decision is recorded in the {@link BackendSelector} (and remembered between
+ * processes when it remembers). No call is spent on timing alone: timing apart from the work cost
+ * a command's first run 1.3-2x its time (three to six decisions, each timing two backends until
+ * the JIT had been quiet for half a second) and ranked backends by a call that left out what the
+ * work really paid (control's GRU timed 20% faster on oneDNN and trained 13 times slower there).
+ *
+ * <p>While racing, the next call goes to the unsettled candidate that has spent the least time,
+ * so a slow candidate costs at most as much time as a fast one spends settling. A candidate has
+ * settled after {@value #MIN_SAMPLES} timed calls (its first never counts) and, when the JIT
+ * compiles it ({@link Backend#compiledByJit()}), once the JIT has compiled nothing for
+ * {@value BackendSelector#JIT_QUIET_NANOS} ns or the candidate has spent its cap. A candidate's
+ * time is the median of its last {@value BackendSelector#RECENT_CALLS} calls per sequence step
+ * (training: forward, backward and update together). Calls are serialized while racing (the
+ * candidates' weights are packed lazily, and a plan may not be updated while it runs), and run
+ * without a lock on the winner afterwards.
+ */
+public final class RacingRnn extends PreparedRnn {
+
+    /** Timed calls a candidate needs before its time counts. */
+    static final int MIN_SAMPLES = 5;
+
+    private final BackendSelector selector;
+    private final BackendSelector.Key key;
+    private final Runner[] runners;
+    private final long capNanos;
+    /** The weights of the last prepare or update, packed into a candidate before its next call; null once settled. */
+    private RnnWeights weights;
+    private long weightsVersion;
+    private long jitMillis = BackendSelector.jitMillis(), jitQuietSince = System.nanoTime();
+    private volatile PreparedRnn winner;
+
+    /** One candidate: its plan (made at its first call) and what its calls cost. */
+    private static final class Runner {
+        final Backend backend;
+        final int index;
+        PreparedRnn prepared;
+        /** Why it left the race, or null. */
+        RuntimeException failure;
+        long packedVersion;
+        long spentNanos;
+        int calls;
+        final double[] recent = new double[BackendSelector.RECENT_CALLS];
+        int samples;
+        /** The sample of the last forward (backward adds to it), or -1 for a first call; its work in sequence steps. */
+        int lastSlot = -1;
+        long lastWork;
+
+        Runner(Backend backend, int index) {
+            this.backend = backend;
+            this.index = index;
+        }
+
+        double median() {
+            double[] last = Arrays.copyOf(recent, Math.min(samples, recent.length));
+            Arrays.sort(last);
+            return last[last.length / 2];
+        }
+    }
+
+    RacingRnn(BackendSelector selector, BackendSelector.Key key, List<Backend> candidates, RnnArchitecture architecture,
+            RnnWeights weights, long capNanos) {
+        super(BackendSelector.AUTO, architecture);
+        if (candidates.size() < 2) {
+            throw new IllegalArgumentException("a race needs two candidates: " + candidates);
+        }
+        this.selector = selector;
+        this.key = key;
+        this.runners = new Runner[candidates.size()];
+        for (int i = 0; i < runners.length; i++) {
+            runners[i] = new Runner(candidates.get(i), i);
+        }
+        this.weights = weights;
+        this.capNanos = capNanos;
+    }
+
+    /** The backend the race settled on, or null while it runs. */
+    public String decided() {
+        PreparedRnn won = winner;
+        return won == null ? null : won.backendName();
+    }
+
+    /**
+     * The backend {@code plan} runs on: its own, or a race's winner, or while it races the
+     * candidate that has run the most calls and those it races, e.g. {@code "simd, racing onednn"}
+     * (work too short for the race to settle is reported so).
+     */
+    public static String runningOn(PreparedRnn plan) {
+        return plan instanceof RacingRnn race ? race.describe() : plan.backendName();
+    }
+
+    synchronized String describe() {
+        PreparedRnn won = winner;
+        if (won != null) {
+            return won.backendName();
+        }
+        Runner leader = runners[0];
+        for (Runner r : runners) {
+            if (r.calls > leader.calls) {
+                leader = r;
+            }
+        }
+        List<String> others = new java.util.ArrayList<>();
+        for (Runner r : runners) {
+            if (r != leader) {
+                others.add(r.backend.name());
+            }
+        }
+        return leader.backend.name() + ", racing " + String.join(", ", others);
+    }
+
+    /** The use this race decides for. */
+    Use use() {
+        return key.use();
+    }
+
+    /** The candidates, in the order they are preferred on a near tie. */
+    public List<String> candidates() {
+        return Arrays.stream(runners).map(r -> r.backend.name()).toList();
+    }
+
+    @Override
+    protected Workspace createWorkspace() {
+        return new RacingWorkspace(this, runners.length);
+    }
+
+    @Override
+    protected void forwardChecked(Mode mode, RnnForward io, Workspace workspace) {
+        RacingWorkspace ws = (RacingWorkspace) workspace;
+        PreparedRnn won = winner;
+        if (won != null) {
+            runOn(won, mode, io, ws);
+            return;
+        }
+        synchronized (this) {
+            Runner runner;
+            long start;
+            while (true) {
+                runner = winner == null ? next() : null;
+                if (runner == null) {
+                    runOn(winner, mode, io, ws);
+                    return;
+                }
+                start = System.nanoTime();
+                try {
+                    if (runner.prepared == null) {
+                        runner.prepared = runner.backend.prepare(architecture(), weights);
+                        runner.packedVersion = weightsVersion;
+                    } else if (runner.packedVersion != weightsVersion) {
+                        runner.prepared.update(weights);
+                        runner.packedVersion = weightsVersion;
+                    }
+                    runOn(runner.prepared, mode, io, ws);
+                    break;
+                } catch (RuntimeException e) { // the arguments passed our checks: the candidate failed, not the call
+                    runner.failure = e;
+                    if (Arrays.stream(runners).allMatch(r -> r.failure != null)) {
+                        throw e;
+                    }
+                }
+            }
+            long now = System.nanoTime();
+            long work = 0;
+            for (int n = 0; n < ws.batch(); n++) {
+                work += ws.length(n);
+            }
+            runner.spentNanos += now - start;
+            runner.lastWork = Math.max(1, work);
+            runner.lastSlot = runner.calls++ == 0 ? -1 : runner.samples++ % runner.recent.length;
+            if (runner.lastSlot >= 0) {
+                runner.recent[runner.lastSlot] = (double) (now - start) / runner.lastWork;
+            }
+            long jit = BackendSelector.jitMillis();
+            if (jit != jitMillis) {
+                jitMillis = jit;
+                jitQuietSince = now;
+            }
+        }
+    }
+
+    private static void runOn(PreparedRnn plan, Mode mode, RnnForward io, RacingWorkspace ws) {
+        ws.active = plan;
+        plan.forward(mode, io, ws.inner(plan));
+    }
+
+    @Override
+    protected void backwardChecked(RnnBackward gradients, Workspace workspace) {
+        RacingWorkspace ws = (RacingWorkspace) workspace;
+        PreparedRnn ran = ws.active;
+        if (ran == null || ran.isClosed()) {
+            throw new IllegalStateException("auto settled on " + decided() + " after this workspace's training forward ran on "
+                    + (ran == null ? "nothing" : ran.backendName()) + ": run the forward again before backward");
+        }
+        if (ran == winner) {
+            ran.backward(gradients, ws.inner(ran));
+            return;
+        }
+        synchronized (this) {
+            long start = System.nanoTime();
+            ran.backward(gradients, ws.inner(ran));
+            long nanos = System.nanoTime() - start;
+            for (Runner r : runners) {
+                if (r.prepared == ran) {
+                    r.spentNanos += nanos;
+                    if (r.lastSlot >= 0) {
+                        r.recent[r.lastSlot] += (double) nanos / r.lastWork;
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    protected void updateChecked(RnnWeights newWeights) {
+        PreparedRnn won = winner;
+        if (won != null) {
+            won.update(newWeights);
+            return;
+        }
+        synchronized (this) {
+            if (winner != null) {
+                winner.update(newWeights);
+            } else { // packed into each candidate before its next call, timed as part of it
+                weights = newWeights;
+                weightsVersion++;
+            }
+        }
+    }
+
+    /** The candidate to run next, or null after settling the race (then {@link #winner} is set). Holds the lock. */
+    private Runner next() {
+        long now = System.nanoTime();
+        Runner next = null;
+        for (Runner r : runners) {
+            if (!settled(r, now) && (next == null || r.spentNanos < next.spentNanos)) {
+                next = r;
+            }
+        }
+        if (next == null) {
+            settle();
+        }
+        return next;
+    }
+
+    private boolean settled(Runner r, long now) {
+        if (r.failure != null) {
+            return true;
+        }
+        if (r.samples < MIN_SAMPLES) {
+            return false;
+        }
+        return !r.backend.compiledByJit() || now - jitQuietSince >= BackendSelector.JIT_QUIET_NANOS
+                || r.spentNanos >= capNanos;
+    }
+
+    /** Keeps the fastest (a later candidate must be {@link BackendSelector#MARGIN} faster to displace an earlier one). */
+    private void settle() {
+        Runner best = null;
+        for (Runner r : runners) {
+            if (r.failure == null && (best == null || r.median() < best.median() * (1 - BackendSelector.MARGIN))) {
+                best = r;
+            }
+        }
+        Map<String, String> details = new LinkedHashMap<>();
+        for (Runner r : runners) {
+            details.put(r.backend.name(), r.failure != null ? "failed on the work (" + r.failure + ")" : String.format(Locale.ROOT, "%.3f us per sequence step, median of %d of %d calls on the work (%.0f ms)",
+                    r.median() / 1e3, Math.min(r.samples, r.recent.length), r.calls, r.spentNanos / 1e6));
+        }
+        if (best.packedVersion != weightsVersion) {
+            best.prepared.update(weights);
+        }
+        for (Runner r : runners) {
+            if (r != best && r.prepared != null) {
+                r.prepared.close();
+            }
+        }
+        weights = null;
+        winner = best.prepared;
+        selector.record(key, new BackendSelector.Decision(best.backend.name(), details));
+    }
+
+    @Override
+    protected synchronized void release() {
+        for (Runner r : runners) {
+            if (r.prepared != null) {
+                r.prepared.close();
+            }
+        }
+        weights = null;
+    }
+
+    /** One caller's workspaces, one per candidate it has run on; those of closed candidates are freed at the next call. */
+    private static final class RacingWorkspace extends Workspace {
+        private final PreparedRnn[] plans;
+        private final Workspace[] inner;
+        PreparedRnn active;
+
+        RacingWorkspace(RacingRnn owner, int candidates) {
+            super(owner);
+            this.plans = new PreparedRnn[candidates];
+            this.inner = new Workspace[candidates];
+        }
+
+        Workspace inner(PreparedRnn plan) {
+            Workspace found = null;
+            for (int i = 0; i < inner.length; i++) {
+                if (plans[i] == plan) {
+                    found = inner[i];
+                } else if (plans[i] != null && plans[i].isClosed()) { // a candidate that lost
+                    inner[i].close();
+                    plans[i] = null;
+                    inner[i] = null;
+                }
+            }
+            if (found == null) {
+                for (int i = 0; i < inner.length; i++) {
+                    if (plans[i] == null) {
+                        plans[i] = plan;
+                        inner[i] = found = plan.newWorkspace();
+                        break;
+                    }
+                }
+            }
+            return found;
+        }
+
+        @Override
+        protected void release() {
+            for (int i = 0; i < inner.length; i++) {
+                if (inner[i] != null) {
+                    inner[i].close();
+                }
+            }
+        }
+    }
+}
