@@ -28,7 +28,8 @@ import java.util.Map;
  * so a slow candidate costs at most as much time as a fast one spends settling. A candidate has
  * settled after {@value #MIN_SAMPLES} timed calls (its first never counts) and, when the JIT
  * compiles it ({@link Backend#compiledByJit()}), once the JIT has compiled nothing for
- * {@value BackendSelector#JIT_QUIET_NANOS} ns or the candidate has spent its cap. A candidate's
+ * {@value BackendSelector#JIT_QUIET_NANOS} ns or the candidate has spent its cap; the race ends
+ * early when a candidate the JIT still compiles already leads. A candidate's
  * time is the median of its last {@value BackendSelector#RECENT_CALLS} calls per sequence step
  * (training: forward, backward and update together). Calls are serialized while racing (the
  * candidates' weights are packed lazily, and a plan may not be updated while it runs), and run
@@ -255,10 +256,36 @@ public final class RacingRnn extends PreparedRnn {
                 next = r;
             }
         }
-        if (next == null) {
+        if (next == null || warmingLeader()) {
             settle();
+            return null;
         }
         return next;
+    }
+
+    /**
+     * Whether every candidate has its samples and the fastest so far is one the JIT is still
+     * compiling: it only gets faster, so waiting for the JIT would spend calls on the others for
+     * nothing (most of a short command's work, measured on anomalies' four small GRUs).
+     */
+    private boolean warmingLeader() {
+        for (Runner r : runners) {
+            if (r.failure == null && r.samples < MIN_SAMPLES) {
+                return false;
+            }
+        }
+        return best().backend.compiledByJit();
+    }
+
+    /** The fastest that did not fail (a later candidate must be {@link BackendSelector#MARGIN} faster to displace an earlier one). */
+    private Runner best() {
+        Runner best = null;
+        for (Runner r : runners) {
+            if (r.failure == null && (best == null || r.median() < best.median() * (1 - BackendSelector.MARGIN))) {
+                best = r;
+            }
+        }
+        return best;
     }
 
     private boolean settled(Runner r, long now) {
@@ -272,14 +299,9 @@ public final class RacingRnn extends PreparedRnn {
                 || r.spentNanos >= capNanos;
     }
 
-    /** Keeps the fastest (a later candidate must be {@link BackendSelector#MARGIN} faster to displace an earlier one). */
+    /** Keeps the fastest, closes the others, records the decision. */
     private void settle() {
-        Runner best = null;
-        for (Runner r : runners) {
-            if (r.failure == null && (best == null || r.median() < best.median() * (1 - BackendSelector.MARGIN))) {
-                best = r;
-            }
-        }
+        Runner best = best();
         Map<String, String> details = new LinkedHashMap<>();
         for (Runner r : runners) {
             details.put(r.backend.name(), r.failure != null ? "failed on the work (" + r.failure + ")" : String.format(Locale.ROOT, "%.3f us per sequence step, median of %d of %d calls on the work (%.0f ms)",

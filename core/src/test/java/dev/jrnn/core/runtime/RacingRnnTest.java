@@ -78,24 +78,48 @@ class RacingRnnTest {
     }
 
     @Test
-    void aSettledNativeCandidateGetsNoMoreCallsWhileAJitCompiledOneWarms() {
-        SlowBackendProvider slow = new SlowBackendProvider("slow", 3_000_000);
-        BackendSelector s = new BackendSelector(List.of(slow, new SlowBackendProvider.Quick()), Duration.ofMillis(20));
+    void aSettledNativeCandidateGetsNoMoreCallsWhileASlowerJitCompiledOneWarms() {
+        BackendSelector s = new BackendSelector(List.of(new SlowBackendProvider("native", 1_000_000),
+                new SlowBackendProvider("warming", 3_000_000, 0, 0, true)), Duration.ofMillis(20));
+        BackendSelector.Decision decision = race(s);
+        assertEquals("native", decision.backend());
+        String nativeDetails = decision.details().get("native"), warming = decision.details().get("warming");
+        // its first call and the samples it needs; every later call went to the one still warming, up to its cap
+        assertTrue(nativeDetails.contains("median of " + RacingRnn.MIN_SAMPLES + " of " + (RacingRnn.MIN_SAMPLES + 1) + " calls"),
+                nativeDetails);
+        assertTrue(!warming.contains(" of " + (RacingRnn.MIN_SAMPLES + 1) + " calls"), warming);
+    }
+
+    @Test
+    void theRaceEndsAsSoonAsACandidateTheJitStillCompilesLeads() {
+        BackendSelector s = new BackendSelector(List.of(new SlowBackendProvider("slow", 3_000_000),
+                new SlowBackendProvider.Quick()), Duration.ofSeconds(5)); // a cap of 50 s: the JIT's quiet is not awaited either
+        long start = System.nanoTime();
+        BackendSelector.Decision decision = race(s);
+        assertEquals("quick", decision.backend(), decision::toString);
+        String slow = decision.details().get("slow");
+        assertTrue(slow.contains("median of " + RacingRnn.MIN_SAMPLES + " of " + (RacingRnn.MIN_SAMPLES + 1) + " calls"), slow);
+        assertTrue(System.nanoTime() - start < 5_000_000_000L, "the race waited for the JIT or the cap");
+        // least time spent goes next: the leader had spent about what the other spent on its calls, no more
+        assertTrue(spentMillis(decision.details().get("quick")) <= spentMillis(slow) + 5, decision::toString);
+    }
+
+    private static double spentMillis(String details) {
+        var m = java.util.regex.Pattern.compile("\\(([0-9]+) ms\\)").matcher(details);
+        assertTrue(m.find(), details);
+        return Double.parseDouble(m.group(1));
+    }
+
+    /** Runs inference on {@code s}'s race until it settles; its decision. */
+    private BackendSelector.Decision race(BackendSelector s) {
         FloatTensor x = random(lstm.srcLayerShape(), 3), y = FloatTensor.zeros(lstm.dstLayerShape());
-        int slowBefore = SlowBackendProvider.FORWARD_CALLS.get();
         try (RacingRnn race = (RacingRnn) s.prepare(BackendSelector.AUTO, lstm, weights, Use.INFERENCE);
                 Workspace ws = race.newWorkspace()) {
-            int calls = 0;
-            for (; race.decided() == null && calls < MAX_CALLS; calls++) {
+            for (int calls = 0; race.decided() == null && calls < MAX_CALLS; calls++) {
                 race.forward(Mode.INFERENCE, RnnForward.of(x, y), ws);
             }
-            String details = s.decisions().values().iterator().next().details().get("slow");
-            // its first call and the samples it needs; every other call went to "quick"
-            assertTrue(details.contains("median of " + RacingRnn.MIN_SAMPLES + " of " + (RacingRnn.MIN_SAMPLES + 1) + " calls"),
-                    details);
-            assertTrue(calls > 2 * (RacingRnn.MIN_SAMPLES + 1), "quick ran until the JIT was quiet or its cap: " + calls);
         }
-        assertTrue(SlowBackendProvider.FORWARD_CALLS.get() - slowBefore > 0);
+        return s.decisions().values().iterator().next();
     }
 
     @Test

@@ -49,6 +49,14 @@ public class SlowBackendProvider implements BackendProvider {
     private final int failAtSteps;
 
     SlowBackendProvider(String name, long sleepNanos, int fastEvery, int failAtSteps) {
+        this(name, sleepNanos, fastEvery, failAtSteps, sleepNanos == 0);
+    }
+
+    /** Whether it stands for a backend the JIT compiles (by default "quick", the one that does not sleep). */
+    private final boolean jit;
+
+    SlowBackendProvider(String name, long sleepNanos, int fastEvery, int failAtSteps, boolean compiledByJit) {
+        this.jit = compiledByJit;
         this.name = name;
         this.sleepNanos = sleepNanos;
         this.fastEvery = fastEvery;
@@ -87,7 +95,7 @@ public class SlowBackendProvider implements BackendProvider {
 
         @Override
         public boolean compiledByJit() {
-            return sleepNanos == 0;
+            return jit;
         }
 
         @Override
