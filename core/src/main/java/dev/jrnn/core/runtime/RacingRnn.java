@@ -58,7 +58,8 @@ public final class RacingRnn extends PreparedRnn {
         /** Why it left the race, or null. */
         RuntimeException failure;
         long packedVersion;
-        long spentNanos;
+        /** Time of its calls but the first (a cold first call, oneDNN's primitives or the JIT's first compilations, must not hold back its samples), and of all. */
+        long spentNanos, totalNanos;
         int calls;
         final double[] recent = new double[BackendSelector.RECENT_CALLS];
         int samples;
@@ -129,6 +130,11 @@ public final class RacingRnn extends PreparedRnn {
         return leader.backend.name() + ", racing " + String.join(", ", others);
     }
 
+    /** Calls {@code backend} has run so far (tests). */
+    synchronized int calls(String backend) {
+        return Arrays.stream(runners).filter(r -> r.backend.name().equals(backend)).mapToInt(r -> r.calls).sum();
+    }
+
     /** The use this race decides for. */
     Use use() {
         return key.use();
@@ -184,7 +190,10 @@ public final class RacingRnn extends PreparedRnn {
             for (int n = 0; n < ws.batch(); n++) {
                 work += ws.length(n);
             }
-            runner.spentNanos += now - start;
+            runner.totalNanos += now - start;
+            if (runner.calls > 0) {
+                runner.spentNanos += now - start;
+            }
             runner.lastWork = Math.max(1, work);
             runner.lastSlot = runner.calls++ == 0 ? -1 : runner.samples++ % runner.recent.length;
             if (runner.lastSlot >= 0) {
@@ -221,7 +230,10 @@ public final class RacingRnn extends PreparedRnn {
             long nanos = System.nanoTime() - start;
             for (Runner r : runners) {
                 if (r.prepared == ran) {
-                    r.spentNanos += nanos;
+                    r.totalNanos += nanos;
+                    if (r.lastSlot >= 0) {
+                        r.spentNanos += nanos;
+                    }
                     if (r.lastSlot >= 0) {
                         r.recent[r.lastSlot] += (double) nanos / r.lastWork;
                     }
@@ -305,7 +317,7 @@ public final class RacingRnn extends PreparedRnn {
         Map<String, String> details = new LinkedHashMap<>();
         for (Runner r : runners) {
             details.put(r.backend.name(), r.failure != null ? "failed on the work (" + r.failure + ")" : String.format(Locale.ROOT, "%.3f us per sequence step, median of %d of %d calls on the work (%.0f ms)",
-                    r.median() / 1e3, Math.min(r.samples, r.recent.length), r.calls, r.spentNanos / 1e6));
+                    r.median() / 1e3, Math.min(r.samples, r.recent.length), r.calls, r.totalNanos / 1e6));
         }
         if (best.packedVersion != weightsVersion) {
             best.prepared.update(weights);
@@ -322,6 +334,10 @@ public final class RacingRnn extends PreparedRnn {
 
     @Override
     protected synchronized void release() {
+        long now = System.nanoTime();
+        if (winner == null && (Arrays.stream(runners).allMatch(r -> settled(r, now)) || warmingLeader())) {
+            settle(); // the work ended where the next call would have settled the race: keep what it found
+        }
         for (Runner r : runners) {
             if (r.prepared != null) {
                 r.prepared.close();

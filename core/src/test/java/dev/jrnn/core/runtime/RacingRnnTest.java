@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jrnn.core.rnn.CellKind;
@@ -108,6 +109,20 @@ class RacingRnnTest {
         var m = java.util.regex.Pattern.compile("\\(([0-9]+) ms\\)").matcher(details);
         assertTrue(m.find(), details);
         return Double.parseDouble(m.group(1));
+    }
+
+    @Test
+    void workThatEndsWhereTheNextCallWouldSettleStillDecides() {
+        FloatTensor x = random(lstm.srcLayerShape(), 9), y = FloatTensor.zeros(lstm.dstLayerShape());
+        RacingRnn race = (RacingRnn) selector.prepare(BackendSelector.AUTO, lstm, weights, Use.INFERENCE);
+        try (race; Workspace ws = race.newWorkspace()) {
+            while (race.calls("slow") < RacingRnn.MIN_SAMPLES + 1 || race.calls("quick") < RacingRnn.MIN_SAMPLES + 1) {
+                race.forward(Mode.INFERENCE, RnnForward.of(x, y), ws);
+            }
+            assertNull(race.decided(), "settled before the calls ran out");
+        }
+        assertEquals("quick", race.decided());
+        assertEquals("quick", selector.choose(BackendSelector.AUTO, lstm, weights, Use.INFERENCE));
     }
 
     /** Runs inference on {@code s}'s race until it settles; its decision. */
