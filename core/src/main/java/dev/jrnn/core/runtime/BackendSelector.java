@@ -219,15 +219,34 @@ public final class BackendSelector {
     private PreparedRnn race(RnnDescriptor d, RnnWeights weights, Use use) {
         Key key = key(d, weights, use);
         Map<String, String> details = new LinkedHashMap<>();
-        List<String> candidates = candidates(key.descriptor(), use, details);
-        if (candidates.size() == 1) {
-            String only = candidates.get(0);
+        List<String> ready = new ArrayList<>(), deferred = new ArrayList<>(), fallbacks = new ArrayList<>();
+        for (BackendProvider p : providers) {
+            String name = p.name();
+            if (!ready.isEmpty() && !availability.containsKey(name)) {
+                deferred.add(name); // not probed yet in this process: loaded only if the race gets that far
+                continue;
+            }
+            String refused = refusal(name, key.descriptor(), use);
+            if (refused != null) {
+                details.put(name, refused);
+            } else {
+                (backend(name).fallbackOnly() ? fallbacks : ready).add(name);
+            }
+        }
+        if (ready.isEmpty()) {
+            ready.addAll(fallbacks);
+        }
+        if (ready.isEmpty()) {
+            throw new IllegalStateException("no backend can run " + d + ": " + details);
+        }
+        if (ready.size() == 1 && deferred.isEmpty()) {
+            String only = ready.get(0);
             details.put(only, "the only candidate");
             record(key, new Decision(only, details));
             return backend(only).prepare(d, weights);
         }
-        RacingRnn race = new RacingRnn(this, key, candidates.stream().map(this::backend).toList(), d.architecture(), weights,
-                JIT_WAIT_FACTOR * budget.toNanos());
+        RacingRnn race = new RacingRnn(this, key, ready.stream().map(this::backend).toList(), deferred, d.architecture(),
+                weights, JIT_WAIT_FACTOR * budget.toNanos(), budget.toNanos());
         synchronized (decisions) {
             races.put(race, ++asked);
         }
@@ -421,23 +440,12 @@ public final class BackendSelector {
         List<String> candidates = new ArrayList<>();
         List<String> fallbacks = new ArrayList<>();
         for (BackendProvider p : providers) {
-            Availability a = availability(p.name());
-            if (!a.available()) {
-                details.put(p.name(), "unavailable (" + a.reason() + ")");
-                continue;
+            String refused = refusal(p.name(), d, use);
+            if (refused != null) {
+                details.put(p.name(), refused);
+            } else {
+                (backend(p.name()).fallbackOnly() ? fallbacks : candidates).add(p.name());
             }
-            Support s = backend(p.name()).supports(d);
-            if (!s.supported()) {
-                details.put(p.name(), "unsupported (" + s.reason() + ")");
-                continue;
-            }
-            SelfTest.Verdict trust = SelfTest.verdict(backend(p.name()), d,
-                    use == Use.TRAINING ? Mode.TRAINING : Mode.INFERENCE);
-            if (!trust.trusted()) {
-                details.put(p.name(), "refused (" + trust.reason() + ")");
-                continue;
-            }
-            (backend(p.name()).fallbackOnly() ? fallbacks : candidates).add(p.name());
         }
         if (candidates.isEmpty()) {
             candidates.addAll(fallbacks);
@@ -448,6 +456,23 @@ public final class BackendSelector {
             throw new IllegalStateException("no backend can run " + d + ": " + details);
         }
         return candidates;
+    }
+
+    /**
+     * Why backend {@code name} cannot run {@code use} on {@code d} here (unavailable, unsupported,
+     * or refused by its self-test), or null when it can. Loads it.
+     */
+    String refusal(String name, RnnDescriptor d, Use use) {
+        Availability a = availability(name);
+        if (!a.available()) {
+            return "unavailable (" + a.reason() + ")";
+        }
+        Support s = backend(name).supports(d);
+        if (!s.supported()) {
+            return "unsupported (" + s.reason() + ")";
+        }
+        SelfTest.Verdict trust = SelfTest.verdict(backend(name), d, use == Use.TRAINING ? Mode.TRAINING : Mode.INFERENCE);
+        return trust.trusted() ? null : "refused (" + trust.reason() + ")";
     }
 
     /** Times every candidate apart from any work (for {@link #decide}: {@code jrnn backends}, tests). */

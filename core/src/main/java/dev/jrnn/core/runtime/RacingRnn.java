@@ -43,20 +43,21 @@ public final class RacingRnn extends PreparedRnn {
     private final BackendSelector selector;
     private final BackendSelector.Key key;
     private final Runner[] runners;
-    private final long capNanos;
+    private final long capNanos, deferNanos;
     /** The weights of the last prepare or update, packed into a candidate before its next call; null once settled. */
     private RnnWeights weights;
     private long weightsVersion;
     private long jitMillis = BackendSelector.jitMillis(), jitQuietSince = System.nanoTime();
     private volatile PreparedRnn winner;
 
-    /** One candidate: its plan (made at its first call) and what its calls cost. */
+    /** One candidate: its backend (loaded at its first call when deferred), its plan (made then) and what its calls cost. */
     private static final class Runner {
-        final Backend backend;
-        final int index;
+        final String name;
+        /** Null until loaded: a backend no one in this process had loaded yet waits until the race needs it. */
+        Backend backend;
         PreparedRnn prepared;
-        /** Why it left the race, or null. */
-        RuntimeException failure;
+        /** Why it left the race (it failed on the work, or it turned out not to be a candidate), or null. */
+        String excluded;
         long packedVersion;
         /** Time of its calls but the first (a cold first call, oneDNN's primitives or the JIT's first compilations, must not hold back its samples), and of all. */
         long spentNanos, totalNanos;
@@ -67,9 +68,9 @@ public final class RacingRnn extends PreparedRnn {
         int lastSlot = -1;
         long lastWork;
 
-        Runner(Backend backend, int index) {
+        Runner(String name, Backend backend) {
+            this.name = name;
             this.backend = backend;
-            this.index = index;
         }
 
         double median() {
@@ -79,20 +80,30 @@ public final class RacingRnn extends PreparedRnn {
         }
     }
 
-    RacingRnn(BackendSelector selector, BackendSelector.Key key, List<Backend> candidates, RnnArchitecture architecture,
-            RnnWeights weights, long capNanos) {
+    /**
+     * @param ready    loaded candidates, in the order preferred on a near tie
+     * @param deferred backends not loaded yet in this process (oneDNN takes 0.4 s), tried once the
+     *                 ready ones have spent {@code deferNanos} or settled: work too short to pay for
+     *                 loading one never loads it
+     */
+    RacingRnn(BackendSelector selector, BackendSelector.Key key, List<Backend> ready, List<String> deferred,
+            RnnArchitecture architecture, RnnWeights weights, long capNanos, long deferNanos) {
         super(BackendSelector.AUTO, architecture);
-        if (candidates.size() < 2) {
-            throw new IllegalArgumentException("a race needs two candidates: " + candidates);
+        if (ready.isEmpty() || ready.size() + deferred.size() < 2) {
+            throw new IllegalArgumentException("a race needs a loaded candidate and another: " + ready + ", " + deferred);
         }
         this.selector = selector;
         this.key = key;
-        this.runners = new Runner[candidates.size()];
-        for (int i = 0; i < runners.length; i++) {
-            runners[i] = new Runner(candidates.get(i), i);
+        this.runners = new Runner[ready.size() + deferred.size()];
+        for (int i = 0; i < ready.size(); i++) {
+            runners[i] = new Runner(ready.get(i).name(), ready.get(i));
+        }
+        for (int i = 0; i < deferred.size(); i++) {
+            runners[ready.size() + i] = new Runner(deferred.get(i), null);
         }
         this.weights = weights;
         this.capNanos = capNanos;
+        this.deferNanos = deferNanos;
     }
 
     /** The backend the race settled on, or null while it runs. */
@@ -124,15 +135,15 @@ public final class RacingRnn extends PreparedRnn {
         List<String> others = new java.util.ArrayList<>();
         for (Runner r : runners) {
             if (r != leader) {
-                others.add(r.backend.name());
+                others.add(r.name);
             }
         }
-        return leader.backend.name() + ", racing " + String.join(", ", others);
+        return leader.name + ", racing " + String.join(", ", others);
     }
 
     /** Calls {@code backend} has run so far (tests). */
     synchronized int calls(String backend) {
-        return Arrays.stream(runners).filter(r -> r.backend.name().equals(backend)).mapToInt(r -> r.calls).sum();
+        return Arrays.stream(runners).filter(r -> r.name.equals(backend)).mapToInt(r -> r.calls).sum();
     }
 
     /** The use this race decides for. */
@@ -142,7 +153,7 @@ public final class RacingRnn extends PreparedRnn {
 
     /** The candidates, in the order they are preferred on a near tie. */
     public List<String> candidates() {
-        return Arrays.stream(runners).map(r -> r.backend.name()).toList();
+        return Arrays.stream(runners).map(r -> r.name).toList();
     }
 
     @Override
@@ -169,6 +180,18 @@ public final class RacingRnn extends PreparedRnn {
                 }
                 start = System.nanoTime();
                 try {
+                    if (runner.backend == null) { // a deferred candidate's first call: load and check it (timed with the call)
+                        String refused = selector.refusal(runner.name, key.descriptor(), key.use());
+                        if (refused != null) {
+                            runner.excluded = refused;
+                            continue;
+                        }
+                        if (selector.backend(runner.name).fallbackOnly()) {
+                            runner.excluded = "fallback only, not timed";
+                            continue;
+                        }
+                        runner.backend = selector.backend(runner.name);
+                    }
                     if (runner.prepared == null) {
                         runner.prepared = runner.backend.prepare(architecture(), weights);
                         runner.packedVersion = weightsVersion;
@@ -179,8 +202,8 @@ public final class RacingRnn extends PreparedRnn {
                     runOn(runner.prepared, mode, io, ws);
                     break;
                 } catch (RuntimeException e) { // the arguments passed our checks: the candidate failed, not the call
-                    runner.failure = e;
-                    if (Arrays.stream(runners).allMatch(r -> r.failure != null)) {
+                    runner.excluded = "failed on the work (" + e + ")";
+                    if (Arrays.stream(runners).allMatch(r -> r.excluded != null)) {
                         throw e;
                     }
                 }
@@ -262,9 +285,21 @@ public final class RacingRnn extends PreparedRnn {
     /** The candidate to run next, or null after settling the race (then {@link #winner} is set). Holds the lock. */
     private Runner next() {
         long now = System.nanoTime();
+        boolean startedSettled = true;
+        long mostSpent = 0;
+        for (Runner r : runners) {
+            if (r.backend != null) {
+                startedSettled &= settled(r, now);
+                mostSpent = Math.max(mostSpent, r.spentNanos);
+            }
+        }
+        boolean loadDeferred = startedSettled || mostSpent >= deferNanos;
         Runner next = null;
         for (Runner r : runners) {
-            if (!settled(r, now) && (next == null || r.spentNanos < next.spentNanos)) {
+            if (settled(r, now) || (r.backend == null && !loadDeferred)) {
+                continue;
+            }
+            if (next == null || r.spentNanos < next.spentNanos) {
                 next = r;
             }
         }
@@ -282,7 +317,7 @@ public final class RacingRnn extends PreparedRnn {
      */
     private boolean warmingLeader() {
         for (Runner r : runners) {
-            if (r.failure == null && r.samples < MIN_SAMPLES) {
+            if (r.excluded == null && r.samples < MIN_SAMPLES) {
                 return false;
             }
         }
@@ -293,7 +328,7 @@ public final class RacingRnn extends PreparedRnn {
     private Runner best() {
         Runner best = null;
         for (Runner r : runners) {
-            if (r.failure == null && (best == null || r.median() < best.median() * (1 - BackendSelector.MARGIN))) {
+            if (r.excluded == null && (best == null || r.median() < best.median() * (1 - BackendSelector.MARGIN))) {
                 best = r;
             }
         }
@@ -301,7 +336,7 @@ public final class RacingRnn extends PreparedRnn {
     }
 
     private boolean settled(Runner r, long now) {
-        if (r.failure != null) {
+        if (r.excluded != null) {
             return true;
         }
         if (r.samples < MIN_SAMPLES) {
@@ -316,7 +351,7 @@ public final class RacingRnn extends PreparedRnn {
         Runner best = best();
         Map<String, String> details = new LinkedHashMap<>();
         for (Runner r : runners) {
-            details.put(r.backend.name(), r.failure != null ? "failed on the work (" + r.failure + ")" : String.format(Locale.ROOT, "%.3f us per sequence step, median of %d of %d calls on the work (%.0f ms)",
+            details.put(r.name, r.excluded != null ? r.excluded : String.format(Locale.ROOT, "%.3f us per sequence step, median of %d of %d calls on the work (%.0f ms)",
                     r.median() / 1e3, Math.min(r.samples, r.recent.length), r.calls, r.totalNanos / 1e6));
         }
         if (best.packedVersion != weightsVersion) {

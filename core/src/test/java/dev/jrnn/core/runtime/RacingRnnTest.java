@@ -125,6 +125,22 @@ class RacingRnnTest {
         assertEquals("quick", selector.choose(BackendSelector.AUTO, lstm, weights, Use.INFERENCE));
     }
 
+    @Test
+    void aBackendNotLoadedYetWaitsUntilTheWorkIsWorthLoadingIt() {
+        BackendSelector s = new BackendSelector(List.of(new SlowBackendProvider.Quick(), new SlowBackendProvider("slow", 3_000_000)),
+                Duration.ofSeconds(5));
+        FloatTensor x = random(lstm.srcLayerShape(), 10), y = FloatTensor.zeros(lstm.dstLayerShape());
+        try (RacingRnn race = (RacingRnn) s.prepare(BackendSelector.AUTO, lstm, weights, Use.INFERENCE);
+                Workspace ws = race.newWorkspace()) {
+            for (int call = 0; call < RacingRnn.MIN_SAMPLES; call++) { // too few for "quick" to settle
+                race.forward(Mode.INFERENCE, RnnForward.of(x, y), ws);
+            }
+            assertEquals(0, race.calls("slow"), "a short job loaded a backend it could not gain from");
+            assertEquals("quick, racing slow", RacingRnn.runningOn(race));
+        }
+        assertTrue(s.decisions().isEmpty(), "nothing was decided");
+    }
+
     /** Runs inference on {@code s}'s race until it settles; its decision. */
     private BackendSelector.Decision race(BackendSelector s) {
         FloatTensor x = random(lstm.srcLayerShape(), 3), y = FloatTensor.zeros(lstm.dstLayerShape());
