@@ -40,6 +40,9 @@ public final class RacingRnn extends PreparedRnn {
     /** Timed calls a candidate needs before its time counts. */
     static final int MIN_SAMPLES = 5;
 
+    /** How many times slower than another's median a native candidate's every call must be to leave the race early. */
+    static final double OUTCLASSED = 2;
+
     private final BackendSelector selector;
     private final BackendSelector.Key key;
     private final Runner[] runners;
@@ -317,7 +320,7 @@ public final class RacingRnn extends PreparedRnn {
      */
     private boolean warmingLeader() {
         for (Runner r : runners) {
-            if (r.excluded == null && r.samples < MIN_SAMPLES) {
+            if (!sampled(r)) {
                 return false;
             }
         }
@@ -336,14 +339,38 @@ public final class RacingRnn extends PreparedRnn {
     }
 
     private boolean settled(Runner r, long now) {
-        if (r.excluded != null) {
-            return true;
-        }
-        if (r.samples < MIN_SAMPLES) {
+        if (!sampled(r)) {
             return false;
+        }
+        if (r.excluded != null || r.samples < MIN_SAMPLES) {
+            return true; // left the race, or outclassed
         }
         return !r.backend.compiledByJit() || now - jitQuietSince >= BackendSelector.JIT_QUIET_NANOS
                 || r.spentNanos >= capNanos;
+    }
+
+    /** Whether {@code r} needs no more calls to be ranked: it left the race, has its samples, or is outclassed. */
+    private boolean sampled(Runner r) {
+        return r.excluded != null || r.samples >= MIN_SAMPLES
+                || (r.samples >= 2 && !r.backend.compiledByJit() && outclassed(r));
+    }
+
+    /**
+     * Whether even {@code r}'s fastest call took more than {@value #OUTCLASSED} times another
+     * candidate's median (over its {@value #MIN_SAMPLES} samples or more). Asked only of a backend
+     * at speed from its first call: one the JIT compiles may still get faster.
+     */
+    private boolean outclassed(Runner r) {
+        double fastest = Double.POSITIVE_INFINITY;
+        for (int i = 0; i < Math.min(r.samples, r.recent.length); i++) {
+            fastest = Math.min(fastest, r.recent[i]);
+        }
+        for (Runner o : runners) {
+            if (o != r && o.excluded == null && o.samples >= MIN_SAMPLES && fastest > OUTCLASSED * o.median()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Keeps the fastest, closes the others, records the decision. */
