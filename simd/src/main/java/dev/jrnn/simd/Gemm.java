@@ -127,7 +127,7 @@ public final class Gemm {
     static void gatesUnchecked(int m, int k, float[] a, int aOff, int rsA, int csA, MemorySegment packed, int gates,
                                int hidden, int u0, int u1, float[] c, int cOff, int ldc, float[] bias,
                                boolean accumulate) {
-        product(tile(), m, k, a, aOff, rsA, csA, packed, 0, u0 * gates, u1 * gates, gates, hidden, c, cOff, ldc,
+        product(null, m, k, a, aOff, rsA, csA, packed, 0, u0 * gates, u1 * gates, gates, hidden, c, cOff, ldc,
                 accumulate, bias);
     }
 
@@ -137,13 +137,13 @@ public final class Gemm {
      */
     static void gemmUnchecked(int m, int k, float[] a, int aOff, int rsA, int csA, MemorySegment packed, int p0, int p1,
                               float[] c, int cOff, int ldc, boolean accumulate) {
-        product(tile(), m, k, a, aOff, rsA, csA, packed, 0, p0, p1, 1, 0, c, cOff, ldc, accumulate, null);
+        product(null, m, k, a, aOff, rsA, csA, packed, 0, p0, p1, 1, 0, c, cOff, ldc, accumulate, null);
     }
 
     /** {@code C[i][0..PANEL) += A[i][:] Bp} for {@code m} rows of a strided {@code A}; {@code bpOff} in bytes. */
     static void panel(int m, int k, float[] a, int aOff, int rsA, int csA, MemorySegment bp, long bpOff, float[] c,
                       int cOff, int ldc) {
-        product(tile(), m, k, a, aOff, rsA, csA, bp, bpOff, 0, 1, 1, 0, c, cOff, ldc, true, null);
+        product(null, m, k, a, aOff, rsA, csA, bp, bpOff, 0, 1, 1, 0, c, cOff, ldc, true, null);
     }
 
     /**
@@ -151,7 +151,8 @@ public final class Gemm {
      * {@code B}: panel {@code q} is {@code k * PANEL} floats from byte {@code bpOff + q * k * PANEL * 4}
      * and lands in C's columns from {@link #column}{@code (q, gates, hidden)} (a
      * {@link #packGatesTransposed} matrix; {@code gates} 1: plain panels), each row starting from C
-     * itself ({@code accumulate}), the bias at the same columns, or zeros.
+     * itself ({@code accumulate}), the bias at the same columns, or zeros. {@code tile} null: the
+     * process's ({@link #tile()}).
      *
      * <p>Rows go in blocks of about 256 KiB of {@code A} ({@link #rowBlock}); each block is copied
      * into this thread's scratch in the order the kernels read it ({@link #packA}), then every panel
@@ -164,6 +165,9 @@ public final class Gemm {
                                 boolean accumulate, float[] bias) {
         int full = m / MR * MR;
         if (full > 0) {
+            if (tile == null) { // planned here, not on a single row's path (Warmup's thread runs that)
+                tile = tile();
+            }
             Scratch scratch = SCRATCH.get();
             int mc = rowBlock(k, tile);
             for (int i0 = 0; i0 < full; i0 += mc) {
