@@ -172,10 +172,15 @@ public final class Gemm {
             int mc = rowBlock(k, tile);
             for (int i0 = 0; i0 < full; i0 += mc) {
                 int rows = Math.min(mc, full - i0), big = bigRows(rows, tile);
-                float[] pa = scratch.a(rows * k);
-                packA(tile, rows, big, k, a, aOff + i0 * rsA, rsA, csA, pa);
-                block(tile, rows, big, k, pa, bp, bpOff, q0, q1, gates, hidden, c, cOff + i0 * ldc, ldc, accumulate,
-                        bias);
+                if (PACK_A) {
+                    float[] pa = scratch.a(rows * k);
+                    packA(tile, rows, big, k, a, aOff + i0 * rsA, rsA, csA, pa);
+                    block(tile, rows, big, k, pa, 0, 0, 0, bp, bpOff, q0, q1, gates, hidden, c, cOff + i0 * ldc, ldc,
+                            accumulate, bias);
+                } else {
+                    block(tile, rows, big, k, a, aOff + i0 * rsA, rsA, csA, bp, bpOff, q0, q1, gates, hidden, c,
+                            cOff + i0 * ldc, ldc, accumulate, bias);
+                }
             }
         }
         if (full == m - 1) { // one row (batch 1): the row kernel streams the panels once
@@ -233,9 +238,9 @@ public final class Gemm {
     }
 
     /** A block of {@code rows} packed rows ({@link #packA}) against the panels {@code [q0, q1)}. */
-    private static void block(Tile tile, int rows, int big, int k, float[] pa, MemorySegment bp, long bpOff, int q0,
-                              int q1, int gates, int hidden, float[] c, int cOff, int ldc, boolean accumulate,
-                              float[] bias) {
+    private static void block(Tile tile, int rows, int big, int k, float[] a, int aOff, int rsA, int csA,
+                              MemorySegment bp, long bpOff, int q0, int q1, int gates, int hidden, float[] c, int cOff,
+                              int ldc, boolean accumulate, float[] bias) {
         long panelBytes = (long) k * ROW;
         int sld = accumulate ? ldc : 0;
         for (int q = q0; q < q1; ) {
@@ -248,17 +253,18 @@ public final class Gemm {
             for (int r = 0; r < big; r += tile.rows) {
                 int at = r * ldc, sAt = r * sld;
                 if (pair) {
-                    tileKernel(tile, k, pa, r * k, bp, o0, o1, c, cOff + at + col0, cOff + at + col1, ldc, s,
-                            s0 + sAt, s1 + sAt, sld);
+                    tileKernel(tile, k, a, PACK_A ? r * k : aOff + r * rsA, rsA, csA, bp, o0, o1, c,
+                            cOff + at + col0, cOff + at + col1, ldc, s, s0 + sAt, s1 + sAt, sld);
                 } else {
-                    oneKernel(tile.rows, k, pa, r * k, bp, o0, c, cOff + at + col0, ldc, s, s0 + sAt, sld);
+                    oneKernel(tile.rows, k, a, PACK_A ? r * k : aOff + r * rsA, rsA, csA, bp, o0, c,
+                            cOff + at + col0, ldc, s, s0 + sAt, sld);
                 }
             }
             for (int r = big; r < rows; ) {
-                int g = smallRows(tile, r, rows), at = r * ldc, sAt = r * sld;
-                oneKernel(g, k, pa, r * k, bp, o0, c, cOff + at + col0, ldc, s, s0 + sAt, sld);
+                int g = smallRows(tile, r, rows), at = r * ldc, sAt = r * sld, aAt = PACK_A ? r * k : aOff + r * rsA;
+                oneKernel(g, k, a, aAt, rsA, csA, bp, o0, c, cOff + at + col0, ldc, s, s0 + sAt, sld);
                 if (pair) {
-                    oneKernel(g, k, pa, r * k, bp, o1, c, cOff + at + col1, ldc, s, s1 + sAt, sld);
+                    oneKernel(g, k, a, aAt, rsA, csA, bp, o1, c, cOff + at + col1, ldc, s, s1 + sAt, sld);
                 }
                 r += g;
             }
@@ -266,28 +272,57 @@ public final class Gemm {
         }
     }
 
-    /** The tile's kernel on two panels, or on one for a tile one panel wide. */
-    private static void tileKernel(Tile tile, int k, float[] pa, int apOff, MemorySegment bp, long o0, long o1,
-                                   float[] c, int c0, int c1, int ldc, float[] s, int s0, int s1, int sld) {
+    /** The tile's kernel on two panels, or on one for a tile one panel wide; {@code A} packed ({@link #PACK_A}) or strided. */
+    private static void tileKernel(Tile tile, int k, float[] a, int aOff, int rsA, int csA, MemorySegment bp, long o0,
+                                   long o1, float[] c, int c0, int c1, int ldc, float[] s, int s0, int s1, int sld) {
         switch (tile) {
-            case T4x4 -> k4x4(k, pa, apOff, bp, o0, o1, c, c0, c1, ldc, s, s0, s1, sld);
-            case T6x4 -> k6x4(k, pa, apOff, bp, o0, o1, c, c0, c1, ldc, s, s0, s1, sld);
-            default -> oneKernel(tile.rows, k, pa, apOff, bp, o0, c, c0, ldc, s, s0, sld);
+            case T4x4 -> {
+                if (PACK_A) {
+                    k4x4(k, a, aOff, bp, o0, o1, c, c0, c1, ldc, s, s0, s1, sld);
+                } else {
+                    s4x4(k, a, aOff, rsA, csA, bp, o0, o1, c, c0, c1, ldc, s, s0, s1, sld);
+                }
+            }
+            case T6x4 -> {
+                if (PACK_A) {
+                    k6x4(k, a, aOff, bp, o0, o1, c, c0, c1, ldc, s, s0, s1, sld);
+                } else {
+                    s6x4(k, a, aOff, rsA, csA, bp, o0, o1, c, c0, c1, ldc, s, s0, s1, sld);
+                }
+            }
+            default -> oneKernel(tile.rows, k, a, aOff, rsA, csA, bp, o0, c, c0, ldc, s, s0, sld);
         }
     }
 
     /** The kernel of {@code rows} rows on one panel. */
-    private static void oneKernel(int rows, int k, float[] pa, int apOff, MemorySegment bp, long o0, float[] c, int c0,
-                                  int ldc, float[] s, int s0, int sld) {
-        switch (rows) {
-            case 4 -> k4x2(k, pa, apOff, bp, o0, c, c0, ldc, s, s0, sld);
-            case 6 -> k6x2(k, pa, apOff, bp, o0, c, c0, ldc, s, s0, sld);
-            case 8 -> k8x2(k, pa, apOff, bp, o0, c, c0, ldc, s, s0, sld);
-            case 12 -> k12x2(k, pa, apOff, bp, o0, c, c0, ldc, s, s0, sld);
-            case 14 -> k14x2(k, pa, apOff, bp, o0, c, c0, ldc, s, s0, sld);
-            default -> throw new AssertionError(rows);
+    private static void oneKernel(int rows, int k, float[] a, int aOff, int rsA, int csA, MemorySegment bp, long o0,
+                                  float[] c, int c0, int ldc, float[] s, int s0, int sld) {
+        if (PACK_A) {
+            switch (rows) {
+                case 4 -> k4x2(k, a, aOff, bp, o0, c, c0, ldc, s, s0, sld);
+                case 6 -> k6x2(k, a, aOff, bp, o0, c, c0, ldc, s, s0, sld);
+                case 8 -> k8x2(k, a, aOff, bp, o0, c, c0, ldc, s, s0, sld);
+                case 12 -> k12x2(k, a, aOff, bp, o0, c, c0, ldc, s, s0, sld);
+                case 14 -> k14x2(k, a, aOff, bp, o0, c, c0, ldc, s, s0, sld);
+                default -> throw new AssertionError(rows);
+            }
+        } else {
+            switch (rows) {
+                case 4 -> s4x2(k, a, aOff, rsA, csA, bp, o0, c, c0, ldc, s, s0, sld);
+                case 6 -> s6x2(k, a, aOff, rsA, csA, bp, o0, c, c0, ldc, s, s0, sld);
+                case 8 -> s8x2(k, a, aOff, rsA, csA, bp, o0, c, c0, ldc, s, s0, sld);
+                case 12 -> s12x2(k, a, aOff, rsA, csA, bp, o0, c, c0, ldc, s, s0, sld);
+                case 14 -> s14x2(k, a, aOff, rsA, csA, bp, o0, c, c0, ldc, s, s0, sld);
+                default -> throw new AssertionError(rows);
+            }
         }
     }
+
+    /**
+     * Whether the tile kernels read {@code A} packed per block ({@link #packA}) or in place through
+     * its strides. {@code -Djrnn.simd.packA=false|true} (measurements).
+     */
+    static final boolean PACK_A = Boolean.parseBoolean(System.getProperty("jrnn.simd.packA", "true"));
 
     /** A thread's scratch: a block of packed {@code A}, and the last 2 or 3 rows of a product padded to 4. */
     private static final class Scratch {
@@ -434,13 +469,25 @@ public final class Gemm {
         /** Calls each candidate makes after the JIT was last seen busy before the race may end. */
         static final int QUIET_CALLS = 6;
         static final long BUDGET_NANOS = 3_000_000_000L;
+        /**
+         * A candidate whose best time is more than this many times the fastest's is taken to be still
+         * interpreted or in C1 (boxing every vector: 1-5 GFLOPS against 100-200 compiled), and the race
+         * goes on: a compile in progress does not show in the JIT's total time until it ends.
+         */
+        static final long COMPILED_WITHIN = 4;
 
         private Planner() {
         }
 
+        /**
+         * The tiles raced: every one but 14x2 (28 accumulators, 2 vectors of B and a broadcast: 31 of 32
+         * registers, and C2 spills: measured 1.7-2x slower than 12x2 on Zen 5; it still can be forced).
+         */
+        static final Tile[] CANDIDATES = {Tile.T4x2, Tile.T8x2, Tile.T12x2, Tile.T4x4, Tile.T6x4};
+
         static Tile plan() {
             long start = System.nanoTime();
-            Tile[] candidates = Tile.values();
+            Tile[] candidates = CANDIDATES;
             long[] best = new long[candidates.length];
             int[] quiet = new int[candidates.length];
             java.util.Arrays.fill(best, Long.MAX_VALUE);
@@ -476,10 +523,14 @@ public final class Gemm {
                         }
                     }
                     done = System.nanoTime() - start > BUDGET_NANOS;
-                    if (!done) {
+                    if (!done) { // the JIT quiet, and no candidate so far behind that it still runs interpreted
+                        long fastest = Long.MAX_VALUE;
+                        for (long t : best) {
+                            fastest = Math.min(fastest, t);
+                        }
                         done = true;
-                        for (int q : quiet) {
-                            done &= q >= QUIET_CALLS;
+                        for (int i = 0; i < candidates.length; i++) {
+                            done &= quiet[i] >= QUIET_CALLS && best[i] <= COMPILED_WITHIN * fastest;
                         }
                     }
                 }
@@ -1047,6 +1098,495 @@ public final class Gemm {
             c4_2 = b2.fma(a4, c4_2);
             c4_3 = b3.fma(a4, c4_3);
             FloatVector a5 = FloatVector.broadcast(FLOAT, pa[ai + 5]);
+            c5_0 = b0.fma(a5, c5_0);
+            c5_1 = b1.fma(a5, c5_1);
+            c5_2 = b2.fma(a5, c5_2);
+            c5_3 = b3.fma(a5, c5_3);
+        }
+        FloatVector.fromArray(FLOAT, s, s0).add(c0_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c0_1).intoArray(c, c0 + LANES);
+        FloatVector.fromArray(FLOAT, s, s1).add(c0_2).intoArray(c, c1);
+        FloatVector.fromArray(FLOAT, s, s1 + LANES).add(c0_3).intoArray(c, c1 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        c1 += ldc;
+        s1 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c1_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c1_1).intoArray(c, c0 + LANES);
+        FloatVector.fromArray(FLOAT, s, s1).add(c1_2).intoArray(c, c1);
+        FloatVector.fromArray(FLOAT, s, s1 + LANES).add(c1_3).intoArray(c, c1 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        c1 += ldc;
+        s1 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c2_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c2_1).intoArray(c, c0 + LANES);
+        FloatVector.fromArray(FLOAT, s, s1).add(c2_2).intoArray(c, c1);
+        FloatVector.fromArray(FLOAT, s, s1 + LANES).add(c2_3).intoArray(c, c1 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        c1 += ldc;
+        s1 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c3_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c3_1).intoArray(c, c0 + LANES);
+        FloatVector.fromArray(FLOAT, s, s1).add(c3_2).intoArray(c, c1);
+        FloatVector.fromArray(FLOAT, s, s1 + LANES).add(c3_3).intoArray(c, c1 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        c1 += ldc;
+        s1 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c4_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c4_1).intoArray(c, c0 + LANES);
+        FloatVector.fromArray(FLOAT, s, s1).add(c4_2).intoArray(c, c1);
+        FloatVector.fromArray(FLOAT, s, s1 + LANES).add(c4_3).intoArray(c, c1 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        c1 += ldc;
+        s1 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c5_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c5_1).intoArray(c, c0 + LANES);
+        FloatVector.fromArray(FLOAT, s, s1).add(c5_2).intoArray(c, c1);
+        FloatVector.fromArray(FLOAT, s, s1 + LANES).add(c5_3).intoArray(c, c1 + LANES);
+    }
+
+    private static void s4x2(int k, float[] a, int aOff, int rsA, int csA, MemorySegment bp, long bp0, float[] c, int c0, int ldc, float[] s, int s0, int sld) {
+        FloatVector c0_0 = FloatVector.zero(FLOAT), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
+        for (int kk = 0, ap = aOff; kk < k; kk++, ap += csA) {
+            long o0 = bp0 + kk * ROW;
+            FloatVector b0 = FloatVector.fromMemorySegment(FLOAT, bp, o0, ORDER);
+            FloatVector b1 = FloatVector.fromMemorySegment(FLOAT, bp, o0 + HALF, ORDER);
+            FloatVector a0 = FloatVector.broadcast(FLOAT, a[ap]);
+            c0_0 = b0.fma(a0, c0_0);
+            c0_1 = b1.fma(a0, c0_1);
+            FloatVector a1 = FloatVector.broadcast(FLOAT, a[ap + rsA]);
+            c1_0 = b0.fma(a1, c1_0);
+            c1_1 = b1.fma(a1, c1_1);
+            FloatVector a2 = FloatVector.broadcast(FLOAT, a[ap + 2 * rsA]);
+            c2_0 = b0.fma(a2, c2_0);
+            c2_1 = b1.fma(a2, c2_1);
+            FloatVector a3 = FloatVector.broadcast(FLOAT, a[ap + 3 * rsA]);
+            c3_0 = b0.fma(a3, c3_0);
+            c3_1 = b1.fma(a3, c3_1);
+        }
+        FloatVector.fromArray(FLOAT, s, s0).add(c0_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c0_1).intoArray(c, c0 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c1_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c1_1).intoArray(c, c0 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c2_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c2_1).intoArray(c, c0 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c3_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c3_1).intoArray(c, c0 + LANES);
+    }
+
+    private static void s6x2(int k, float[] a, int aOff, int rsA, int csA, MemorySegment bp, long bp0, float[] c, int c0, int ldc, float[] s, int s0, int sld) {
+        FloatVector c0_0 = FloatVector.zero(FLOAT), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0, c4_0 = c0_0, c4_1 = c0_0, c5_0 = c0_0, c5_1 = c0_0;
+        for (int kk = 0, ap = aOff; kk < k; kk++, ap += csA) {
+            long o0 = bp0 + kk * ROW;
+            FloatVector b0 = FloatVector.fromMemorySegment(FLOAT, bp, o0, ORDER);
+            FloatVector b1 = FloatVector.fromMemorySegment(FLOAT, bp, o0 + HALF, ORDER);
+            FloatVector a0 = FloatVector.broadcast(FLOAT, a[ap]);
+            c0_0 = b0.fma(a0, c0_0);
+            c0_1 = b1.fma(a0, c0_1);
+            FloatVector a1 = FloatVector.broadcast(FLOAT, a[ap + rsA]);
+            c1_0 = b0.fma(a1, c1_0);
+            c1_1 = b1.fma(a1, c1_1);
+            FloatVector a2 = FloatVector.broadcast(FLOAT, a[ap + 2 * rsA]);
+            c2_0 = b0.fma(a2, c2_0);
+            c2_1 = b1.fma(a2, c2_1);
+            FloatVector a3 = FloatVector.broadcast(FLOAT, a[ap + 3 * rsA]);
+            c3_0 = b0.fma(a3, c3_0);
+            c3_1 = b1.fma(a3, c3_1);
+            FloatVector a4 = FloatVector.broadcast(FLOAT, a[ap + 4 * rsA]);
+            c4_0 = b0.fma(a4, c4_0);
+            c4_1 = b1.fma(a4, c4_1);
+            FloatVector a5 = FloatVector.broadcast(FLOAT, a[ap + 5 * rsA]);
+            c5_0 = b0.fma(a5, c5_0);
+            c5_1 = b1.fma(a5, c5_1);
+        }
+        FloatVector.fromArray(FLOAT, s, s0).add(c0_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c0_1).intoArray(c, c0 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c1_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c1_1).intoArray(c, c0 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c2_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c2_1).intoArray(c, c0 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c3_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c3_1).intoArray(c, c0 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c4_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c4_1).intoArray(c, c0 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c5_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c5_1).intoArray(c, c0 + LANES);
+    }
+
+    private static void s8x2(int k, float[] a, int aOff, int rsA, int csA, MemorySegment bp, long bp0, float[] c, int c0, int ldc, float[] s, int s0, int sld) {
+        FloatVector c0_0 = FloatVector.zero(FLOAT), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0, c4_0 = c0_0, c4_1 = c0_0, c5_0 = c0_0, c5_1 = c0_0, c6_0 = c0_0, c6_1 = c0_0, c7_0 = c0_0, c7_1 = c0_0;
+        for (int kk = 0, ap = aOff; kk < k; kk++, ap += csA) {
+            long o0 = bp0 + kk * ROW;
+            FloatVector b0 = FloatVector.fromMemorySegment(FLOAT, bp, o0, ORDER);
+            FloatVector b1 = FloatVector.fromMemorySegment(FLOAT, bp, o0 + HALF, ORDER);
+            FloatVector a0 = FloatVector.broadcast(FLOAT, a[ap]);
+            c0_0 = b0.fma(a0, c0_0);
+            c0_1 = b1.fma(a0, c0_1);
+            FloatVector a1 = FloatVector.broadcast(FLOAT, a[ap + rsA]);
+            c1_0 = b0.fma(a1, c1_0);
+            c1_1 = b1.fma(a1, c1_1);
+            FloatVector a2 = FloatVector.broadcast(FLOAT, a[ap + 2 * rsA]);
+            c2_0 = b0.fma(a2, c2_0);
+            c2_1 = b1.fma(a2, c2_1);
+            FloatVector a3 = FloatVector.broadcast(FLOAT, a[ap + 3 * rsA]);
+            c3_0 = b0.fma(a3, c3_0);
+            c3_1 = b1.fma(a3, c3_1);
+            FloatVector a4 = FloatVector.broadcast(FLOAT, a[ap + 4 * rsA]);
+            c4_0 = b0.fma(a4, c4_0);
+            c4_1 = b1.fma(a4, c4_1);
+            FloatVector a5 = FloatVector.broadcast(FLOAT, a[ap + 5 * rsA]);
+            c5_0 = b0.fma(a5, c5_0);
+            c5_1 = b1.fma(a5, c5_1);
+            FloatVector a6 = FloatVector.broadcast(FLOAT, a[ap + 6 * rsA]);
+            c6_0 = b0.fma(a6, c6_0);
+            c6_1 = b1.fma(a6, c6_1);
+            FloatVector a7 = FloatVector.broadcast(FLOAT, a[ap + 7 * rsA]);
+            c7_0 = b0.fma(a7, c7_0);
+            c7_1 = b1.fma(a7, c7_1);
+        }
+        FloatVector.fromArray(FLOAT, s, s0).add(c0_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c0_1).intoArray(c, c0 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c1_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c1_1).intoArray(c, c0 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c2_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c2_1).intoArray(c, c0 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c3_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c3_1).intoArray(c, c0 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c4_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c4_1).intoArray(c, c0 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c5_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c5_1).intoArray(c, c0 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c6_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c6_1).intoArray(c, c0 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c7_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c7_1).intoArray(c, c0 + LANES);
+    }
+
+    private static void s12x2(int k, float[] a, int aOff, int rsA, int csA, MemorySegment bp, long bp0, float[] c, int c0, int ldc, float[] s, int s0, int sld) {
+        FloatVector c0_0 = FloatVector.zero(FLOAT), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0, c4_0 = c0_0, c4_1 = c0_0, c5_0 = c0_0, c5_1 = c0_0, c6_0 = c0_0, c6_1 = c0_0, c7_0 = c0_0, c7_1 = c0_0, c8_0 = c0_0, c8_1 = c0_0, c9_0 = c0_0, c9_1 = c0_0, c10_0 = c0_0, c10_1 = c0_0, c11_0 = c0_0, c11_1 = c0_0;
+        for (int kk = 0, ap = aOff; kk < k; kk++, ap += csA) {
+            long o0 = bp0 + kk * ROW;
+            FloatVector b0 = FloatVector.fromMemorySegment(FLOAT, bp, o0, ORDER);
+            FloatVector b1 = FloatVector.fromMemorySegment(FLOAT, bp, o0 + HALF, ORDER);
+            FloatVector a0 = FloatVector.broadcast(FLOAT, a[ap]);
+            c0_0 = b0.fma(a0, c0_0);
+            c0_1 = b1.fma(a0, c0_1);
+            FloatVector a1 = FloatVector.broadcast(FLOAT, a[ap + rsA]);
+            c1_0 = b0.fma(a1, c1_0);
+            c1_1 = b1.fma(a1, c1_1);
+            FloatVector a2 = FloatVector.broadcast(FLOAT, a[ap + 2 * rsA]);
+            c2_0 = b0.fma(a2, c2_0);
+            c2_1 = b1.fma(a2, c2_1);
+            FloatVector a3 = FloatVector.broadcast(FLOAT, a[ap + 3 * rsA]);
+            c3_0 = b0.fma(a3, c3_0);
+            c3_1 = b1.fma(a3, c3_1);
+            FloatVector a4 = FloatVector.broadcast(FLOAT, a[ap + 4 * rsA]);
+            c4_0 = b0.fma(a4, c4_0);
+            c4_1 = b1.fma(a4, c4_1);
+            FloatVector a5 = FloatVector.broadcast(FLOAT, a[ap + 5 * rsA]);
+            c5_0 = b0.fma(a5, c5_0);
+            c5_1 = b1.fma(a5, c5_1);
+            FloatVector a6 = FloatVector.broadcast(FLOAT, a[ap + 6 * rsA]);
+            c6_0 = b0.fma(a6, c6_0);
+            c6_1 = b1.fma(a6, c6_1);
+            FloatVector a7 = FloatVector.broadcast(FLOAT, a[ap + 7 * rsA]);
+            c7_0 = b0.fma(a7, c7_0);
+            c7_1 = b1.fma(a7, c7_1);
+            FloatVector a8 = FloatVector.broadcast(FLOAT, a[ap + 8 * rsA]);
+            c8_0 = b0.fma(a8, c8_0);
+            c8_1 = b1.fma(a8, c8_1);
+            FloatVector a9 = FloatVector.broadcast(FLOAT, a[ap + 9 * rsA]);
+            c9_0 = b0.fma(a9, c9_0);
+            c9_1 = b1.fma(a9, c9_1);
+            FloatVector a10 = FloatVector.broadcast(FLOAT, a[ap + 10 * rsA]);
+            c10_0 = b0.fma(a10, c10_0);
+            c10_1 = b1.fma(a10, c10_1);
+            FloatVector a11 = FloatVector.broadcast(FLOAT, a[ap + 11 * rsA]);
+            c11_0 = b0.fma(a11, c11_0);
+            c11_1 = b1.fma(a11, c11_1);
+        }
+        FloatVector.fromArray(FLOAT, s, s0).add(c0_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c0_1).intoArray(c, c0 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c1_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c1_1).intoArray(c, c0 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c2_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c2_1).intoArray(c, c0 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c3_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c3_1).intoArray(c, c0 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c4_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c4_1).intoArray(c, c0 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c5_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c5_1).intoArray(c, c0 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c6_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c6_1).intoArray(c, c0 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c7_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c7_1).intoArray(c, c0 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c8_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c8_1).intoArray(c, c0 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c9_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c9_1).intoArray(c, c0 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c10_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c10_1).intoArray(c, c0 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c11_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c11_1).intoArray(c, c0 + LANES);
+    }
+
+    private static void s14x2(int k, float[] a, int aOff, int rsA, int csA, MemorySegment bp, long bp0, float[] c, int c0, int ldc, float[] s, int s0, int sld) {
+        FloatVector c0_0 = FloatVector.zero(FLOAT), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0, c4_0 = c0_0, c4_1 = c0_0, c5_0 = c0_0, c5_1 = c0_0, c6_0 = c0_0, c6_1 = c0_0, c7_0 = c0_0, c7_1 = c0_0, c8_0 = c0_0, c8_1 = c0_0, c9_0 = c0_0, c9_1 = c0_0, c10_0 = c0_0, c10_1 = c0_0, c11_0 = c0_0, c11_1 = c0_0, c12_0 = c0_0, c12_1 = c0_0, c13_0 = c0_0, c13_1 = c0_0;
+        for (int kk = 0, ap = aOff; kk < k; kk++, ap += csA) {
+            long o0 = bp0 + kk * ROW;
+            FloatVector b0 = FloatVector.fromMemorySegment(FLOAT, bp, o0, ORDER);
+            FloatVector b1 = FloatVector.fromMemorySegment(FLOAT, bp, o0 + HALF, ORDER);
+            FloatVector a0 = FloatVector.broadcast(FLOAT, a[ap]);
+            c0_0 = b0.fma(a0, c0_0);
+            c0_1 = b1.fma(a0, c0_1);
+            FloatVector a1 = FloatVector.broadcast(FLOAT, a[ap + rsA]);
+            c1_0 = b0.fma(a1, c1_0);
+            c1_1 = b1.fma(a1, c1_1);
+            FloatVector a2 = FloatVector.broadcast(FLOAT, a[ap + 2 * rsA]);
+            c2_0 = b0.fma(a2, c2_0);
+            c2_1 = b1.fma(a2, c2_1);
+            FloatVector a3 = FloatVector.broadcast(FLOAT, a[ap + 3 * rsA]);
+            c3_0 = b0.fma(a3, c3_0);
+            c3_1 = b1.fma(a3, c3_1);
+            FloatVector a4 = FloatVector.broadcast(FLOAT, a[ap + 4 * rsA]);
+            c4_0 = b0.fma(a4, c4_0);
+            c4_1 = b1.fma(a4, c4_1);
+            FloatVector a5 = FloatVector.broadcast(FLOAT, a[ap + 5 * rsA]);
+            c5_0 = b0.fma(a5, c5_0);
+            c5_1 = b1.fma(a5, c5_1);
+            FloatVector a6 = FloatVector.broadcast(FLOAT, a[ap + 6 * rsA]);
+            c6_0 = b0.fma(a6, c6_0);
+            c6_1 = b1.fma(a6, c6_1);
+            FloatVector a7 = FloatVector.broadcast(FLOAT, a[ap + 7 * rsA]);
+            c7_0 = b0.fma(a7, c7_0);
+            c7_1 = b1.fma(a7, c7_1);
+            FloatVector a8 = FloatVector.broadcast(FLOAT, a[ap + 8 * rsA]);
+            c8_0 = b0.fma(a8, c8_0);
+            c8_1 = b1.fma(a8, c8_1);
+            FloatVector a9 = FloatVector.broadcast(FLOAT, a[ap + 9 * rsA]);
+            c9_0 = b0.fma(a9, c9_0);
+            c9_1 = b1.fma(a9, c9_1);
+            FloatVector a10 = FloatVector.broadcast(FLOAT, a[ap + 10 * rsA]);
+            c10_0 = b0.fma(a10, c10_0);
+            c10_1 = b1.fma(a10, c10_1);
+            FloatVector a11 = FloatVector.broadcast(FLOAT, a[ap + 11 * rsA]);
+            c11_0 = b0.fma(a11, c11_0);
+            c11_1 = b1.fma(a11, c11_1);
+            FloatVector a12 = FloatVector.broadcast(FLOAT, a[ap + 12 * rsA]);
+            c12_0 = b0.fma(a12, c12_0);
+            c12_1 = b1.fma(a12, c12_1);
+            FloatVector a13 = FloatVector.broadcast(FLOAT, a[ap + 13 * rsA]);
+            c13_0 = b0.fma(a13, c13_0);
+            c13_1 = b1.fma(a13, c13_1);
+        }
+        FloatVector.fromArray(FLOAT, s, s0).add(c0_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c0_1).intoArray(c, c0 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c1_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c1_1).intoArray(c, c0 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c2_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c2_1).intoArray(c, c0 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c3_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c3_1).intoArray(c, c0 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c4_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c4_1).intoArray(c, c0 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c5_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c5_1).intoArray(c, c0 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c6_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c6_1).intoArray(c, c0 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c7_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c7_1).intoArray(c, c0 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c8_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c8_1).intoArray(c, c0 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c9_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c9_1).intoArray(c, c0 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c10_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c10_1).intoArray(c, c0 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c11_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c11_1).intoArray(c, c0 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c12_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c12_1).intoArray(c, c0 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c13_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c13_1).intoArray(c, c0 + LANES);
+    }
+
+    private static void s4x4(int k, float[] a, int aOff, int rsA, int csA, MemorySegment bp, long bp0, long bp1, float[] c, int c0, int c1, int ldc, float[] s, int s0, int s1, int sld) {
+        FloatVector c0_0 = FloatVector.zero(FLOAT), c0_1 = c0_0, c0_2 = c0_0, c0_3 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c1_2 = c0_0, c1_3 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c2_2 = c0_0, c2_3 = c0_0, c3_0 = c0_0, c3_1 = c0_0, c3_2 = c0_0, c3_3 = c0_0;
+        for (int kk = 0, ap = aOff; kk < k; kk++, ap += csA) {
+            long o0 = bp0 + kk * ROW;
+            long o1 = bp1 + kk * ROW;
+            FloatVector b0 = FloatVector.fromMemorySegment(FLOAT, bp, o0, ORDER);
+            FloatVector b1 = FloatVector.fromMemorySegment(FLOAT, bp, o0 + HALF, ORDER);
+            FloatVector b2 = FloatVector.fromMemorySegment(FLOAT, bp, o1, ORDER);
+            FloatVector b3 = FloatVector.fromMemorySegment(FLOAT, bp, o1 + HALF, ORDER);
+            FloatVector a0 = FloatVector.broadcast(FLOAT, a[ap]);
+            c0_0 = b0.fma(a0, c0_0);
+            c0_1 = b1.fma(a0, c0_1);
+            c0_2 = b2.fma(a0, c0_2);
+            c0_3 = b3.fma(a0, c0_3);
+            FloatVector a1 = FloatVector.broadcast(FLOAT, a[ap + rsA]);
+            c1_0 = b0.fma(a1, c1_0);
+            c1_1 = b1.fma(a1, c1_1);
+            c1_2 = b2.fma(a1, c1_2);
+            c1_3 = b3.fma(a1, c1_3);
+            FloatVector a2 = FloatVector.broadcast(FLOAT, a[ap + 2 * rsA]);
+            c2_0 = b0.fma(a2, c2_0);
+            c2_1 = b1.fma(a2, c2_1);
+            c2_2 = b2.fma(a2, c2_2);
+            c2_3 = b3.fma(a2, c2_3);
+            FloatVector a3 = FloatVector.broadcast(FLOAT, a[ap + 3 * rsA]);
+            c3_0 = b0.fma(a3, c3_0);
+            c3_1 = b1.fma(a3, c3_1);
+            c3_2 = b2.fma(a3, c3_2);
+            c3_3 = b3.fma(a3, c3_3);
+        }
+        FloatVector.fromArray(FLOAT, s, s0).add(c0_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c0_1).intoArray(c, c0 + LANES);
+        FloatVector.fromArray(FLOAT, s, s1).add(c0_2).intoArray(c, c1);
+        FloatVector.fromArray(FLOAT, s, s1 + LANES).add(c0_3).intoArray(c, c1 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        c1 += ldc;
+        s1 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c1_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c1_1).intoArray(c, c0 + LANES);
+        FloatVector.fromArray(FLOAT, s, s1).add(c1_2).intoArray(c, c1);
+        FloatVector.fromArray(FLOAT, s, s1 + LANES).add(c1_3).intoArray(c, c1 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        c1 += ldc;
+        s1 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c2_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c2_1).intoArray(c, c0 + LANES);
+        FloatVector.fromArray(FLOAT, s, s1).add(c2_2).intoArray(c, c1);
+        FloatVector.fromArray(FLOAT, s, s1 + LANES).add(c2_3).intoArray(c, c1 + LANES);
+        c0 += ldc;
+        s0 += sld;
+        c1 += ldc;
+        s1 += sld;
+        FloatVector.fromArray(FLOAT, s, s0).add(c3_0).intoArray(c, c0);
+        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c3_1).intoArray(c, c0 + LANES);
+        FloatVector.fromArray(FLOAT, s, s1).add(c3_2).intoArray(c, c1);
+        FloatVector.fromArray(FLOAT, s, s1 + LANES).add(c3_3).intoArray(c, c1 + LANES);
+    }
+
+    private static void s6x4(int k, float[] a, int aOff, int rsA, int csA, MemorySegment bp, long bp0, long bp1, float[] c, int c0, int c1, int ldc, float[] s, int s0, int s1, int sld) {
+        FloatVector c0_0 = FloatVector.zero(FLOAT), c0_1 = c0_0, c0_2 = c0_0, c0_3 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c1_2 = c0_0, c1_3 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c2_2 = c0_0, c2_3 = c0_0, c3_0 = c0_0, c3_1 = c0_0, c3_2 = c0_0, c3_3 = c0_0, c4_0 = c0_0, c4_1 = c0_0, c4_2 = c0_0, c4_3 = c0_0, c5_0 = c0_0, c5_1 = c0_0, c5_2 = c0_0, c5_3 = c0_0;
+        for (int kk = 0, ap = aOff; kk < k; kk++, ap += csA) {
+            long o0 = bp0 + kk * ROW;
+            long o1 = bp1 + kk * ROW;
+            FloatVector b0 = FloatVector.fromMemorySegment(FLOAT, bp, o0, ORDER);
+            FloatVector b1 = FloatVector.fromMemorySegment(FLOAT, bp, o0 + HALF, ORDER);
+            FloatVector b2 = FloatVector.fromMemorySegment(FLOAT, bp, o1, ORDER);
+            FloatVector b3 = FloatVector.fromMemorySegment(FLOAT, bp, o1 + HALF, ORDER);
+            FloatVector a0 = FloatVector.broadcast(FLOAT, a[ap]);
+            c0_0 = b0.fma(a0, c0_0);
+            c0_1 = b1.fma(a0, c0_1);
+            c0_2 = b2.fma(a0, c0_2);
+            c0_3 = b3.fma(a0, c0_3);
+            FloatVector a1 = FloatVector.broadcast(FLOAT, a[ap + rsA]);
+            c1_0 = b0.fma(a1, c1_0);
+            c1_1 = b1.fma(a1, c1_1);
+            c1_2 = b2.fma(a1, c1_2);
+            c1_3 = b3.fma(a1, c1_3);
+            FloatVector a2 = FloatVector.broadcast(FLOAT, a[ap + 2 * rsA]);
+            c2_0 = b0.fma(a2, c2_0);
+            c2_1 = b1.fma(a2, c2_1);
+            c2_2 = b2.fma(a2, c2_2);
+            c2_3 = b3.fma(a2, c2_3);
+            FloatVector a3 = FloatVector.broadcast(FLOAT, a[ap + 3 * rsA]);
+            c3_0 = b0.fma(a3, c3_0);
+            c3_1 = b1.fma(a3, c3_1);
+            c3_2 = b2.fma(a3, c3_2);
+            c3_3 = b3.fma(a3, c3_3);
+            FloatVector a4 = FloatVector.broadcast(FLOAT, a[ap + 4 * rsA]);
+            c4_0 = b0.fma(a4, c4_0);
+            c4_1 = b1.fma(a4, c4_1);
+            c4_2 = b2.fma(a4, c4_2);
+            c4_3 = b3.fma(a4, c4_3);
+            FloatVector a5 = FloatVector.broadcast(FLOAT, a[ap + 5 * rsA]);
             c5_0 = b0.fma(a5, c5_0);
             c5_1 = b1.fma(a5, c5_1);
             c5_2 = b2.fma(a5, c5_2);
