@@ -19,11 +19,10 @@ import jdk.incubator.vector.FloatVector;
  * on the right, in native memory aligned to 64 bytes: the micro-kernel then streams it with
  * aligned vector loads. (A heap array sits 16 bytes past an 8-byte boundary that the collector
  * may move: a 512-bit load from it splits a cache line, measured 1.5x slower on the W1 layer.) {@code A}
- * is read through a row and a column stride, so {@code A} and {@code A}<sup>T</sup> cost the same:
- * a block of its rows is copied, in the order the kernel broadcasts them, into a scratch array per
- * thread. The register tile ({@link Tile}: 4 to 14 rows by 2 or 4 vectors, up to 28 accumulators)
- * is chosen per process by timing the candidates ({@link Planner}), or forced with
- * {@code -Djrnn.simd.tile}; rows the tile leaves go through 8- and 4-row kernels, a last 2 or 3 rows
+ * is read in place through a row and a column stride, so {@code A} and {@code A}<sup>T</sup> cost
+ * the same; its elements are broadcast. The register tile ({@link Tile}: 4 to 14 rows by 2 or 4
+ * vectors, up to 28 accumulators) is chosen per process by timing the candidates ({@link Planner}),
+ * or forced with {@code -Djrnn.simd.tile}; rows the tile leaves go through 8- and 4-row kernels, a last 2 or 3 rows
  * through the 4-row kernel on a padded copy, a single row through a row kernel. The kernels write
  * {@code C} once, as the start (its old value, a bias row, or zeros) plus the product.
  *
@@ -154,11 +153,13 @@ public final class Gemm {
      * itself ({@code accumulate}), the bias at the same columns, or zeros. {@code tile} null: the
      * process's ({@link #tile()}).
      *
-     * <p>Rows go in blocks of about 256 KiB of {@code A} ({@link #rowBlock}); each block is copied
-     * into this thread's scratch in the order the kernels read it ({@link #packA}), then every panel
-     * streams past it once. Within a block, the rows that are a multiple of 4 go through the tile's
-     * kernel and 8- and 4-row kernels for what is left; a last 2 or 3 rows through the 4-row kernel
-     * on a zero-padded copy, a last single row through the row kernel.
+     * <p>Rows go in blocks of about 256 KiB of {@code A} ({@link #rowBlock}), which stays in L2 while
+     * every panel streams past once. Within a block, the rows go through the tile's kernel and 8- and
+     * 4-row kernels for what is left; a last 2 or 3 rows through the 4-row kernel on a zero-padded
+     * copy, a last single row through the row kernel. ({@code A} is read in place: copying each block
+     * in the order the kernel broadcasts it, so that the JIT checks the indices once per loop rather
+     * than at every element, measured no faster on W3's products and 1.3x slower on W5's weight
+     * gradient, 1024 x 256 x 1120, where the copy is a large part of the work.)
      */
     private static void product(Tile tile, int m, int k, float[] a, int aOff, int rsA, int csA, MemorySegment bp,
                                 long bpOff, int q0, int q1, int gates, int hidden, float[] c, int cOff, int ldc,
@@ -168,19 +169,11 @@ public final class Gemm {
             if (tile == null) { // planned here, not on a single row's path (Warmup's thread runs that)
                 tile = tile();
             }
-            Scratch scratch = SCRATCH.get();
             int mc = rowBlock(k, tile);
             for (int i0 = 0; i0 < full; i0 += mc) {
                 int rows = Math.min(mc, full - i0), big = bigRows(rows, tile);
-                if (PACK_A) {
-                    float[] pa = scratch.a(rows * k);
-                    packA(tile, rows, big, k, a, aOff + i0 * rsA, rsA, csA, pa);
-                    block(tile, rows, big, k, pa, 0, 0, 0, bp, bpOff, q0, q1, gates, hidden, c, cOff + i0 * ldc, ldc,
-                            accumulate, bias);
-                } else {
-                    block(tile, rows, big, k, a, aOff + i0 * rsA, rsA, csA, bp, bpOff, q0, q1, gates, hidden, c,
-                            cOff + i0 * ldc, ldc, accumulate, bias);
-                }
+                block(tile, rows, big, k, a, aOff + i0 * rsA, rsA, csA, bp, bpOff, q0, q1, gates, hidden, c,
+                        cOff + i0 * ldc, ldc, accumulate, bias);
             }
         }
         if (full == m - 1) { // one row (batch 1): the row kernel streams the panels once
@@ -217,27 +210,7 @@ public final class Gemm {
         return rows - r >= 8 && tile.rows * tile.panels >= 8 ? 8 : MR;
     }
 
-    /**
-     * Copies a block of {@code rows} rows of a strided {@code A} into {@code pa} group by group, as
-     * {@link #block} runs them: the group of {@code g} rows from row {@code r} at {@code r * k}, its
-     * {@code k} columns one after the other, each the group's {@code g} elements in row order. A
-     * kernel then reads its broadcasts in sequence from one array, at offsets the JIT can check
-     * once per loop rather than once per element.
-     */
-    private static void packA(Tile tile, int rows, int big, int k, float[] a, int aOff, int rsA, int csA, float[] pa) {
-        for (int r = 0; r < rows; ) {
-            int g = r < big ? tile.rows : smallRows(tile, r, rows), base = r * k;
-            for (int j = 0; j < g; j++) {
-                int from = aOff + (r + j) * rsA;
-                for (int kk = 0, to = base + j; kk < k; kk++, to += g) {
-                    pa[to] = a[from + kk * csA];
-                }
-            }
-            r += g;
-        }
-    }
-
-    /** A block of {@code rows} packed rows ({@link #packA}) against the panels {@code [q0, q1)}. */
+    /** A block of {@code rows} rows (a multiple of 4; the first {@code big} in whole tiles) against the panels {@code [q0, q1)}. */
     private static void block(Tile tile, int rows, int big, int k, float[] a, int aOff, int rsA, int csA,
                               MemorySegment bp, long bpOff, int q0, int q1, int gates, int hidden, float[] c, int cOff,
                               int ldc, boolean accumulate, float[] bias) {
@@ -253,15 +226,15 @@ public final class Gemm {
             for (int r = 0; r < big; r += tile.rows) {
                 int at = r * ldc, sAt = r * sld;
                 if (pair) {
-                    tileKernel(tile, k, a, PACK_A ? r * k : aOff + r * rsA, rsA, csA, bp, o0, o1, c,
+                    tileKernel(tile, k, a, aOff + r * rsA, rsA, csA, bp, o0, o1, c,
                             cOff + at + col0, cOff + at + col1, ldc, s, s0 + sAt, s1 + sAt, sld);
                 } else {
-                    oneKernel(tile.rows, k, a, PACK_A ? r * k : aOff + r * rsA, rsA, csA, bp, o0, c,
+                    oneKernel(tile.rows, k, a, aOff + r * rsA, rsA, csA, bp, o0, c,
                             cOff + at + col0, ldc, s, s0 + sAt, sld);
                 }
             }
             for (int r = big; r < rows; ) {
-                int g = smallRows(tile, r, rows), at = r * ldc, sAt = r * sld, aAt = PACK_A ? r * k : aOff + r * rsA;
+                int g = smallRows(tile, r, rows), at = r * ldc, sAt = r * sld, aAt = aOff + r * rsA;
                 oneKernel(g, k, a, aAt, rsA, csA, bp, o0, c, cOff + at + col0, ldc, s, s0 + sAt, sld);
                 if (pair) {
                     oneKernel(g, k, a, aAt, rsA, csA, bp, o1, c, cOff + at + col1, ldc, s, s1 + sAt, sld);
@@ -272,24 +245,12 @@ public final class Gemm {
         }
     }
 
-    /** The tile's kernel on two panels, or on one for a tile one panel wide; {@code A} packed ({@link #PACK_A}) or strided. */
+    /** The tile's kernel on two panels, or on one for a tile one panel wide. */
     private static void tileKernel(Tile tile, int k, float[] a, int aOff, int rsA, int csA, MemorySegment bp, long o0,
                                    long o1, float[] c, int c0, int c1, int ldc, float[] s, int s0, int s1, int sld) {
         switch (tile) {
-            case T4x4 -> {
-                if (PACK_A) {
-                    k4x4(k, a, aOff, bp, o0, o1, c, c0, c1, ldc, s, s0, s1, sld);
-                } else {
-                    s4x4(k, a, aOff, rsA, csA, bp, o0, o1, c, c0, c1, ldc, s, s0, s1, sld);
-                }
-            }
-            case T6x4 -> {
-                if (PACK_A) {
-                    k6x4(k, a, aOff, bp, o0, o1, c, c0, c1, ldc, s, s0, s1, sld);
-                } else {
-                    s6x4(k, a, aOff, rsA, csA, bp, o0, o1, c, c0, c1, ldc, s, s0, s1, sld);
-                }
-            }
+            case T4x4 -> k4x4(k, a, aOff, rsA, csA, bp, o0, o1, c, c0, c1, ldc, s, s0, s1, sld);
+            case T6x4 -> k6x4(k, a, aOff, rsA, csA, bp, o0, o1, c, c0, c1, ldc, s, s0, s1, sld);
             default -> oneKernel(tile.rows, k, a, aOff, rsA, csA, bp, o0, c, c0, ldc, s, s0, sld);
         }
     }
@@ -297,44 +258,20 @@ public final class Gemm {
     /** The kernel of {@code rows} rows on one panel. */
     private static void oneKernel(int rows, int k, float[] a, int aOff, int rsA, int csA, MemorySegment bp, long o0,
                                   float[] c, int c0, int ldc, float[] s, int s0, int sld) {
-        if (PACK_A) {
-            switch (rows) {
-                case 4 -> k4x2(k, a, aOff, bp, o0, c, c0, ldc, s, s0, sld);
-                case 6 -> k6x2(k, a, aOff, bp, o0, c, c0, ldc, s, s0, sld);
-                case 8 -> k8x2(k, a, aOff, bp, o0, c, c0, ldc, s, s0, sld);
-                case 12 -> k12x2(k, a, aOff, bp, o0, c, c0, ldc, s, s0, sld);
-                case 14 -> k14x2(k, a, aOff, bp, o0, c, c0, ldc, s, s0, sld);
-                default -> throw new AssertionError(rows);
-            }
-        } else {
-            switch (rows) {
-                case 4 -> s4x2(k, a, aOff, rsA, csA, bp, o0, c, c0, ldc, s, s0, sld);
-                case 6 -> s6x2(k, a, aOff, rsA, csA, bp, o0, c, c0, ldc, s, s0, sld);
-                case 8 -> s8x2(k, a, aOff, rsA, csA, bp, o0, c, c0, ldc, s, s0, sld);
-                case 12 -> s12x2(k, a, aOff, rsA, csA, bp, o0, c, c0, ldc, s, s0, sld);
-                case 14 -> s14x2(k, a, aOff, rsA, csA, bp, o0, c, c0, ldc, s, s0, sld);
-                default -> throw new AssertionError(rows);
-            }
+        switch (rows) {
+            case 4 -> k4x2(k, a, aOff, rsA, csA, bp, o0, c, c0, ldc, s, s0, sld);
+            case 6 -> k6x2(k, a, aOff, rsA, csA, bp, o0, c, c0, ldc, s, s0, sld);
+            case 8 -> k8x2(k, a, aOff, rsA, csA, bp, o0, c, c0, ldc, s, s0, sld);
+            case 12 -> k12x2(k, a, aOff, rsA, csA, bp, o0, c, c0, ldc, s, s0, sld);
+            case 14 -> k14x2(k, a, aOff, rsA, csA, bp, o0, c, c0, ldc, s, s0, sld);
+            default -> throw new AssertionError(rows);
         }
     }
 
-    /**
-     * Whether the tile kernels read {@code A} packed per block ({@link #packA}) or in place through
-     * its strides. {@code -Djrnn.simd.packA=false|true} (measurements).
-     */
-    static final boolean PACK_A = Boolean.parseBoolean(System.getProperty("jrnn.simd.packA", "true"));
-
-    /** A thread's scratch: a block of packed {@code A}, and the last 2 or 3 rows of a product padded to 4. */
+    /** A thread's scratch: the last 2 or 3 rows of a product padded to 4, of {@code A} and of {@code C}. */
     private static final class Scratch {
-        private float[] a = new float[0], tailA = new float[0];
+        float[] tailA = new float[0];
         final float[] tailC = new float[MR * PANEL];
-
-        float[] a(int floats) {
-            if (a.length < floats) {
-                a = new float[floats];
-            }
-            return a;
-        }
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -368,7 +305,7 @@ public final class Gemm {
             }
             float[] s = accumulate ? tc : bias != null ? bias : ZEROS;
             int s0 = accumulate ? 0 : bias != null ? col : 0, sld = accumulate ? PANEL : 0;
-            k4x2(k, ta, 0, bp, bpOff + q * panelBytes, tc, 0, PANEL, s, s0, sld);
+            k4x2(k, ta, 0, 1, MR, bp, bpOff + q * panelBytes, tc, 0, PANEL, s, s0, sld);
             for (int r = 0; r < rows; r++) {
                 System.arraycopy(tc, r * PANEL, c, cOff + r * ldc + col, PANEL);
             }
@@ -571,11 +508,6 @@ public final class Gemm {
      * Every kernel (each tile, the 8- and 4-row kernels for what a block leaves, the row kernel for
      * a single row) gives every element the same sum in the same order: so every element of C is
      * the same sum whatever the tile and the partition of rows and panels.
-     *
-     * The tile kernels read A packed (packA): kernel k<R>x<V> reads row j's element kk at
-     * pa[apOff + kk * R + j], an index the JIT checks against the array once per loop (a strided
-     * index a[ap + j * rsA] with a variable stride is checked at every element: 8 to 14 compares
-     * and branches per iteration beside the FMAs).
      */
 
     /**
@@ -653,503 +585,7 @@ public final class Gemm {
         sd1.add(d1).intoArray(c, cd + LANES);
     }
 
-    private static void k4x2(int k, float[] pa, int apOff, MemorySegment bp, long bp0, float[] c, int c0, int ldc, float[] s, int s0, int sld) {
-        FloatVector c0_0 = FloatVector.zero(FLOAT), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
-        for (int kk = 0; kk < k; kk++) {
-            long o0 = bp0 + kk * ROW;
-            FloatVector b0 = FloatVector.fromMemorySegment(FLOAT, bp, o0, ORDER);
-            FloatVector b1 = FloatVector.fromMemorySegment(FLOAT, bp, o0 + HALF, ORDER);
-            int ai = apOff + kk * 4;
-            FloatVector a0 = FloatVector.broadcast(FLOAT, pa[ai]);
-            c0_0 = b0.fma(a0, c0_0);
-            c0_1 = b1.fma(a0, c0_1);
-            FloatVector a1 = FloatVector.broadcast(FLOAT, pa[ai + 1]);
-            c1_0 = b0.fma(a1, c1_0);
-            c1_1 = b1.fma(a1, c1_1);
-            FloatVector a2 = FloatVector.broadcast(FLOAT, pa[ai + 2]);
-            c2_0 = b0.fma(a2, c2_0);
-            c2_1 = b1.fma(a2, c2_1);
-            FloatVector a3 = FloatVector.broadcast(FLOAT, pa[ai + 3]);
-            c3_0 = b0.fma(a3, c3_0);
-            c3_1 = b1.fma(a3, c3_1);
-        }
-        FloatVector.fromArray(FLOAT, s, s0).add(c0_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c0_1).intoArray(c, c0 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c1_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c1_1).intoArray(c, c0 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c2_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c2_1).intoArray(c, c0 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c3_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c3_1).intoArray(c, c0 + LANES);
-    }
-
-    private static void k6x2(int k, float[] pa, int apOff, MemorySegment bp, long bp0, float[] c, int c0, int ldc, float[] s, int s0, int sld) {
-        FloatVector c0_0 = FloatVector.zero(FLOAT), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0, c4_0 = c0_0, c4_1 = c0_0, c5_0 = c0_0, c5_1 = c0_0;
-        for (int kk = 0; kk < k; kk++) {
-            long o0 = bp0 + kk * ROW;
-            FloatVector b0 = FloatVector.fromMemorySegment(FLOAT, bp, o0, ORDER);
-            FloatVector b1 = FloatVector.fromMemorySegment(FLOAT, bp, o0 + HALF, ORDER);
-            int ai = apOff + kk * 6;
-            FloatVector a0 = FloatVector.broadcast(FLOAT, pa[ai]);
-            c0_0 = b0.fma(a0, c0_0);
-            c0_1 = b1.fma(a0, c0_1);
-            FloatVector a1 = FloatVector.broadcast(FLOAT, pa[ai + 1]);
-            c1_0 = b0.fma(a1, c1_0);
-            c1_1 = b1.fma(a1, c1_1);
-            FloatVector a2 = FloatVector.broadcast(FLOAT, pa[ai + 2]);
-            c2_0 = b0.fma(a2, c2_0);
-            c2_1 = b1.fma(a2, c2_1);
-            FloatVector a3 = FloatVector.broadcast(FLOAT, pa[ai + 3]);
-            c3_0 = b0.fma(a3, c3_0);
-            c3_1 = b1.fma(a3, c3_1);
-            FloatVector a4 = FloatVector.broadcast(FLOAT, pa[ai + 4]);
-            c4_0 = b0.fma(a4, c4_0);
-            c4_1 = b1.fma(a4, c4_1);
-            FloatVector a5 = FloatVector.broadcast(FLOAT, pa[ai + 5]);
-            c5_0 = b0.fma(a5, c5_0);
-            c5_1 = b1.fma(a5, c5_1);
-        }
-        FloatVector.fromArray(FLOAT, s, s0).add(c0_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c0_1).intoArray(c, c0 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c1_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c1_1).intoArray(c, c0 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c2_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c2_1).intoArray(c, c0 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c3_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c3_1).intoArray(c, c0 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c4_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c4_1).intoArray(c, c0 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c5_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c5_1).intoArray(c, c0 + LANES);
-    }
-
-    private static void k8x2(int k, float[] pa, int apOff, MemorySegment bp, long bp0, float[] c, int c0, int ldc, float[] s, int s0, int sld) {
-        FloatVector c0_0 = FloatVector.zero(FLOAT), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0, c4_0 = c0_0, c4_1 = c0_0, c5_0 = c0_0, c5_1 = c0_0, c6_0 = c0_0, c6_1 = c0_0, c7_0 = c0_0, c7_1 = c0_0;
-        for (int kk = 0; kk < k; kk++) {
-            long o0 = bp0 + kk * ROW;
-            FloatVector b0 = FloatVector.fromMemorySegment(FLOAT, bp, o0, ORDER);
-            FloatVector b1 = FloatVector.fromMemorySegment(FLOAT, bp, o0 + HALF, ORDER);
-            int ai = apOff + kk * 8;
-            FloatVector a0 = FloatVector.broadcast(FLOAT, pa[ai]);
-            c0_0 = b0.fma(a0, c0_0);
-            c0_1 = b1.fma(a0, c0_1);
-            FloatVector a1 = FloatVector.broadcast(FLOAT, pa[ai + 1]);
-            c1_0 = b0.fma(a1, c1_0);
-            c1_1 = b1.fma(a1, c1_1);
-            FloatVector a2 = FloatVector.broadcast(FLOAT, pa[ai + 2]);
-            c2_0 = b0.fma(a2, c2_0);
-            c2_1 = b1.fma(a2, c2_1);
-            FloatVector a3 = FloatVector.broadcast(FLOAT, pa[ai + 3]);
-            c3_0 = b0.fma(a3, c3_0);
-            c3_1 = b1.fma(a3, c3_1);
-            FloatVector a4 = FloatVector.broadcast(FLOAT, pa[ai + 4]);
-            c4_0 = b0.fma(a4, c4_0);
-            c4_1 = b1.fma(a4, c4_1);
-            FloatVector a5 = FloatVector.broadcast(FLOAT, pa[ai + 5]);
-            c5_0 = b0.fma(a5, c5_0);
-            c5_1 = b1.fma(a5, c5_1);
-            FloatVector a6 = FloatVector.broadcast(FLOAT, pa[ai + 6]);
-            c6_0 = b0.fma(a6, c6_0);
-            c6_1 = b1.fma(a6, c6_1);
-            FloatVector a7 = FloatVector.broadcast(FLOAT, pa[ai + 7]);
-            c7_0 = b0.fma(a7, c7_0);
-            c7_1 = b1.fma(a7, c7_1);
-        }
-        FloatVector.fromArray(FLOAT, s, s0).add(c0_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c0_1).intoArray(c, c0 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c1_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c1_1).intoArray(c, c0 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c2_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c2_1).intoArray(c, c0 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c3_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c3_1).intoArray(c, c0 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c4_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c4_1).intoArray(c, c0 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c5_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c5_1).intoArray(c, c0 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c6_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c6_1).intoArray(c, c0 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c7_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c7_1).intoArray(c, c0 + LANES);
-    }
-
-    private static void k12x2(int k, float[] pa, int apOff, MemorySegment bp, long bp0, float[] c, int c0, int ldc, float[] s, int s0, int sld) {
-        FloatVector c0_0 = FloatVector.zero(FLOAT), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0, c4_0 = c0_0, c4_1 = c0_0, c5_0 = c0_0, c5_1 = c0_0, c6_0 = c0_0, c6_1 = c0_0, c7_0 = c0_0, c7_1 = c0_0, c8_0 = c0_0, c8_1 = c0_0, c9_0 = c0_0, c9_1 = c0_0, c10_0 = c0_0, c10_1 = c0_0, c11_0 = c0_0, c11_1 = c0_0;
-        for (int kk = 0; kk < k; kk++) {
-            long o0 = bp0 + kk * ROW;
-            FloatVector b0 = FloatVector.fromMemorySegment(FLOAT, bp, o0, ORDER);
-            FloatVector b1 = FloatVector.fromMemorySegment(FLOAT, bp, o0 + HALF, ORDER);
-            int ai = apOff + kk * 12;
-            FloatVector a0 = FloatVector.broadcast(FLOAT, pa[ai]);
-            c0_0 = b0.fma(a0, c0_0);
-            c0_1 = b1.fma(a0, c0_1);
-            FloatVector a1 = FloatVector.broadcast(FLOAT, pa[ai + 1]);
-            c1_0 = b0.fma(a1, c1_0);
-            c1_1 = b1.fma(a1, c1_1);
-            FloatVector a2 = FloatVector.broadcast(FLOAT, pa[ai + 2]);
-            c2_0 = b0.fma(a2, c2_0);
-            c2_1 = b1.fma(a2, c2_1);
-            FloatVector a3 = FloatVector.broadcast(FLOAT, pa[ai + 3]);
-            c3_0 = b0.fma(a3, c3_0);
-            c3_1 = b1.fma(a3, c3_1);
-            FloatVector a4 = FloatVector.broadcast(FLOAT, pa[ai + 4]);
-            c4_0 = b0.fma(a4, c4_0);
-            c4_1 = b1.fma(a4, c4_1);
-            FloatVector a5 = FloatVector.broadcast(FLOAT, pa[ai + 5]);
-            c5_0 = b0.fma(a5, c5_0);
-            c5_1 = b1.fma(a5, c5_1);
-            FloatVector a6 = FloatVector.broadcast(FLOAT, pa[ai + 6]);
-            c6_0 = b0.fma(a6, c6_0);
-            c6_1 = b1.fma(a6, c6_1);
-            FloatVector a7 = FloatVector.broadcast(FLOAT, pa[ai + 7]);
-            c7_0 = b0.fma(a7, c7_0);
-            c7_1 = b1.fma(a7, c7_1);
-            FloatVector a8 = FloatVector.broadcast(FLOAT, pa[ai + 8]);
-            c8_0 = b0.fma(a8, c8_0);
-            c8_1 = b1.fma(a8, c8_1);
-            FloatVector a9 = FloatVector.broadcast(FLOAT, pa[ai + 9]);
-            c9_0 = b0.fma(a9, c9_0);
-            c9_1 = b1.fma(a9, c9_1);
-            FloatVector a10 = FloatVector.broadcast(FLOAT, pa[ai + 10]);
-            c10_0 = b0.fma(a10, c10_0);
-            c10_1 = b1.fma(a10, c10_1);
-            FloatVector a11 = FloatVector.broadcast(FLOAT, pa[ai + 11]);
-            c11_0 = b0.fma(a11, c11_0);
-            c11_1 = b1.fma(a11, c11_1);
-        }
-        FloatVector.fromArray(FLOAT, s, s0).add(c0_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c0_1).intoArray(c, c0 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c1_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c1_1).intoArray(c, c0 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c2_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c2_1).intoArray(c, c0 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c3_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c3_1).intoArray(c, c0 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c4_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c4_1).intoArray(c, c0 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c5_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c5_1).intoArray(c, c0 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c6_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c6_1).intoArray(c, c0 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c7_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c7_1).intoArray(c, c0 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c8_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c8_1).intoArray(c, c0 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c9_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c9_1).intoArray(c, c0 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c10_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c10_1).intoArray(c, c0 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c11_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c11_1).intoArray(c, c0 + LANES);
-    }
-
-    private static void k14x2(int k, float[] pa, int apOff, MemorySegment bp, long bp0, float[] c, int c0, int ldc, float[] s, int s0, int sld) {
-        FloatVector c0_0 = FloatVector.zero(FLOAT), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0, c4_0 = c0_0, c4_1 = c0_0, c5_0 = c0_0, c5_1 = c0_0, c6_0 = c0_0, c6_1 = c0_0, c7_0 = c0_0, c7_1 = c0_0, c8_0 = c0_0, c8_1 = c0_0, c9_0 = c0_0, c9_1 = c0_0, c10_0 = c0_0, c10_1 = c0_0, c11_0 = c0_0, c11_1 = c0_0, c12_0 = c0_0, c12_1 = c0_0, c13_0 = c0_0, c13_1 = c0_0;
-        for (int kk = 0; kk < k; kk++) {
-            long o0 = bp0 + kk * ROW;
-            FloatVector b0 = FloatVector.fromMemorySegment(FLOAT, bp, o0, ORDER);
-            FloatVector b1 = FloatVector.fromMemorySegment(FLOAT, bp, o0 + HALF, ORDER);
-            int ai = apOff + kk * 14;
-            FloatVector a0 = FloatVector.broadcast(FLOAT, pa[ai]);
-            c0_0 = b0.fma(a0, c0_0);
-            c0_1 = b1.fma(a0, c0_1);
-            FloatVector a1 = FloatVector.broadcast(FLOAT, pa[ai + 1]);
-            c1_0 = b0.fma(a1, c1_0);
-            c1_1 = b1.fma(a1, c1_1);
-            FloatVector a2 = FloatVector.broadcast(FLOAT, pa[ai + 2]);
-            c2_0 = b0.fma(a2, c2_0);
-            c2_1 = b1.fma(a2, c2_1);
-            FloatVector a3 = FloatVector.broadcast(FLOAT, pa[ai + 3]);
-            c3_0 = b0.fma(a3, c3_0);
-            c3_1 = b1.fma(a3, c3_1);
-            FloatVector a4 = FloatVector.broadcast(FLOAT, pa[ai + 4]);
-            c4_0 = b0.fma(a4, c4_0);
-            c4_1 = b1.fma(a4, c4_1);
-            FloatVector a5 = FloatVector.broadcast(FLOAT, pa[ai + 5]);
-            c5_0 = b0.fma(a5, c5_0);
-            c5_1 = b1.fma(a5, c5_1);
-            FloatVector a6 = FloatVector.broadcast(FLOAT, pa[ai + 6]);
-            c6_0 = b0.fma(a6, c6_0);
-            c6_1 = b1.fma(a6, c6_1);
-            FloatVector a7 = FloatVector.broadcast(FLOAT, pa[ai + 7]);
-            c7_0 = b0.fma(a7, c7_0);
-            c7_1 = b1.fma(a7, c7_1);
-            FloatVector a8 = FloatVector.broadcast(FLOAT, pa[ai + 8]);
-            c8_0 = b0.fma(a8, c8_0);
-            c8_1 = b1.fma(a8, c8_1);
-            FloatVector a9 = FloatVector.broadcast(FLOAT, pa[ai + 9]);
-            c9_0 = b0.fma(a9, c9_0);
-            c9_1 = b1.fma(a9, c9_1);
-            FloatVector a10 = FloatVector.broadcast(FLOAT, pa[ai + 10]);
-            c10_0 = b0.fma(a10, c10_0);
-            c10_1 = b1.fma(a10, c10_1);
-            FloatVector a11 = FloatVector.broadcast(FLOAT, pa[ai + 11]);
-            c11_0 = b0.fma(a11, c11_0);
-            c11_1 = b1.fma(a11, c11_1);
-            FloatVector a12 = FloatVector.broadcast(FLOAT, pa[ai + 12]);
-            c12_0 = b0.fma(a12, c12_0);
-            c12_1 = b1.fma(a12, c12_1);
-            FloatVector a13 = FloatVector.broadcast(FLOAT, pa[ai + 13]);
-            c13_0 = b0.fma(a13, c13_0);
-            c13_1 = b1.fma(a13, c13_1);
-        }
-        FloatVector.fromArray(FLOAT, s, s0).add(c0_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c0_1).intoArray(c, c0 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c1_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c1_1).intoArray(c, c0 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c2_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c2_1).intoArray(c, c0 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c3_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c3_1).intoArray(c, c0 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c4_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c4_1).intoArray(c, c0 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c5_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c5_1).intoArray(c, c0 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c6_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c6_1).intoArray(c, c0 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c7_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c7_1).intoArray(c, c0 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c8_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c8_1).intoArray(c, c0 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c9_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c9_1).intoArray(c, c0 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c10_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c10_1).intoArray(c, c0 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c11_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c11_1).intoArray(c, c0 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c12_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c12_1).intoArray(c, c0 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c13_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c13_1).intoArray(c, c0 + LANES);
-    }
-
-    private static void k4x4(int k, float[] pa, int apOff, MemorySegment bp, long bp0, long bp1, float[] c, int c0, int c1, int ldc, float[] s, int s0, int s1, int sld) {
-        FloatVector c0_0 = FloatVector.zero(FLOAT), c0_1 = c0_0, c0_2 = c0_0, c0_3 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c1_2 = c0_0, c1_3 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c2_2 = c0_0, c2_3 = c0_0, c3_0 = c0_0, c3_1 = c0_0, c3_2 = c0_0, c3_3 = c0_0;
-        for (int kk = 0; kk < k; kk++) {
-            long o0 = bp0 + kk * ROW;
-            long o1 = bp1 + kk * ROW;
-            FloatVector b0 = FloatVector.fromMemorySegment(FLOAT, bp, o0, ORDER);
-            FloatVector b1 = FloatVector.fromMemorySegment(FLOAT, bp, o0 + HALF, ORDER);
-            FloatVector b2 = FloatVector.fromMemorySegment(FLOAT, bp, o1, ORDER);
-            FloatVector b3 = FloatVector.fromMemorySegment(FLOAT, bp, o1 + HALF, ORDER);
-            int ai = apOff + kk * 4;
-            FloatVector a0 = FloatVector.broadcast(FLOAT, pa[ai]);
-            c0_0 = b0.fma(a0, c0_0);
-            c0_1 = b1.fma(a0, c0_1);
-            c0_2 = b2.fma(a0, c0_2);
-            c0_3 = b3.fma(a0, c0_3);
-            FloatVector a1 = FloatVector.broadcast(FLOAT, pa[ai + 1]);
-            c1_0 = b0.fma(a1, c1_0);
-            c1_1 = b1.fma(a1, c1_1);
-            c1_2 = b2.fma(a1, c1_2);
-            c1_3 = b3.fma(a1, c1_3);
-            FloatVector a2 = FloatVector.broadcast(FLOAT, pa[ai + 2]);
-            c2_0 = b0.fma(a2, c2_0);
-            c2_1 = b1.fma(a2, c2_1);
-            c2_2 = b2.fma(a2, c2_2);
-            c2_3 = b3.fma(a2, c2_3);
-            FloatVector a3 = FloatVector.broadcast(FLOAT, pa[ai + 3]);
-            c3_0 = b0.fma(a3, c3_0);
-            c3_1 = b1.fma(a3, c3_1);
-            c3_2 = b2.fma(a3, c3_2);
-            c3_3 = b3.fma(a3, c3_3);
-        }
-        FloatVector.fromArray(FLOAT, s, s0).add(c0_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c0_1).intoArray(c, c0 + LANES);
-        FloatVector.fromArray(FLOAT, s, s1).add(c0_2).intoArray(c, c1);
-        FloatVector.fromArray(FLOAT, s, s1 + LANES).add(c0_3).intoArray(c, c1 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        c1 += ldc;
-        s1 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c1_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c1_1).intoArray(c, c0 + LANES);
-        FloatVector.fromArray(FLOAT, s, s1).add(c1_2).intoArray(c, c1);
-        FloatVector.fromArray(FLOAT, s, s1 + LANES).add(c1_3).intoArray(c, c1 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        c1 += ldc;
-        s1 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c2_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c2_1).intoArray(c, c0 + LANES);
-        FloatVector.fromArray(FLOAT, s, s1).add(c2_2).intoArray(c, c1);
-        FloatVector.fromArray(FLOAT, s, s1 + LANES).add(c2_3).intoArray(c, c1 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        c1 += ldc;
-        s1 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c3_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c3_1).intoArray(c, c0 + LANES);
-        FloatVector.fromArray(FLOAT, s, s1).add(c3_2).intoArray(c, c1);
-        FloatVector.fromArray(FLOAT, s, s1 + LANES).add(c3_3).intoArray(c, c1 + LANES);
-    }
-
-    private static void k6x4(int k, float[] pa, int apOff, MemorySegment bp, long bp0, long bp1, float[] c, int c0, int c1, int ldc, float[] s, int s0, int s1, int sld) {
-        FloatVector c0_0 = FloatVector.zero(FLOAT), c0_1 = c0_0, c0_2 = c0_0, c0_3 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c1_2 = c0_0, c1_3 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c2_2 = c0_0, c2_3 = c0_0, c3_0 = c0_0, c3_1 = c0_0, c3_2 = c0_0, c3_3 = c0_0, c4_0 = c0_0, c4_1 = c0_0, c4_2 = c0_0, c4_3 = c0_0, c5_0 = c0_0, c5_1 = c0_0, c5_2 = c0_0, c5_3 = c0_0;
-        for (int kk = 0; kk < k; kk++) {
-            long o0 = bp0 + kk * ROW;
-            long o1 = bp1 + kk * ROW;
-            FloatVector b0 = FloatVector.fromMemorySegment(FLOAT, bp, o0, ORDER);
-            FloatVector b1 = FloatVector.fromMemorySegment(FLOAT, bp, o0 + HALF, ORDER);
-            FloatVector b2 = FloatVector.fromMemorySegment(FLOAT, bp, o1, ORDER);
-            FloatVector b3 = FloatVector.fromMemorySegment(FLOAT, bp, o1 + HALF, ORDER);
-            int ai = apOff + kk * 6;
-            FloatVector a0 = FloatVector.broadcast(FLOAT, pa[ai]);
-            c0_0 = b0.fma(a0, c0_0);
-            c0_1 = b1.fma(a0, c0_1);
-            c0_2 = b2.fma(a0, c0_2);
-            c0_3 = b3.fma(a0, c0_3);
-            FloatVector a1 = FloatVector.broadcast(FLOAT, pa[ai + 1]);
-            c1_0 = b0.fma(a1, c1_0);
-            c1_1 = b1.fma(a1, c1_1);
-            c1_2 = b2.fma(a1, c1_2);
-            c1_3 = b3.fma(a1, c1_3);
-            FloatVector a2 = FloatVector.broadcast(FLOAT, pa[ai + 2]);
-            c2_0 = b0.fma(a2, c2_0);
-            c2_1 = b1.fma(a2, c2_1);
-            c2_2 = b2.fma(a2, c2_2);
-            c2_3 = b3.fma(a2, c2_3);
-            FloatVector a3 = FloatVector.broadcast(FLOAT, pa[ai + 3]);
-            c3_0 = b0.fma(a3, c3_0);
-            c3_1 = b1.fma(a3, c3_1);
-            c3_2 = b2.fma(a3, c3_2);
-            c3_3 = b3.fma(a3, c3_3);
-            FloatVector a4 = FloatVector.broadcast(FLOAT, pa[ai + 4]);
-            c4_0 = b0.fma(a4, c4_0);
-            c4_1 = b1.fma(a4, c4_1);
-            c4_2 = b2.fma(a4, c4_2);
-            c4_3 = b3.fma(a4, c4_3);
-            FloatVector a5 = FloatVector.broadcast(FLOAT, pa[ai + 5]);
-            c5_0 = b0.fma(a5, c5_0);
-            c5_1 = b1.fma(a5, c5_1);
-            c5_2 = b2.fma(a5, c5_2);
-            c5_3 = b3.fma(a5, c5_3);
-        }
-        FloatVector.fromArray(FLOAT, s, s0).add(c0_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c0_1).intoArray(c, c0 + LANES);
-        FloatVector.fromArray(FLOAT, s, s1).add(c0_2).intoArray(c, c1);
-        FloatVector.fromArray(FLOAT, s, s1 + LANES).add(c0_3).intoArray(c, c1 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        c1 += ldc;
-        s1 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c1_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c1_1).intoArray(c, c0 + LANES);
-        FloatVector.fromArray(FLOAT, s, s1).add(c1_2).intoArray(c, c1);
-        FloatVector.fromArray(FLOAT, s, s1 + LANES).add(c1_3).intoArray(c, c1 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        c1 += ldc;
-        s1 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c2_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c2_1).intoArray(c, c0 + LANES);
-        FloatVector.fromArray(FLOAT, s, s1).add(c2_2).intoArray(c, c1);
-        FloatVector.fromArray(FLOAT, s, s1 + LANES).add(c2_3).intoArray(c, c1 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        c1 += ldc;
-        s1 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c3_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c3_1).intoArray(c, c0 + LANES);
-        FloatVector.fromArray(FLOAT, s, s1).add(c3_2).intoArray(c, c1);
-        FloatVector.fromArray(FLOAT, s, s1 + LANES).add(c3_3).intoArray(c, c1 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        c1 += ldc;
-        s1 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c4_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c4_1).intoArray(c, c0 + LANES);
-        FloatVector.fromArray(FLOAT, s, s1).add(c4_2).intoArray(c, c1);
-        FloatVector.fromArray(FLOAT, s, s1 + LANES).add(c4_3).intoArray(c, c1 + LANES);
-        c0 += ldc;
-        s0 += sld;
-        c1 += ldc;
-        s1 += sld;
-        FloatVector.fromArray(FLOAT, s, s0).add(c5_0).intoArray(c, c0);
-        FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c5_1).intoArray(c, c0 + LANES);
-        FloatVector.fromArray(FLOAT, s, s1).add(c5_2).intoArray(c, c1);
-        FloatVector.fromArray(FLOAT, s, s1 + LANES).add(c5_3).intoArray(c, c1 + LANES);
-    }
-
-    private static void s4x2(int k, float[] a, int aOff, int rsA, int csA, MemorySegment bp, long bp0, float[] c, int c0, int ldc, float[] s, int s0, int sld) {
+    private static void k4x2(int k, float[] a, int aOff, int rsA, int csA, MemorySegment bp, long bp0, float[] c, int c0, int ldc, float[] s, int s0, int sld) {
         FloatVector c0_0 = FloatVector.zero(FLOAT), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
         for (int kk = 0, ap = aOff; kk < k; kk++, ap += csA) {
             long o0 = bp0 + kk * ROW;
@@ -1184,7 +620,7 @@ public final class Gemm {
         FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c3_1).intoArray(c, c0 + LANES);
     }
 
-    private static void s6x2(int k, float[] a, int aOff, int rsA, int csA, MemorySegment bp, long bp0, float[] c, int c0, int ldc, float[] s, int s0, int sld) {
+    private static void k6x2(int k, float[] a, int aOff, int rsA, int csA, MemorySegment bp, long bp0, float[] c, int c0, int ldc, float[] s, int s0, int sld) {
         FloatVector c0_0 = FloatVector.zero(FLOAT), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0, c4_0 = c0_0, c4_1 = c0_0, c5_0 = c0_0, c5_1 = c0_0;
         for (int kk = 0, ap = aOff; kk < k; kk++, ap += csA) {
             long o0 = bp0 + kk * ROW;
@@ -1233,7 +669,7 @@ public final class Gemm {
         FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c5_1).intoArray(c, c0 + LANES);
     }
 
-    private static void s8x2(int k, float[] a, int aOff, int rsA, int csA, MemorySegment bp, long bp0, float[] c, int c0, int ldc, float[] s, int s0, int sld) {
+    private static void k8x2(int k, float[] a, int aOff, int rsA, int csA, MemorySegment bp, long bp0, float[] c, int c0, int ldc, float[] s, int s0, int sld) {
         FloatVector c0_0 = FloatVector.zero(FLOAT), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0, c4_0 = c0_0, c4_1 = c0_0, c5_0 = c0_0, c5_1 = c0_0, c6_0 = c0_0, c6_1 = c0_0, c7_0 = c0_0, c7_1 = c0_0;
         for (int kk = 0, ap = aOff; kk < k; kk++, ap += csA) {
             long o0 = bp0 + kk * ROW;
@@ -1296,7 +732,7 @@ public final class Gemm {
         FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c7_1).intoArray(c, c0 + LANES);
     }
 
-    private static void s12x2(int k, float[] a, int aOff, int rsA, int csA, MemorySegment bp, long bp0, float[] c, int c0, int ldc, float[] s, int s0, int sld) {
+    private static void k12x2(int k, float[] a, int aOff, int rsA, int csA, MemorySegment bp, long bp0, float[] c, int c0, int ldc, float[] s, int s0, int sld) {
         FloatVector c0_0 = FloatVector.zero(FLOAT), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0, c4_0 = c0_0, c4_1 = c0_0, c5_0 = c0_0, c5_1 = c0_0, c6_0 = c0_0, c6_1 = c0_0, c7_0 = c0_0, c7_1 = c0_0, c8_0 = c0_0, c8_1 = c0_0, c9_0 = c0_0, c9_1 = c0_0, c10_0 = c0_0, c10_1 = c0_0, c11_0 = c0_0, c11_1 = c0_0;
         for (int kk = 0, ap = aOff; kk < k; kk++, ap += csA) {
             long o0 = bp0 + kk * ROW;
@@ -1387,7 +823,7 @@ public final class Gemm {
         FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c11_1).intoArray(c, c0 + LANES);
     }
 
-    private static void s14x2(int k, float[] a, int aOff, int rsA, int csA, MemorySegment bp, long bp0, float[] c, int c0, int ldc, float[] s, int s0, int sld) {
+    private static void k14x2(int k, float[] a, int aOff, int rsA, int csA, MemorySegment bp, long bp0, float[] c, int c0, int ldc, float[] s, int s0, int sld) {
         FloatVector c0_0 = FloatVector.zero(FLOAT), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0, c4_0 = c0_0, c4_1 = c0_0, c5_0 = c0_0, c5_1 = c0_0, c6_0 = c0_0, c6_1 = c0_0, c7_0 = c0_0, c7_1 = c0_0, c8_0 = c0_0, c8_1 = c0_0, c9_0 = c0_0, c9_1 = c0_0, c10_0 = c0_0, c10_1 = c0_0, c11_0 = c0_0, c11_1 = c0_0, c12_0 = c0_0, c12_1 = c0_0, c13_0 = c0_0, c13_1 = c0_0;
         for (int kk = 0, ap = aOff; kk < k; kk++, ap += csA) {
             long o0 = bp0 + kk * ROW;
@@ -1492,7 +928,7 @@ public final class Gemm {
         FloatVector.fromArray(FLOAT, s, s0 + LANES).add(c13_1).intoArray(c, c0 + LANES);
     }
 
-    private static void s4x4(int k, float[] a, int aOff, int rsA, int csA, MemorySegment bp, long bp0, long bp1, float[] c, int c0, int c1, int ldc, float[] s, int s0, int s1, int sld) {
+    private static void k4x4(int k, float[] a, int aOff, int rsA, int csA, MemorySegment bp, long bp0, long bp1, float[] c, int c0, int c1, int ldc, float[] s, int s0, int s1, int sld) {
         FloatVector c0_0 = FloatVector.zero(FLOAT), c0_1 = c0_0, c0_2 = c0_0, c0_3 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c1_2 = c0_0, c1_3 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c2_2 = c0_0, c2_3 = c0_0, c3_0 = c0_0, c3_1 = c0_0, c3_2 = c0_0, c3_3 = c0_0;
         for (int kk = 0, ap = aOff; kk < k; kk++, ap += csA) {
             long o0 = bp0 + kk * ROW;
@@ -1552,7 +988,7 @@ public final class Gemm {
         FloatVector.fromArray(FLOAT, s, s1 + LANES).add(c3_3).intoArray(c, c1 + LANES);
     }
 
-    private static void s6x4(int k, float[] a, int aOff, int rsA, int csA, MemorySegment bp, long bp0, long bp1, float[] c, int c0, int c1, int ldc, float[] s, int s0, int s1, int sld) {
+    private static void k6x4(int k, float[] a, int aOff, int rsA, int csA, MemorySegment bp, long bp0, long bp1, float[] c, int c0, int c1, int ldc, float[] s, int s0, int s1, int sld) {
         FloatVector c0_0 = FloatVector.zero(FLOAT), c0_1 = c0_0, c0_2 = c0_0, c0_3 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c1_2 = c0_0, c1_3 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c2_2 = c0_0, c2_3 = c0_0, c3_0 = c0_0, c3_1 = c0_0, c3_2 = c0_0, c3_3 = c0_0, c4_0 = c0_0, c4_1 = c0_0, c4_2 = c0_0, c4_3 = c0_0, c5_0 = c0_0, c5_1 = c0_0, c5_2 = c0_0, c5_3 = c0_0;
         for (int kk = 0, ap = aOff; kk < k; kk++, ap += csA) {
             long o0 = bp0 + kk * ROW;
