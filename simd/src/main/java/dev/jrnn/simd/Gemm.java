@@ -356,101 +356,175 @@ public final class Gemm {
     /** {@code -Djrnn.simd.tile=12x2} (any {@link Tile#label}) forces a tile; otherwise the planner chooses. */
     static final String TILE_PROPERTY = "jrnn.simd.tile";
 
-    /** The tile in use, once chosen. */
-    private static volatile Tile chosen;
+    /** The tile in use, once forced or planned. */
+    private static volatile Tile chosen = forced(System.getProperty(TILE_PROPERTY));
     /** How it was chosen, for {@link #describeTile()}. */
-    private static volatile String how = "";
+    private static volatile String how = chosen != null ? "forced by -D" + TILE_PROPERTY : "";
 
-    /** The tile every product uses: forced, or planned on the first call in this process (on the calling thread). */
+    private static Tile forced(String name) {
+        return name == null || name.isBlank() ? null : Tile.parse(name);
+    }
+
+    /**
+     * The tile products use until the planner has chosen (results are the same bits whatever the
+     * tile, so the switch shows only in time): 8x2 with 512-bit vectors, else 4x2, the tiles of
+     * the kernels before the planner.
+     */
+    static final Tile PROVISIONAL = FLOAT.vectorBitSize() >= 512 ? Tile.T8x2 : Tile.T4x2;
+
+    /**
+     * The tile every product uses: forced, planned, or {@link #PROVISIONAL} while the planner's
+     * warm-up thread has the JIT compile the candidates; the first product after that plans, on
+     * its own thread, in a few milliseconds.
+     */
     static Tile tile() {
         Tile t = chosen;
-        return t != null ? t : choose();
+        if (t != null) {
+            return t;
+        }
+        if (Planner.warm()) {
+            return choose();
+        }
+        Planner.startWarmup();
+        return PROVISIONAL;
     }
 
     private static synchronized Tile choose() {
         if (chosen == null) {
-            String forced = System.getProperty(TILE_PROPERTY);
-            if (forced != null && !forced.isBlank()) {
-                Tile t = Tile.parse(forced);
-                how = "forced by -D" + TILE_PROPERTY;
-                chosen = t;
-            } else {
-                chosen = Planner.plan();
-            }
+            chosen = Planner.plan();
         }
         return chosen;
     }
 
-    /** Uses {@code t} from now on ({@code null}: plan again on the next product). Tests. */
+    /** Uses {@code t} from now on ({@code null}: plan again). Tests. */
     static synchronized void forceTile(Tile t) {
         chosen = t;
         how = t == null ? "" : "forced";
     }
 
-    /** The tile in use and how it was chosen, e.g. {@code "register tile 12x2 (planned: ...)"}; plans if need be. */
+    /**
+     * The tile in use and how it was chosen, e.g. {@code "register tile 12x2 (planned: ...)"}: waits
+     * for the planner's warm-up (seconds, once per process) and plans if need be.
+     */
     static String describeTile() {
-        Tile t = tile();
+        Tile t = chosen;
+        if (t == null) {
+            Planner.startWarmup();
+            Planner.awaitWarm();
+            t = choose();
+        }
         return "register tile " + t.label() + " (" + how + ")";
     }
 
     /**
-     * Chooses the tile by timing every candidate, in the spirit of FFTW's planner: each runs the
-     * same representative product in turn (84 rows, {@code k} 256, 4 panels: every tile's rows divide
-     * 84 or leave a multiple of 4, and {@code B} is larger than L1 as the layers' weights are),
-     * until every candidate has run a few times since the JIT last compiled anything, or a budget
-     * is spent; the fastest best time wins. A candidate is judged compiled, not interpreted: until
-     * C2 compiles a Vector API method it boxes every vector, and the JIT takes most of the time.
+     * Chooses the tile by timing every candidate, in the spirit of FFTW's planner, on a
+     * representative product: 84 rows, {@code k} 256, 4 panels (every tile's rows divide 84 or leave
+     * a multiple of 4, and {@code B} is larger than L1, as the layers' weights are).
+     *
+     * <p>Until C2 compiles a Vector API kernel it boxes every vector (1-5 GFLOPS against 100-200), and
+     * compiling the candidates takes seconds of interpreted calls and compiler time: timed cold on
+     * the calling thread, within a 3 s budget, the race ended before most candidates were compiled
+     * and picked at random (measured in JMH forks on a busy 2-core machine). So a daemon thread
+     * first runs every candidate on the product until the JIT has gone quiet and every candidate
+     * runs at compiled speed (products meanwhile use {@link #PROVISIONAL}); then the next product,
+     * on its own thread, times each candidate {@value #ROUNDS} times, in turn (about 1-3 ms), and
+     * the fastest best time wins. {@code -Djrnn.simd.tile} skips all of it.
      */
     static final class Planner {
         static final int M = 84, K = 256, PANELS = 4;
-        /** Calls each candidate makes after the JIT was last seen busy before the race may end. */
-        static final int QUIET_CALLS = 6;
-        static final long BUDGET_NANOS = 3_000_000_000L;
+        /** Timed calls per candidate on the calling thread. */
+        static final int ROUNDS = 8;
+        /** Calls each candidate makes on the warm-up thread after the JIT was last seen busy. */
+        static final int QUIET_CALLS = 8;
+        /** The warm-up gives up waiting for the JIT after this long (the race then ranks what it finds). */
+        static final long WARMUP_BUDGET_NANOS = 30_000_000_000L;
         /**
          * A candidate whose best time is more than this many times the fastest's is taken to be still
-         * interpreted or in C1 (boxing every vector: 1-5 GFLOPS against 100-200 compiled), and the race
-         * goes on: a compile in progress does not show in the JIT's total time until it ends.
+         * interpreted or in C1, and the warm-up goes on: a compile in progress does not show in the
+         * JIT's total time until it ends.
          */
         static final long COMPILED_WITHIN = 4;
-
-        private Planner() {
-        }
-
         /**
          * The tiles raced: every one but 14x2 (28 accumulators, 2 vectors of B and a broadcast: 31 of 32
          * registers, and C2 spills: measured 1.7-2x slower than 12x2 on Zen 5; it still can be forced).
          */
         static final Tile[] CANDIDATES = {Tile.T4x2, Tile.T8x2, Tile.T12x2, Tile.T4x4, Tile.T6x4};
 
-        static Tile plan() {
+        private static final java.util.concurrent.atomic.AtomicBoolean STARTED =
+                new java.util.concurrent.atomic.AtomicBoolean();
+        private static final java.util.concurrent.CountDownLatch WARM = new java.util.concurrent.CountDownLatch(1);
+        private static volatile String warmup = "";
+
+        private Planner() {
+        }
+
+        static boolean warm() {
+            return WARM.getCount() == 0;
+        }
+
+        static void awaitWarm() {
+            try {
+                WARM.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        static void startWarmup() {
+            if (STARTED.get() || !STARTED.compareAndSet(false, true)) {
+                return;
+            }
+            Thread thread = new Thread(Planner::warmUp, "jrnn-simd-tile-planner");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        /** The representative product's operands. */
+        private static final class Product implements AutoCloseable {
+            final float[] a = new float[M * K], c = new float[M * PANELS * PANEL];
+            final Arena arena = Arena.ofConfined();
+            final MemorySegment b;
+
+            Product() {
+                java.util.SplittableRandom random = new java.util.SplittableRandom(16);
+                for (int i = 0; i < a.length; i++) {
+                    a[i] = (float) random.nextDouble(-1, 1);
+                }
+                float[] plain = new float[K * PANELS * PANEL];
+                for (int i = 0; i < plain.length; i++) {
+                    plain[i] = (float) random.nextDouble(-1, 1);
+                }
+                float[] packed = new float[packedSize(K, PANELS * PANEL)];
+                packUnchecked(K, PANELS * PANEL, plain, 0, PANELS * PANEL, packed, 0);
+                b = aligned(arena, packed);
+            }
+
+            long time(Tile tile) {
+                long t0 = System.nanoTime();
+                product(tile, M, K, a, 0, K, 1, b, 0, 0, PANELS, 1, 0, c, 0, PANELS * PANEL, false, null);
+                return System.nanoTime() - t0;
+            }
+
+            @Override
+            public void close() {
+                arena.close();
+            }
+        }
+
+        /** The warm-up thread: every candidate in turn until each runs compiled and the JIT is quiet. */
+        private static void warmUp() {
             long start = System.nanoTime();
-            Tile[] candidates = CANDIDATES;
-            long[] best = new long[candidates.length];
-            int[] quiet = new int[candidates.length];
-            java.util.Arrays.fill(best, Long.MAX_VALUE);
-            java.util.SplittableRandom random = new java.util.SplittableRandom(16);
-            float[] a = new float[M * K], b = new float[K * PANELS * PANEL], c = new float[M * PANELS * PANEL];
-            for (int i = 0; i < a.length; i++) {
-                a[i] = (float) random.nextDouble(-1, 1);
-            }
-            for (int i = 0; i < b.length; i++) {
-                b[i] = (float) random.nextDouble(-1, 1);
-            }
-            float[] packed = new float[packedSize(K, PANELS * PANEL)];
-            packUnchecked(K, PANELS * PANEL, b, 0, PANELS * PANEL, packed, 0);
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment bp = aligned(arena, packed);
+            int calls = 0;
+            try (Product p = new Product()) {
+                long[] best = new long[CANDIDATES.length];
+                int[] quiet = new int[CANDIDATES.length];
+                java.util.Arrays.fill(best, Long.MAX_VALUE);
                 long jit = jitMillis();
-                int rounds = 0;
                 boolean done = false;
                 while (!done) {
-                    rounds++;
-                    for (int i = 0; i < candidates.length; i++) {
-                        long t0 = System.nanoTime();
-                        product(candidates[i], M, K, a, 0, K, 1, bp, 0, 0, PANELS, 1, 0, c, 0, PANELS * PANEL, false,
-                                null);
-                        long t = System.nanoTime() - t0;
-                        best[i] = Math.min(best[i], t);
+                    for (int i = 0; i < CANDIDATES.length; i++) {
+                        best[i] = Math.min(best[i], p.time(CANDIDATES[i]));
+                        calls++;
                         long now = jitMillis();
                         if (now != jit) { // the JIT compiled something: every count starts again
                             jit = now;
@@ -459,35 +533,53 @@ public final class Gemm {
                             quiet[i]++;
                         }
                     }
-                    done = System.nanoTime() - start > BUDGET_NANOS;
-                    if (!done) { // the JIT quiet, and no candidate so far behind that it still runs interpreted
-                        long fastest = Long.MAX_VALUE;
-                        for (long t : best) {
-                            fastest = Math.min(fastest, t);
-                        }
-                        done = true;
-                        for (int i = 0; i < candidates.length; i++) {
-                            done &= quiet[i] >= QUIET_CALLS && best[i] <= COMPILED_WITHIN * fastest;
-                        }
+                    long fastest = Long.MAX_VALUE;
+                    for (long t : best) {
+                        fastest = Math.min(fastest, t);
                     }
-                }
-                int win = 0;
-                for (int i = 1; i < candidates.length; i++) {
-                    if (best[i] < best[win]) {
-                        win = i;
+                    boolean ready = true;
+                    for (int i = 0; i < CANDIDATES.length; i++) {
+                        ready &= quiet[i] >= QUIET_CALLS && best[i] <= COMPILED_WITHIN * fastest;
                     }
+                    done = ready || System.nanoTime() - start > WARMUP_BUDGET_NANOS;
                 }
-                double flops = 2.0 * M * K * PANELS * PANEL;
-                StringBuilder sb = new StringBuilder("planned in ")
-                        .append((System.nanoTime() - start) / 1_000_000).append(" ms, ").append(rounds)
-                        .append(" rounds; GFLOPS");
-                for (int i = 0; i < candidates.length; i++) {
-                    sb.append(i == 0 ? " " : ", ").append(candidates[i].label()).append(' ')
-                            .append(Math.round(flops / best[i]));
-                }
-                how = sb.toString();
-                return candidates[win];
+            } catch (RuntimeException | Error e) {
+                // the race on the calling thread still ranks the candidates, compiled or not
+            } finally {
+                warmup = "after a " + (System.nanoTime() - start) / 1_000_000 + " ms JIT warm-up of " + calls
+                        + " calls on a daemon thread";
+                WARM.countDown();
             }
+        }
+
+        /** The race, on the calling thread: each candidate {@value #ROUNDS} times, in turn; the fastest best time wins. */
+        static Tile plan() {
+            long start = System.nanoTime();
+            long[] best = new long[CANDIDATES.length];
+            java.util.Arrays.fill(best, Long.MAX_VALUE);
+            try (Product p = new Product()) {
+                for (int r = 0; r < ROUNDS; r++) {
+                    for (int i = 0; i < CANDIDATES.length; i++) {
+                        best[i] = Math.min(best[i], p.time(CANDIDATES[i]));
+                    }
+                }
+            }
+            int win = 0;
+            for (int i = 1; i < CANDIDATES.length; i++) {
+                if (best[i] < best[win]) {
+                    win = i;
+                }
+            }
+            double flops = 2.0 * M * K * PANELS * PANEL;
+            StringBuilder sb = new StringBuilder("planned: timed in ")
+                    .append(String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - start) / 1e6))
+                    .append(" ms on the calling thread ").append(warmup).append("; GFLOPS");
+            for (int i = 0; i < CANDIDATES.length; i++) {
+                sb.append(i == 0 ? " " : ", ").append(CANDIDATES[i].label()).append(' ')
+                        .append(Math.round(flops / best[i]));
+            }
+            how = sb.toString();
+            return CANDIDATES[win];
         }
 
         private static long jitMillis() {
