@@ -413,27 +413,36 @@ public final class Gemm {
             Planner.awaitWarm();
             t = choose();
         }
-        return "register tile " + t.label() + " (" + how + ")";
+        String h = how;
+        return "register tile " + t.label() + " (" + (h != null ? h : Planner.describe()) + ")";
     }
 
     /**
      * Chooses the tile by timing every candidate, in the spirit of FFTW's planner, on a
-     * representative product: 84 rows, {@code k} 256, 4 panels (every tile's rows divide 84 or leave
-     * a multiple of 4, and {@code B} is larger than L1, as the layers' weights are).
+     * representative product ({@link #M} x {@code 32 * PANEL} x {@link #K}: a batch's recurrent step).
      *
      * <p>Until C2 compiles a Vector API kernel it boxes every vector (1-5 GFLOPS against 100-200), and
      * compiling the candidates takes seconds of interpreted calls and compiler time: timed cold on
      * the calling thread, within a 3 s budget, the race ended before most candidates were compiled
      * and picked at random (measured in JMH forks on a busy 2-core machine). So a daemon thread
-     * first runs every candidate on the product until the JIT has gone quiet and every candidate
+     * first runs every candidate on a small product until the JIT has gone quiet and every candidate
      * runs at compiled speed (products meanwhile use {@link #PROVISIONAL}); then the next product,
-     * on its own thread, times each candidate {@value #ROUNDS} times, in turn (about 1-3 ms), and
+     * on its own thread, times each candidate {@value #ROUNDS} times, in turn (about 5-10 ms), and
      * the fastest best time wins. {@code -Djrnn.simd.tile} skips all of it.
      */
     static final class Planner {
-        static final int M = 84, K = 256, PANELS = 4;
-        /** Timed calls per candidate on the calling thread. */
-        static final int ROUNDS = 8;
+        /**
+         * The race's product: a batch of 64 rows, {@code k} 512, and 32 panels, 2 MiB of {@code B}:
+         * past L2, streamed from L3 on every call, as a layer's weights are. (On a product whose
+         * {@code B} sits in L2, 84 x 128 x 256, every tile from 8x2 up timed within 3% of the others,
+         * 205-224 GFLOPS on Zen 5, and 6x4 won as often as 12x2; on W3's own products 6x4 is 1.2x
+         * slower than 12x2.)
+         */
+        static final int M = 64, K = 512, PANELS = 32;
+        /** The warm-up's product, small so that interpreted calls (before C2) stay short. */
+        static final int WARM_M = 84, WARM_K = 256, WARM_PANELS = 4;
+        /** Timed calls per candidate on the calling thread (each about 0.35 ms on Zen 5). */
+        static final int ROUNDS = 4;
         /** Calls each candidate makes on the warm-up thread after the JIT was last seen busy. */
         static final int QUIET_CALLS = 8;
         /** The warm-up gives up waiting for the JIT after this long (the race then ranks what it finds). */
@@ -479,35 +488,39 @@ public final class Gemm {
             thread.start();
         }
 
-        /** The representative product's operands. */
-        private static final class Product implements AutoCloseable {
-            final float[] a = new float[M * K], c = new float[M * PANELS * PANEL];
-            final Arena arena = Arena.ofConfined();
+        /** A product's operands: {@code m x k} times {@code k x panels * PANEL}. */
+        private static final class Product {
+            final int m, k, panels;
+            final float[] a, c;
             final MemorySegment b;
 
-            Product() {
+            Product(int m, int k, int panels) {
+                this.m = m;
+                this.k = k;
+                this.panels = panels;
+                a = new float[m * k];
+                c = new float[m * panels * PANEL];
                 java.util.SplittableRandom random = new java.util.SplittableRandom(16);
                 for (int i = 0; i < a.length; i++) {
                     a[i] = (float) random.nextDouble(-1, 1);
                 }
-                float[] plain = new float[K * PANELS * PANEL];
+                float[] plain = new float[k * panels * PANEL];
                 for (int i = 0; i < plain.length; i++) {
                     plain[i] = (float) random.nextDouble(-1, 1);
                 }
-                float[] packed = new float[packedSize(K, PANELS * PANEL)];
-                packUnchecked(K, PANELS * PANEL, plain, 0, PANELS * PANEL, packed, 0);
-                b = aligned(arena, packed);
+                float[] packed = new float[packedSize(k, panels * PANEL)];
+                packUnchecked(k, panels * PANEL, plain, 0, panels * PANEL, packed, 0);
+                b = aligned(Arena.ofAuto(), packed); // made by the warm-up thread, timed by the race's
+            }
+
+            double flops() {
+                return 2.0 * m * k * panels * PANEL;
             }
 
             long time(Tile tile) {
                 long t0 = System.nanoTime();
-                product(tile, M, K, a, 0, K, 1, b, 0, 0, PANELS, 1, 0, c, 0, PANELS * PANEL, false, null);
+                product(tile, m, k, a, 0, k, 1, b, 0, 0, panels, 1, 0, c, 0, panels * PANEL, false, null);
                 return System.nanoTime() - t0;
-            }
-
-            @Override
-            public void close() {
-                arena.close();
             }
         }
 
@@ -515,7 +528,9 @@ public final class Gemm {
         private static void warmUp() {
             long start = System.nanoTime();
             int calls = 0;
-            try (Product p = new Product()) {
+            try {
+                Product p = new Product(WARM_M, WARM_K, WARM_PANELS);
+                product = new Product(M, K, PANELS);
                 long[] best = new long[CANDIDATES.length];
                 int[] quiet = new int[CANDIDATES.length];
                 java.util.Arrays.fill(best, Long.MAX_VALUE);
@@ -546,40 +561,56 @@ public final class Gemm {
             } catch (RuntimeException | Error e) {
                 // the race on the calling thread still ranks the candidates, compiled or not
             } finally {
-                warmup = "after a " + (System.nanoTime() - start) / 1_000_000 + " ms JIT warm-up of " + calls
-                        + " calls on a daemon thread";
+                warmupMillis = (System.nanoTime() - start) / 1_000_000;
+                warmupCalls = calls;
                 WARM.countDown();
             }
         }
 
-        /** The race, on the calling thread: each candidate {@value #ROUNDS} times, in turn; the fastest best time wins. */
+        /** The representative product, made by the warm-up thread; the race's best times, per candidate. */
+        private static volatile Product product;
+        private static final long[] BEST = new long[CANDIDATES.length];
+        private static volatile long warmupMillis, warmupCalls, raceNanos;
+
+        /**
+         * The race, on the calling thread: each candidate {@value #ROUNDS} times, in turn; the fastest
+         * best time wins. It allocates nothing (it may run inside a caller's forward pass).
+         */
         static Tile plan() {
+            Product p = product;
+            if (p == null) { // the warm-up failed before making it
+                return PROVISIONAL;
+            }
             long start = System.nanoTime();
-            long[] best = new long[CANDIDATES.length];
-            java.util.Arrays.fill(best, Long.MAX_VALUE);
-            try (Product p = new Product()) {
-                for (int r = 0; r < ROUNDS; r++) {
-                    for (int i = 0; i < CANDIDATES.length; i++) {
-                        best[i] = Math.min(best[i], p.time(CANDIDATES[i]));
-                    }
+            java.util.Arrays.fill(BEST, Long.MAX_VALUE);
+            for (int r = 0; r < ROUNDS; r++) {
+                for (int i = 0; i < CANDIDATES.length; i++) {
+                    BEST[i] = Math.min(BEST[i], p.time(CANDIDATES[i]));
                 }
             }
             int win = 0;
             for (int i = 1; i < CANDIDATES.length; i++) {
-                if (best[i] < best[win]) {
+                if (BEST[i] < BEST[win]) {
                     win = i;
                 }
             }
+            raceNanos = System.nanoTime() - start;
+            how = null; // described on demand: describeTile
+            return CANDIDATES[win];
+        }
+
+        /** How the race went, for {@link #describeTile()}. */
+        static String describe() {
             double flops = 2.0 * M * K * PANELS * PANEL;
-            StringBuilder sb = new StringBuilder("planned: timed in ")
-                    .append(String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - start) / 1e6))
-                    .append(" ms on the calling thread ").append(warmup).append("; GFLOPS");
+            StringBuilder sb = new StringBuilder("planned on " + M + " x " + PANELS * PANEL + " x " + K + ": timed in ")
+                    .append(String.format(java.util.Locale.ROOT, "%.1f", raceNanos / 1e6))
+                    .append(" ms on the calling thread after a ").append(warmupMillis).append(" ms JIT warm-up of ")
+                    .append(warmupCalls).append(" calls on a daemon thread; GFLOPS");
             for (int i = 0; i < CANDIDATES.length; i++) {
                 sb.append(i == 0 ? " " : ", ").append(CANDIDATES[i].label()).append(' ')
-                        .append(Math.round(flops / best[i]));
+                        .append(Math.round(flops / BEST[i]));
             }
-            how = sb.toString();
-            return CANDIDATES[win];
+            return sb.toString();
         }
 
         private static long jitMillis() {
