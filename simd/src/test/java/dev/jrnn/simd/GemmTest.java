@@ -60,8 +60,10 @@ class GemmTest {
                             double aik = transA ? a[5 + kk * lda + i] : a[5 + i * lda + kk];
                             want += aik * b[2 + kk * ldb + j];
                         }
+                        int ii = i, jj = j; // the message only on failure: building it per element is slow
                         assertEquals(want, out[4 + i * ldc + j], 1e-5 * Math.sqrt(k) + 1e-6 * Math.abs(want),
-                                "C[" + i + "][" + j + "] transA=" + transA + " accumulate=" + accumulate + " tile " + tile.label());
+                                () -> "C[" + ii + "][" + jj + "] transA=" + transA + " accumulate=" + accumulate
+                                        + " tile " + tile.label());
                     }
                     if (ldc > n) {
                         assertEquals(c0[4 + i * ldc + n], out[4 + i * ldc + n], "padding column written");
@@ -158,9 +160,11 @@ class GemmTest {
                                 if (want == null) {
                                     want = got;
                                 } else {
+                                    int mm = m, kk = k, pp = panels;
                                     for (int i = 0; i < want.length; i++) {
-                                        assertEquals(want[i], got[i], 0f, "m " + m + " k " + k + " panels " + panels
-                                                + " element " + i + " tile " + tile.label());
+                                        int ii = i;
+                                        assertEquals(want[i], got[i], 0f, () -> "m " + mm + " k " + kk + " panels " + pp
+                                                + " element " + ii + " tile " + tile.label());
                                     }
                                 }
                             }
@@ -181,8 +185,11 @@ class GemmTest {
                         if (want == null) {
                             want = got;
                         } else {
+                            int mm = m;
                             for (int i = 0; i < want.length; i++) {
-                                assertEquals(want[i], got[i], 0f, "gates, m " + m + " element " + i + " tile " + tile.label());
+                                int ii = i;
+                                assertEquals(want[i], got[i], 0f, () -> "gates, m " + mm + " element " + ii + " tile "
+                                        + tile.label());
                             }
                         }
                     }
