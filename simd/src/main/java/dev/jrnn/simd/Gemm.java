@@ -455,7 +455,7 @@ public final class Gemm {
         static final long COMPILED_WITHIN = 4;
         /**
          * The tiles raced: every one but 14x2 (28 accumulators, 2 vectors of B and a broadcast: 31 of 32
-         * registers, and C2 spills: measured 1.7-2x slower than 12x2 on Zen 5; it still can be forced).
+         * registers, and C2 spills: measured 1.8-2.3x slower than 12x2 on Zen 5; it still can be forced).
          */
         static final Tile[] CANDIDATES = {Tile.T4x2, Tile.T8x2, Tile.T12x2, Tile.T4x4, Tile.T6x4};
 
