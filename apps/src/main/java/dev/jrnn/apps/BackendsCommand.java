@@ -55,6 +55,15 @@ final class BackendsCommand implements Callable<Integer> {
             }
         }
         out.print(Backends.report());
+        // what each available backend runs here (simd: its register tile, planned by timing on first use)
+        for (var provider : Backends.discover()) {
+            if (Backends.selector().availability(provider.name()).available()) {
+                String implementation = Backends.named(provider.name()).implementation();
+                if (!implementation.isEmpty()) {
+                    out.println("implementation " + provider.name() + ": " + implementation);
+                }
+            }
+        }
         out.flush();
         return 0;
     }

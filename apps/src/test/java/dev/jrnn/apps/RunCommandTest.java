@@ -181,5 +181,7 @@ class RunCommandTest {
         }
         assertTrue(run.out().contains("auto streaming GRU[L=1 D=1 T=1 N=1 I=8 H=16] threads="), run.out());
         assertTrue(run.out().contains("self-test simd GRU UNIDIRECTIONAL TRAINING: passed in"), run.out());
+        // the register tile simd's GEMM planner chose (or was forced to) in this process
+        assertTrue(run.out().matches("(?s).*implementation simd: Vector API.*register tile \\d+x\\d \\(.*"), run.out());
     }
 }

@@ -49,6 +49,8 @@ public class KernelBench {
             b = random(random, k * n);
             c = new float[m * n];
             packed = Gemm.pack(k, n, b, 0, n);
+            // waits for simd's tile planner, so that the tile does not change during the measurement
+            System.out.println("simd: " + new dev.jrnn.simd.SimdBackend().implementation());
         }
     }
 

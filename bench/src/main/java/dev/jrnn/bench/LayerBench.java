@@ -68,6 +68,8 @@ public class LayerBench {
         rnn = Backends.named(backend).prepare(d, weights);
         ws = rnn.newWorkspace();
         verify(d, weights, x);
+        // what ran (simd: the register tile its planner chose in this fork), beside the figures
+        System.out.println(backend + ": " + Backends.named(backend).implementation());
     }
 
     /** The backend's output against the reference backend's, outside any measurement. */

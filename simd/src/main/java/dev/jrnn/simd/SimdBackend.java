@@ -19,9 +19,10 @@ public final class SimdBackend extends Backend {
         return SimdRnn.NAME;
     }
 
+    /** Names the register tile too: the first call in a process plans it (see {@link Gemm.Planner}). */
     @Override
     public String implementation() {
-        return describe() + ", JDK " + Runtime.version();
+        return describe() + ", " + Gemm.describeTile() + ", JDK " + Runtime.version();
     }
 
     @Override

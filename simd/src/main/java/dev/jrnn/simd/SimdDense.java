@@ -390,8 +390,8 @@ final class SimdDense extends DenseKernels {
                 int rows = Math.min(mc, i1 - r0);
                 int aAt = aOff + r0 * rsA;
                 int fullEnd = edge ? p1 - 1 : p1;
-                for (int p = p0; p < fullEnd; p++) {
-                    Gemm.panel(rows, k, a, aAt, rsA, csA, packed, p * panelBytes, c, cOff + r0 * ldc + p * PANEL, ldc);
+                if (p0 < fullEnd) { // A is packed once per block for all the panels
+                    Gemm.gemmUnchecked(rows, k, a, aAt, rsA, csA, packed, p0, fullEnd, c, cOff + r0 * ldc, ldc, true);
                 }
                 if (edge) { // the kernels write whole panels: the last, partial one goes through a tile
                     int p = panels - 1, w = n - p * PANEL;

@@ -30,6 +30,18 @@ class GemmTest {
     @ParameterizedTest(name = "m={0}")
     @MethodSource("shapes")
     void gemmMatchesDoubleTripleLoop(int[] mnk) {
+        Gemm.Tile planned = Gemm.tile();
+        try {
+            for (Gemm.Tile tile : Gemm.Tile.values()) {
+                Gemm.forceTile(tile);
+                gemmMatchesDoubleTripleLoop(mnk, tile);
+            }
+        } finally {
+            Gemm.forceTile(planned);
+        }
+    }
+
+    private void gemmMatchesDoubleTripleLoop(int[] mnk, Gemm.Tile tile) {
         int m = mnk[0], n = mnk[1], k = mnk[2];
         SplittableRandom random = new SplittableRandom(m * 1_000_003L + n * 1009L + k);
         for (boolean transA : new boolean[] {false, true}) {
@@ -48,8 +60,10 @@ class GemmTest {
                             double aik = transA ? a[5 + kk * lda + i] : a[5 + i * lda + kk];
                             want += aik * b[2 + kk * ldb + j];
                         }
+                        int ii = i, jj = j; // the message only on failure: building it per element is slow
                         assertEquals(want, out[4 + i * ldc + j], 1e-5 * Math.sqrt(k) + 1e-6 * Math.abs(want),
-                                "C[" + i + "][" + j + "] transA=" + transA + " accumulate=" + accumulate);
+                                () -> "C[" + ii + "][" + jj + "] transA=" + transA + " accumulate=" + accumulate
+                                        + " tile " + tile.label());
                     }
                     if (ldc > n) {
                         assertEquals(c0[4 + i * ldc + n], out[4 + i * ldc + n], "padding column written");
@@ -118,6 +132,82 @@ class GemmTest {
                 }
             }
         }
+    }
+
+    /**
+     * Every tile gives every element the same sum in the same order: the same bits, whatever the
+     * tile, the rows around the tile's and the 8- and 4-row kernels' edges, an odd number of panels
+     * (the last one beside a two-panel tile), a bias or C's own values to start from.
+     */
+    @Test
+    void everyTileGivesTheSameBits() {
+        SplittableRandom random = new SplittableRandom(16);
+        int panel = Gemm.panelWidth();
+        Gemm.Tile planned = Gemm.tile();
+        try {
+            for (int m : new int[] {4, 6, 12, 14, 18, 28, 30, 64, 84, 90, 131, 300}) {
+                for (int k : new int[] {37, 256}) {
+                    for (int panels : new int[] {1, 3, 4}) {
+                        int n = panels * panel;
+                        float[] a = random(random, m * k), b = random(random, k * n), start = random(random, m * n);
+                        Gemm.PackedB packed = Gemm.pack(k, n, b, 0, n);
+                        for (boolean accumulate : new boolean[] {false, true}) {
+                            float[] want = null;
+                            for (Gemm.Tile tile : Gemm.Tile.values()) {
+                                Gemm.forceTile(tile);
+                                float[] got = start.clone();
+                                Gemm.gemm(m, false, a, 0, k, packed, got, 0, n, accumulate);
+                                if (want == null) {
+                                    want = got;
+                                } else {
+                                    int mm = m, kk = k, pp = panels;
+                                    for (int i = 0; i < want.length; i++) {
+                                        int ii = i;
+                                        assertEquals(want[i], got[i], 0f, () -> "m " + mm + " k " + kk + " panels " + pp
+                                                + " element " + ii + " tile " + tile.label());
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                int gates = 3, hidden = 3 * panel, width = gates * hidden, k = 45;
+                float[] w = random(random, width * k), packed = new float[width * k], bias = random(random, width);
+                Gemm.packGatesTransposed(w, gates, hidden, k, packed);
+                var segment = Gemm.aligned(java.lang.foreign.Arena.ofAuto(), packed);
+                float[] a = random(random, m * k);
+                for (float[] withBias : new float[][] {bias, null}) {
+                    float[] want = null;
+                    for (Gemm.Tile tile : Gemm.Tile.values()) {
+                        Gemm.forceTile(tile);
+                        float[] got = new float[m * width];
+                        Gemm.gatesUnchecked(m, k, a, 0, k, 1, segment, gates, hidden, 0, 3, got, 0, width, withBias, false);
+                        if (want == null) {
+                            want = got;
+                        } else {
+                            int mm = m;
+                            for (int i = 0; i < want.length; i++) {
+                                int ii = i;
+                                assertEquals(want[i], got[i], 0f, () -> "gates, m " + mm + " element " + ii + " tile "
+                                        + tile.label());
+                            }
+                        }
+                    }
+                }
+            }
+        } finally {
+            Gemm.forceTile(planned);
+        }
+    }
+
+    @Test
+    void tilesAreNamedAsTheProperty() {
+        assertEquals(Gemm.Tile.T12x2, Gemm.Tile.parse("12x2"));
+        assertEquals(Gemm.Tile.T8x2, Gemm.Tile.parse("8"));
+        assertEquals(Gemm.Tile.T4x2, Gemm.Tile.parse(" 4 "));
+        assertEquals(Gemm.Tile.T6x4, Gemm.Tile.parse("6x4"));
+        assertThrows(IllegalArgumentException.class, () -> Gemm.Tile.parse("9x2"));
+        org.junit.jupiter.api.Assertions.assertTrue(Gemm.describeTile().startsWith("register tile "), Gemm.describeTile());
     }
 
     @Test
