@@ -68,7 +68,7 @@ public class LayerBench {
         rnn = Backends.named(backend).prepare(d, weights);
         ws = rnn.newWorkspace();
         verify(d, weights, x);
-        // what ran (simd: the register tile its planner chose in this fork), beside the figures
+        // what ran (simd: its register tile, forced, default or planned in this fork), beside the figures
         System.out.println(backend + ": " + Backends.named(backend).implementation());
     }
 

@@ -353,24 +353,35 @@ public final class Gemm {
         }
     }
 
-    /** {@code -Djrnn.simd.tile=12x2} (any {@link Tile#label}) forces a tile; otherwise the planner chooses. */
+    /**
+     * {@code -Djrnn.simd.tile=12x2} (any {@link Tile#label}) forces a tile, {@code plan} has the
+     * planner choose; unset, {@link #PROVISIONAL}. The planner is not the default: its warm-up
+     * (the JIT compiling five kernels on a daemon thread, 1-5 s) cost {@code ./jrnn demo} a third
+     * of its speed (32k against 46-50k characters a second, Zen 5), while on a quiet machine the
+     * tiles from 8x2 up time within 1-4% of each other on the layers (bench/RESULTS.md). It earns
+     * its place once its choice is remembered between processes, as auto's decisions are.
+     */
     static final String TILE_PROPERTY = "jrnn.simd.tile";
 
-    /** The tile in use, once forced or planned. */
-    private static volatile Tile chosen = forced(System.getProperty(TILE_PROPERTY));
-    /** How it was chosen, for {@link #describeTile()}. */
-    private static volatile String how = chosen != null ? "forced by -D" + TILE_PROPERTY : "";
-
-    private static Tile forced(String name) {
-        return name == null || name.isBlank() ? null : Tile.parse(name);
-    }
-
     /**
-     * The tile products use until the planner has chosen (results are the same bits whatever the
-     * tile, so the switch shows only in time): 8x2 with 512-bit vectors, else 4x2, the tiles of
-     * the kernels before the planner.
+     * The tile products use by default and until the planner has chosen (results are the same bits
+     * whatever the tile, so the switch shows only in time): 8x2 with 512-bit vectors, else 4x2.
      */
     static final Tile PROVISIONAL = FLOAT.vectorBitSize() >= 512 ? Tile.T8x2 : Tile.T4x2;
+
+    /** The tile in use, once forced, defaulted or planned (null: the planner chooses). */
+    private static volatile Tile chosen = configured(System.getProperty(TILE_PROPERTY));
+    /** How it was chosen, for {@link #describeTile()}; null once planned (the planner says). */
+    private static volatile String how = System.getProperty(TILE_PROPERTY, "").isBlank()
+            ? "the default for " + FLOAT.vectorBitSize() + "-bit vectors; -D" + TILE_PROPERTY + "=plan times the candidates"
+            : chosen != null ? "forced by -D" + TILE_PROPERTY : "";
+
+    private static Tile configured(String name) {
+        if (name == null || name.isBlank()) {
+            return PROVISIONAL;
+        }
+        return name.trim().equals("plan") ? null : Tile.parse(name);
+    }
 
     /**
      * The tile every product uses: forced, planned, or {@link #PROVISIONAL} while the planner's
