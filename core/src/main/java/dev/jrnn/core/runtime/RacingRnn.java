@@ -24,12 +24,15 @@ import java.util.Map;
  * the JIT had been quiet for half a second) and ranked backends by a call that left out what the
  * work really paid (control's GRU timed 20% faster on oneDNN and trained 13 times slower there).
  *
- * <p>While racing, the next call goes to the unsettled candidate that has spent the least time,
- * so a slow candidate costs at most as much time as a fast one spends settling. A candidate has
- * settled after {@value #MIN_SAMPLES} timed calls (its first never counts) and, when the JIT
- * compiles it ({@link Backend#compiledByJit()}), once the JIT has compiled nothing for
- * {@value BackendSelector#JIT_QUIET_NANOS} ns or the candidate has spent its cap; the race ends
- * early when a candidate the JIT still compiles already leads. A candidate's
+ * <p>While racing, the next call goes to the unsettled candidate that has spent the least time
+ * (its cold first call not counted), so a slow candidate costs at most as much time as a fast one
+ * spends settling. A backend no one in the process has loaded yet joins only once the others
+ * have spent the selector's budget or settled. A candidate has settled after {@value #MIN_SAMPLES}
+ * timed calls (its first never counts) and, when the JIT compiles it ({@link
+ * Backend#compiledByJit()}), once the JIT has compiled nothing for {@value
+ * BackendSelector#JIT_QUIET_NANOS} ns or the candidate has spent its cap; a native candidate
+ * whose every call is {@value #OUTCLASSED} times another's median leaves after two samples; the
+ * race ends early when a candidate the JIT still compiles already leads. A candidate's
  * time is the median of its last {@value BackendSelector#RECENT_CALLS} calls per sequence step
  * (training: forward, backward and update together). Calls are serialized while racing (the
  * candidates' weights are packed lazily, and a plan may not be updated while it runs), and run
@@ -257,10 +260,8 @@ public final class RacingRnn extends PreparedRnn {
             for (Runner r : runners) {
                 if (r.prepared == ran) {
                     r.totalNanos += nanos;
-                    if (r.lastSlot >= 0) {
+                    if (r.lastSlot >= 0) { // the backward of a first call is part of that cold call
                         r.spentNanos += nanos;
-                    }
-                    if (r.lastSlot >= 0) {
                         r.recent[r.lastSlot] += (double) nanos / r.lastWork;
                     }
                 }
