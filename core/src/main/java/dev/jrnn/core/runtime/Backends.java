@@ -22,8 +22,10 @@ import java.util.ServiceLoader;
 public final class Backends {
 
     /**
-     * Per-candidate timing budget of auto selection: {@code -Djrnn.auto.budgetMillis}, default 300,
-     * long enough for C2 to compile a Vector API backend before it is compared with a native one.
+     * Auto selection's budget, {@code -Djrnn.auto.budgetMillis}, default 300: in a race
+     * ({@link RacingRnn}) the work the loaded candidates do before a backend not yet loaded joins,
+     * and a tenth of the time a JIT-compiled candidate may spend before it counts as settled; in
+     * {@link BackendSelector#decide} the time each candidate is timed apart from any work.
      */
     public static final String BUDGET_PROPERTY = "jrnn.auto.budgetMillis";
 
