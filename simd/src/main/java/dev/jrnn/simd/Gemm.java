@@ -545,15 +545,13 @@ public final class Gemm {
                 long[] best = new long[CANDIDATES.length];
                 int[] quiet = new int[CANDIDATES.length];
                 java.util.Arrays.fill(best, Long.MAX_VALUE);
-                long jit = jitMillis();
+                dev.jrnn.core.runtime.JitWatch jit = new dev.jrnn.core.runtime.JitWatch();
                 boolean done = false;
                 while (!done) {
                     for (int i = 0; i < CANDIDATES.length; i++) {
                         best[i] = Math.min(best[i], p.time(CANDIDATES[i]));
                         calls++;
-                        long now = jitMillis();
-                        if (now != jit) { // the JIT compiled something: every count starts again
-                            jit = now;
+                        if (jit.look(System.nanoTime())) { // the JIT compiled something: every count starts again
                             java.util.Arrays.fill(quiet, 0);
                         } else {
                             quiet[i]++;
@@ -622,11 +620,6 @@ public final class Gemm {
                         .append(Math.round(flops / BEST[i]));
             }
             return sb.toString();
-        }
-
-        private static long jitMillis() {
-            java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
-            return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : -1;
         }
     }
 

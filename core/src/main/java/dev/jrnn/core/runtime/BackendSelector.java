@@ -14,8 +14,6 @@ import dev.jrnn.core.spi.Support;
 import dev.jrnn.core.spi.Workspace;
 import dev.jrnn.core.tensor.FloatTensor;
 import java.lang.System.Logger.Level;
-import java.lang.management.CompilationMXBean;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -545,7 +543,7 @@ public final class BackendSelector {
             long budgetEnd = start + budget.toNanos(), hardEnd = start + JIT_WAIT_FACTOR * budget.toNanos();
             long[] recent = new long[RECENT_CALLS];
             int timed = 0;
-            long jitTime = jitMillis(), jitQuietSince = start;
+            JitWatch jit = new JitWatch();
             for (int run = 0; run < MAX_TIMED_CALLS; run++) {
                 long callStart = System.nanoTime();
                 prepared.forward(mode, io, ws);
@@ -557,12 +555,8 @@ public final class BackendSelector {
                 if (run > 0) { // the cold first call never counts
                     recent[timed++ % RECENT_CALLS] = now - callStart;
                 }
-                long jit = jitMillis();
-                if (jit != jitTime) {
-                    jitTime = jit;
-                    jitQuietSince = now;
-                }
-                boolean jitQuiet = now - jitQuietSince >= JIT_QUIET_NANOS;
+                jit.look(now);
+                boolean jitQuiet = jit.quietNanos(now) >= JIT_QUIET_NANOS;
                 if (run >= MIN_TIMED_CALLS && (now >= hardEnd || (now >= budgetEnd && jitQuiet))) {
                     break;
                 }
@@ -571,12 +565,6 @@ public final class BackendSelector {
             Arrays.sort(last);
             return last[last.length / 2] / 1e6;
         }
-    }
-
-    /** Milliseconds the JIT has spent compiling so far, or -1 when the JVM does not say (then the budget alone counts). */
-    static long jitMillis() {
-        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
-        return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : -1;
     }
 
     /** Every backend, its availability and reason, and the decisions made so far. */

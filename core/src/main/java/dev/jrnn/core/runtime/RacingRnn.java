@@ -53,7 +53,7 @@ public final class RacingRnn extends PreparedRnn {
     /** The weights of the last prepare or update, packed into a candidate before its next call; null once settled. */
     private RnnWeights weights;
     private long weightsVersion;
-    private long jitMillis = BackendSelector.jitMillis(), jitQuietSince = System.nanoTime();
+    private final JitWatch jit = new JitWatch();
     private volatile PreparedRnn winner;
 
     /** One candidate: its backend (loaded at its first call when deferred), its plan (made then) and what its calls cost. */
@@ -228,11 +228,7 @@ public final class RacingRnn extends PreparedRnn {
             if (runner.lastSlot >= 0) {
                 runner.recent[runner.lastSlot] = (double) (now - start) / runner.lastWork;
             }
-            long jit = BackendSelector.jitMillis();
-            if (jit != jitMillis) {
-                jitMillis = jit;
-                jitQuietSince = now;
-            }
+            jit.look(now);
         }
     }
 
@@ -346,7 +342,7 @@ public final class RacingRnn extends PreparedRnn {
         if (r.excluded != null || r.samples < MIN_SAMPLES) {
             return true; // left the race, or outclassed
         }
-        return !r.backend.compiledByJit() || now - jitQuietSince >= BackendSelector.JIT_QUIET_NANOS
+        return !r.backend.compiledByJit() || jit.quietNanos(now) >= BackendSelector.JIT_QUIET_NANOS
                 || r.spentNanos >= capNanos;
     }
 
