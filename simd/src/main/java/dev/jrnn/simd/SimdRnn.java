@@ -62,12 +62,21 @@ final class SimdRnn extends PreparedRnn {
     static final long MIN_PARALLEL_MACS_PER_STEP = 150_000;
 
     /**
-     * The same for batch 1, which runs Gemm's row kernel (a quarter to an eighth of the tile's time
-     * per multiply-add): below about 4 MB of weights per step a second thread's barrier costs more
-     * than it saves. Measured on a Zen 5 (2 vCPUs) generating from the demo's LSTM (I 32, H 256,
-     * 262k multiply-adds a step): 31-40 us a character on one thread, 43-216 us split by units.
+     * The same for batch 1, which runs Gemm's row kernel, bound by streaming the recurrent weights:
+     * split by hidden units, each core streams its half from its own L2 and only the state crosses
+     * cores, once a step. Below about 100k multiply-adds (a step of about a microsecond) the
+     * barrier and the exchange cost what the split saves: measured on a Zen 5 (2 vCPUs), LSTM H 128
+     * (65k a step) and RNN H 256 (65k) ran 1.2x slower on two threads, GRU H 256 (197k) 1.08x
+     * faster and LSTM H 256 (262k) 1.35x. Between, {@link Adaptive} decides on the work.
      */
-    static final long MIN_PARALLEL_MACS_PER_ROW_STEP = 1_000_000;
+    static final long MIN_PARALLEL_MACS_PER_ROW_STEP = 100_000;
+
+    /**
+     * Multiply-adds of a whole batch-1 call below which it runs on one thread: waking the other
+     * core costs microseconds once per call, so a stream fed a step at a time (a generator's
+     * character, 262k multiply-adds: measured 31-40 us on one thread, 43-216 us on two) stays on one.
+     */
+    static final long MIN_PARALLEL_MACS_PER_ROW_CALL = 2_000_000;
 
     private static final Param[] PARAMS = Param.values(); // values() copies the array on every call
 
@@ -136,8 +145,8 @@ final class SimdRnn extends PreparedRnn {
         Warmup.start();
     }
 
-    /** Threads a call on {@code batch} sequences is planned to use (fewer when they prove slower: {@link Adaptive}). */
-    int parties(int batch) {
+    /** Threads a call on {@code batch} sequences and {@code rows} sequence steps in all is planned to use (fewer when they prove slower: {@link Adaptive}). */
+    int parties(int batch, int rows) {
         if (threads < 2) {
             return 1;
         }
@@ -145,8 +154,10 @@ final class SimdRnn extends PreparedRnn {
             return 2;
         }
         long macsPerStep = (long) batch * gateWidth * hidden;
-        long least = batch == 1 ? MIN_PARALLEL_MACS_PER_ROW_STEP : MIN_PARALLEL_MACS_PER_STEP;
-        return unitBlocks >= 2 && macsPerStep >= least ? Math.min(threads, unitBlocks) : 1;
+        boolean worthIt = batch == 1
+                ? macsPerStep >= MIN_PARALLEL_MACS_PER_ROW_STEP && rows * macsPerStep >= MIN_PARALLEL_MACS_PER_ROW_CALL
+                : macsPerStep >= MIN_PARALLEL_MACS_PER_STEP;
+        return unitBlocks >= 2 && worthIt ? Math.min(threads, unitBlocks) : 1;
     }
 
     /**
@@ -156,7 +167,7 @@ final class SimdRnn extends PreparedRnn {
      * whichever {@code adaptive} finds fastest here. All three give the same results, bit for bit.
      */
     private void runTimed(Work w, Adaptive adaptive) {
-        int planned = parties(w.batch);
+        int planned = parties(w.batch, w.rows);
         if (planned == 1) {
             w.byRows = false;
             pool.run(w, 1);

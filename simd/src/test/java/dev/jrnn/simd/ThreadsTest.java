@@ -68,7 +68,7 @@ class ThreadsTest {
         FloatTensor dx = FloatTensor.zeros(d.srcLayerShape()), dh0 = FloatTensor.zeros(d.iterShape());
         RnnWeights dw = RnnWeights.zeros(d);
         try (SimdRnn rnn = new SimdRnn(d.architecture(), w, POOL, threads); Workspace ws = rnn.newWorkspace()) {
-            assertEquals(expectedParties, rnn.parties(d.batch()), "threads used by " + d);
+            assertEquals(expectedParties, rnn.parties(d.batch(), d.steps() * d.batch()), "threads used by " + d);
             rnn.forward(Mode.TRAINING, RnnForward.of(x, y).withFinalState(hn, null).withLengths(lengths), ws);
             rnn.backward(RnnBackward.of(dy, dx, dw).withInitialStateGradients(dh0, null), ws);
         }
@@ -156,7 +156,17 @@ class ThreadsTest {
     void smallBatchOneStacksStayOnOneThread() {
         RnnDescriptor w1 = new RnnDescriptor(CellKind.LSTM, 1, Direction.UNIDIRECTIONAL, 50, 1, 64, 128);
         try (SimdRnn rnn = new SimdRnn(w1.architecture(), RnnWeights.uniform(w1, 1), POOL, 2)) {
-            assertEquals(1, rnn.parties(w1.batch()));
+            assertEquals(1, rnn.parties(w1.batch(), w1.steps()));
+        }
+    }
+
+    /** A batch-1 stack large enough to split: a long call may use both threads, a call of one step (a stream's) never. */
+    @Test
+    void batchOneSplitsOnlyCallsLongEnoughToPayTheWakeUp() {
+        RnnDescriptor w2 = new RnnDescriptor(CellKind.LSTM, 1, Direction.UNIDIRECTIONAL, 100, 1, 256, 256);
+        try (SimdRnn rnn = new SimdRnn(w2.architecture(), RnnWeights.uniform(w2, 1), POOL, 2)) {
+            assertEquals(2, rnn.parties(1, 100));
+            assertEquals(1, rnn.parties(1, 1));
         }
     }
 
