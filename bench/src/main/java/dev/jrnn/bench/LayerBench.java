@@ -7,6 +7,8 @@ import dev.jrnn.core.rnn.RnnForward;
 import dev.jrnn.core.rnn.RnnWeights;
 import dev.jrnn.core.runtime.Backends;
 import dev.jrnn.core.runtime.Parallelism;
+import dev.jrnn.core.runtime.RacingRnn;
+import dev.jrnn.core.runtime.Use;
 import dev.jrnn.core.scalar.ReferenceBackend;
 import dev.jrnn.core.spi.PreparedRnn;
 import dev.jrnn.core.spi.Workspace;
@@ -43,6 +45,7 @@ public class LayerBench {
     @Param({"W1", "W2", "W3", "W4_GRU", "W4_RNN", "W5", "W6", "W7", "W8"})
     public Workload workload;
 
+    /** A backend by name, or {@code auto}: what a user gets, a race on the measured calls (or the decision remembered from an earlier one). */
     @Param({"simd", "onednn"})
     public String backend;
 
@@ -65,11 +68,12 @@ public class LayerBench {
         io = RnnForward.of(x, y).withFinalState(FloatTensor.zeros(d.iterShape()), null);
         grads = RnnBackward.of(uniform(d.dstLayerShape().dims(), random), FloatTensor.zeros(d.srcLayerShape()),
                 RnnWeights.zeros(d));
-        rnn = Backends.named(backend).prepare(d, weights);
+        rnn = Backends.selector().prepare(backend, d, weights, workload.training ? Use.TRAINING : Use.INFERENCE);
         ws = rnn.newWorkspace();
         verify(d, weights, x);
-        // what ran (simd: its register tile, forced, default or planned in this fork), beside the figures
-        System.out.println(backend + ": " + Backends.named(backend).implementation());
+        if (!backend.equals("auto")) { // what ran (simd: its register tile, forced, default or planned in this fork)
+            System.out.println(backend + ": " + Backends.named(backend).implementation());
+        }
     }
 
     /** The backend's output against the reference backend's, outside any measurement. */
@@ -103,6 +107,7 @@ public class LayerBench {
 
     @TearDown(Level.Trial)
     public void tearDown() {
+        System.out.println(backend + " ran on: " + RacingRnn.runningOn(rnn)); // auto: the race's winner, or still racing
         ws.close();
         rnn.close();
         Parallelism.setThreads(0);

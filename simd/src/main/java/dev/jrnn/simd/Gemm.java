@@ -8,6 +8,9 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import dev.jrnn.core.runtime.Backends;
+import dev.jrnn.core.runtime.DecisionStore;
+import dev.jrnn.core.spi.SelfTest;
 import java.util.Objects;
 import jdk.incubator.vector.FloatVector;
 
@@ -355,11 +358,13 @@ public final class Gemm {
 
     /**
      * {@code -Djrnn.simd.tile=12x2} (any {@link Tile#label}) forces a tile, {@code plan} has the
-     * planner choose; unset, {@link #PROVISIONAL}. The planner is not the default: its warm-up
-     * (the JIT compiling five kernels on a daemon thread, 1-5 s) cost {@code ./jrnn demo} a third
-     * of its speed (32k against 46-50k characters a second, Zen 5), while on a quiet machine the
-     * tiles from 8x2 up time within 1-4% of each other on the layers (bench/RESULTS.md). It earns
-     * its place once its choice is remembered between processes, as auto's decisions are.
+     * planner choose; unset, the tile the planner chose on this machine in an earlier process
+     * ({@link #REMEMBERED}), else {@link #PROVISIONAL}. Unset, the planner runs only when asked
+     * what the tile is ({@code jrnn backends}): its warm-up (the JIT compiling five kernels on a
+     * daemon thread, 1-5 s) cost {@code ./jrnn demo} a third of its speed (32k against 46-50k
+     * characters a second, Zen 5), while on a quiet machine the tiles from 8x2 up time within 1-4%
+     * of each other on the layers (bench/RESULTS.md). So a machine pays it once, and every later
+     * process uses its choice, as FFTW's wisdom is used.
      */
     static final String TILE_PROPERTY = "jrnn.simd.tile";
 
@@ -369,18 +374,65 @@ public final class Gemm {
      */
     static final Tile PROVISIONAL = FLOAT.vectorBitSize() >= 512 ? Tile.T8x2 : Tile.T4x2;
 
-    /** The tile in use, once forced, defaulted or planned (null: the planner chooses). */
+    /**
+     * The planner's choices remembered between processes ({@code ~/.cache/jrnn/simd-tiles.tsv}),
+     * under the CPU, the JDK, the vector width and the candidates: another machine or JDK plans
+     * afresh. {@code -Djrnn.auto.remember=false} keeps nothing, as for auto's decisions.
+     */
+    static final class Remembered {
+        static final String KEY = "register tile";
+        static final DecisionStore STORE = Boolean.parseBoolean(System.getProperty(Backends.REMEMBER_PROPERTY, "true"))
+                ? new DecisionStore(DecisionStore.directory().resolve("simd-tiles.tsv"), SelfTest.cpu() + "; JDK "
+                        + Runtime.version() + "; " + FLOAT.vectorBitSize() + "-bit vectors; candidates "
+                        + java.util.Arrays.stream(Planner.CANDIDATES).map(Tile::label).toList())
+                : null;
+
+        private Remembered() {
+        }
+
+        /** The tile planned on this machine by an earlier process, or null. */
+        static Tile recall() {
+            String label = STORE == null ? null : STORE.recall(KEY);
+            if (label == null) {
+                return null;
+            }
+            try {
+                return Tile.parse(label);
+            } catch (IllegalArgumentException e) {
+                return null; // a line from another jrnn build: plan again
+            }
+        }
+
+        static void remember(Tile t) {
+            if (STORE != null) {
+                STORE.remember(KEY, t.label());
+            }
+        }
+    }
+
+    /** The tile in use, once forced, defaulted, remembered or planned (null: the planner chooses). */
     private static volatile Tile chosen = configured(System.getProperty(TILE_PROPERTY));
     /** How it was chosen, for {@link #describeTile()}; null once planned (the planner says). */
-    private static volatile String how = System.getProperty(TILE_PROPERTY, "").isBlank()
-            ? "the default for " + FLOAT.vectorBitSize() + "-bit vectors; -D" + TILE_PROPERTY + "=plan times the candidates"
-            : chosen != null ? "forced by -D" + TILE_PROPERTY : "";
+    private static volatile String how = howConfigured(System.getProperty(TILE_PROPERTY));
 
     private static Tile configured(String name) {
         if (name == null || name.isBlank()) {
-            return PROVISIONAL;
+            Tile remembered = Remembered.recall();
+            return remembered != null ? remembered : PROVISIONAL;
         }
         return name.trim().equals("plan") ? null : Tile.parse(name);
+    }
+
+    private static String howConfigured(String name) {
+        if (name != null && !name.isBlank()) {
+            return name.trim().equals("plan") ? "" : "forced by -D" + TILE_PROPERTY;
+        }
+        if (chosen != PROVISIONAL || Remembered.recall() != null) {
+            return "planned on this machine by an earlier process, remembered in " + Remembered.STORE.file()
+                    + "; -D" + TILE_PROPERTY + "=plan plans again";
+        }
+        return "the default for " + FLOAT.vectorBitSize() + "-bit vectors until the planner has run on this machine;"
+                + " -D" + TILE_PROPERTY + "=plan or `jrnn backends` runs it";
     }
 
     /**
@@ -403,6 +455,7 @@ public final class Gemm {
     private static synchronized Tile choose() {
         if (chosen == null) {
             chosen = Planner.plan();
+            Remembered.remember(chosen);
         }
         return chosen;
     }
@@ -419,7 +472,10 @@ public final class Gemm {
      */
     static String describeTile() {
         Tile t = chosen;
-        if (t == null) {
+        if (t == null || how != null && how.startsWith("the default")) { // not planned on this machine yet: plan now
+            synchronized (Gemm.class) {
+                chosen = null;
+            }
             Planner.startWarmup();
             Planner.awaitWarm();
             t = choose();

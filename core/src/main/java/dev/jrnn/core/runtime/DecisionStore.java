@@ -19,38 +19,44 @@ import java.util.Objects;
  * count and the build of every backend's jar), so another machine, JDK, jrnn build or thread count
  * is measured afresh. Delete the file to measure again. At most {@link #MAX_LINES} lines are kept;
  * the file is replaced atomically (a temporary file, then a rename), and an unreadable or
- * malformed file is ignored, never fatal.
+ * malformed file is ignored, never fatal. Backends keep their own measured choices the same way
+ * (simd's register tile), each in its own file.
  */
-final class DecisionStore {
+public final class DecisionStore {
 
     static final int MAX_LINES = 1024;
 
     private final Path file;
     private final String fingerprint;
 
-    DecisionStore(Path file, String fingerprint) {
+    public DecisionStore(Path file, String fingerprint) {
         this.file = Objects.requireNonNull(file, "file");
         this.fingerprint = clean(fingerprint);
     }
 
     /** {@code $XDG_CACHE_HOME/jrnn/auto-decisions.tsv}, else {@code ~/.cache/jrnn/auto-decisions.tsv}. */
     static Path defaultFile() {
-        String xdg = System.getenv("XDG_CACHE_HOME");
-        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
-        return base.resolve("jrnn").resolve("auto-decisions.tsv");
+        return directory().resolve("auto-decisions.tsv");
     }
 
-    Path file() {
+    /** Where jrnn keeps what it measured: {@code $XDG_CACHE_HOME/jrnn}, else {@code ~/.cache/jrnn}. */
+    public static Path directory() {
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+        return base.resolve("jrnn");
+    }
+
+    public Path file() {
         return file;
     }
 
     /** The backend remembered for {@code key} under this fingerprint, or null. */
-    synchronized String recall(String key) {
+    public synchronized String recall(String key) {
         return read().get(clean(key));
     }
 
     /** Remembers {@code backend} for {@code key}; a failure to write costs only the memory. */
-    synchronized void remember(String key, String backend) {
+    public synchronized void remember(String key, String backend) {
         Map<String, String> lines = readAll();
         String k = fingerprint + '\t' + clean(key);
         lines.remove(k);
