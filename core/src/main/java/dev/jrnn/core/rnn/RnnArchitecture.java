@@ -18,6 +18,13 @@ public record RnnArchitecture(CellKind cell, int layers, Direction direction, in
         RnnDescriptor.positive("layers", layers);
         RnnDescriptor.positive("inputSize", inputSize);
         RnnDescriptor.positive("hiddenSize", hiddenSize);
+        // every weight matrix must fit the int-indexed buffers backends pack it into
+        long rows = (long) cell.gates() * hiddenSize, widest = Math.max(inputSize, (long) direction.count() * hiddenSize);
+        if (rows * widest > RnnChecks.MAX_ELEMENTS) {
+            throw new IllegalArgumentException("inputSize " + inputSize + " and hiddenSize " + hiddenSize + " make a "
+                    + rows + " x " + widest + " weight matrix, past the " + RnnChecks.MAX_ELEMENTS + " elements a "
+                    + "backend packs");
+        }
     }
 
     /** D. */

@@ -58,10 +58,15 @@ public abstract class PreparedRnn implements AutoCloseable {
             SelfTest.require(trainingUnverified, architecture.withProblem(1, 1), Mode.TRAINING);
             trainingUnverified = null;
         }
-        workspace.holdsTrainingForward(false);
-        workspace.problem(RnnChecks.steps(problem), RnnChecks.batch(problem), io.lengths());
-        forwardChecked(mode, io, workspace);
-        workspace.holdsTrainingForward(mode == Mode.TRAINING);
+        workspace.enter();
+        try {
+            workspace.holdsTrainingForward(false);
+            workspace.problem(RnnChecks.steps(problem), RnnChecks.batch(problem), io.lengths());
+            forwardChecked(mode, io, workspace);
+            workspace.holdsTrainingForward(mode == Mode.TRAINING);
+        } finally {
+            workspace.exit();
+        }
     }
 
     /**
@@ -76,8 +81,16 @@ public abstract class PreparedRnn implements AutoCloseable {
             throw new IllegalStateException(
                     "backward needs a forward in TRAINING mode on the same workspace first");
         }
-        RnnChecks.backward(architecture, workspace.steps(), workspace.batch(), gradients);
-        backwardChecked(gradients, workspace);
+        workspace.enter();
+        try {
+            if (!workspace.holdsTrainingForward()) { // (checked again: another thread's forward may have run between)
+                throw new IllegalStateException("backward needs a forward in TRAINING mode on the same workspace first");
+            }
+            RnnChecks.backward(architecture, workspace.steps(), workspace.batch(), gradients);
+            backwardChecked(gradients, workspace);
+        } finally {
+            workspace.exit();
+        }
     }
 
     /**

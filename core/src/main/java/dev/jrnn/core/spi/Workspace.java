@@ -3,7 +3,10 @@ package dev.jrnn.core.spi;
 /**
  * The mutable memory of one caller of a {@link PreparedRnn}: scratch for every call, and after a
  * forward in training mode what backward needs (oneDNN's workspace). One workspace serves one
- * thread at a time; a prepared stack serves any number of workspaces at once.
+ * call at a time: a call that finds it in use by another thread's call (or closing it while one
+ * runs) throws {@link IllegalStateException} rather than let two calls write the same memory (or
+ * one grow it under the other: native memory freed under a running oneDNN call). A prepared stack
+ * serves any number of workspaces at once.
  *
  * <p>A workspace serves every {@code T} and {@code N}: a backend grows its buffers when a larger
  * problem than any before arrives, and allocates nothing for a problem no larger than one seen.
@@ -14,7 +17,19 @@ public abstract class Workspace implements AutoCloseable {
 
     private final PreparedRnn owner;
     private boolean holdsTrainingForward;
-    private boolean closed;
+    private volatile boolean closed;
+    /** 1 while a call runs on this workspace (or it is being closed). */
+    private volatile int busy;
+
+    private static final java.lang.invoke.VarHandle BUSY;
+
+    static {
+        try {
+            BUSY = java.lang.invoke.MethodHandles.lookup().findVarHandle(Workspace.class, "busy", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     private int steps, batch;
     private boolean variableLengths;
     /** Lengths of the last forward, copied (the caller may reuse its array); grown, never shrunk. */
@@ -77,13 +92,43 @@ public abstract class Workspace implements AutoCloseable {
         return closed;
     }
 
-    /** Releases the memory; idempotent. */
+    /** Marks the start of a call on this workspace; throws when another call holds it. */
+    final void enter() {
+        if (!BUSY.compareAndSet(this, 0, 1)) {
+            throw new IllegalStateException("the workspace is in use by a call in another thread: a workspace serves "
+                    + "one call at a time (give each thread its own, PreparedRnn.newWorkspace())");
+        }
+        if (closed) { // closed between the caller's check and here
+            busy = 0;
+            throw new IllegalStateException("the workspace was closed");
+        }
+    }
+
+    final void exit() {
+        busy = 0;
+    }
+
+    /**
+     * Releases the memory; idempotent. Throws {@link IllegalStateException} while a call on it runs
+     * in another thread (close it once that call has returned).
+     */
     @Override
     public final void close() {
-        if (!closed) {
-            closed = true;
-            holdsTrainingForward = false;
-            release();
+        if (closed) {
+            return;
+        }
+        if (!BUSY.compareAndSet(this, 0, 1)) {
+            throw new IllegalStateException("the workspace is in use by a call in another thread: close it once "
+                    + "that call has returned");
+        }
+        try {
+            if (!closed) {
+                closed = true;
+                holdsTrainingForward = false;
+                release();
+            }
+        } finally {
+            busy = 0;
         }
     }
 

@@ -42,7 +42,11 @@ public final class FloatTensor {
     }
 
     public static FloatTensor zeros(Shape shape) {
-        return of(new float[Math.toIntExact(shape.size())], shape.dims());
+        if (shape.size() > Integer.MAX_VALUE - 8) { // (a JVM array's limit)
+            throw new IllegalArgumentException("shape " + shape + " has " + shape.size() + " elements, more than a "
+                    + "tensor on a Java array holds; allocate(arena, shape) holds more");
+        }
+        return of(new float[(int) shape.size()], shape.dims());
     }
 
     /** Wraps {@code data} (no copy) as a contiguous tensor of the given shape. */
