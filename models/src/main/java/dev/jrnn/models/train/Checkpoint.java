@@ -103,27 +103,52 @@ public final class Checkpoint {
         Map<String, Long> randomStates = new LinkedHashMap<>();
         List<String> problems = new ArrayList<>();
         all.keySet().forEach(name -> {
-            String saved = metadata.get(RANDOM + name);
-            if (saved == null) {
-                problems.add("the state of the random generator '" + name + "' is missing");
-            } else {
-                randomStates.put(name, Long.parseLong(saved));
+            Long saved = number(metadata, RANDOM + name, Long::valueOf, "the state of the random generator '" + name + "'",
+                    problems);
+            if (saved != null) {
+                randomStates.put(name, saved);
             }
         });
+        // every number is checked before anything changes: a bad one leaves the model and optimizer as they were
+        Long steps = number(metadata, "steps", Long::valueOf, "the step count", problems);
+        Double learningRate = number(metadata, "learning_rate", Double::valueOf, "the learning rate", problems);
+        if (steps != null && steps < 0) {
+            problems.add("the step count is negative (" + steps + ")");
+        }
+        if (learningRate != null && !(learningRate >= 0 && learningRate < Double.POSITIVE_INFINITY)) {
+            problems.add("the learning rate is " + learningRate);
+        }
         if (!problems.isEmpty()) {
             throw new IOException(path + ": " + String.join("; ", problems));
         }
         Map<String, FloatTensor> before = snapshot(model);
         try {
             model.loadStateDict(weights, true);
-            optimizer.restore(state, Long.parseLong(metadata.get("steps")));
+            optimizer.restore(state, steps);
         } catch (IllegalArgumentException e) {
             model.loadStateDict(before, true);
             throw new IOException(path + ": " + e.getMessage(), e);
         }
-        optimizer.learningRate(Double.parseDouble(metadata.get("learning_rate")));
+        optimizer.learningRate(learningRate);
         randomStates.forEach((name, s) -> all.get(name).state(s));
         return metadata;
+    }
+
+    /** The metadata value {@code key} parsed, or null with a problem added when it is missing or malformed. */
+    private static <T> T number(Map<String, String> metadata, String key, java.util.function.Function<String, T> parse,
+                                String what, List<String> problems) {
+        String value = metadata.get(key);
+        if (value == null) {
+            problems.add(what + " is missing");
+            return null;
+        }
+        try {
+            return parse.apply(value.trim());
+        } catch (NumberFormatException e) {
+            problems.add(what + " is not a number ('" + (value.length() > 40 ? value.substring(0, 40) + "..." : value)
+                    + "')");
+            return null;
+        }
     }
 
     /**
