@@ -1,7 +1,7 @@
 package dev.jrnn.apps;
 
 import dev.jrnn.apps.data.Corpora;
-import dev.jrnn.apps.series.Chart;
+import dev.jrnn.apps.charts.LineChart;
 import dev.jrnn.apps.series.Metrics;
 import dev.jrnn.apps.series.Table;
 import dev.jrnn.apps.series.WindowForecaster;
@@ -261,7 +261,7 @@ final class AnomaliesCommand implements Callable<Integer> {
         Arrays.setAll(x, i -> from + i);
         double[] humidity = Arrays.copyOfRange(s.channels()[0], from, to), temperature = Arrays.copyOfRange(s.channels()[1], from, to);
         double low = Math.min(Arrays.stream(humidity).min().orElse(0), Arrays.stream(temperature).min().orElse(0));
-        Chart chart = new Chart("mote " + s.mote() + ": readings, labelled events and flags", "reading", "humidity (%) and temperature (deg C)")
+        LineChart chart = new LineChart("mote " + s.mote() + ": readings, labelled events and flags", "reading", "humidity (%) and temperature (deg C)")
                 .line("humidity", x, humidity, new Color(31, 119, 180))
                 .line("temperature", x, temperature, new Color(214, 39, 40));
         String[] names = {"GRU flags (run of residuals)", "persistence flags (run)", "GRU flags (one residual)", "z-score flags"};
