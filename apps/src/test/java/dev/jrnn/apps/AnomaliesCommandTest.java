@@ -45,6 +45,7 @@ class AnomaliesCommandTest {
             assertTrue(gruRmse < 1.1 * last, run.out());
         }
         Pictures.check(run, temp.resolve("mote-1.png"), 1100, 480);
+        Pictures.check(run, temp.resolve("mote-1-scores.png"), 1100, 480);
     }
 
     private static double f1(String out, String detector) {

@@ -14,10 +14,12 @@ import java.util.Locale;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.LegendItem;
 import org.jfree.chart.LegendItemCollection;
+import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.axis.TickUnitSource;
 import org.jfree.chart.axis.TickUnits;
+import org.jfree.chart.axis.ValueAxis;
 import org.jfree.chart.plot.IntervalMarker;
 import org.jfree.chart.plot.ValueMarker;
 import org.jfree.chart.plot.XYPlot;
@@ -54,6 +56,7 @@ public final class LineChart {
     private String spanName;
     private Color spanColor;
     private final List<Marker> markers = new ArrayList<>();
+    private boolean logarithmic;
 
     public LineChart(String title, String xLabel, String yLabel) {
         this.title = title;
@@ -101,6 +104,12 @@ public final class LineChart {
         return this;
     }
 
+    /** A logarithmic y axis (powers of ten); a value at or below 0 is then not drawn. */
+    public LineChart logarithmicY() {
+        logarithmic = true;
+        return this;
+    }
+
     /** Draws the chart into {@code file} (atomically), {@code width x height} pixels. */
     public void writePng(Path file, int width, int height) throws IOException {
         Png.write(file, chart(), width, height);
@@ -117,8 +126,9 @@ public final class LineChart {
             for (int k = 0; k < s.x().length; k++) {
                 if (Double.isFinite(s.x()[k])) {
                     double y = s.y()[k];
-                    points.add(s.x()[k], Double.isFinite(y) ? y : Double.NaN); // NaN: no point, a gap in the line
-                    finite |= Double.isFinite(y);
+                    boolean drawn = Double.isFinite(y) && (!logarithmic || y > 0);
+                    points.add(s.x()[k], drawn ? y : Double.NaN); // NaN: no point, a gap in the line
+                    finite |= drawn;
                 }
             }
             data.addSeries(points);
@@ -129,7 +139,15 @@ public final class LineChart {
             renderer.setSeriesShape(i, new Ellipse2D.Double(-3, -3, 7, 7));
         }
         Png.requireSomething(title, finite);
-        XYPlot plot = new XYPlot(data, axis(xLabel), axis(yLabel), renderer);
+        ValueAxis y = axis(yLabel);
+        if (logarithmic) {
+            LogAxis log = new LogAxis(yLabel);
+            log.setBase(10);
+            log.setTickUnit(new NumberTickUnit(1)); // a tick per power of ten (the unit is in exponents)
+            log.setNumberFormatOverride(new DecimalFormat("0.###", DecimalFormatSymbols.getInstance(Locale.ROOT)));
+            y = log;
+        }
+        XYPlot plot = new XYPlot(data, axis(xLabel), y, renderer);
         for (Span s : spans) {
             IntervalMarker shade = new IntervalMarker(s.from(), s.to(), spanColor);
             shade.setAlpha(1f);

@@ -79,6 +79,21 @@ class ChartsTest {
     }
 
     @Test
+    void aLogarithmicAxisSpacesPowersOfTenEvenlyAndSkipsZero() throws IOException {
+        double[] x = {0, 1, 2, 3}, y = {0.1, 1, 10, 0};
+        LineChart chart = new LineChart("log", "x", "y").line("powers", x, y, RED).logarithmicY();
+        Path file = temp.resolve("log.png");
+        chart.writePng(file, W, H);
+        BufferedImage image = read(file, W, H);
+        Where at = new Where(chart.chart());
+        assertEquals(at.y(0.1) - at.y(1), at.y(1) - at.y(10), 1, "a decade is a decade");
+        assertTrue(near(image, at.x(0.5), at.y(Math.sqrt(0.1)), RED), "straight between 0.1 and 1 on the log scale");
+        for (int row = 2; row < H - 2; row++) {
+            assertFalse(near(image, at.x(2.5), row, RED), "no line towards 0, which a log axis cannot show (row " + row + ")");
+        }
+    }
+
+    @Test
     void aChartWithNothingFiniteIsAClearErrorAndWritesNothing() throws IOException {
         Path file = temp.resolve("none.png");
         LineChart allNaN = new LineChart("all NaN", "x", "y").line("a", new double[] {0, 1}, new double[] {Double.NaN, Double.NaN}, RED);
