@@ -45,7 +45,7 @@ public final class Png {
         return chart;
     }
 
-    /** The finite values of {@code ys} as a message's "none": throws when there is nothing to draw. */
+    /** Throws, naming the chart, unless it has {@code something} (a finite value) to draw. */
     static void requireSomething(String title, boolean something) {
         if (!something) {
             throw new IllegalArgumentException("chart \"" + title + "\": nothing to draw (no finite values)");
