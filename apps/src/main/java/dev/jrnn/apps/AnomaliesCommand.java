@@ -1,7 +1,7 @@
 package dev.jrnn.apps;
 
 import dev.jrnn.apps.data.Corpora;
-import dev.jrnn.apps.series.Chart;
+import dev.jrnn.apps.charts.LineChart;
 import dev.jrnn.apps.series.Metrics;
 import dev.jrnn.apps.series.Table;
 import dev.jrnn.apps.series.WindowForecaster;
@@ -97,6 +97,7 @@ final class AnomaliesCommand implements Callable<Integer> {
         long start = System.nanoTime();
         Stream shown = null;
         boolean[][] shownFlags = null;
+        double[][] shownScores = null;
         for (Stream s : streams) {
             int trainEnd = (int) Math.round(s.size() * trainFraction);
             if (trainEnd <= window + scoreWindow || s.size() - trainEnd < 1) {
@@ -104,10 +105,12 @@ final class AnomaliesCommand implements Callable<Integer> {
                         + trainFraction + ", a window of " + window + " and a score window of " + scoreWindow);
             }
             double[][][] forecasts = gruForecasts(s, trainEnd), lastValues = lastValues(s);
-            boolean[] gru = flags(residualScores(s, trainEnd, forecasts, 1), trainEnd);
-            boolean[] last = flags(residualScores(s, trainEnd, lastValues, 1), trainEnd), z = flags(zScores(s), trainEnd);
-            boolean[] gruRun = flags(residualScores(s, trainEnd, forecasts, scoreWindow), trainEnd);
-            boolean[] lastRun = flags(residualScores(s, trainEnd, lastValues, scoreWindow), trainEnd);
+            double[] gruScore = residualScores(s, trainEnd, forecasts, 1), zScore = zScores(s);
+            double[] gruRunScore = residualScores(s, trainEnd, forecasts, scoreWindow), lastRunScore = residualScores(s, trainEnd, lastValues, scoreWindow);
+            boolean[] gru = flags(gruScore, trainEnd);
+            boolean[] last = flags(residualScores(s, trainEnd, lastValues, 1), trainEnd), z = flags(zScore, trainEnd);
+            boolean[] gruRun = flags(gruRunScore, trainEnd);
+            boolean[] lastRun = flags(lastRunScore, trainEnd);
             for (int j = 0; j < 2; j++) { // how well each forecasts normal operation: held-out readings outside events
                 for (int t = trainEnd; t < s.size(); t++) {
                     if (!s.events()[t]) {
@@ -137,6 +140,8 @@ final class AnomaliesCommand implements Callable<Integer> {
             if (shown == null && g.truePositives() + g.falseNegatives() > 0) {
                 shown = s;
                 shownFlags = new boolean[][] {gruRun, lastRun, gru, z};
+                shownScores = new double[][] {relative(gruRunScore, trainEnd), relative(lastRunScore, trainEnd),
+                        relative(gruScore, trainEnd), relative(zScore, trainEnd)};
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
@@ -149,10 +154,12 @@ final class AnomaliesCommand implements Callable<Integer> {
         say.printf(Locale.ROOT, "one-step forecast RMSE on held-out readings outside events: humidity GRU %.3f, persistence %.3f; temperature GRU %.3f, persistence %.3f%n",
                 gruErrors[0].rmse(), lastErrors[0].rmse(), gruErrors[1].rmse(), lastErrors[1].rmse());
         if (shown != null) {
-            Path picture = out.resolve("mote-" + shown.mote() + ".png");
-            picture(shown, shownFlags, picture);
-            say.printf(Locale.ROOT, "%d GRUs (%d units, %d epochs) trained and scored in %.1f s; picture %s%n",
-                    streams.size(), hidden, epochs, seconds, picture);
+            Path picture = out.resolve("mote-" + shown.mote() + ".png"), scores = out.resolve("mote-" + shown.mote() + "-scores.png");
+            int[] around = around(shown);
+            picture(shown, shownFlags, around, picture);
+            scoresPicture(shown, shownScores, around, scores);
+            say.printf(Locale.ROOT, "%d GRUs (%d units, %d epochs) trained and scored in %.1f s; pictures %s (readings and flags), %s (scores)%n",
+                    streams.size(), hidden, epochs, seconds, picture, scores);
         }
         say.flush();
         return 0;
@@ -247,8 +254,8 @@ final class AnomaliesCommand implements Callable<Integer> {
         return flagged;
     }
 
-    /** The readings around the stream's labelled events, shaded, with each detector's flags as a row of dots below. */
-    private static void picture(Stream s, boolean[][] flags, Path file) throws IOException {
+    /** The readings drawn: from 300 before the stream's first labelled event to 300 after its last, {@code [from, to)}. */
+    private static int[] around(Stream s) {
         int first = -1, last = -1;
         for (int t = 0; t < s.size(); t++) {
             if (s.events()[t]) {
@@ -256,22 +263,61 @@ final class AnomaliesCommand implements Callable<Integer> {
                 last = t;
             }
         }
-        int from = Math.max(0, first - 300), to = Math.min(s.size(), last + 300);
+        return new int[] {Math.max(0, first - 300), Math.min(s.size(), last + 300)};
+    }
+
+    private static final String[] DETECTORS = {"GRU flags (run of residuals)", "persistence flags (run)", "GRU flags (one residual)", "z-score flags"};
+    private static final Color[] DETECTOR_COLORS = {new Color(148, 103, 189), new Color(127, 127, 127), new Color(23, 190, 207), new Color(44, 160, 44)};
+
+    /** {@code score} over its flag threshold (the training part's highest score): above 1, flagged. */
+    private static double[] relative(double[] score, int trainEnd) {
+        double threshold = Double.NEGATIVE_INFINITY;
+        for (int t = 0; t < trainEnd; t++) {
+            threshold = Double.isNaN(score[t]) ? threshold : Math.max(threshold, score[t]);
+        }
+        double[] r = new double[score.length];
+        for (int t = 0; t < score.length; t++) {
+            r[t] = score[t] / threshold;
+        }
+        return r;
+    }
+
+    /** Each detector's score over its threshold around the labelled events (log scale; 1 is where flags begin). */
+    private static void scoresPicture(Stream s, double[][] scores, int[] around, Path file) throws IOException {
+        int from = around[0], to = around[1];
+        double[] x = new double[to - from], one = new double[to - from];
+        Arrays.setAll(x, i -> from + i);
+        Arrays.fill(one, 1);
+        LineChart chart = new LineChart("mote " + s.mote() + ": anomaly scores over their thresholds (above 1: flagged)", "reading",
+                "score / threshold (log scale)").logarithmicY();
+        for (int d = 0; d < scores.length; d++) {
+            chart.line(DETECTORS[d].replace("flags", "score"), x, Arrays.copyOfRange(scores[d], from, to), DETECTOR_COLORS[d]);
+        }
+        chart.line("threshold", x, one, Color.BLACK);
+        for (int t = from; t < to; t++) {
+            if (s.events()[t]) {
+                chart.span("labelled event", t - 0.5, t + 0.5, new Color(255, 220, 150));
+            }
+        }
+        chart.writePng(file, 1100, 480);
+    }
+
+    /** The readings around the stream's labelled events, shaded, with each detector's flags as a row of dots below. */
+    private static void picture(Stream s, boolean[][] flags, int[] around, Path file) throws IOException {
+        int from = around[0], to = around[1];
         double[] x = new double[to - from];
         Arrays.setAll(x, i -> from + i);
         double[] humidity = Arrays.copyOfRange(s.channels()[0], from, to), temperature = Arrays.copyOfRange(s.channels()[1], from, to);
         double low = Math.min(Arrays.stream(humidity).min().orElse(0), Arrays.stream(temperature).min().orElse(0));
-        Chart chart = new Chart("mote " + s.mote() + ": readings, labelled events and flags", "reading", "humidity (%) and temperature (deg C)")
+        LineChart chart = new LineChart("mote " + s.mote() + ": readings, labelled events and flags", "reading", "humidity (%) and temperature (deg C)")
                 .line("humidity", x, humidity, new Color(31, 119, 180))
                 .line("temperature", x, temperature, new Color(214, 39, 40));
-        String[] names = {"GRU flags (run of residuals)", "persistence flags (run)", "GRU flags (one residual)", "z-score flags"};
-        Color[] colors = {new Color(148, 103, 189), new Color(127, 127, 127), new Color(23, 190, 207), new Color(44, 160, 44)};
         for (int d = 0; d < flags.length; d++) {
             double[] row = new double[x.length];
             for (int i = 0; i < x.length; i++) {
                 row[i] = flags[d][from + i] ? low - 4 * (d + 1) : Double.NaN;
             }
-            chart.dots(names[d], x, row, colors[d]);
+            chart.dots(DETECTORS[d], x, row, DETECTOR_COLORS[d]);
         }
         for (int t = from; t < to; t++) {
             if (s.events()[t]) {

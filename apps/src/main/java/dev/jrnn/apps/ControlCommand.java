@@ -1,7 +1,7 @@
 package dev.jrnn.apps;
 
 import dev.jrnn.apps.control.CartPole;
-import dev.jrnn.apps.series.Chart;
+import dev.jrnn.apps.charts.LineChart;
 import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.core.rnn.Direction;
 import dev.jrnn.core.tensor.FloatTensor;
@@ -98,7 +98,7 @@ final class ControlCommand implements Callable<Integer> {
             time[t] = (t + 1) * CartPole.DT;
         }
         double[] trace = new double[testSteps];
-        Chart chart = new Chart("Pole angle in the first held-out episode (random pushes on the cart)", "seconds", "degrees from upright");
+        LineChart chart = new LineChart("Pole angle in the first held-out episode (random pushes on the cart)", "seconds", "degrees from upright");
         double expertShare = evaluate(expert, testEpisodes, testSteps, trace);
         chart.line("expert (sees velocities)", time, trace.clone(), new Color(0, 0, 0));
         say.printf(Locale.ROOT, "  %-40s balanced %5.1f%% of held-out episodes%n", "expert (full state)", 100 * expertShare);

@@ -1,5 +1,6 @@
 package dev.jrnn.apps;
 
+import dev.jrnn.apps.charts.LossChart;
 import dev.jrnn.apps.data.Corpora;
 import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.core.runtime.BackendSelector;
@@ -137,8 +138,8 @@ final class DemoCommand implements Callable<Integer> {
             Checkpoint.save(checkpoint, lm, adam, CharacterModel.describe(alphabet, EMBEDDING, hidden, LAYERS));
             String curve = "no new steps, no loss curve";
             if (!history.training().isEmpty()) {
-                history.writeSvg(out.resolve("loss.svg"), "char-LSTM on Moby-Dick: training loss (nats per character)");
-                curve = "loss curve " + out.resolve("loss.svg");
+                LossChart.writePng(out.resolve("loss.png"), "char-LSTM on Moby-Dick: training loss (nats per character)", history);
+                curve = "loss curve " + out.resolve("loss.png");
             }
             double bits = bitsPerCharacter(lm, valid);
             say.printf(Locale.ROOT, "held-out chapters: %.3f bits per character (%.1f min of training; checkpoint %s; %s)%n",

@@ -1,6 +1,6 @@
 package dev.jrnn.apps;
 
-import dev.jrnn.apps.speech.ConfusionPicture;
+import dev.jrnn.apps.charts.HeatMap;
 import dev.jrnn.apps.speech.Features;
 import dev.jrnn.apps.speech.SpokenDigits;
 import dev.jrnn.apps.speech.SpokenDigits.Clip;
@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -190,7 +191,17 @@ final class DigitsCommand implements Callable<Integer> {
             confusion[test.get(i).digit()][recurrent[i]]++;
         }
         Path picture = out.resolve("confusion.png");
-        ConfusionPicture.write(picture, confusion);
+        double[][] share = new double[10][10];
+        String[][] counts = new String[10][10];
+        for (int d = 0; d < 10; d++) {
+            int spoken = Arrays.stream(confusion[d]).sum();
+            for (int p = 0; p < 10; p++) {
+                share[d][p] = spoken == 0 ? 0 : confusion[d][p] / (double) spoken;
+                counts[d][p] = confusion[d][p] == 0 ? "" : Integer.toString(confusion[d][p]);
+            }
+        }
+        new HeatMap("Spoken digits: confusion matrix of the " + name + " on the held-out clips", "recognized", SpokenDigits.WORDS,
+                "spoken", SpokenDigits.WORDS, "share of the spoken digit's clips", share).texts(counts).writePng(picture, 820, 720);
         say.printf(Locale.ROOT, "confusion matrix of the %s on all held-out clips (rows spoken, columns recognized): %s%n", name, picture);
         for (int d = 0; d < 10; d++) {
             StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "  %-6s", SpokenDigits.WORDS.get(d)));

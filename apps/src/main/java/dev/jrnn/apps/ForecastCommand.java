@@ -1,7 +1,7 @@
 package dev.jrnn.apps;
 
 import dev.jrnn.apps.data.Corpora;
-import dev.jrnn.apps.series.Chart;
+import dev.jrnn.apps.charts.LineChart;
 import dev.jrnn.apps.series.Metrics;
 import dev.jrnn.apps.series.Table;
 import dev.jrnn.apps.series.WindowForecaster;
@@ -242,7 +242,7 @@ final class ForecastCommand implements Callable<Integer> {
                 seasonal[t] = s.season() > 0 ? s.values()[t - s.season()] : Double.NaN;
             }
         }
-        Chart chart = new Chart(s.title() + ": " + s.horizon() + "-step forecasts over the held-out tail", "year", s.unit())
+        LineChart chart = new LineChart(s.title() + ": " + s.horizon() + "-step forecasts over the held-out tail", "year", s.unit())
                 .line("truth", part(s.time(), from), part(s.values(), from), Color.BLACK)
                 .line("GRU", part(s.time(), from), part(model, from), new Color(31, 119, 180))
                 .line(s.season() > 0 ? "persistence" : "random walk", part(s.time(), from), part(persistence, from), new Color(150, 150, 150));

@@ -77,6 +77,9 @@ final class G2pCommand implements Callable<Integer> {
     @Option(names = "--examples", defaultValue = "8", description = "held-out words to print (default ${DEFAULT-VALUE})")
     int examples;
 
+    @Option(names = "--out", defaultValue = "jrnn-g2p", description = "folder for the picture (default ${DEFAULT-VALUE})")
+    Path out;
+
     /** Not auto: mixed word lengths make many batch shapes, and timing every backend on each new one costs more than the training. */
     @Mixin
     BackendOption backend = new BackendOption();
@@ -146,6 +149,13 @@ final class G2pCommand implements Callable<Integer> {
             say.printf(Locale.ROOT, "  %-28s PER %.3f%n", "beam search, width " + beam, beamErrors / (double) reference);
             say.println("held-out examples (reference, greedy, beam):");
             shown.forEach(say::println);
+            Files.createDirectories(out);
+            Path picture = out.resolve("attention.png");
+            Word first = test.get(0);
+            int[] spelled = letters.ids(first.letters()), pronounced = model.translate(spelled, 2 * spelled.length + 5);
+            Seq2SeqTraining.attentionMap(picture, "g2p: attention while pronouncing \"" + first.spelling() + "\" (greedy)", model,
+                    spelled, first.letters(), pronounced, phonemes.tokens(pronounced));
+            say.println("attention map of the first held-out word (rows: the greedy phonemes, columns: the letters): " + picture);
             say.flush();
         }
         return 0;

@@ -1,5 +1,7 @@
 package dev.jrnn.apps;
 
+import dev.jrnn.apps.charts.LossChart;
+import dev.jrnn.apps.charts.PianoRoll;
 import dev.jrnn.apps.data.Corpora;
 import dev.jrnn.apps.music.Abc;
 import dev.jrnn.apps.music.MelodyTokens;
@@ -14,6 +16,7 @@ import dev.jrnn.models.train.LearningRate;
 import dev.jrnn.models.train.Losses;
 import dev.jrnn.models.train.Optimizer;
 import dev.jrnn.models.train.Trainer;
+import java.awt.Color;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -138,11 +141,12 @@ final class MusicCommand implements Callable<Integer> {
             long started = System.nanoTime();
             Trainer.History history = train(lm, stream(train), test, say);
             double seconds = (System.nanoTime() - started) / 1e9;
-            history.writeSvg(out.resolve("loss.svg"), "LSTM on melodies: training loss (nats per note)");
+            Path curve = out.resolve("loss.png");
+            LossChart.writePng(curve, "LSTM on melodies: training loss (nats per note)", history);
             double bits = bitsPerNote(lm, test);
             double best = Arrays.stream(baselines).min().orElseThrow();
             say.printf(Locale.ROOT, "LSTM: %.3f bits per held-out note, %.3f below the best baseline (%.0f%% of its bits); "
-                    + "trained in %.1f s on %s%n", bits, best - bits, 100 * bits / best, seconds, lm.backendName());
+                    + "trained in %.1f s on %s; loss curve %s%n", bits, best - bits, 100 * bits / best, seconds, lm.backendName(), curve);
             generate(lm, seedNotes, say);
         }
         say.flush();
@@ -277,17 +281,44 @@ final class MusicCommand implements Callable<Integer> {
                 Path abcFile = out.resolve("tune-" + tune + ".abc"), midiFile = out.resolve("tune-" + tune + ".mid");
                 AtomicFiles.write(abcFile, o -> o.write(abc.getBytes(StandardCharsets.UTF_8)));
                 AtomicFiles.write(midiFile, o -> Midi.write(melody, o));
+                pianoRoll(tune, melody, seedNotes.size(), out.resolve("tune-" + tune + ".png"));
                 first = first == null ? abc : first;
                 abcSame += sameNotes(melody, () -> Abc.parse(Files.readString(abcFile, StandardCharsets.UTF_8)).notes()) ? 1 : 0;
                 midiSame += sameNotes(melody, () -> Note.line(single(Midi.lines(midiFile, 1)))) ? 1 : 0;
             }
         }
         say.printf(Locale.ROOT, "%d tunes of %d notes after the seed \"%s\" (temperature %s) in %s: "
-                + "%d of %d ABC files parse back to the same notes, %d of %d MIDI files read back with the same notes%n",
-                tunes, length, seed, temperature, out, abcSame, tunes, midiSame, tunes);
+                + "%d of %d ABC files parse back to the same notes, %d of %d MIDI files read back with the same notes; "
+                + "piano rolls %s%n",
+                tunes, length, seed, temperature, out, abcSame, tunes, midiSame, tunes,
+                tunes == 1 ? out.resolve("tune-1.png") : out.resolve("tune-1.png") + " to tune-" + tunes + ".png");
         if (first != null) {
             say.print(first);
         }
+    }
+
+    /** Tune {@code tune} as a piano roll: the seed's notes grey, the generated ones blue. */
+    private void pianoRoll(int tune, List<Note> melody, int seedNotes, Path file) throws IOException {
+        List<Note.Timed> timed = Note.timed(melody);
+        PianoRoll roll = new PianoRoll("jrnn music, tune " + tune + " from \"" + seed + "\" (temperature " + temperature + ")", "sixteenths");
+        int seedEvents = Note.timed(melody.subList(0, Math.min(seedNotes, melody.size()))).size();
+        roll.notes("seed", onsets(timed.subList(0, seedEvents)), lengths(timed.subList(0, seedEvents)),
+                pitches(timed.subList(0, seedEvents)), new Color(150, 150, 150));
+        List<Note.Timed> generated = timed.subList(seedEvents, timed.size());
+        roll.notes("generated", onsets(generated), lengths(generated), pitches(generated), new Color(31, 119, 180));
+        roll.writePng(file, 1100, 420);
+    }
+
+    private static double[] onsets(List<Note.Timed> notes) {
+        return notes.stream().mapToDouble(Note.Timed::onset).toArray();
+    }
+
+    private static double[] lengths(List<Note.Timed> notes) {
+        return notes.stream().mapToDouble(Note.Timed::length).toArray();
+    }
+
+    private static int[] pitches(List<Note.Timed> notes) {
+        return notes.stream().mapToInt(Note.Timed::pitch).toArray();
     }
 
     private static List<Note.Timed> single(List<List<Note.Timed>> lines) throws IOException {

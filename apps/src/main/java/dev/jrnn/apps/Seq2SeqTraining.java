@@ -1,12 +1,16 @@
 package dev.jrnn.apps;
 
+import dev.jrnn.apps.charts.HeatMap;
 import dev.jrnn.models.Seq2Seq;
 import dev.jrnn.models.data.Batches;
 import dev.jrnn.models.data.Vocabulary;
 import dev.jrnn.models.train.LearningRate;
 import dev.jrnn.models.train.Optimizer;
 import dev.jrnn.models.train.Trainer;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,6 +58,26 @@ final class Seq2SeqTraining {
                 .fit(pairs, Math.min(batchSize, pairs.size()), Seq2SeqTraining::batch,
                         b -> model.trainStep(b.source(), b.sourceLengths(), b.target(), b.targetLengths(), adam, 5.0));
         return history.meanOfLast(0.1);
+    }
+
+    /**
+     * The attention map of {@code model} emitting {@code target} after {@code source} (teacher
+     * forced, {@link Seq2Seq#attention}) as PNG: a row per emitted token and {@link #EOS}, a column
+     * per source token, each row's weights shaded.
+     */
+    static void attentionMap(Path file, String title, Seq2Seq model, int[] source, List<String> sourceTokens,
+                             int[] target, List<String> targetTokens) throws IOException {
+        float[][] weights = model.attention(source, target);
+        double[][] values = new double[weights.length][source.length];
+        for (int t = 0; t < weights.length; t++) {
+            for (int s = 0; s < source.length; s++) {
+                values[t][s] = weights[t][s];
+            }
+        }
+        List<String> rows = new ArrayList<>(targetTokens);
+        rows.add(EOS);
+        int width = Math.min(1600, 360 + 36 * source.length), height = Math.min(1200, 260 + 28 * rows.size());
+        new HeatMap(title, "source", sourceTokens, "emitted", rows, "attention weight", values).writePng(file, width, height);
     }
 
     /** Levenshtein distance: the fewest insertions, deletions and substitutions that turn {@code a} into {@code b}. */

@@ -95,6 +95,9 @@ final class TranslateCommand implements Callable<Integer> {
     @Option(names = "--examples", defaultValue = "8", description = "held-out pairs to print (default ${DEFAULT-VALUE})")
     int examples;
 
+    @Option(names = "--out", defaultValue = "jrnn-translate", description = "folder for the picture (default ${DEFAULT-VALUE})")
+    Path out;
+
     /** Not auto: mixed sentence lengths make many batch shapes, and timing every backend on each new one costs more than the training. */
     @Mixin
     BackendOption backend = new BackendOption();
@@ -183,6 +186,12 @@ final class TranslateCommand implements Callable<Integer> {
                 say.println("  greedy " + String.join(" ", greedy.get(i)));
                 say.println("  beam   " + String.join(" ", beamed.get(i)));
             }
+            Files.createDirectories(out);
+            Path picture = out.resolve("attention.png");
+            Sentences first = test.get(0);
+            Seq2SeqTraining.attentionMap(picture, "translate: attention while emitting the greedy English of a held-out sentence", model,
+                    german.ids(first.german()), first.german(), english.ids(greedy.get(0)), greedy.get(0));
+            say.println("attention map of the first held-out pair (rows: the greedy English, columns: the German): " + picture);
             say.flush();
         }
         return 0;

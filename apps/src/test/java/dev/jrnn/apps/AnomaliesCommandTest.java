@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jrnn.apps.RunCommandTest.Run;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -45,7 +44,8 @@ class AnomaliesCommandTest {
             double gruRmse = Double.parseDouble(rmse.group(2 * channel + 1)), last = Double.parseDouble(rmse.group(2 * channel + 2));
             assertTrue(gruRmse < 1.1 * last, run.out());
         }
-        assertTrue(Files.isRegularFile(temp.resolve("mote-1.png")), run.out());
+        Pictures.check(run, temp.resolve("mote-1.png"), 1100, 480);
+        Pictures.check(run, temp.resolve("mote-1-scores.png"), 1100, 480);
     }
 
     private static double f1(String out, String detector) {

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.jrnn.apps.RunCommandTest.Run;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,7 +35,7 @@ class ControlCommandTest {
         assertEquals(1.0, share(run.out(), "expert (full state)"), run.out());
         assertTrue(share(run.out(), "GRU controller (positions only)") >= 0.9, run.out());
         assertTrue(share(run.out(), "same GRU without memory (positions only)") <= 0.5, run.out());
-        assertTrue(Files.isRegularFile(out.resolve("pole-angle.png")));
+        Pictures.check(run, out.resolve("pole-angle.png"), 900, 420);
     }
 
     @Test

@@ -29,7 +29,7 @@ class DemoCommandTest {
         double bpc = Double.parseDouble(bits.group(1));
         assertTrue(bpc < 3.3, "bits per character " + bpc + "\n" + run.out());
         assertTrue(Files.exists(out.resolve("char-lstm.safetensors")));
-        assertTrue(Files.exists(out.resolve("loss.svg")));
+        Pictures.check(run, out.resolve("loss.png"), 900, 450);
         assertTrue(run.out().contains("Call me Ishmael. "), run.out());
         assertTrue(run.out().contains("step 400/400 (100%)"), run.out());
 
@@ -45,7 +45,7 @@ class DemoCommandTest {
         Run unknown = RunCommandTest.jrnn("generate", "--checkpoint", checkpoint, "--prompt", "\u00dcber");
         assertEquals(Jrnn.USAGE, unknown.status());
         assertTrue(unknown.err().contains("which the model does not know"), unknown.err());
-        Run notACheckpoint = RunCommandTest.jrnn("generate", "--checkpoint", out.resolve("loss.svg").toString(), "--prompt", "a");
+        Run notACheckpoint = RunCommandTest.jrnn("generate", "--checkpoint", out.resolve("loss.png").toString(), "--prompt", "a");
         assertEquals(Jrnn.USAGE, notACheckpoint.status());
         assertTrue(notACheckpoint.err().contains("not a valid safetensors file"), notACheckpoint.err());
     }

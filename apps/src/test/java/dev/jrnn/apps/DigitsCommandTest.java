@@ -6,10 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.jrnn.apps.RunCommandTest.Run;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
-import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -54,8 +52,7 @@ class DigitsCommandTest {
         assertTrue(number(run.out(), "logistic regression \\(8 segments\\)\\s+([0-9.]+)") > 0.5, run.out());
         assertTrue(number(run.out(), "bidirectional LSTM \\(64, .*?\\)\\s+([0-9.]+)") > 0.5, run.out());
         assertTrue(number(run.out(), "training loss: [0-9.]+ in the first epoch, ([0-9.]+) in the last") < 1.6, run.out());
-        BufferedImage picture = ImageIO.read(temp.resolve("confusion.png").toFile());
-        assertTrue(picture.getWidth() > 400 && picture.getHeight() == picture.getWidth(), "a square picture of 10 x 10 cells");
+        Pictures.check(run, temp.resolve("confusion.png"), 820, 720);
     }
 
     @Test

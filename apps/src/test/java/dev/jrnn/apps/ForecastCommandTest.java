@@ -4,12 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jrnn.apps.RunCommandTest.Run;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,8 +32,8 @@ class ForecastCommandTest {
             double gru = rmse(part, "GRU"), persistence = rmse(part, "persistence"), seasonal = rmse(part, "seasonal naive \\(\\d+ steps\\)");
             assertTrue(gru < persistence && gru < seasonal, series + ": " + run.out());
         }
-        BufferedImage picture = ImageIO.read(temp.resolve("co2.png").toFile());
-        assertEquals(1100, picture.getWidth());
+        Pictures.check(run, temp.resolve("co2.png"), 1100, 480);
+        Pictures.check(run, temp.resolve("seattle.png"), 1100, 480);
     }
 
     /**

@@ -4,10 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jrnn.apps.RunCommandTest.Run;
+import java.awt.image.BufferedImage;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code jrnn g2p} on a seeded sample of the real dictionary (2,000 words, 200 held out): after a
@@ -23,14 +26,16 @@ class G2pCommandTest {
     }
 
     @Test
-    void learnsPronunciationsWellBelowTheCopyBaseline() {
+    void learnsPronunciationsWellBelowTheCopyBaseline(@TempDir Path out) {
         Run run = RunCommandTest.jrnn("g2p", "--words", "2000", "--steps", "1000", "--batch", "32", "--hidden", "64",
-                "--beam", "3", "--backend", "simd");
+                "--beam", "3", "--backend", "simd", "--out", out.toString());
         assertEquals(0, run.status(), run.err() + run.out());
         double copy = per(run.out(), "copy the spelling (baseline)");
         assertTrue(copy > 0.4, "the spelling is far from the IPA: " + run.out());
         assertTrue(per(run.out(), "greedy") < 0.7 * copy, run.out());
         assertTrue(per(run.out(), "beam search, width 3") < 0.7 * copy, run.out());
+        BufferedImage map = Pictures.check(run, out.resolve("attention.png"), 0, 0);
+        assertTrue(map.getWidth() >= 360 + 36 && map.getHeight() >= 260 + 28, "a column per letter, a row per phoneme");
     }
 
     @Test

@@ -28,9 +28,11 @@ class MusicCommandTest {
         assertTrue(lstm < unigram - 0.3 && lstm < bigram, "LSTM " + lstm + ", unigram " + unigram + ", bigram " + bigram + "\n" + run.out());
         assertTrue(run.out().contains("2 of 2 ABC files parse back to the same notes, 2 of 2 MIDI files read back with the same notes"),
                 run.out());
-        for (String file : new String[] {"tune-1.abc", "tune-1.mid", "tune-2.abc", "tune-2.mid", "loss.svg"}) {
+        for (String file : new String[] {"tune-1.abc", "tune-1.mid", "tune-2.abc", "tune-2.mid", "tune-2.png"}) {
             assertTrue(Files.exists(out.resolve(file)), file);
         }
+        Pictures.check(run, out.resolve("loss.png"), 900, 450);
+        Pictures.check(run, out.resolve("tune-1.png"), 1100, 420);
         assertTrue(run.out().contains("X:1\nT:jrnn music 1, from C C G G A A G2\nM:4/4\nL:1/16\n"), run.out());
         assertTrue(run.out().contains("\nC4 C4 G4 G4 | A4 A4 G8 |"), "the tune starts with the seed\n" + run.out());
     }

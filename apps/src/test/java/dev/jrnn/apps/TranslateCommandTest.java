@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jrnn.apps.RunCommandTest.Run;
 import dev.jrnn.models.data.Vocabulary;
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,9 +34,9 @@ class TranslateCommandTest {
 
 
     @Test
-    void learnsFromASliceOfTheSentencePairs() {
+    void learnsFromASliceOfTheSentencePairs(@TempDir Path out) throws IOException {
         Run run = RunCommandTest.jrnn("translate", "--pairs", "2000", "--steps", "900", "--batch", "32", "--hidden", "64",
-                "--embedding", "32", "--vocabulary", "800", "--beam", "2", "--backend", "simd");
+                "--embedding", "32", "--vocabulary", "800", "--beam", "2", "--backend", "simd", "--out", out.toString());
         assertEquals(0, run.status(), run.err() + run.out());
         double loss = number(run.out(), "training loss ([0-9.]+) nats per word");
         double unigram = number(run.out(), "each word by its frequency: ([0-9.]+)");
@@ -51,6 +52,8 @@ class TranslateCommandTest {
                 assertTrue(Double.parseDouble(m.group(n)) > Double.parseDouble(copy.group(n)), decoder + ", " + n + "-grams: " + run.out());
             }
         }
+        BufferedImage map = Pictures.check(run, out.resolve("attention.png"), 0, 0);
+        assertTrue(map.getWidth() >= 360 + 36 && map.getHeight() >= 260 + 28, "a column per German word, a row per English word");
     }
 
     @Test

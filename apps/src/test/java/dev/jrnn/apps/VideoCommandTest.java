@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jrnn.apps.RunCommandTest.Run;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,7 +29,7 @@ class VideoCommandTest {
         double captioner = number(o, "GRU encoder-decoder with attention\\s+exact [0-9.]+, word accuracy ([0-9.]+)");
         double commonest = number(o, "commonest training caption\\s+exact [0-9.]+, word accuracy ([0-9.]+)");
         assertTrue(captioner >= commonest + 0.15, o);
-        assertTrue(Files.isRegularFile(out.resolve("test-clips.png")));
+        Pictures.check(run, out.resolve("test-clips.png"), 0, 0);
     }
 
     @Test

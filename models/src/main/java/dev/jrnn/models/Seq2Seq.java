@@ -184,7 +184,11 @@ public final class Seq2Seq extends Module implements AutoCloseable {
      * model's buffers keep what backward needs only if {@code training}. Returns the logits {@code [T, N, V]}.
      */
     private FloatTensor attend(FloatTensor encoded, int[] sourceLengths, FloatTensor d, boolean training) {
-        AttentionBuffers buf = training ? trainingBuffers : new AttentionBuffers();
+        return attend(encoded, sourceLengths, d, training, training ? trainingBuffers : new AttentionBuffers());
+    }
+
+    /** {@link #attend(FloatTensor, int[], FloatTensor, boolean)} in {@code buf}, which keeps the weights ({@code buf.a}) either way. */
+    private FloatTensor attend(FloatTensor encoded, int[] sourceLengths, FloatTensor d, boolean training, AttentionBuffers buf) {
         int steps = d.dim(0), batch = d.dim(1), sources = encoded.dim(0);
         float[] e = elements(encoded, buf.encoded), dd = elements(d, buf.decoded);
         float[] a = buf.weights.floats(steps * batch * sources);
@@ -209,10 +213,10 @@ public final class Seq2Seq extends Module implements AutoCloseable {
         for (int i = 0, n = steps * batch * hidden; i < n; i++) {
             h[i] = (float) Math.tanh(pre[i]);
         }
+        buf.a = a;
         if (training) {
             buf.e = e;
             buf.d = dd;
-            buf.a = a;
             buf.h = h;
             buf.sourceLengths = sourceLengths;
             buf.steps = steps;
@@ -472,6 +476,40 @@ public final class Seq2Seq extends Module implements AutoCloseable {
         int[] withEos = Arrays.copyOf(target, target.length + 1);
         withEos[target.length] = eos;
         return -loss(embed(column(source), false), null, column(withEos), null) * withEos.length;
+    }
+
+    /**
+     * Where the decoder looks while it emits {@code target} and then {@code EOS} after
+     * {@code source} (teacher forced, without training): the attention weights
+     * {@code [target.length + 1][source.length]}, row {@code t} those of the step that emits
+     * {@code target[t]} (the last row: {@code EOS}), each row summing to 1. For attention maps.
+     */
+    public float[][] attention(int[] source, int[] target) {
+        if (source.length == 0) {
+            throw new IllegalArgumentException("the source is empty");
+        }
+        return attention(embed(column(source), false), target);
+    }
+
+    /** {@link #attention(int[], int[])} of one feature source {@code [S, 1, I]}. */
+    public float[][] attention(FloatTensor source, int[] target) {
+        if (source.rank() != 3 || source.dim(1) != 1 || source.dim(0) == 0) {
+            throw new IllegalArgumentException("a source must be [S >= 1, 1, features], got " + source.shape());
+        }
+        int sources = source.dim(0), steps = target.length + 1;
+        Recurrent.Output enc = encoder.infer(source, null, null, null);
+        int[][] input = new int[steps][1];
+        for (int t = 0; t < steps; t++) {
+            input[t][0] = t == 0 ? bos : target[t - 1];
+        }
+        Recurrent.Output dec = decoder.infer(targetEmbedding.infer(input), null, enc.hn(), enc.cn());
+        AttentionBuffers buf = new AttentionBuffers();
+        attend(enc.y(), null, dec.y(), false, buf);
+        float[][] weights = new float[steps][];
+        for (int t = 0; t < steps; t++) {
+            weights[t] = Arrays.copyOfRange(buf.a, t * sources, (t + 1) * sources); // batch 1: [T, 1, S]
+        }
+        return weights;
     }
 
     private static int[][] column(int[] tokens) {

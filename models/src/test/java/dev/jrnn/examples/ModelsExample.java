@@ -40,7 +40,7 @@ public final class ModelsExample {
                         Batch b = Batch.random(random, 32);
                         return model.trainStep(b.x(), b.lengths(), b.labels(), adam, 5.0);
                     });
-            history.writeSvg(lossCurve, "LSTM: the first symbol of a sequence");
+            history.writeCsv(lossCurve); // any plotting tool draws it
             Batch test = Batch.random(new SplittableRandom(2), 500);
             int[] predicted = model.predict(test.x(), test.lengths());
             int right = 0;
@@ -55,6 +55,6 @@ public final class ModelsExample {
     }
 
     public static void main(String[] args) throws Exception {
-        run(Path.of(args.length > 0 ? args[0] : "loss.svg"));
+        run(Path.of(args.length > 0 ? args[0] : "loss.csv"));
     }
 }

@@ -220,6 +220,39 @@ class Seq2SeqTest {
                 exact += Arrays.equals(want, model.translate(source, 12)) ? 1 : 0;
             }
             assertTrue(exact >= 90, exact + " of " + trials + " reversed exactly");
+
+            // its attention: a row per emitted token and EOS, each a distribution over the source; a
+            // reverser emitting target[t] = source[S-1-t] looks at source step S-1-t
+            int aligned = 0, rows = 0;
+            for (int i = 0; i < trials; i++) {
+                int[] source = new int[3 + fresh.nextInt(5)];
+                for (int s = 0; s < source.length; s++) {
+                    source[s] = fresh.nextInt(SYMBOLS);
+                }
+                int[] target = new int[source.length];
+                for (int s = 0; s < source.length; s++) {
+                    target[s] = source[source.length - 1 - s];
+                }
+                float[][] a = model.attention(source, target);
+                assertEquals(target.length + 1, a.length);
+                for (int t = 0; t < a.length; t++) {
+                    assertEquals(source.length, a[t].length);
+                    double sum = 0;
+                    int argmax = 0;
+                    for (int s = 0; s < a[t].length; s++) {
+                        assertTrue(a[t][s] >= 0, "a weight is a probability");
+                        sum += a[t][s];
+                        argmax = a[t][s] > a[t][argmax] ? s : argmax;
+                    }
+                    assertEquals(1, sum, 1e-5, "row " + t + " sums to 1");
+                    if (t < target.length) {
+                        aligned += argmax == source.length - 1 - t ? 1 : 0;
+                        rows++;
+                    }
+                }
+            }
+            System.out.printf("attention of the reverser on the symbol it copies: %d of %d tokens%n", aligned, rows);
+            assertTrue(aligned >= 0.5 * rows, aligned + " of " + rows + " tokens attend most to the symbol they copy");
         }
     }
 

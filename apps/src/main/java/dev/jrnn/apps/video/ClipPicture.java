@@ -11,7 +11,10 @@ import java.nio.file.Path;
 import java.util.List;
 import javax.imageio.ImageIO;
 
-/** A PNG contact sheet: one row of frames per clip, each row under its label. */
+/**
+ * A PNG contact sheet: one row of frames per clip, each row under its label. The frames are
+ * pixels, not data to plot, so this is drawn with Java2D rather than the charting library.
+ */
 public final class ClipPicture {
 
     private static final int SCALE = 4, LABEL = 16, GAP = 2;
@@ -41,7 +44,11 @@ public final class ClipPicture {
             }
         }
         g.dispose();
-        AtomicFiles.write(target, out -> ImageIO.write(sheet, "png", out));
+        AtomicFiles.write(target, out -> {
+            if (!ImageIO.write(sheet, "png", out)) {
+                throw new IOException("no PNG writer in this JDK");
+            }
+        });
     }
 
     private static float clamp(float v) {

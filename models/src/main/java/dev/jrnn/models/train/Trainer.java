@@ -1,11 +1,13 @@
 package dev.jrnn.models.train;
 
 import dev.jrnn.core.tensor.FloatTensor;
+import dev.jrnn.models.io.AtomicFiles;
 import dev.jrnn.models.nn.Module;
 import dev.jrnn.models.nn.Rng;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -19,7 +21,7 @@ import java.util.function.Function;
 /**
  * The training loop of every model: sets the learning rate from a schedule before each step, runs
  * the step, prints progress, validates, stops early, checkpoints, and keeps the loss history, which
- * it can draw ({@link History#writeSvg}). {@link #fit} feeds batches of a data set, shuffled each
+ * it can write as CSV ({@link History#writeCsv}). {@link #fit} feeds batches of a data set, shuffled each
  * epoch; {@link #run} takes any step (truncated BPTT over a stream, generated data).
  *
  * <pre>{@code
@@ -59,13 +61,24 @@ public final class Trainer {
      */
     public record History(List<double[]> training, List<double[]> validation, List<double[]> epochs,
                           double bestValidation, long bestStep, long stoppedEarlyAt) {
-        public void writeSvg(Path path, String title) throws IOException {
-            Map<String, LossCurve.Series> series = new LinkedHashMap<>();
-            series.put("training", new LossCurve.Series(training));
-            if (!validation.isEmpty()) {
-                series.put("validation", new LossCurve.Series(validation));
+        /**
+         * The curves as CSV, one point a line: {@code series,step,loss} with the series
+         * {@code training}, {@code validation} or {@code epoch} (a NaN loss is written as
+         * {@code NaN}); written atomically. The library draws nothing, so it needs no charting
+         * library: a spreadsheet or plotting tool draws this file, and {@code jrnn}'s commands
+         * draw their curves as PNG.
+         */
+        public void writeCsv(Path path) throws IOException {
+            StringBuilder csv = new StringBuilder("series,step,loss\n");
+            String[] names = {"training", "validation", "epoch"};
+            List<List<double[]>> curves = List.of(training, validation, epochs);
+            for (int c = 0; c < names.length; c++) {
+                for (double[] p : curves.get(c)) {
+                    csv.append(names[c]).append(',').append((long) p[0]).append(',').append(p[1]).append('\n');
+                }
             }
-            LossCurve.writeSvg(path, title, series);
+            byte[] bytes = csv.toString().getBytes(StandardCharsets.UTF_8);
+            AtomicFiles.write(path, out -> out.write(bytes));
         }
 
         public double lastTraining() {

@@ -196,7 +196,7 @@ class CheckpointTest {
     }
 
     @Test
-    void progressLinesAndLossCurves() throws IOException {
+    void progressLinesAndLossHistoryAsCsv() throws IOException {
         long[] now = {0};
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         PrintStream sink = new PrintStream(bytes, true, StandardCharsets.UTF_8);
@@ -210,12 +210,12 @@ class CheckpointTest {
         assertEquals("step 4/100 (4%)  loss 2.0000  200 tokens/s  elapsed 0:01  left 0:24", lines.get(0));
         assertEquals("step 100/100 (100%)  loss 2.0000  200 tokens/s  elapsed 0:25  left 0:00", lines.get(24));
 
-        Path svg = temp.resolve("loss.svg");
-        LossCurve.writeSvg(svg, "training <loss>", Map.of("train", new LossCurve.Series(List.of(
-                new double[] {1, 2.5}, new double[] {2, 1.5}, new double[] {3, Double.NaN}, new double[] {4, 0.5}))));
-        String text = Files.readString(svg);
-        assertTrue(text.startsWith("<svg") && text.contains("training &lt;loss&gt;"), text);
-        assertEquals(3, text.substring(text.indexOf("points=\"")).split("\"")[1].trim().split(" ").length,
-                "three finite points");
+        Path csv = temp.resolve("loss.csv");
+        new Trainer.History(List.of(new double[] {1, 2.5}, new double[] {2, Double.NaN}), List.of(new double[] {2, 1.75}),
+                List.of(), 1.75, 2, 0).writeCsv(csv);
+        assertEquals(List.of("series,step,loss", "training,1,2.5", "training,2,NaN", "validation,2,1.75"), Files.readAllLines(csv));
+        try (var files = Files.list(temp)) {
+            assertEquals(List.of(csv), files.toList(), "no temporary file left beside it");
+        }
     }
 }

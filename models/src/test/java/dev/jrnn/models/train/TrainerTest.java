@@ -45,8 +45,10 @@ class TrainerTest {
             assertEquals(0.05 * 0.125, rates[39], 1e-12);
             assertTrue(h.lastTraining() < h.training().get(0)[1] / 2, "the loss falls");
             assertTrue(printed.toString(StandardCharsets.UTF_8).contains("step 40/40 (100%)"));
-            h.writeSvg(temp.resolve("loss.svg"), "test");
-            assertTrue(Files.readString(temp.resolve("loss.svg")).contains("validation"));
+            h.writeCsv(temp.resolve("loss.csv"));
+            List<String> csv = Files.readAllLines(temp.resolve("loss.csv"));
+            assertEquals(1 + 40 + 2, csv.size(), "a header, 40 training points and 2 validation points");
+            assertTrue(csv.get(41).startsWith("validation,20,"), csv.get(41));
         }
         try (LanguageModel again = new LanguageModel(CellKind.GRU, 3, 4, 8, 1, 0.0, 5).backend("simd")) {
             Optimizer adam = Optimizer.adam(again, 0.05);
