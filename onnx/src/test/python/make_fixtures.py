@@ -308,6 +308,91 @@ def whole_model_cases():
     save('forecaster', {'series': series.numpy(), 'next': nxt.numpy(), 'states': states.numpy()})
 
 
+def op_graph(name, nodes, inputs, outputs, initializers=(), opset=OPSET):
+    """A graph of the operators around the recurrent ones, with numpy's outputs: their semantics
+    (negative axes and steps, broadcasting, transposed Gemm, Softmax before and after opset 13)."""
+    graph_inputs = [helper.make_tensor_value_info(k, TensorProto.FLOAT if v.dtype == np.float32 else TensorProto.INT64,
+                                                  list(v.shape)) for k, v in inputs.items()]
+    graph_outputs = [helper.make_tensor_value_info(k, TensorProto.FLOAT, list(v.shape)) for k, v in outputs.items()]
+    inits = [numpy_helper.from_array(v, k) for v, k in initializers]
+    graph = helper.make_graph(nodes, name, graph_inputs, graph_outputs, inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', opset)], producer_name='make_fixtures.py')
+    onnx.checker.check_model(model)
+    onnx.save(model, os.path.join(OUT, name + '.onnx'))
+    save(name, {**inputs, **outputs})
+
+
+def softmax(x, axis):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def op_cases():
+    rng = np.random.default_rng(11)
+
+    def r(*shape):
+        return rng.standard_normal(shape).astype(np.float32)
+
+    x = r(4, 5, 6)
+    op_graph('ops_slice', [
+        helper.make_node('Slice', ['x', 'starts', 'ends', 'axes', 'steps'], ['back']),
+        helper.make_node('Slice', ['x', 'starts2', 'ends2'], ['middle'])],
+        {'x': x}, {'back': x[3::-2, :, 0:5:2], 'middle': x[1:-1, -4:100]},
+        [(np.array([-1, 0], np.int64), 'starts'), (np.array([-1000, 5], np.int64), 'ends'),
+         (np.array([0, -1], np.int64), 'axes'), (np.array([-2, 2], np.int64), 'steps'),
+         (np.array([1, -4], np.int64), 'starts2'), (np.array([-1, 100], np.int64), 'ends2')])
+
+    a, b, v = r(2, 1, 3, 4), r(5, 4, 2), r(4)
+    op_graph('ops_matmul', [helper.make_node('MatMul', ['a', 'b'], ['ab']), helper.make_node('MatMul', ['v', 'b'], ['vb']),
+                            helper.make_node('MatMul', ['a', 'v'], ['av'])],
+             {'a': a, 'b': b, 'v': v}, {'ab': np.matmul(a, b), 'vb': np.matmul(v, b), 'av': np.matmul(a, v)})
+
+    a, b, c = r(4, 3), r(5, 4), r(5)
+    op_graph('ops_gemm', [helper.make_node('Gemm', ['a', 'b', 'c'], ['y'], alpha=0.5, beta=2.0, transA=1, transB=1)],
+             {'a': a, 'b': b, 'c': c}, {'y': (0.5 * a.T @ b.T + 2 * c).astype(np.float32)})
+
+    x = r(2, 3, 4)
+    op_graph('ops_softmax', [helper.make_node('Softmax', ['x'], ['s1'], axis=1),
+                             helper.make_node('LogSoftmax', ['x'], ['ls']),
+                             helper.make_node('Sigmoid', ['x'], ['sig']), helper.make_node('Tanh', ['x'], ['th']),
+                             helper.make_node('Relu', ['x'], ['re'])],
+             {'x': x}, {'s1': softmax(x, 1), 'ls': np.log(softmax(x, -1)), 'sig': 1 / (1 + np.exp(-x)),
+                        'th': np.tanh(x), 're': np.maximum(x, 0)})
+    # before opset 13, Softmax flattens the axes from `axis` on into one
+    op_graph('ops_softmax_opset11', [helper.make_node('Softmax', ['x'], ['s'], axis=1)],
+             {'x': x}, {'s': softmax(x.reshape(2, 12), 1).reshape(2, 3, 4)}, opset=11)
+
+    x, y, tokens = r(3, 1), r(2, 1, 4), np.array([[0, -1], [2, 1]], np.int64)
+    table = r(3, 4)
+    op_graph('ops_shapes', [
+        helper.make_node('Expand', ['x', 'shape'], ['expanded']),
+        helper.make_node('Unsqueeze', ['x', 'axes'], ['u']),
+        helper.make_node('Squeeze', ['u', 'axes'], ['sq']),
+        helper.make_node('Transpose', ['y'], ['t'], perm=[2, 0, 1]),
+        helper.make_node('Reshape', ['y', 'target'], ['reshaped']),
+        helper.make_node('Concat', ['y', 'y'], ['cat'], axis=-2),
+        helper.make_node('Gather', ['table', 'tokens'], ['rows'], axis=1),
+        helper.make_node('Sub', ['y', 'x4'], ['diff']),
+        helper.make_node('Mul', ['diff', 'y'], ['prod']),
+        helper.make_node('Div', ['prod', 'two'], ['half']),
+        helper.make_node('Shape', ['y'], ['yshape']),
+        helper.make_node('ConstantOfShape', ['yshape'], ['sevens'], value=helper.make_tensor('v', TensorProto.INT64, [1], [7])),
+        helper.make_node('Cast', ['sevens'], ['sevens_f'], to=TensorProto.FLOAT),
+        helper.make_node('Add', ['sevens_f', 'y'], ['plus7'])],
+        {'x': x, 'y': y, 'tokens': tokens},
+        {'expanded': np.broadcast_to(x, (2, 3, 4)).copy(), 'sq': x, 't': y.transpose(2, 0, 1).copy(),
+         'reshaped': y.reshape(2, 4, 1), 'cat': np.concatenate([y, y], axis=-2), 'rows': table[:, tokens],
+         'half': ((y - x4_value()) * y / 2).astype(np.float32),
+         'plus7': (7 + y).astype(np.float32)},
+        [(np.array([2, 3, 4], np.int64), 'shape'), (np.array([0, -1], np.int64), 'axes'),
+         (np.array([0, -1, 1], np.int64), 'target'), (table, 'table'), (x4_value(), 'x4'),
+         (np.array(2, np.float32), 'two')])
+
+
+def x4_value():
+    return np.array([0.5, -1, 2, 0.25], np.float32)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
@@ -316,6 +401,7 @@ def main():
     packed_cases()
     handmade_cases()
     whole_model_cases()
+    op_cases()
     with open(os.path.join(OUT, 'cases.txt'), 'w') as f:
         f.write(f'# written by onnx/src/test/python/make_fixtures.py with PyTorch {torch.__version__}, '
                 f'onnx {onnx.__version__}\n')

@@ -50,7 +50,7 @@ public final class OnnxModel implements AutoCloseable {
     public record Input(String name, boolean integer, List<String> dims) {
     }
 
-    private record Node(String name, List<String> inputs, List<String> outputs, Operators.Step step) {
+    private record Node(String name, String op, List<String> inputs, List<String> outputs, Operators.Step step) {
     }
 
     private final String source;
@@ -156,6 +156,16 @@ public final class OnnxModel implements AutoCloseable {
             throw new UnsupportedOnnxException(name, op, null, "jrnn does not run this operator (it runs "
                     + String.join(", ", RecurrentNode.NAMES) + " and " + String.join(", ", new java.util.TreeSet<>(Operators.NAMES)) + ")");
         }
+        int required = Operators.requiredInputs(op, opset);
+        for (int k = 0; k < required; k++) {
+            if (k >= n.getInputCount() || n.getInput(k).isEmpty()) {
+                throw new IllegalStateException("node '" + name + "' (" + op + ") has " + n.getInputCount()
+                        + " inputs; it needs at least " + required);
+            }
+        }
+        if (n.getOutputCount() == 0) {
+            throw new IllegalStateException("node '" + name + "' (" + op + ") has no output");
+        }
         for (String input : n.getInputList()) {
             if (!input.isEmpty() && !known.contains(input)) {
                 throw new IllegalStateException("node '" + name + "' (" + op + ") reads '" + input
@@ -179,7 +189,7 @@ public final class OnnxModel implements AutoCloseable {
                 known.add(output);
             }
         }
-        nodes.add(new Node(name, List.copyOf(n.getInputList()), List.copyOf(n.getOutputList()), step));
+        nodes.add(new Node(name, op, List.copyOf(n.getInputList()), List.copyOf(n.getOutputList()), step));
     }
 
     /** The graph's inputs, in order (initializers are not inputs). */
@@ -232,10 +242,8 @@ public final class OnnxModel implements AutoCloseable {
             Value[] out;
             try {
                 out = n.step().run(args);
-            } catch (IllegalArgumentException | ArithmeticException | NullPointerException e) {
-                String op = n.step() instanceof RecurrentNode ? "recurrent" : null;
-                throw new IllegalArgumentException(source + ": node '" + n.name() + "'" + (op == null ? "" : " (" + op + ")")
-                        + ": " + (e instanceof NullPointerException ? "a required input is missing" : e.getMessage()), e);
+            } catch (IllegalArgumentException | ArithmeticException e) { // ArithmeticException: integer overflow or division by 0
+                throw new IllegalArgumentException(source + ": node '" + n.name() + "' (" + n.op() + "): " + e.getMessage(), e);
             }
             for (int k = 0; k < n.outputs().size(); k++) {
                 if (!n.outputs().get(k).isEmpty()) {

@@ -27,6 +27,17 @@ final class Operators {
             "Concat", "Unsqueeze", "Squeeze", "Transpose", "Reshape", "Slice", "Expand", "Cast", "MatMul", "Gemm",
             "Add", "Sub", "Mul", "Div", "Relu", "Tanh", "Sigmoid", "Softmax", "LogSoftmax");
 
+    /** How many inputs operator {@code op} cannot do without (checked at load, so a step never meets a missing one). */
+    static int requiredInputs(String op, int opset) {
+        return switch (op) {
+            case "Constant" -> 0;
+            case "Gather", "Reshape", "Expand", "MatMul", "Gemm", "Add", "Sub", "Mul", "Div" -> 2;
+            case "Unsqueeze" -> opset < 13 ? 1 : 2;
+            case "Slice", "LSTM", "GRU", "RNN" -> 3;
+            default -> 1;
+        };
+    }
+
     /**
      * The step for {@code a}'s node at {@code opset}. {@code constants} holds the values known at
      * load (initializers, earlier Constant nodes), for operators whose attributes came as inputs.

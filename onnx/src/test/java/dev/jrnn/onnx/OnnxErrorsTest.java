@@ -183,6 +183,20 @@ class OnnxErrorsTest {
     }
 
     @Test
+    void aGraphReadingWhatNothingMakesIsMalformed() throws IOException {
+        Path file = save(edited("forecaster", "Relu", node -> node.setInput(0, "nowhere")), "dangling");
+        IOException e = assertThrows(IOException.class, () -> OnnxModel.load(file));
+        assertTrue(e.getMessage().startsWith(file + ": malformed ONNX model") && e.getMessage().contains("'nowhere'"), e.getMessage());
+
+        Path missing = save(edited("forecaster", "Gemm", node -> {
+            String a = node.getInput(0);
+            node.clearInput().addInput(a);
+        }), "one-input gemm");
+        IOException e2 = assertThrows(IOException.class, () -> OnnxModel.load(missing));
+        assertTrue(e2.getMessage().contains("needs at least 2"), e2.getMessage());
+    }
+
+    @Test
     void aTruncatedFileIsAnIOExceptionNamingIt() throws IOException {
         byte[] bytes = Files.readAllBytes(fixture("tagger"));
         for (int length : new int[] {bytes.length / 2, bytes.length - 7, 3}) {
