@@ -196,6 +196,44 @@ class OnnxErrorsTest {
         assertTrue(e2.getMessage().contains("needs at least 2"), e2.getMessage());
     }
 
+    /**
+     * Corrupted files (a byte changed, seeded): each loads and runs, or fails with one of the
+     * exceptions this class names, never another (an index out of bounds, an out-of-memory).
+     */
+    @Test
+    void corruptedFilesFailCleanly() throws IOException {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(17);
+        int loaded = 0, refused = 0;
+        for (String name : new String[] {"tagger", "forecaster", "packed_lstm_l2_bi_tf", "onnx_lstm_bidirectional_layout1_lens"}) {
+            byte[] good = Files.readAllBytes(fixture(name));
+            Map<String, Object> inputs;
+            try (OnnxModel unchanged = OnnxModel.load(fixture(name))) {
+                inputs = OnnxFixturesTest.inputs(unchanged, name); // a changed input name is then the run's error
+            }
+            for (int trial = 0; trial < 150; trial++) {
+                byte[] bad = good.clone();
+                bad[random.nextInt(bad.length)] = (byte) random.nextInt(256);
+                Path file = dir.resolve(name + "-" + trial + ".onnx");
+                Files.write(file, bad);
+                OnnxModel model;
+                try {
+                    model = OnnxModel.load(file);
+                } catch (IOException | UnsupportedOnnxException e) {
+                    assertTrue(e.getMessage().startsWith(file.toString()), e.getMessage());
+                    refused++;
+                    continue;
+                }
+                loaded++;
+                try (model) {
+                    model.run(inputs);
+                } catch (IllegalArgumentException e) {
+                    assertTrue(e.getMessage().startsWith(file.toString()), e.getMessage());
+                }
+            }
+        }
+        assertTrue(loaded > 0 && refused > 0, loaded + " loaded, " + refused + " refused");
+    }
+
     @Test
     void aTruncatedFileIsAnIOExceptionNamingIt() throws IOException {
         byte[] bytes = Files.readAllBytes(fixture("tagger"));
