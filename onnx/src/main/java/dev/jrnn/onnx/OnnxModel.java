@@ -1,6 +1,8 @@
 package dev.jrnn.onnx;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.jrnn.core.runtime.DenseBackends;
+import dev.jrnn.core.spi.DenseKernels;
 import dev.jrnn.core.tensor.FloatTensor;
 import dev.jrnn.onnx.proto.Onnx.GraphProto;
 import dev.jrnn.onnx.proto.Onnx.ModelProto;
@@ -60,6 +62,9 @@ public final class OnnxModel implements AutoCloseable {
     private final Map<String, Value> constants = new HashMap<>();
     private final List<Node> nodes = new ArrayList<>();
     private final List<RecurrentNode> recurrent = new ArrayList<>();
+    /** The backend asked for (null: {@code -Djrnn.backend}, else auto) and its dense kernels, found at the first product. */
+    private volatile String backend;
+    private volatile DenseKernels dense;
 
     /** Reads {@code path} and checks that jrnn runs every node of its graph. */
     public static OnnxModel load(Path path) throws IOException {
@@ -178,7 +183,7 @@ public final class OnnxModel implements AutoCloseable {
             recurrent.add(r);
             step = r;
         } else {
-            step = Operators.compile(a, opset, constants);
+            step = Operators.compile(a, opset, constants, this::dense);
         }
         if (op.equals("Constant")) { // known at load: the recurrent nodes may take their weights from it
             Value[] v = step.run(new Value[0]);
@@ -202,12 +207,26 @@ public final class OnnxModel implements AutoCloseable {
         return List.copyOf(outputs);
     }
 
-    /** Runs the recurrent nodes on {@code name} ({@code auto}, {@code reference}, {@code simd}, {@code onednn}). */
+    /**
+     * Runs the recurrent nodes, and the matrix products of MatMul and Gemm, on {@code name}
+     * ({@code auto}, {@code reference}, {@code simd}, {@code onednn}).
+     */
     public OnnxModel backend(String name) {
         for (RecurrentNode r : recurrent) {
             r.rnn.backend(name);
         }
+        backend = name;
+        dense = null;
         return this;
+    }
+
+    private DenseKernels dense() {
+        DenseKernels k = dense;
+        if (k == null) {
+            k = backend == null ? DenseBackends.kernels() : DenseBackends.kernels(backend);
+            dense = k;
+        }
+        return k;
     }
 
     /** The backend the recurrent nodes ran on (null before the first run; null for a model without any). */

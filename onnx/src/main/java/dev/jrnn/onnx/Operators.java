@@ -1,14 +1,16 @@
 package dev.jrnn.onnx;
 
+import dev.jrnn.core.spi.DenseKernels;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.function.Supplier;
 import java.util.function.DoubleBinaryOperator;
 import java.util.function.DoubleUnaryOperator;
 import java.util.function.LongBinaryOperator;
 
 /**
  * The operators around the recurrent ones, over {@link Value}s: shape arithmetic, layout changes,
- * dense heads and activations, with ONNX's semantics (numpy broadcasting, negative axes and
+ * dense heads (their products on the backend's dense kernels) and activations, with ONNX's semantics (numpy broadcasting, negative axes and
  * indices, Slice's clamping). {@link #compile} reads and checks a node's attributes once, at load,
  * and returns what runs it.
  */
@@ -40,9 +42,10 @@ final class Operators {
 
     /**
      * The step for {@code a}'s node at {@code opset}. {@code constants} holds the values known at
-     * load (initializers, earlier Constant nodes), for operators whose attributes came as inputs.
+     * load (initializers, earlier Constant nodes), for operators whose attributes came as inputs;
+     * {@code dense} the backend's kernels that MatMul and Gemm run on.
      */
-    static Step compile(Attributes a, int opset, Map<String, Value> constants) {
+    static Step compile(Attributes a, int opset, Map<String, Value> constants, Supplier<DenseKernels> dense) {
         Step step = switch (a.op) {
             case "Identity" -> in -> new Value[] {in[0]};
             case "Constant" -> constant(a);
@@ -93,11 +96,11 @@ final class Operators {
                 a.i("saturate", 1); // only for float8 targets, which are refused above
                 yield in -> new Value[] {cast(in[0], type)};
             }
-            case "MatMul" -> in -> new Value[] {matmul(in[0], in[1])};
+            case "MatMul" -> in -> new Value[] {matmul(in[0], in[1], dense.get())};
             case "Gemm" -> {
                 float alpha = a.f("alpha", 1), beta = a.f("beta", 1);
                 boolean ta = a.i("transA", 0, 0, 1) == 1, tb = a.i("transB", 0, 0, 1) == 1;
-                yield in -> new Value[] {gemm(in[0], in[1], in.length > 2 ? in[2] : null, alpha, beta, ta, tb)};
+                yield in -> new Value[] {gemm(in[0], in[1], in.length > 2 ? in[2] : null, alpha, beta, ta, tb, dense.get())};
             }
             case "Add" -> binary((x, y) -> x + y, Math::addExact);
             case "Sub" -> binary((x, y) -> x - y, Math::subtractExact);
@@ -544,7 +547,7 @@ final class Operators {
     // ---- dense ----
 
     /** numpy's matmul: 1-D operands promoted and the added axis dropped, leading axes broadcast. */
-    static Value matmul(Value a, Value b) {
+    static Value matmul(Value a, Value b, DenseKernels dense) {
         if (a.type != Value.Type.FLOAT || b.type != Value.Type.FLOAT || a.rank() == 0 || b.rank() == 0) {
             throw new IllegalArgumentException("MatMul of " + a + " and " + b + "; jrnn multiplies float32 tensors of rank >= 1");
         }
@@ -561,7 +564,7 @@ final class Operators {
         int batches = (int) Value.size(batch);
         float[] out = new float[Math.toIntExact(Value.size(concat(batch, new int[] {m, n})))];
         for (int p = 0; p < batches; p++) {
-            product(xf, p * m * k, k, 1, yf, p * k * n, n, 1, out, p * m * n, m, n, k);
+            dense.gemm(false, false, m, n, k, 1f, xf, p * m * k, k, yf, p * k * n, n, 0f, out, p * m * n, n, null, 0);
         }
         java.util.List<Integer> shape = new java.util.ArrayList<>();
         for (int d : batch) {
@@ -582,21 +585,7 @@ final class Operators {
         return out;
     }
 
-    /** {@code out[i][j] = sum_p x[i][p] * y[p][j]} over strided operands, summed in double. */
-    private static void product(float[] x, int xOff, int xRow, int xCol, float[] y, int yOff, int yRow, int yCol,
-                                float[] out, int outOff, int m, int n, int k) {
-        for (int i = 0; i < m; i++) {
-            for (int j = 0; j < n; j++) {
-                double s = 0;
-                for (int p = 0; p < k; p++) {
-                    s += (double) x[xOff + i * xRow + p * xCol] * y[yOff + p * yRow + j * yCol];
-                }
-                out[outOff + i * n + j] = (float) s;
-            }
-        }
-    }
-
-    static Value gemm(Value a, Value b, Value c, float alpha, float beta, boolean transA, boolean transB) {
+    static Value gemm(Value a, Value b, Value c, float alpha, float beta, boolean transA, boolean transB, DenseKernels dense) {
         if (a.rank() != 2 || b.rank() != 2 || a.type != Value.Type.FLOAT || b.type != Value.Type.FLOAT) {
             throw new IllegalArgumentException("Gemm of " + a + " and " + b + "; it takes two float32 matrices");
         }
@@ -607,10 +596,10 @@ final class Operators {
                     + transB + "): inner dimensions differ");
         }
         float[] out = new float[Math.toIntExact((long) m * n)];
-        product(a.floats, 0, transA ? 1 : k, transA ? m : 1, b.floats, 0, transB ? 1 : n, transB ? k : 1, out, 0, m, n, k);
+        dense.gemm(transA, transB, m, n, k, alpha, a.floats, 0, transA ? m : k, b.floats, 0, transB ? k : n, 0f, out, 0, n, null, 0);
         Value bias = c == null ? null : broadcastTo(c, new int[] {m, n});
         for (int i = 0; i < out.length; i++) {
-            out[i] = alpha * out[i] + (bias == null ? 0 : beta * bias.floats[i]);
+            out[i] += bias == null ? 0 : beta * bias.floats[i];
         }
         return Value.floats(new int[] {m, n}, out);
     }
