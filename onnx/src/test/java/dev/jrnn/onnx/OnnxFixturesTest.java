@@ -137,6 +137,24 @@ class OnnxFixturesTest {
         }
     }
 
+    /** One model, four threads at once: each gets exactly what one thread alone gets. */
+    @Test
+    void runsFromManyThreadsAtOnce() throws Exception {
+        try (OnnxModel model = OnnxModel.load(fixtures().resolve("tagger.onnx")).backend("simd")) {
+            Map<String, Object> in = inputs(model, "tagger");
+            float[] alone = model.run(in).get("tags").toArray();
+            try (var pool = java.util.concurrent.Executors.newFixedThreadPool(4)) {
+                List<java.util.concurrent.Future<float[]>> results = new ArrayList<>();
+                for (int k = 0; k < 32; k++) {
+                    results.add(pool.submit(() -> model.run(in).get("tags").toArray()));
+                }
+                for (var r : results) {
+                    assertArrayEquals(alone, r.get());
+                }
+            }
+        }
+    }
+
     @Test
     void theJavaBackendsAreAvailable() {
         // onednn may be missing on a machine (its cases then skip with the reason); these two never are
