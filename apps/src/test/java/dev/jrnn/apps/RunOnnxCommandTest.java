@@ -23,47 +23,41 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * {@code jrnn run --weights model.onnx}: whole exported models (jrnn-onnx's PyTorch fixtures)
- * against PyTorch's outputs on every backend, each element within {@code 1e-5 * max(1, |pytorch|)};
+ * {@code jrnn run --weights model.onnx}: every fixture of jrnn-onnx (PyTorch's exports, the
+ * handmade graphs, numpy's operator checks) against its expected outputs on every backend, each element within {@code 1e-5 * max(1, |pytorch|)};
  * and the user's mistakes, one line each.
  */
 class RunOnnxCommandTest {
 
     private static final String[] BACKENDS = {"reference", "simd", "onednn"};
-    /** The two whole models, a stack with initial states, packed sequences, and a handmade layout=1 reverse GRU. */
-    private static final String[] CASES = {"tagger", "forecaster", "lstm_l2_bi_tf_h0", "packed_lstm_l2_bi_tf",
-            "onnx_gru_reverse_layout1"};
-
     @TempDir
     Path temp;
 
-    /** The fixtures' folder: a copy of the files this test reads (they come in jrnn-onnx's test jar). */
-    Path fixtures() throws IOException {
-        Path dir = temp.resolve("fixtures");
-        if (!Files.isDirectory(dir)) {
-            Files.createDirectories(dir);
-            List<String> files = new ArrayList<>();
-            for (String c : CASES) {
-                files.addAll(List.of(c + ".onnx", c + ".x.npy", c + ".h0.npy", c + ".c0.npy", c + ".lengths.npy",
-                        c + ".tokens.npy", c + ".series.npy", c + ".y.npy", c + ".hn.npy", c + ".cn.npy", c + ".tags.npy",
-                        c + ".sentence.npy", c + ".next.npy", c + ".states.npy"));
-            }
-            for (String f : files) {
-                try (InputStream in = OnnxModel.class.getResourceAsStream("fixtures/" + f)) {
-                    if (in != null) {
-                        Files.copy(in, dir.resolve(f));
-                    }
+    /** A fixture file, copied out of jrnn-onnx's test jar into the temporary folder. */
+    Path fixture(String file) throws IOException {
+        Path copy = temp.resolve("fixtures").resolve(file);
+        if (!Files.exists(copy)) {
+            Files.createDirectories(copy.getParent());
+            try (InputStream in = OnnxModel.class.getResourceAsStream("fixtures/" + file)) {
+                if (in == null) {
+                    throw new IOException("no fixture " + file);
                 }
+                Files.copy(in, copy);
             }
         }
-        return dir;
+        return copy;
     }
 
-    static Stream<Arguments> cases() {
+    /** Every fixture of jrnn-onnx on every backend. */
+    static Stream<Arguments> cases() throws IOException {
         List<Arguments> out = new ArrayList<>();
-        for (String c : CASES) {
-            for (String b : BACKENDS) {
-                out.add(Arguments.of(c, b));
+        try (InputStream in = OnnxModel.class.getResourceAsStream("fixtures/cases.txt")) {
+            for (String c : new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
+                if (!c.isBlank() && !c.startsWith("#")) {
+                    for (String b : BACKENDS) {
+                        out.add(Arguments.of(c.strip(), b));
+                    }
+                }
             }
         }
         return out.stream();
@@ -72,7 +66,7 @@ class RunOnnxCommandTest {
     @ParameterizedTest(name = "{0} on {1}")
     @MethodSource("cases")
     void runsAWholeExportedModelAsPyTorchDoes(String name, String backend) throws IOException {
-        Path model = fixtures().resolve(name + ".onnx");
+        Path model = fixture(name + ".onnx");
         List<String> args = new ArrayList<>(List.of("run", "--backend", backend, "--weights", model.toString()));
         List<String> inputs, outputs;
         try (OnnxModel m = OnnxModel.load(model)) {
@@ -80,7 +74,7 @@ class RunOnnxCommandTest {
             outputs = m.outputs();
         }
         for (int k = 0; k < inputs.size(); k++) { // the first by position, as a one-input model's would be
-            Path file = fixtures().resolve(name + "." + inputs.get(k) + ".npy");
+            Path file = fixture(name + "." + inputs.get(k) + ".npy");
             args.addAll(List.of("--input", k == 0 ? file.toString() : inputs.get(k) + "=" + file));
         }
         for (String o : outputs) {
@@ -89,7 +83,7 @@ class RunOnnxCommandTest {
         RunCommandTest.Run run = RunCommandTest.jrnn(args.toArray(String[]::new));
         assertEquals(0, run.status(), run.err());
         for (String o : outputs) {
-            FloatTensor expected = Npy.read(fixtures().resolve(name + "." + o + ".npy"));
+            FloatTensor expected = Npy.read(fixture(name + "." + o + ".npy"));
             FloatTensor actual = Npy.read(temp.resolve(o + ".npy"));
             assertArrayEquals(expected.shape().dims(), actual.shape().dims(), o);
             float[] e = expected.toArray(), a = actual.toArray();
@@ -105,16 +99,16 @@ class RunOnnxCommandTest {
     void aPlainOutputIsTheFirstAndTheCellComesFromTheGraph() throws IOException {
         Path y = temp.resolve("y.npy");
         RunCommandTest.Run run = RunCommandTest.jrnn("run", "--backend", "reference", "--weights",
-                fixtures().resolve("forecaster.onnx").toString(), "--input", fixtures().resolve("forecaster.series.npy").toString(),
+                fixture("forecaster.onnx").toString(), "--input", fixture("forecaster.series.npy").toString(),
                 "--output", y.toString());
         assertEquals(0, run.status(), run.err());
-        assertArrayEquals(Npy.read(fixtures().resolve("forecaster.next.npy")).shape().dims(), Npy.read(y).shape().dims());
+        assertArrayEquals(Npy.read(fixture("forecaster.next.npy")).shape().dims(), Npy.read(y).shape().dims());
     }
 
     @Test
     void mistakesAreOneLine() throws IOException {
-        String model = fixtures().resolve("lstm_l2_bi_tf_h0.onnx").toString();
-        String x = fixtures().resolve("lstm_l2_bi_tf_h0.x.npy").toString(), y = temp.resolve("y.npy").toString();
+        String model = fixture("lstm_l2_bi_tf_h0.onnx").toString();
+        String x = fixture("lstm_l2_bi_tf_h0.x.npy").toString(), y = temp.resolve("y.npy").toString();
         expectMistake(RunCommandTest.jrnn("run", "--weights", model, "--cell", "lstm", "--input", x, "--output", y),
                 "--cell is for state_dicts");
         expectMistake(RunCommandTest.jrnn("run", "--weights", model, "--input", x, "--output", y),
@@ -122,11 +116,11 @@ class RunOnnxCommandTest {
         expectMistake(RunCommandTest.jrnn("run", "--weights", model, "--input", x, "--input", "hidden=" + x, "--output", y),
                 "the model has no input 'hidden'; its inputs are [x, h0, c0]");
         // token ids given as floats
-        String tagger = fixtures().resolve("tagger.onnx").toString();
+        String tagger = fixture("tagger.onnx").toString();
         expectMistake(RunCommandTest.jrnn("run", "--weights", tagger, "--input", x, "--output", y),
                 "not an int64 or int32 .npy array");
 
-        byte[] bytes = Files.readAllBytes(fixtures().resolve("tagger.onnx"));
+        byte[] bytes = Files.readAllBytes(fixture("tagger.onnx"));
         Path cut = temp.resolve("cut.onnx");
         Files.write(cut, Arrays.copyOf(bytes, bytes.length / 3));
         expectMistake(RunCommandTest.jrnn("run", "--weights", cut.toString(), "--input", x, "--output", y), cut.toString());
