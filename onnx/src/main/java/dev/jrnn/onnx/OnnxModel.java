@@ -47,6 +47,7 @@ public final class OnnxModel implements AutoCloseable {
 
     /** The ONNX operator sets whose semantics the interpreter follows (opset 14 is torch.onnx.export's here). */
     static final int MIN_OPSET = 9, MAX_OPSET = 23;
+    private static final long MAX_FILE_BYTES = Integer.MAX_VALUE;
 
     /** A graph input: its name, whether it holds integers (int64/int32, e.g. token ids) and its dimensions ("T", "3", "?"). */
     public record Input(String name, boolean integer, List<String> dims) {
@@ -68,6 +69,11 @@ public final class OnnxModel implements AutoCloseable {
 
     /** Reads {@code path} and checks that jrnn runs every node of its graph. */
     public static OnnxModel load(Path path) throws IOException {
+        long size = Files.size(path);
+        if (size > MAX_FILE_BYTES) { // protobuf's own limit: larger models keep their weights in external files
+            throw new IOException(path + ": " + size + " bytes; an ONNX file holds at most 2 GiB (larger models keep "
+                    + "their weights as external data, which jrnn does not read)");
+        }
         byte[] bytes = Files.readAllBytes(path);
         ModelProto proto;
         try {
