@@ -6,10 +6,12 @@ Run with Debian's python3-torch (PyTorch 1.13) and python3-onnx:
     /usr/bin/python3 onnx/src/test/python/make_fixtures.py
 
 It writes into onnx/src/test/resources/dev/jrnn/onnx/fixtures/, for each case NAME:
-    NAME.onnx            the model (torch.onnx.export at opset 14, batch and time axes dynamic),
+    NAME.onnx            the model (torch.onnx.export at opset 14, batch and time axes dynamic;
+                         packed sequences' graphs have a fixed batch, see packed_cases),
                          or, for what PyTorch never exports (direction=reverse, layout=1,
                          sequence_lens beside initial states), a graph built with onnx.helper
-                         from a PyTorch module's weights
+                         from a PyTorch module's weights (onnx_*), or a graph of the other
+                         operators with numpy's results (ops_*)
     NAME.<input>.npy     each graph input, at a length and batch other than the export's
     NAME.<output>.npy    PyTorch's outputs for them (float32)
 and cases.txt, one NAME per line. Everything is seeded: a rerun writes the same numbers.
