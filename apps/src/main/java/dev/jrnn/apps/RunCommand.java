@@ -16,7 +16,10 @@ import dev.jrnn.models.io.PyTorchStateDict;
 import dev.jrnn.models.io.SafeTensors;
 import java.io.IOException;
 import java.nio.file.Path;
+import dev.jrnn.onnx.IntTensor;
+import dev.jrnn.onnx.OnnxModel;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -26,16 +29,19 @@ import picocli.CommandLine.Option;
 /**
  * {@code jrnn run}: a PyTorch recurrent stack from its state_dict (safetensors) on an input from
  * a {@code .npy} file, with outputs written as PyTorch returns them, and optionally the
- * vector-Jacobian product: the gradients of {@code sum(output * dy)}.
+ * vector-Jacobian product: the gradients of {@code sum(output * dy)}. Or a whole ONNX model
+ * ({@code --weights model.onnx}), its inputs and outputs by name.
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
-        description = "Runs a PyTorch nn.LSTM / nn.GRU / nn.RNN state_dict on an input and writes what PyTorch returns. With --dy, also writes the gradients of sum(output * dy) w.r.t. the input (--dx) and every parameter (--grads).")
+        description = {"Runs a PyTorch nn.LSTM / nn.GRU / nn.RNN state_dict on an input and writes what PyTorch returns. With --dy, also writes the gradients of sum(output * dy) w.r.t. the input (--dx) and every parameter (--grads).",
+                "Or runs a whole ONNX model (--weights model.onnx, e.g. from torch.onnx.export): --input X.npy feeds its first input, --input NAME=X.npy any input (integer inputs such as token ids as int64 or int32 arrays); --output Y.npy writes its first output, --output NAME=Y.npy any output."})
 final class RunCommand implements Callable<Integer> {
 
-    @Option(names = "--weights", required = true, paramLabel = "W.safetensors", description = "the module's state_dict")
+    @Option(names = "--weights", required = true, paramLabel = "W.safetensors|M.onnx",
+            description = "the module's state_dict, or an ONNX model (.onnx)")
     Path weights;
 
-    @Option(names = "--cell", required = true, paramLabel = "CELL", description = "lstm, gru, rnn_tanh or rnn_relu")
+    @Option(names = "--cell", paramLabel = "CELL", description = "lstm, gru, rnn_tanh or rnn_relu (state_dicts; an ONNX graph says it itself)")
     CellKind cell;
 
     @Option(names = "--prefix", paramLabel = "P", defaultValue = "", description = "key prefix of the module in the state_dict, e.g. encoder.rnn.")
@@ -44,8 +50,8 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--batch-first", description = "input, output, dy and dx are [N, T, C] (nn.LSTM(batch_first=True))")
     boolean batchFirst;
 
-    @Option(names = "--input", required = true, paramLabel = "X.npy", description = "input [T, N, I] (float32)")
-    Path input;
+    @Option(names = "--input", required = true, paramLabel = "X.npy", description = "input [T, N, I] (float32); for ONNX, [NAME=]X.npy, repeatable")
+    List<String> inputs;
 
     @Option(names = "--h0", paramLabel = "H0.npy", description = "initial hidden state [L*D, N, H]; zeros when absent")
     Path h0;
@@ -53,8 +59,8 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--c0", paramLabel = "C0.npy", description = "initial cell state [L*D, N, H] (LSTM); zeros when absent")
     Path c0;
 
-    @Option(names = "--output", required = true, paramLabel = "Y.npy", description = "output sequence [T, N, D*H]")
-    Path output;
+    @Option(names = "--output", required = true, paramLabel = "Y.npy", description = "output sequence [T, N, D*H]; for ONNX, [NAME=]Y.npy, repeatable")
+    List<String> outputs;
 
     @Option(names = "--hn", paramLabel = "HN.npy", description = "final hidden states [L*D, N, H]")
     Path hn;
@@ -77,6 +83,16 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        if (weights.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".onnx")) {
+            return runOnnx();
+        }
+        if (cell == null) {
+            throw new IllegalArgumentException("--cell is needed for a state_dict (lstm, gru, rnn_tanh or rnn_relu)");
+        }
+        if (inputs.size() != 1 || outputs.size() != 1) {
+            throw new IllegalArgumentException("a state_dict takes one --input and one --output (several are for ONNX models)");
+        }
+        Path input = Path.of(inputs.get(0)), output = Path.of(outputs.get(0));
         if (dy == null && (dx != null || grads != null)) {
             throw new IllegalArgumentException("--dx and --grads need --dy, the gradient of the loss w.r.t. the output");
         }
@@ -140,6 +156,63 @@ final class RunCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** A whole ONNX model: its inputs from --input [NAME=]FILE, its outputs to --output [NAME=]FILE. */
+    private int runOnnx() throws IOException {
+        String stateDictOnly = cell != null ? "--cell" : !prefix.isEmpty() ? "--prefix" : batchFirst ? "--batch-first"
+                : h0 != null ? "--h0" : c0 != null ? "--c0" : hn != null ? "--hn" : cn != null ? "--cn"
+                : dy != null ? "--dy" : dx != null ? "--dx" : grads != null ? "--grads" : null;
+        if (stateDictOnly != null) {
+            throw new IllegalArgumentException(stateDictOnly + " is for state_dicts; an ONNX model's graph says its cell, "
+                    + "layout and states: pass its inputs and outputs by name (--input NAME=X.npy, --output NAME=Y.npy)");
+        }
+        try (OnnxModel model = OnnxModel.load(weights)) {
+            model.backend(backend.name());
+            List<String> inputNames = model.inputs().stream().map(OnnxModel.Input::name).toList();
+            Map<String, Path> inFiles = byName(inputs, inputNames, "--input", "inputs");
+            Map<String, Object> values = new LinkedHashMap<>();
+            for (OnnxModel.Input in : model.inputs()) {
+                Path file = inFiles.get(in.name());
+                if (file == null) {
+                    throw new IllegalArgumentException("the model's input '" + in.name() + "' has no file: add --input "
+                            + in.name() + "=FILE.npy (its inputs are " + inputNames + ")");
+                }
+                if (in.integer()) {
+                    Npy.Integers ints = Npy.readIntegers(file);
+                    values.put(in.name(), IntTensor.of(ints.values(), ints.shape()));
+                } else {
+                    values.put(in.name(), Npy.read(file));
+                }
+            }
+            Map<String, Path> outFiles = byName(outputs, model.outputs(), "--output", "outputs");
+            Map<String, FloatTensor> results = model.run(values);
+            for (Map.Entry<String, Path> e : outFiles.entrySet()) {
+                Npy.write(e.getValue(), results.get(e.getKey()));
+            }
+        }
+        return 0;
+    }
+
+    /** {@code [NAME=]FILE} arguments by name: a bare FILE is the first of {@code names}. */
+    private Map<String, Path> byName(List<String> args, List<String> names, String option, String what) {
+        Map<String, Path> files = new LinkedHashMap<>();
+        for (String arg : args) {
+            int eq = arg.indexOf('=');
+            String name = eq > 0 && names.contains(arg.substring(0, eq)) ? arg.substring(0, eq) : null;
+            if (name == null && eq > 0 && !arg.substring(0, eq).contains("/") && !arg.substring(0, eq).contains(".")) {
+                throw new IllegalArgumentException(option + " " + arg + ": the model has no " + what.substring(0, what.length() - 1)
+                        + " '" + arg.substring(0, eq) + "'; its " + what + " are " + names);
+            }
+            if (name == null && names.isEmpty()) {
+                throw new IllegalArgumentException(option + " " + arg + ": the model has no " + what);
+            }
+            String key = name != null ? name : names.get(0);
+            if (files.put(key, Path.of(name != null ? arg.substring(eq + 1) : arg)) != null) {
+                throw new IllegalArgumentException(option + ": two files for '" + key + "'");
+            }
+        }
+        return files;
     }
 
     private static FloatTensor read(Path path, String option, int rank) throws IOException {

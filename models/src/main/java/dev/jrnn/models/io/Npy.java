@@ -14,7 +14,8 @@ import java.util.regex.Pattern;
 
 /**
  * Reads and writes NumPy's {@code .npy} files of float32 ({@code <f4}) in C order, as
- * {@code numpy.save} writes them; {@code <f8} is read too, converted to float. Reading checks the
+ * {@code numpy.save} writes them; {@code <f8} is read too, converted to float, and integer arrays
+ * ({@code <i8}, {@code <i4}) by {@link #readIntegers}. Reading checks the
  * magic, the header and that the data has exactly the size the shape says, and names the file and
  * the problem when anything is off (Fortran order, another dtype, a truncated file). Writing is atomic.
  */
@@ -31,13 +32,45 @@ public final class Npy {
 
     /** The array in {@code path} as a contiguous heap tensor. */
     public static FloatTensor read(Path path) throws IOException {
+        Data d = data(path, false);
+        float[] values = new float[d.elements];
+        if (d.descr.equals("<f4")) {
+            d.bytes.asFloatBuffer().get(values);
+        } else {
+            for (int i = 0; i < values.length; i++) {
+                values[i] = (float) d.bytes.getDouble(i * 8);
+            }
+        }
+        return FloatTensor.of(values, d.shape);
+    }
+
+    /** An integer array: token ids, lengths. {@code values} in C order over {@code shape}. */
+    public record Integers(long[] values, int[] shape) {
+    }
+
+    /** The integer array ({@code <i8} or {@code <i4}, as {@code numpy.save} writes int64 and int32) in {@code path}. */
+    public static Integers readIntegers(Path path) throws IOException {
+        Data d = data(path, true);
+        long[] values = new long[d.elements];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = d.descr.equals("<i8") ? d.bytes.getLong(i * 8) : d.bytes.getInt(i * 4);
+        }
+        return new Integers(values, d.shape);
+    }
+
+    private record Data(String descr, int[] shape, int elements, ByteBuffer bytes) {
+    }
+
+    /** The checked header and the data of an array of floats, or of integers. */
+    private static Data data(Path path, boolean integers) throws IOException {
+        String kind = integers ? "an int64 or int32" : "a float32";
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = channel.size();
             ByteBuffer start = read(channel, 0, (int) Math.min(size, 12));
             byte[] magic = new byte[Math.min(6, start.remaining())];
             start.get(magic);
             if (!Arrays.equals(magic, MAGIC) || size < 10) {
-                throw malformed(path, "no .npy magic number (is it a NumPy file?)");
+                throw malformed(path, kind, "no .npy magic number (is it a NumPy file?)");
             }
             int major = start.get(6) & 0xff;
             int headerBytes;
@@ -47,69 +80,65 @@ public final class Npy {
                 headerStart = 10;
             } else if (major == 2 || major == 3) {
                 if (size < 12) {
-                    throw malformed(path, "truncated header");
+                    throw malformed(path, kind, "truncated header");
                 }
                 long length = start.order(ByteOrder.LITTLE_ENDIAN).getInt(8) & 0xffffffffL;
                 if (length > MAX_HEADER_BYTES) {
-                    throw malformed(path, "header of " + length + " bytes");
+                    throw malformed(path, kind, "header of " + length + " bytes");
                 }
                 headerBytes = (int) length;
                 headerStart = 12;
             } else {
-                throw malformed(path, "format version " + major + " (1, 2 and 3 are known)");
+                throw malformed(path, kind, "format version " + major + " (1, 2 and 3 are known)");
             }
             if (headerStart + (long) headerBytes > size) {
-                throw malformed(path, "truncated header");
+                throw malformed(path, kind, "truncated header");
             }
             String header = StandardCharsets.ISO_8859_1.decode(read(channel, headerStart, headerBytes)).toString();
-            String descr = group(path, DESCR, header, "descr");
-            if (!descr.equals("<f4") && !descr.equals("<f8")) {
-                throw malformed(path, "dtype '" + descr + "'; jrnn reads float32 ('<f4') or float64 ('<f8'): "
+            String descr = group(path, kind, DESCR, header, "descr");
+            if (integers && !descr.equals("<i8") && !descr.equals("<i4")) {
+                throw malformed(path, kind, "dtype '" + descr + "'; jrnn reads integers as int64 ('<i8') or int32 ('<i4'): "
+                        + "use array.astype(numpy.int64)");
+            }
+            if (!integers && !descr.equals("<f4") && !descr.equals("<f8")) {
+                throw malformed(path, kind, "dtype '" + descr + "'; jrnn reads float32 ('<f4') or float64 ('<f8'): "
                         + "use array.astype(numpy.float32)");
             }
-            if (group(path, FORTRAN, header, "fortran_order").equals("True")) {
-                throw malformed(path, "Fortran order; save numpy.ascontiguousarray(array) instead");
+            if (group(path, kind, FORTRAN, header, "fortran_order").equals("True")) {
+                throw malformed(path, kind, "Fortran order; save numpy.ascontiguousarray(array) instead");
             }
-            int[] shape = shape(path, group(path, SHAPE, header, "shape"));
+            int[] shape = shape(path, kind, group(path, kind, SHAPE, header, "shape"));
             long elements = 1;
             for (int d : shape) {
                 elements *= d;
                 if (elements > Integer.MAX_VALUE) {
-                    throw malformed(path, "more than 2^31 elements");
+                    throw malformed(path, kind, "more than 2^31 elements");
                 }
             }
-            int itemSize = descr.equals("<f4") ? 4 : 8;
+            int itemSize = descr.endsWith("8") ? 8 : 4;
             long dataStart = headerStart + (long) headerBytes;
             if (size - dataStart != elements * itemSize) {
-                throw malformed(path, "shape " + Arrays.toString(shape) + " of " + descr + " needs " + elements * itemSize
+                throw malformed(path, kind, "shape " + Arrays.toString(shape) + " of " + descr + " needs " + elements * itemSize
                         + " bytes of data, the file has " + (size - dataStart));
             }
             ByteBuffer data = read(channel, dataStart, (int) (elements * itemSize)).order(ByteOrder.LITTLE_ENDIAN);
-            float[] values = new float[(int) elements];
-            if (itemSize == 4) {
-                data.asFloatBuffer().get(values);
-            } else {
-                for (int i = 0; i < values.length; i++) {
-                    values[i] = (float) data.getDouble(i * 8);
-                }
-            }
-            return FloatTensor.of(values, shape);
+            return new Data(descr, shape, (int) elements, data);
         }
     }
 
-    private static String group(Path path, Pattern pattern, String header, String key) throws IOException {
+    private static String group(Path path, String kind, Pattern pattern, String header, String key) throws IOException {
         Matcher m = pattern.matcher(header);
         if (!m.find()) {
-            throw malformed(path, "the header has no valid '" + key + "': " + header.strip());
+            throw malformed(path, kind, "the header has no valid '" + key + "': " + header.strip());
         }
         return m.group(1);
     }
 
-    private static int[] shape(Path path, String tuple) throws IOException {
+    private static int[] shape(Path path, String kind, String tuple) throws IOException {
         String[] parts = tuple.split(",");
         int rank = tuple.isBlank() ? 0 : parts.length; // "3," splits to one part: numpy's 1-tuple
         if (rank == 0) {
-            throw malformed(path, "a scalar (shape ()); jrnn reads arrays of rank 1 or more");
+            throw malformed(path, kind, "a scalar (shape ()); jrnn reads arrays of rank 1 or more");
         }
         int[] shape = new int[rank];
         for (int i = 0; i < rank; i++) {
@@ -120,7 +149,7 @@ public final class Npy {
                 }
                 shape[i] = (int) d;
             } catch (NumberFormatException e) {
-                throw malformed(path, "shape (" + tuple + ")");
+                throw malformed(path, kind, "shape (" + tuple + ")");
             }
         }
         return shape;
@@ -136,8 +165,8 @@ public final class Npy {
         return buffer.flip();
     }
 
-    private static IOException malformed(Path path, String what) {
-        return new IOException(path + ": not a float32 .npy array: " + what);
+    private static IOException malformed(Path path, String kind, String what) {
+        return new IOException(path + ": not " + kind + " .npy array: " + what);
     }
 
     /** Writes {@code tensor} (any strides) as {@code <f4} in C order, version 1.0, atomically. */

@@ -39,6 +39,21 @@ class NpyTest {
     }
 
     @Test
+    void readsIntegersAsNumpyWritesThem() throws IOException {
+        Npy.Integers i64 = Npy.readIntegers(fixture("i64_3.npy"));
+        assertArrayEquals(new int[] {3}, i64.shape());
+        assertArrayEquals(new long[] {0, 1, 2}, i64.values());
+        assertArrayEquals(new long[] {1L << 40, -5}, Npy.readIntegers(fixture("i64_big.npy")).values());
+        Npy.Integers i32 = Npy.readIntegers(fixture("i32_2x2.npy"));
+        assertArrayEquals(new int[] {2, 2}, i32.shape());
+        assertArrayEquals(new long[] {7, -1, Integer.MAX_VALUE, 0}, i32.values());
+        String u8 = assertThrows(IOException.class, () -> Npy.readIntegers(fixture("u8_2.npy"))).getMessage();
+        assertTrue(u8.contains("not an int64 or int32 .npy array: dtype '|u1'"), u8);
+        String floats = assertThrows(IOException.class, () -> Npy.readIntegers(fixture("f32_5.npy"))).getMessage();
+        assertTrue(floats.contains("dtype '<f4'"), floats);
+    }
+
+    @Test
     void writesWhatNumpyWritesByteForByte() throws IOException {
         Path ours = temp.resolve("a.npy");
         Npy.write(ours, Npy.read(fixture("f32_2x3.npy")));
