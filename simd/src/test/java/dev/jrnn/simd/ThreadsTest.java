@@ -110,7 +110,10 @@ class ThreadsTest {
         return List.of( // unidirectional, at least two register tiles of sequences: the parties may split them
                 new RnnDescriptor(CellKind.LSTM, 2, Direction.UNIDIRECTIONAL, 5, 9, 40, 150),
                 new RnnDescriptor(CellKind.GRU, 1, Direction.UNIDIRECTIONAL, 4, 16, 20, 300),
-                new RnnDescriptor(CellKind.RNN_TANH, 2, Direction.UNIDIRECTIONAL, 3, 13, 33, 260));
+                new RnnDescriptor(CellKind.RNN_TANH, 2, Direction.UNIDIRECTIONAL, 3, 13, 33, 260),
+                // batch 1, long enough to split by units (the row kernel on each party's slice; rows fall back to units)
+                new RnnDescriptor(CellKind.LSTM, 2, Direction.UNIDIRECTIONAL, 6, 1, 33, 300),
+                new RnnDescriptor(CellKind.GRU, 1, Direction.UNIDIRECTIONAL, 4, 1, 20, 600));
     }
 
     private static Result run(RnnDescriptor d, int[] lengths, int split) {
