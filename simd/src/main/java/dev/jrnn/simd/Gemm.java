@@ -359,7 +359,7 @@ public final class Gemm {
     /**
      * {@code -Djrnn.simd.tile=12x2} (any {@link Tile#label}) forces a tile, {@code plan} has the
      * planner choose; unset, the tile the planner chose on this machine in an earlier process
-     * ({@link #REMEMBERED}), else {@link #PROVISIONAL}. Unset, the planner runs only when asked
+     * ({@link Remembered}), else {@link #PROVISIONAL}. Unset, the planner runs only when asked
      * what the tile is ({@code jrnn backends}): its warm-up (the JIT compiling five kernels on a
      * daemon thread, 1-5 s) cost {@code ./jrnn demo} a third of its speed (32k against 46-50k
      * characters a second, Zen 5), while on a quiet machine the tiles from 8x2 up time within 1-4%
