@@ -17,7 +17,7 @@ import picocli.CommandLine.Command;
         subcommands = {DemoCommand.class, GenerateCommand.class, SentimentCommand.class, G2pCommand.class, TranslateCommand.class,
                 PunctuateCommand.class, ForecastCommand.class, AnomaliesCommand.class, VideoCommand.class, ControlCommand.class, MusicCommand.class,
                 DigitsCommand.class,
-                RunCommand.class, BackendsCommand.class, CommandLine.HelpCommand.class})
+                RunCommand.class, ExportCommand.class, BackendsCommand.class, CommandLine.HelpCommand.class})
 public final class Jrnn implements Runnable {
 
     /** Exit status of a user mistake. */

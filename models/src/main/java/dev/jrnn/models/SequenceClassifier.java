@@ -161,6 +161,11 @@ public final class SequenceClassifier extends Module implements AutoCloseable {
         return this;
     }
 
+    /** What the head reads of the sequence. */
+    public Pooling pooling() {
+        return pooling;
+    }
+
     /**
      * Dropout with probability {@code p} on what the head reads, while training (predictions use
      * all of it): a regularizer for small data sets.

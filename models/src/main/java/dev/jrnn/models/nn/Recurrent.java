@@ -172,6 +172,11 @@ public final class Recurrent extends Module implements AutoCloseable {
         return this;
     }
 
+    /** Whether sequences are {@code [N, T, C]} ({@link #batchFirst(boolean)}). */
+    public boolean isBatchFirst() {
+        return batchFirst;
+    }
+
     /** The dropout after layer {@code l}. */
     private static String dropoutName(int l) {
         return "dropout_l" + l;
