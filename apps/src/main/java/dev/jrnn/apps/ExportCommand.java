@@ -1,16 +1,13 @@
 package dev.jrnn.apps;
 
 import dev.jrnn.core.rnn.CellKind;
-import dev.jrnn.core.tensor.FloatTensor;
 import dev.jrnn.models.io.PyTorchStateDict;
-import dev.jrnn.models.io.SafeTensors;
 import dev.jrnn.models.nn.Recurrent;
 import dev.jrnn.onnx.OnnxExport;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -46,13 +43,7 @@ final class ExportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Map<String, FloatTensor> stateDict = SafeTensors.read(weights, name -> name.startsWith(prefix));
-        PyTorchStateDict module;
-        try {
-            module = PyTorchStateDict.recurrent(stateDict, prefix, cell);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(weights + ": " + e.getMessage());
-        }
+        PyTorchStateDict module = RunCommand.recurrent(weights, prefix, cell);
         List<OnnxExport.Input> inputs = new ArrayList<>();
         if (lengths) {
             inputs.add(OnnxExport.Input.LENGTHS);

@@ -99,13 +99,7 @@ final class RunCommand implements Callable<Integer> {
         if (dy != null && dx == null && grads == null) {
             throw new IllegalArgumentException("--dy needs --dx or --grads: where to write the gradients");
         }
-        Map<String, FloatTensor> stateDict = SafeTensors.read(weights, name -> name.startsWith(prefix));
-        PyTorchStateDict module;
-        try {
-            module = PyTorchStateDict.recurrent(stateDict, prefix, cell);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(weights + ": " + e.getMessage());
-        }
+        PyTorchStateDict module = recurrent(weights, prefix, cell);
         RnnDescriptor arch = module.architecture();
         if (arch.cell() != CellKind.LSTM && (c0 != null || cn != null)) {
             throw new IllegalArgumentException("--c0 and --cn are for LSTMs; this is a " + arch.cell());
@@ -241,5 +235,15 @@ final class RunCommand implements Callable<Integer> {
                     + " ([layers * directions, batch, hidden])");
         }
         return t;
+    }
+
+    /** The recurrent stack under {@code prefix} in the safetensors file {@code weights}; a mistake names the file. */
+    static PyTorchStateDict recurrent(Path weights, String prefix, CellKind cell) throws IOException {
+        Map<String, FloatTensor> stateDict = SafeTensors.read(weights, name -> name.startsWith(prefix));
+        try {
+            return PyTorchStateDict.recurrent(stateDict, prefix, cell);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(weights + ": " + e.getMessage());
+        }
     }
 }

@@ -410,6 +410,8 @@ public final class Gemm {
         }
     }
 
+    /** The tile an earlier process planned on this machine (read once), or null; only when no tile is forced. */
+    private static final Tile REMEMBERED_TILE = System.getProperty(TILE_PROPERTY, "").isBlank() ? Remembered.recall() : null;
     /** The tile in use, once forced, defaulted, remembered or planned (null: the planner chooses). */
     private static volatile Tile chosen = configured(System.getProperty(TILE_PROPERTY));
     /** How it was chosen, for {@link #describeTile()}; null once planned (the planner says). */
@@ -417,8 +419,7 @@ public final class Gemm {
 
     private static Tile configured(String name) {
         if (name == null || name.isBlank()) {
-            Tile remembered = Remembered.recall();
-            return remembered != null ? remembered : PROVISIONAL;
+            return REMEMBERED_TILE != null ? REMEMBERED_TILE : PROVISIONAL;
         }
         return name.trim().equals("plan") ? null : Tile.parse(name);
     }
@@ -427,7 +428,7 @@ public final class Gemm {
         if (name != null && !name.isBlank()) {
             return name.trim().equals("plan") ? "" : "forced by -D" + TILE_PROPERTY;
         }
-        if (chosen != PROVISIONAL || Remembered.recall() != null) {
+        if (REMEMBERED_TILE != null) {
             return "planned on this machine by an earlier process, remembered in " + Remembered.STORE.file()
                     + "; -D" + TILE_PROPERTY + "=plan plans again";
         }

@@ -75,7 +75,7 @@ class CheckpointTest {
     }
 
     /** Token sequences of lengths 3..7 and a label (is the first token above 2?), for a classifier to fit. */
-    private static List<int[]> sequences(int count) {
+    static List<int[]> sequences(int count) {
         java.util.SplittableRandom random = new java.util.SplittableRandom(3);
         List<int[]> out = new java.util.ArrayList<>();
         for (int i = 0; i < count; i++) {

@@ -7,10 +7,8 @@ import dev.jrnn.models.data.Batches;
 import dev.jrnn.models.io.SafeTensors;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.SplittableRandom;
 
 /**
  * Run in a child JVM by {@link KillNineTest}: trains a small classifier (dropout, shuffled
@@ -37,7 +35,7 @@ public final class KillNineTraining {
             System.out.flush();
             long start = System.nanoTime();
             if (adam.steps() < steps) {
-                trainer.fit(sequences(), 10, batch -> batch, batch -> {
+                trainer.fit(CheckpointTest.sequences(45), 10, batch -> batch, batch -> {
                     List<int[]> tokens = batch.stream().map(s -> Arrays.copyOf(s, s.length - 1)).toList();
                     Batches.Tokens b = Batches.tokens(tokens, 0);
                     for (int[] row : b.ids()) {
@@ -52,20 +50,5 @@ public final class KillNineTraining {
             SafeTensors.write(dir.resolve("final.safetensors"), model.stateDict());
             System.out.println("DONE " + (System.nanoTime() - start) / 1_000_000);
         }
-    }
-
-    /** Token sequences of lengths 3..7 and a label (is the first token above 2?). */
-    private static List<int[]> sequences() {
-        SplittableRandom random = new SplittableRandom(3);
-        List<int[]> out = new ArrayList<>();
-        for (int i = 0; i < 45; i++) {
-            int[] s = new int[4 + random.nextInt(5)]; // the last element is the label
-            for (int t = 0; t < s.length - 1; t++) {
-                s[t] = random.nextInt(6);
-            }
-            s[s.length - 1] = s[0] > 2 ? 1 : 0;
-            out.add(s);
-        }
-        return out;
     }
 }
