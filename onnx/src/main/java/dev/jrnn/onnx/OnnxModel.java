@@ -74,21 +74,30 @@ public final class OnnxModel implements AutoCloseable {
             throw new IOException(path + ": " + size + " bytes; an ONNX file holds at most 2 GiB (larger models keep "
                     + "their weights as external data, which jrnn does not read)");
         }
-        byte[] bytes = Files.readAllBytes(path);
+        return load(Files.readAllBytes(path), path.toString());
+    }
+
+    /**
+     * Reads a model held in memory (an upload, a resource) and checks that jrnn runs every node of
+     * its graph; {@code source} names it in messages. The same errors as {@link #load(Path)}: an
+     * {@link IOException} for bytes that are not a well-formed ONNX model, an
+     * {@link UnsupportedOnnxException} for a graph jrnn does not run, each starting with {@code source}.
+     */
+    public static OnnxModel load(byte[] bytes, String source) throws IOException {
         ModelProto proto;
         try {
             proto = ModelProto.parseFrom(bytes);
         } catch (InvalidProtocolBufferException e) {
-            throw new IOException(path + ": not an ONNX model, or a truncated one (" + e.getMessage() + ")", e);
+            throw new IOException(source + ": not an ONNX model, or a truncated one (" + e.getMessage() + ")", e);
         }
         try {
-            return new OnnxModel(proto, path.toString());
+            return new OnnxModel(proto, source);
         } catch (Tensors.Malformed | IllegalStateException e) {
-            throw new IOException(path + ": malformed ONNX model: " + e.getMessage(), e);
+            throw new IOException(source + ": malformed ONNX model: " + e.getMessage(), e);
         } catch (UnsupportedOnnxException e) {
-            throw new UnsupportedOnnxException(path.toString(), e);
+            throw new UnsupportedOnnxException(source, e);
         } catch (RuntimeException e) { // a Constant node's or a weight's value jrnn could not take
-            throw new IOException(path + ": malformed ONNX model: " + e.getMessage(), e);
+            throw new IOException(source + ": malformed ONNX model: " + e.getMessage(), e);
         }
     }
 
