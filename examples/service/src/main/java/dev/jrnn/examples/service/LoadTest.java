@@ -26,7 +26,7 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * A bounded load test of the service on the loopback interface: the service runs in a JVM of its
  * own (so its resident memory is its own), and every phase stops by itself after a fixed duration
- * or request count. First the saturating rate: as many clients as the service admits
+ * or request count. After a warm-up as long as a phase, the saturating rate: as many clients as the service admits
  * ({@code workers + queue}) send back to back for the phase's duration, and the rate of 200s is the
  * service's capacity. Then open-loop phases at 1, 2 and 4 times that rate: requests go out on a
  * fixed schedule whatever the answers (at most {@value #MAX_OUTSTANDING} unanswered at once; past
@@ -214,7 +214,7 @@ final class LoadTest {
             Thread.ofVirtual().start(() -> out.lines().forEach(l -> System.out.println("service: " + l)));
             LoadTest test = new LoadTest(port, body, service.pid());
             List<Phase> phases = new ArrayList<>();
-            test.closedLoop(admitted, Math.min(2, seconds), maxRequests); // warm-up: the JIT, the backend's plan
+            test.closedLoop(admitted, seconds, maxRequests); // warm-up, as long as a phase: the JIT, auto's choice, the plan's capacity
             Phase saturating = test.closedLoop(admitted, seconds, maxRequests);
             phases.add(saturating);
             double rate = Math.max(1, saturating.throughput());

@@ -152,7 +152,7 @@ final class Smoke {
             status(port, name + ": GET /predict", "GET", "/predict", null, 405);
             status(port, name + ": an unknown path", "GET", "/nothing", null, 404);
             // saturation: the one worker held and the one queue place taken, the next request is 503
-            gate.close();
+            gate.shut();
             var first = client.sendAsync(post(port, good), HttpResponse.BodyHandlers.ofString());
             gate.awaitHeld();
             var second = client.sendAsync(post(port, good), HttpResponse.BodyHandlers.ofString());
@@ -207,7 +207,7 @@ final class Smoke {
             this.inner = inner;
         }
 
-        void close() {
+        void shut() {
             open = new CountDownLatch(1);
         }
 
