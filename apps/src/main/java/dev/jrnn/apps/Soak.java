@@ -39,7 +39,9 @@ import javax.management.ObjectName;
  * streams, one of them closed and replaced by a fresh one every 1,000 steps) and
  * {@code --predictions} predictions (a GRU {@link SequenceClassifier} on a fresh
  * {@code [T, N, 4]} batch, T random in 1..2,000, N in 1..64, each sequence's length random in
- * 1..T), interleaved at random, and every {@code --every} calls samples:
+ * 1..T), interleaved at random, after one prediction of the largest size (2,000 x 64, not counted:
+ * the backends' buffers grow to the largest call seen, and random sizes reach it only slowly), and
+ * every {@code --every} calls samples:
  * <ul>
  * <li>{@code heap}: the Java heap in use right after the sample's own full collection ({@code System.gc()});
  * <li>{@code nonheap}: metaspace, code cache and the rest the JVM counts as non-heap, in use;
@@ -48,7 +50,9 @@ import javax.management.ObjectName;
  *     read through the DiagnosticCommand MBean), and {@code nmt_other}: its category "Other", where
  *     the JDK's native memory segments (jrnn's native tensors and workspaces) are counted;
  * <li>{@code malloc}: the bytes glibc's allocator holds for the process ({@code mallinfo2}), where
- *     oneDNN's own allocations show (NMT does not see a native library's {@code malloc}).
+ *     oneDNN's own allocations show (NMT does not see a native library's {@code malloc}), and
+ *     {@code malloc_held}: what glibc holds from the kernel, in use or free (a free block it keeps
+ *     counts in RSS until it trims it).
  * </ul>
  * It writes them as CSV, draws them (PNG), and prints each one's growth over the last 90% of the
  * samples: the line fitted by least squares from its value at the first of those samples to its
@@ -66,7 +70,10 @@ public final class Soak {
     static final int INPUT = 4, HIDDEN = 16, CLASSES = 3, STREAMS = 64, MAX_STEPS = 2000, MAX_BATCH = 64;
     /** The growth allowed over the last 90% of the samples, as a fraction. */
     static final double TARGET = 0.01;
-    static final String[] COLUMNS = {"calls", "steps", "predictions", "heap", "nonheap", "rss", "nmt", "nmt_other", "malloc"};
+    static final String[] COLUMNS = {"calls", "steps", "predictions", "heap", "nonheap", "rss", "nmt", "nmt_other", "malloc",
+            "malloc_held"};
+    /** The columns of the first soaks' files (before {@code malloc_held}): read with that one as -1 (not measured). */
+    private static final int FIRST_COLUMNS = 9;
     /** The columns the target applies to. */
     private static final List<String> CHECKED = List.of("heap", "rss", "nmt");
 
@@ -135,6 +142,11 @@ public final class Soak {
             }
             float[] x = new float[INPUT], y = new float[HIDDEN];
             long stepsDone = 0, predictionsDone = 0, total = steps + predictions;
+            // warm-up, not counted: one prediction of the largest size, so the backend's buffers reach the size they
+            // keep for good at once (they grow to the largest T x N seen, which random sizes approach only slowly)
+            int[] full = new int[MAX_BATCH];
+            Arrays.fill(full, MAX_STEPS);
+            checksum += Arrays.stream(classifier.predict(FloatTensor.of(pool.clone(), MAX_STEPS, MAX_BATCH, INPUT), full)).sum();
             samples.add(sampler.sample(0, 0, 0));
             for (long call = 1; call <= total; call++) {
                 // exact counts, interleaved at random: a prediction with the odds of those left
@@ -219,7 +231,7 @@ public final class Soak {
             var memory = ManagementFactory.getMemoryMXBean();
             String nmt = nmt();
             return new long[] {calls, steps, predictions, memory.getHeapMemoryUsage().getUsed(),
-                    memory.getNonHeapMemoryUsage().getUsed(), rss(), kb(TOTAL, nmt), kb(OTHER, nmt), malloc()};
+                    memory.getNonHeapMemoryUsage().getUsed(), rss(), kb(TOTAL, nmt), kb(OTHER, nmt), malloc(false), malloc(true)};
         }
 
         private String nmt() throws Exception {
@@ -242,14 +254,17 @@ public final class Soak {
             return -1;
         }
 
-        /** glibc's bytes in use: in the heap arenas ({@code uordblks}) and in mapped blocks ({@code hblkhd}); -1 without glibc. */
-        private long malloc() {
+        /**
+         * glibc's bytes in use: in the heap arenas ({@code uordblks}) and in mapped blocks ({@code hblkhd}); or
+         * {@code held}: taken from the kernel, in use or free ({@code arena + hblkhd}); -1 without glibc.
+         */
+        private long malloc(boolean held) {
             if (mallinfo2 == null) {
                 return -1;
             }
             try {
                 MemorySegment info = (MemorySegment) mallinfo2.invokeExact(result);
-                return info.getAtIndex(ValueLayout.JAVA_LONG, 7) + info.getAtIndex(ValueLayout.JAVA_LONG, 4);
+                return info.getAtIndex(ValueLayout.JAVA_LONG, held ? 0 : 7) + info.getAtIndex(ValueLayout.JAVA_LONG, 4);
             } catch (Throwable e) {
                 throw new IllegalStateException("mallinfo2 failed", e);
             }
@@ -269,17 +284,21 @@ public final class Soak {
 
     static List<long[]> read(Path csv) throws IOException {
         List<String> lines = Files.readAllLines(csv);
-        if (lines.isEmpty() || !lines.get(0).equals(String.join(",", COLUMNS))) {
-            throw new IOException(csv + ": line 1: expected the header " + String.join(",", COLUMNS));
+        String header = String.join(",", COLUMNS), first = String.join(",", Arrays.copyOf(COLUMNS, FIRST_COLUMNS));
+        if (lines.isEmpty() || !(lines.get(0).equals(header) || lines.get(0).equals(first))) {
+            throw new IOException(csv + ": line 1: expected the header " + header);
         }
+        int width = lines.get(0).split(",").length;
         List<long[]> samples = new ArrayList<>();
         for (int i = 1; i < lines.size(); i++) {
             String[] f = lines.get(i).split(",");
-            if (f.length != COLUMNS.length) {
-                throw new IOException(csv + ": line " + (i + 1) + ": expected " + COLUMNS.length + " numbers, got " + f.length);
+            if (f.length != width) {
+                throw new IOException(csv + ": line " + (i + 1) + ": expected " + width + " numbers, got " + f.length);
             }
             try {
-                samples.add(Arrays.stream(f).mapToLong(Long::parseLong).toArray());
+                long[] sample = Arrays.copyOf(Arrays.stream(f).mapToLong(Long::parseLong).toArray(), COLUMNS.length);
+                Arrays.fill(sample, width, COLUMNS.length, -1);
+                samples.add(sample);
             } catch (NumberFormatException e) {
                 throw new IOException(csv + ": line " + (i + 1) + ": not a whole number: " + e.getMessage());
             }
@@ -343,9 +362,9 @@ public final class Soak {
         double[] calls = samples.stream().mapToDouble(s -> s[0] / 1e6).toArray();
         LineChart chart = new LineChart("jrnn soak on " + backend + ": memory over " + String.format(Locale.ROOT, "%,d",
                 samples.get(samples.size() - 1)[0]) + " calls", "calls (millions)", "MB");
-        String[] names = {"heap (after GC)", "non-heap", "RSS", "NMT committed", "NMT Other", "malloc in use"};
+        String[] names = {"heap (after GC)", "non-heap", "RSS", "NMT committed", "NMT Other", "malloc in use", "malloc held"};
         Color[] colors = {new Color(0x1f77b4), new Color(0x9467bd), new Color(0xd62728), new Color(0x2ca02c),
-                new Color(0x8c564b), new Color(0xff7f0e)};
+                new Color(0x8c564b), new Color(0xff7f0e), new Color(0xbcbd22)};
         for (int c = 3; c < COLUMNS.length; c++) {
             int column = c;
             chart.line(names[c - 3], calls, samples.stream().mapToDouble(s -> s[column] < 0 ? Double.NaN : mb(s[column])).toArray(),
