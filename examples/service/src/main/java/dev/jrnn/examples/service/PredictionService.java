@@ -72,8 +72,10 @@ public final class PredictionService implements AutoCloseable {
         this.limits = limits;
         reading = new Semaphore(limits.readers());
         admitted = new Semaphore(limits.workers() + limits.queue());
+        // the permits bound the work; the pool's own queue has room for all of it, since a worker whose
+        // prediction was answered (its permit given back) may not have taken the next task yet
         workers = new ThreadPoolExecutor(limits.workers(), limits.workers(), 0, TimeUnit.SECONDS,
-                limits.queue() == 0 ? new java.util.concurrent.SynchronousQueue<>() : new ArrayBlockingQueue<>(limits.queue()),
+                new ArrayBlockingQueue<>(limits.workers() + limits.queue()),
                 Thread.ofPlatform().name("predict-", 0).daemon().factory(), new ThreadPoolExecutor.AbortPolicy());
         server = HttpServer.create(address, 128);
         server.setExecutor(handlers); // a handler only reads, checks and waits: a virtual thread each, bounded by the permits
@@ -129,7 +131,7 @@ public final class PredictionService implements AutoCloseable {
             try {
                 Future<String> future = workers.submit(job);
                 result = future.get();
-            } catch (RejectedExecutionException e) { // cannot happen while the permits match the pool; answered as what it would mean
+            } catch (RejectedExecutionException e) { // the pool is shut down: the service is stopping
                 saturated(exchange);
                 return;
             } catch (ExecutionException e) {
