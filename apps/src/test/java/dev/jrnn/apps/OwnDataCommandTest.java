@@ -170,6 +170,21 @@ class OwnDataCommandTest {
         assertTrue(Files.exists(out.resolve("g2p-seq2seq.safetensors")), run.out());
     }
 
+    @Test
+    void punctuateLearnsAUsersText() throws Exception {
+        Path text = file("prose.txt", prose(600, 4));
+        Path out = dir.resolve("punctuate");
+        Run run = RunCommandTest.jrnn("punctuate", "--text", text.toString(), "--epochs", "25", "--batch", "4", "--hidden", "24",
+                "--embedding", "16", "--backend", "simd", "--out", out.toString());
+        assertEquals(0, run.status(), run.err() + run.out());
+        String heldOut = run.out().substring(run.out().indexOf("held out: the last 10% of " + text));
+        // a sentence ends after every fourth or fifth word: the majority label never writes the period, the bidirectional GRU learns to
+        double[] period = PunctuateCommandTest.f1s(heldOut, "period");
+        assertEquals(0.0, period[0], heldOut);
+        assertTrue(period[2] > 0.5, heldOut);
+        assertTrue(Files.exists(out.resolve("punctuate-gru.safetensors")), run.out());
+    }
+
     /** {@code jrnn args...} fails with exactly one line, starting {@code jrnn COMMAND: FILE} and saying {@code expected}. */
     private static void oneLine(Path file, String expected, String... args) {
         Run run = RunCommandTest.jrnn(args);
