@@ -94,6 +94,9 @@ final class G2pCommand implements Callable<Integer> {
     @Mixin
     BackendOption backend = new BackendOption();
 
+    /** Between phonemes in the printed examples: none for IPA, a space for phonemes that a user's file spaced (ARPAbet). */
+    private String phonemeSeparator = "";
+
     /** A word, its letters and its reference phonemes. */
     record Word(String spelling, List<String> letters, List<String> phonemes) {
     }
@@ -112,6 +115,9 @@ final class G2pCommand implements Callable<Integer> {
         }
         PrintWriter say = spec.commandLine().getOut();
         List<Word> all = pairsFile != null ? loadOwn(pairsFile) : new ArrayList<>();
+        if (all.stream().anyMatch(w -> w.phonemes().stream().anyMatch(p -> p.codePointCount(0, p.length()) > 2))) {
+            phonemeSeparator = " "; // e.g. AH0: symbols of several letters
+        }
         if (pairsFile == null) {
             load(Corpora.ENG_FRA_DICT.fetch()).forEach((w, ipa) -> all.add(new Word(w, letters(w), phonemes(ipa))));
         }
@@ -152,7 +158,8 @@ final class G2pCommand implements Callable<Integer> {
                 beamErrors += Seq2SeqTraining.editDistance(beamed, w.phonemes());
                 if (shown.size() < examples) {
                     shown.add(String.format(Locale.ROOT, "  %-16s /%s/  greedy /%s/  beam /%s/", w.spelling(),
-                            String.join("", w.phonemes()), String.join("", greedy), String.join("", beamed)));
+                            String.join(phonemeSeparator, w.phonemes()), String.join(phonemeSeparator, greedy),
+                            String.join(phonemeSeparator, beamed)));
                 }
             }
             say.printf(Locale.ROOT, "held-out phoneme error rate (%d words, %d reference phonemes; decoding %.1f s):%n",
