@@ -7,6 +7,7 @@ module dev.jrnn.apps {
     requires dev.jrnn.models;
     requires dev.jrnn.onnx;
     requires info.picocli;
+    requires org.apache.commons.csv; // users' own CSV and TSV files
     requires org.jfree.jfreechart;
     requires java.desktop; // charts (AWT, ImageIO) and MIDI (javax.sound.midi)
 

@@ -3,7 +3,7 @@ package dev.jrnn.apps;
 import dev.jrnn.apps.data.Corpora;
 import dev.jrnn.apps.charts.LineChart;
 import dev.jrnn.apps.series.Metrics;
-import dev.jrnn.apps.series.Table;
+import dev.jrnn.apps.data.Table;
 import dev.jrnn.apps.series.WindowForecaster;
 import java.awt.Color;
 import java.io.IOException;

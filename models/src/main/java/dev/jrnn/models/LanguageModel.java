@@ -312,6 +312,18 @@ public final class LanguageModel extends Module implements AutoCloseable {
         return rnn.architecture();
     }
 
+    Recurrent recurrent() {
+        return rnn;
+    }
+
+    int embeddingDim() {
+        return embedding.dim();
+    }
+
+    double dropoutProbability() {
+        return dropout.probability();
+    }
+
     @Override
     public void close() {
         rnn.close();

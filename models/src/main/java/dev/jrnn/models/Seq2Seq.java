@@ -520,6 +520,34 @@ public final class Seq2Seq extends Module implements AutoCloseable {
         return out;
     }
 
+    Recurrent encoder() {
+        return encoder;
+    }
+
+    int sourceVocabularyOrZero() {
+        return sourceEmbedding == null ? 0 : sourceEmbedding.vocabulary();
+    }
+
+    int embeddingDim() {
+        return targetEmbedding.dim();
+    }
+
+    int targetVocabulary() {
+        return targetVocabulary;
+    }
+
+    int bos() {
+        return bos;
+    }
+
+    int eos() {
+        return eos;
+    }
+
+    int[] neverEmitted() {
+        return neverEmitted.clone();
+    }
+
     @Override
     public void close() {
         encoder.close();

@@ -227,6 +227,18 @@ public final class SequenceClassifier extends Module implements AutoCloseable {
         return loss.value();
     }
 
+    int vocabularyOrZero() {
+        return embedding == null ? 0 : embedding.vocabulary();
+    }
+
+    int embeddingDimOrZero() {
+        return embedding == null ? 0 : embedding.dim();
+    }
+
+    int classes() {
+        return head.outputSize();
+    }
+
     @Override
     public void close() {
         rnn.close();

@@ -72,6 +72,14 @@ public final class SequenceRegressor extends Module implements AutoCloseable {
         return loss.value();
     }
 
+    Recurrent recurrent() {
+        return rnn;
+    }
+
+    int outputs() {
+        return head.outputSize();
+    }
+
     @Override
     public void close() {
         rnn.close();

@@ -142,6 +142,22 @@ public final class SequenceTagger extends Module implements AutoCloseable {
         return loss.value();
     }
 
+    Recurrent recurrent() {
+        return rnn;
+    }
+
+    int vocabularyOrZero() {
+        return embedding == null ? 0 : embedding.vocabulary();
+    }
+
+    int embeddingDimOrZero() {
+        return embedding == null ? 0 : embedding.dim();
+    }
+
+    int classes() {
+        return classes;
+    }
+
     @Override
     public void close() {
         rnn.close();

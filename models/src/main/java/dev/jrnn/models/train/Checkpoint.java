@@ -1,11 +1,13 @@
 package dev.jrnn.models.train;
 
 import dev.jrnn.core.tensor.FloatTensor;
+import dev.jrnn.models.ModelDescription;
 import dev.jrnn.models.io.SafeTensors;
 import dev.jrnn.models.nn.Module;
 import dev.jrnn.models.nn.Parameter;
 import dev.jrnn.models.nn.Rng;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -35,6 +37,10 @@ public final class Checkpoint {
     private Checkpoint() {
     }
 
+    /**
+     * Saves {@code model}'s parameters and generators, {@code optimizer}'s state (null: none, a
+     * checkpoint for inference) and the caller's {@code info}, atomically.
+     */
     public static void save(Path path, Module model, Optimizer optimizer, Map<String, String> info) throws IOException {
         save(path, model, optimizer, info, Map.of());
     }
@@ -42,6 +48,24 @@ public final class Checkpoint {
     /** As {@link #save(Path, Module, Optimizer, Map)}, with the state of the caller's {@code generators} too. */
     public static void save(Path path, Module model, Optimizer optimizer, Map<String, String> info,
                             Map<String, Rng> generators) throws IOException {
+        if (optimizer != null) {
+            checkOptimizer(model, optimizer);
+        }
+        Map<String, FloatTensor> tensors = new LinkedHashMap<>();
+        model.stateDict().forEach((name, t) -> put(tensors, name, t, "tensor"));
+        Map<String, String> metadata = new LinkedHashMap<>();
+        put(metadata, "format", FORMAT, "metadata key");
+        if (optimizer != null) {
+            optimizer.state().forEach((name, values) -> put(tensors, OPTIMIZER + name, FloatTensor.of(values, values.length), "tensor"));
+            put(metadata, "steps", Long.toString(optimizer.steps()), "metadata key");
+            put(metadata, "learning_rate", Double.toString(optimizer.learningRate()), "metadata key");
+        }
+        randomGenerators(model, generators).forEach((name, g) -> put(metadata, RANDOM + name, Long.toString(g.state()), "metadata key"));
+        info.forEach((k, v) -> put(metadata, k, v, "metadata key"));
+        SafeTensors.write(path, tensors, metadata);
+    }
+
+    private static void checkOptimizer(Module model, Optimizer optimizer) {
         Map<String, Parameter> params = model.namedParameters();
         optimizer.namedParameters().forEach((name, p) -> {
             if (params.get(name) != p) {
@@ -50,16 +74,6 @@ public final class Checkpoint {
                         + ": build the optimizer from the model (Optimizer.adam(model, rate))");
             }
         });
-        Map<String, FloatTensor> tensors = new LinkedHashMap<>();
-        model.stateDict().forEach((name, t) -> put(tensors, name, t, "tensor"));
-        optimizer.state().forEach((name, values) -> put(tensors, OPTIMIZER + name, FloatTensor.of(values, values.length), "tensor"));
-        Map<String, String> metadata = new LinkedHashMap<>();
-        put(metadata, "format", FORMAT, "metadata key");
-        put(metadata, "steps", Long.toString(optimizer.steps()), "metadata key");
-        put(metadata, "learning_rate", Double.toString(optimizer.learningRate()), "metadata key");
-        randomGenerators(model, generators).forEach((name, g) -> put(metadata, RANDOM + name, Long.toString(g.state()), "metadata key"));
-        info.forEach((k, v) -> put(metadata, k, v, "metadata key"));
-        SafeTensors.write(path, tensors, metadata);
     }
 
     private static <V> void put(Map<String, V> map, String key, V value, String what) {
@@ -72,6 +86,49 @@ public final class Checkpoint {
         Map<String, Rng> all = new LinkedHashMap<>(model.randomGenerators());
         extra.forEach((name, g) -> put(all, name, g, "generator"));
         return all;
+    }
+
+    /**
+     * Saves {@code model}, one of the topology models ({@link dev.jrnn.models.LanguageModel},
+     * {@link dev.jrnn.models.SequenceClassifier}, ...), with its description, so that
+     * {@link #loadModel} rebuilds it from the file alone (as {@code jrnn run} and {@code jrnn export}
+     * do); {@code optimizer} may be null (a model for inference), else it is saved for resuming.
+     * {@code info} is the caller's own metadata (e.g. a vocabulary), returned by {@link #loadModel}.
+     */
+    public static void saveModel(Path path, Module model, Optimizer optimizer, Map<String, String> info) throws IOException {
+        Map<String, String> all = new LinkedHashMap<>(ModelDescription.of(model));
+        info.forEach((k, v) -> put(all, k, v, "metadata key"));
+        save(path, model, optimizer, all);
+    }
+
+    /** A model rebuilt from a checkpoint, and the checkpoint's metadata. */
+    public record SavedModel(Module model, Map<String, String> info) {
+    }
+
+    /**
+     * The model a {@link #saveModel} checkpoint describes, with its weights, in evaluation mode.
+     * A checkpoint without a description, or with a malformed one or weights of other shapes, is an
+     * {@link IOException} saying what; nothing is allocated beyond what the file's size allows.
+     */
+    public static SavedModel loadModel(Path path) throws IOException {
+        Map<String, String> metadata = metadata(path);
+        Module model;
+        try {
+            model = ModelDescription.build(metadata, Files.size(path) / Float.BYTES);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(path + ": " + e.getMessage(), e);
+        }
+        loadWeights(path, model);
+        return new SavedModel(model, metadata);
+    }
+
+    /** As {@link #loadModel(Path)}, checking the model is a {@code type}. */
+    public static <M extends Module> M loadModel(Path path, Class<M> type) throws IOException {
+        Module model = loadModel(path).model();
+        if (!type.isInstance(model)) {
+            throw new IOException(path + ": a " + model.getClass().getSimpleName() + ", not a " + type.getSimpleName());
+        }
+        return type.cast(model);
     }
 
     /** Restores {@code model} and {@code optimizer} (and the model's generators) from {@code path}; returns the metadata. */
