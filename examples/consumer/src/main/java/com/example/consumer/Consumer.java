@@ -63,7 +63,7 @@ public final class Consumer {
         }
     }
 
-    /** Trains, saves, loads, predicts and streams a character LSTM. */
+    /** Trains a character LSTM and saves it; loads it from the checkpoint alone, predicts and streams it. */
     private void checkpoint() throws Exception {
         String alphabet = TEXT.chars().distinct().sorted()
                 .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString();
@@ -75,9 +75,20 @@ public final class Consumer {
                 targets[t][n] = alphabet.indexOf(TEXT.charAt((5 * n + t + 1) % TEXT.length()));
             }
         }
-        Path file = Files.createTempDirectory("jrnn-consumer").resolve("char-lstm.safetensors");
-        float[] trainedLogits;
-        try (LanguageModel model = newModel(alphabet.length())) {
+        Path folder = Files.createTempDirectory("jrnn-consumer");
+        Path file = folder.resolve("char-lstm.safetensors");
+        try {
+            float[] trained = trainAndSave(alphabet, inputs, targets, file);
+            loadPredictAndStream(alphabet, inputs, trained, file);
+        } finally {
+            Files.deleteIfExists(file);
+            Files.delete(folder);
+        }
+    }
+
+    /** Trains a character LSTM on {@link #TEXT}, saves it to {@code file}; returns its predictions on {@code inputs}. */
+    private float[] trainAndSave(String alphabet, int[][] inputs, int[][] targets, Path file) throws Exception {
+        try (LanguageModel model = new LanguageModel(CellKind.LSTM, alphabet.length(), 16, 48, 1, 0.0, 42)) {
             Optimizer adam = Optimizer.adam(model, 0.02);
             for (int step = 0; step < 200; step++) {
                 model.trainStep(inputs, targets, null, adam, 1.0);
@@ -86,24 +97,31 @@ public final class Consumer {
             System.out.printf("trained: a character LSTM on \"%s\", loss %.3f nats per character (uniform: %.3f)%n",
                     TEXT, loss, Math.log(alphabet.length()));
             check(loss < 0.2, "training left the loss at " + loss);
-            trainedLogits = model.forward(inputs, null).logits().toArray();
-            Checkpoint.save(file, model, adam, Map.of("alphabet", alphabet));
+            Checkpoint.saveModel(file, model, null, Map.of("alphabet", alphabet)); // no optimizer: for inference
+            return model.forward(inputs, null).logits().toArray();
         }
+    }
 
-        try (LanguageModel model = newModel(alphabet.length())) {
-            Map<String, String> info = Checkpoint.loadWeights(file, model);
-            check(alphabet.equals(info.get("alphabet")), "the checkpoint's metadata came back as " + info);
+    /** The checkpoint alone (the model's class and sizes are in it): predictions, then one character at a time. */
+    private void loadPredictAndStream(String alphabet, int[][] inputs, float[] trained, Path file) throws Exception {
+        Checkpoint.SavedModel saved = Checkpoint.loadModel(file);
+        if (!(saved.model() instanceof LanguageModel loaded)) {
+            check(false, "the checkpoint held a " + saved.model().getClass().getSimpleName() + ", not a LanguageModel");
+            return;
+        }
+        try (LanguageModel model = loaded) {
+            check(alphabet.equals(saved.info().get("alphabet")), "the checkpoint's metadata came back as " + saved.info());
             float[] logits = model.forward(inputs, null).logits().toArray();
-            double error = maxRelativeError(logits, trainedLogits);
-            System.out.printf("checkpoint: %s (%d bytes) loaded, predictions %.1e from the trained model's on %s%n",
-                    file.getFileName(), Files.size(file), error, model.backendName());
+            double error = maxRelativeError(logits, trained);
+            System.out.printf("checkpoint: %s (%d bytes) loaded, a LanguageModel over %s; predictions %.1e from the trained model's on %s%n",
+                    file.getFileName(), Files.size(file), model.architecture(), error, model.backendName());
             check(error <= 1e-5, "the loaded model predicts " + error + " away from the trained one");
 
-            // streaming: one character at a time (StreamingRnn inside), as a service would
+            // streaming: one character at a time (a StreamingRnn inside), as a service would
             try (LanguageModel.Generator stream = model.generator()) {
+                int batch = inputs[0].length, vocabulary = alphabet.length();
                 double streamError = 0;
-                int vocabulary = alphabet.length();
-                for (int t = 0; t < steps; t++) {
+                for (int t = 0; t < inputs.length; t++) {
                     float[] scores = stream.next(inputs[t][0]);
                     for (int v = 0; v < vocabulary; v++) {
                         float whole = logits[(t * batch) * vocabulary + v];
@@ -125,14 +143,7 @@ public final class Consumer {
                 check(continuation.toString().equals(expected), "greedy continuation \"" + continuation
                         + "\", expected \"" + expected + "\"");
             }
-        } finally {
-            Files.deleteIfExists(file);
-            Files.deleteIfExists(file.getParent());
         }
-    }
-
-    private static LanguageModel newModel(int vocabulary) {
-        return new LanguageModel(CellKind.LSTM, vocabulary, 16, 48, 1, 0.0, 42);
     }
 
     private static double maxRelativeError(float[] actual, float[] expected) {
