@@ -9,7 +9,6 @@ import dev.jrnn.core.runtime.Backends;
 import dev.jrnn.core.runtime.Parallelism;
 import dev.jrnn.core.runtime.RacingRnn;
 import dev.jrnn.core.runtime.Use;
-import dev.jrnn.core.scalar.ReferenceBackend;
 import dev.jrnn.core.spi.PreparedRnn;
 import dev.jrnn.core.spi.Workspace;
 import dev.jrnn.core.tensor.FloatTensor;
@@ -85,7 +84,7 @@ public class LayerBench {
     /** Throws unless {@code output} ({@code [T, N, D*H]}) is the reference backend's to 1e-4. */
     static void checkAgainstReference(String who, RnnDescriptor d, RnnWeights weights, FloatTensor x, float[] output) {
         float[] want;
-        try (PreparedRnn ref = new ReferenceBackend().prepare(d, weights)) {
+        try (PreparedRnn ref = Backends.reference().prepare(d, weights)) {
             want = ref.forward(x, null, null).output().toArray();
         }
         double worst = 0;

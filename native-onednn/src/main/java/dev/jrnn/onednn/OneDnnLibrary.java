@@ -91,6 +91,20 @@ final class OneDnnLibrary {
 
     private static Outcome search() {
         List<String> attempts = new ArrayList<>();
+        try {
+            return search(attempts);
+        } catch (IllegalCallerException e) {
+            // --illegal-native-access=deny (the JDK's default only warns, naming the flag itself):
+            // every candidate would fail alike, so one line that names the flag
+            Module module = OneDnnLibrary.class.getModule();
+            return new Outcome(null, List.of("native access is not enabled for "
+                    + (module.isNamed() ? "module " + module.getName() : "the class path")
+                    + ": start the JVM with --enable-native-access="
+                    + (module.isNamed() ? module.getName() : "ALL-UNNAMED")));
+        }
+    }
+
+    private static Outcome search(List<String> attempts) {
         Loaded loaded = explicit(attempts);
         if (loaded == null) {
             if (!attempts.getLast().startsWith("no explicit path")) {
@@ -191,6 +205,9 @@ final class OneDnnLibrary {
             arena.close();
             attempts.add(source + ": cannot load " + what + ": " + e.getMessage());
             return null;
+        } catch (IllegalCallerException e) {
+            arena.close();
+            throw e; // native access denied: see search()
         } catch (RuntimeException e) {
             arena.close();
             attempts.add(source + ": " + e);

@@ -99,6 +99,60 @@ class LibraryLoadingTest {
         assertTrue(!out.contains("onednn="), out);
     }
 
+    @Test
+    void withoutNativeAccessTheJdkWarnsNamingTheFlagAndTheBackendWorks() throws Exception {
+        String out = java(List.of("-Djrnn.onednn.cache=" + temp.resolve("cache"),
+                "-cp", classPath(), ProbeMain.class.getName()));
+        assertTrue(out.contains("Use --enable-native-access=ALL-UNNAMED"), out);
+        assertTrue(out.contains("available=true"), out);
+    }
+
+    @Test
+    void whenNativeAccessIsDeniedTheReasonNamesTheFlag() throws Exception {
+        String out = java(List.of("--illegal-native-access=deny", "-Djrnn.onednn.cache=" + temp.resolve("cache"),
+                "-cp", classPath(), ProbeMain.class.getName()));
+        assertTrue(out.contains("available=false"), out);
+        assertTrue(out.contains("reason=oneDNN 3.x not found: native access is not enabled for the class path: "
+                + "start the JVM with --enable-native-access=ALL-UNNAMED"), out);
+        assertTrue(out.contains("named=backend 'onednn' is unavailable: oneDNN 3.x not found: native access"), out);
+        assertTrue(out.contains("reference="), out);
+    }
+
+    /**
+     * On the module path, as a modular application runs: the backend is found through the
+     * descriptor's {@code provides}, oneDNN's jar serves from the class path, and native access is
+     * asked for by the module's name.
+     */
+    @Test
+    void onTheModulePathNativeAccessIsTheModulesAndTheBundledBuildServes() throws Exception {
+        String dnnlJar = Arrays.stream(classPath().split(File.pathSeparator)).filter(entry -> entry.contains("bytedeco"))
+                .findFirst().orElseThrow();
+        List<String> modular = List.of(
+                "--module-path", location(dev.jrnn.core.runtime.Backends.class) + File.pathSeparator
+                        + location(OneDnnBackendProvider.class),
+                "--patch-module", "dev.jrnn.onednn=" + location(ProbeMain.class),
+                "--class-path", dnnlJar,
+                "-Djrnn.onednn.cache=" + temp.resolve("cache"),
+                "-m", "dev.jrnn.onednn/" + ProbeMain.class.getName());
+        List<String> denied = new ArrayList<>(List.of("--illegal-native-access=deny"));
+        denied.addAll(modular);
+        String out = java(denied);
+        assertTrue(out.contains("reason=oneDNN 3.x not found: native access is not enabled for module dev.jrnn.onednn: "
+                + "start the JVM with --enable-native-access=dev.jrnn.onednn"), out);
+        assertTrue(out.contains("reference="), out);
+
+        List<String> enabled = new ArrayList<>(List.of("--illegal-native-access=deny", "--enable-native-access=dev.jrnn.onednn"));
+        enabled.addAll(modular);
+        out = java(enabled);
+        assertTrue(out.contains("available=true"), out);
+        assertTrue(out.contains("named=ok"), out);
+        assertEquals(value(out, "reference"), value(out, "onednn"), 1e-5);
+    }
+
+    private static String location(Class<?> c) throws Exception {
+        return Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+    }
+
     private static double value(String out, String key) {
         return out.lines().filter(l -> l.startsWith(key + "=")).mapToDouble(l -> Double.parseDouble(l.substring(key.length() + 1)))
                 .findFirst().orElseThrow(() -> new AssertionError("no " + key + " in " + out));
@@ -119,11 +173,17 @@ class LibraryLoadingTest {
 
     private static String childJvm(String classPath, Class<?> main, List<String> args, String... jvmArgs)
             throws IOException, InterruptedException {
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED"));
+        List<String> command = new ArrayList<>(List.of("--enable-native-access=ALL-UNNAMED"));
         command.addAll(List.of(jvmArgs));
         command.addAll(List.of("-cp", classPath, main.getName()));
         command.addAll(args);
+        return java(command);
+    }
+
+    /** Runs a fresh JVM with {@code arguments}; returns what it printed, after checking it exited with 0. */
+    private static String java(List<String> arguments) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow()));
+        command.addAll(arguments);
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().remove(OneDnnLibrary.LIBRARY_ENV);
         Process p = builder.start();

@@ -9,7 +9,7 @@ import dev.jrnn.core.rnn.RnnArchitecture;
 import dev.jrnn.core.rnn.RnnBackward;
 import dev.jrnn.core.rnn.RnnForward;
 import dev.jrnn.core.rnn.RnnWeights;
-import dev.jrnn.core.scalar.ReferenceBackend;
+import dev.jrnn.core.runtime.Backends;
 import dev.jrnn.core.spi.Backend;
 import dev.jrnn.core.spi.PreparedRnn;
 import dev.jrnn.core.spi.Workspace;
@@ -72,7 +72,7 @@ class PiecesTest {
         FloatTensor dhn = c.finalStates() ? Tensors.uniform(a.iterShape(batch), random) : null;
         FloatTensor dcn = c.finalStates() && lstm ? Tensors.uniform(a.iterShape(batch), random) : null;
         Run want = new Run(a, batch, c), got = new Run(a, batch, c);
-        want.run(new ReferenceBackend(), w, x, h0, c0, dy, dhn, dcn);
+        want.run(Backends.reference(), w, x, h0, c0, dy, dhn, dcn);
         got.run(new OneDnnBackend(), w, x, h0, c0, dy, dhn, dcn);
         for (int i = 0; i < want.outputs.size(); i++) {
             assertClose(want.names.get(i), want.outputs.get(i), got.outputs.get(i), tol, tol);

@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jrnn.core.runtime.Backends;
 import dev.jrnn.core.spi.Availability;
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -28,7 +30,7 @@ class ProviderTest {
         var d = new dev.jrnn.core.rnn.RnnDescriptor(dev.jrnn.core.rnn.CellKind.LSTM, 1,
                 dev.jrnn.core.rnn.Direction.UNIDIRECTIONAL, 20, 4, 64, 128);
         var selector = new dev.jrnn.core.runtime.BackendSelector(
-                List.of(new dev.jrnn.core.scalar.ReferenceBackendProvider(), new SimdBackendProvider()),
+                List.of(provider("reference"), new SimdBackendProvider()),
                 java.time.Duration.ofMillis(20));
         var decision = selector.decide(d, dev.jrnn.core.rnn.RnnWeights.uniform(d, 1));
         assertEquals("simd", decision.backend(), decision::toString);
@@ -53,11 +55,35 @@ class ProviderTest {
         assertTrue(out.contains("auto=reference"), out);
     }
 
+    private static dev.jrnn.core.spi.BackendProvider provider(String name) {
+        return Backends.discover().stream().filter(p -> p.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    /** A modular application needs no --add-modules: this module's descriptor requires the incubator module. */
+    @Test
+    void onTheModulePathTheDescriptorLoadsTheIncubatorModule() throws Exception {
+        String out = java(List.of(
+                "--module-path", location(Backends.class) + File.pathSeparator + location(SimdBackendProvider.class),
+                "--patch-module", "dev.jrnn.simd=" + location(ProbeMain.class),
+                "-m", "dev.jrnn.simd/" + ProbeMain.class.getName()));
+        assertTrue(out.contains("available=true"), out);
+        assertTrue(out.contains("named=ok"), out);
+    }
+
+    private static String location(Class<?> c) throws Exception {
+        return Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+    }
+
     private static String childJvm(List<String> jvmArgs) throws IOException, InterruptedException {
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        List<String> command = new ArrayList<>(List.of(java));
-        command.addAll(jvmArgs);
+        List<String> command = new ArrayList<>(jvmArgs);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), ProbeMain.class.getName()));
+        return java(command);
+    }
+
+    /** Runs a fresh JVM with {@code arguments}; returns what it printed, after checking it exited with 0. */
+    private static String java(List<String> arguments) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow()));
+        command.addAll(arguments);
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "child JVM timed out");

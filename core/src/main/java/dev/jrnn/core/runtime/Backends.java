@@ -2,6 +2,7 @@ package dev.jrnn.core.runtime;
 
 import dev.jrnn.core.rnn.RnnDescriptor;
 import dev.jrnn.core.rnn.RnnWeights;
+import dev.jrnn.core.scalar.ReferenceBackend;
 import dev.jrnn.core.spi.Backend;
 import dev.jrnn.core.spi.BackendProvider;
 import dev.jrnn.core.spi.PreparedRnn;
@@ -53,6 +54,14 @@ public final class Backends {
 
     public static BackendSelector selector() {
         return Holder.SELECTOR;
+    }
+
+    /**
+     * The scalar reference backend, created without probing the others: double precision inside,
+     * the oracle every backend is tested against, always available (its package is not exported).
+     */
+    public static Backend reference() {
+        return new ReferenceBackend();
     }
 
     /** The backend named {@code name}; see {@link BackendSelector#backend}. */

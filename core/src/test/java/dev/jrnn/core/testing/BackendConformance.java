@@ -11,7 +11,7 @@ import dev.jrnn.core.rnn.RnnDescriptor;
 import dev.jrnn.core.rnn.RnnForward;
 import dev.jrnn.core.rnn.RnnWeights;
 import dev.jrnn.core.rnn.RnnWeights.Param;
-import dev.jrnn.core.scalar.ReferenceBackend;
+import dev.jrnn.core.runtime.Backends;
 import dev.jrnn.core.spi.Backend;
 import dev.jrnn.core.spi.PreparedRnn;
 import dev.jrnn.core.spi.Workspace;
@@ -339,7 +339,7 @@ public abstract class BackendConformance {
     void onePlanAndWorkspaceServeAnyStepsAndBatch() {
         RnnDescriptor base = new RnnDescriptor(CellKind.LSTM, 2, Direction.BIDIRECTIONAL, 1, 1, 6, 9);
         RnnWeights w = RnnWeights.uniform(base, 7);
-        Backend reference = new ReferenceBackend();
+        Backend reference = Backends.reference();
         int[][] problems = {{3, 2}, {17, 7}, {1, 1}, {5, 3}, {17, 7}, {2, 9}, {9, 4}, {3, 2}};
         try (PreparedRnn rnn = backend().prepare(base.architecture(), w); Workspace ws = rnn.newWorkspace();
              PreparedRnn ref = reference.prepare(base.architecture(), w); Workspace refWs = ref.newWorkspace()) {

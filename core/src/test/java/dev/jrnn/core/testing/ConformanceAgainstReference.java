@@ -7,7 +7,7 @@ import dev.jrnn.core.rnn.Direction;
 import dev.jrnn.core.rnn.Mode;
 import dev.jrnn.core.rnn.RnnDescriptor;
 import dev.jrnn.core.rnn.RnnForward;
-import dev.jrnn.core.scalar.ReferenceBackend;
+import dev.jrnn.core.runtime.Backends;
 import dev.jrnn.core.spi.Backend;
 import dev.jrnn.core.spi.PreparedRnn;
 import dev.jrnn.core.spi.Workspace;
@@ -26,7 +26,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 public abstract class ConformanceAgainstReference extends BackendConformance {
 
-    private static final Backend REFERENCE = new ReferenceBackend();
+    private static final Backend REFERENCE = Backends.reference();
 
     /**
      * Absolute and relative tolerance against the double-precision reference. Float32 sums of

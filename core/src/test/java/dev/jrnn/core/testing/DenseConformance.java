@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.jrnn.core.runtime.Backends;
 import dev.jrnn.core.runtime.Parallelism;
-import dev.jrnn.core.scalar.ReferenceDense;
 import dev.jrnn.core.spi.DenseKernels;
 import java.util.Arrays;
 import java.util.Locale;
@@ -25,7 +25,7 @@ public abstract class DenseConformance {
 
     protected abstract DenseKernels kernels();
 
-    private static final DenseKernels REFERENCE = ReferenceDense.instance();
+    private static final DenseKernels REFERENCE = Backends.reference().dense().orElseThrow();
     protected static final int[] SIZES = {1, 3, 7, 8, 9, 15, 16, 17, 33, 100};
 
     /** Float sums of {@code k} products against double ones: about sqrt(k) ulps, bounded here generously by k. */

@@ -12,7 +12,6 @@ import dev.jrnn.core.rnn.RnnDescriptor;
 import dev.jrnn.core.rnn.RnnForward;
 import dev.jrnn.core.rnn.RnnWeights;
 import dev.jrnn.core.runtime.Backends;
-import dev.jrnn.core.scalar.ReferenceBackend;
 import dev.jrnn.core.spi.Backend;
 import dev.jrnn.core.spi.PreparedRnn;
 import dev.jrnn.core.spi.Workspace;
@@ -279,7 +278,7 @@ public abstract class MisuseMatrix {
         try (PreparedRnn rnn = backend.prepare(one, w)) {
             got = rnn.forward(x, null, null).output().getFlat(0);
         }
-        try (PreparedRnn ref = new ReferenceBackend().prepare(one, w)) {
+        try (PreparedRnn ref = Backends.reference().prepare(one, w)) {
             want = ref.forward(x, null, null).output().getFlat(0);
         }
         if (!(Math.abs(got - want) <= 1e-6f)) {

@@ -8,7 +8,7 @@ import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.core.rnn.Direction;
 import dev.jrnn.core.rnn.RnnDescriptor;
 import dev.jrnn.core.rnn.RnnWeights;
-import dev.jrnn.core.scalar.ReferenceBackend;
+import dev.jrnn.core.runtime.Backends;
 import dev.jrnn.core.spi.PreparedRnn;
 import dev.jrnn.core.tensor.FloatTensor;
 import dev.jrnn.core.testing.Tensors;
@@ -47,7 +47,7 @@ class StreamingRnnTest {
         RnnWeights w = RnnWeights.uniform(d, 4);
         FloatTensor x = Tensors.uniform(d.srcLayerShape(), new SplittableRandom(2));
         PreparedRnn.Result whole;
-        try (PreparedRnn ref = new ReferenceBackend().prepare(d, w)) {
+        try (PreparedRnn ref = Backends.reference().prepare(d, w)) {
             whole = ref.forward(x, null, null);
         }
         try (StreamingRnn model = StreamingRnn.prepare(d, w, "simd"); StreamState state = model.newState()) {
