@@ -1,7 +1,10 @@
 package dev.jrnn.apps.music;
 
+import java.io.ByteArrayInputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -34,19 +37,39 @@ public final class Midi {
 
     private static final int DRUMS = 9, RESOLUTION = 480, VELOCITY = 90;
 
+    /** A piece is read whole; a larger file is refused rather than exhausting the heap. */
+    static final long MAX_BYTES = 64L << 20;
+
     private Midi() {
     }
 
     /** The lines of the MIDI file {@code file} with at least {@code minNotes} notes, in track and channel order. */
     public static List<List<Note.Timed>> lines(Path file, int minNotes) throws IOException {
+        long size = Files.size(file);
+        if (size > MAX_BYTES) {
+            throw new IOException(file + ": " + size + " bytes, more than a MIDI file read whole may hold (" + MAX_BYTES + ")");
+        }
+        return lines(Files.readAllBytes(file), file.toString(), minNotes);
+    }
+
+    /**
+     * The lines of the MIDI file {@code bytes} (named {@code name} in messages). The JDK's reader
+     * reports a malformed file in several ways (InvalidMidiDataException, EOFException,
+     * runtime exceptions on some bytes): each becomes one IOException naming the file.
+     */
+    public static List<List<Note.Timed>> lines(byte[] bytes, String name, int minNotes) throws IOException {
         Sequence sequence;
         try {
-            sequence = MidiSystem.getSequence(file.toFile());
-        } catch (InvalidMidiDataException e) {
-            throw new IOException(file + " is not a MIDI file this JDK reads: " + e.getMessage());
+            sequence = MidiSystem.getSequence(new ByteArrayInputStream(bytes));
+        } catch (InvalidMidiDataException | IOException | RuntimeException e) {
+            throw new IOException(name + ": not a MIDI file this JDK reads (" + (e instanceof EOFException ? "truncated: it ends inside a chunk"
+                    : e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()) + ")");
         }
         if (sequence.getDivisionType() != Sequence.PPQ) {
-            throw new IOException(file + " counts time in SMPTE frames, not beats: not supported");
+            throw new IOException(name + ": counts time in SMPTE frames, not beats: not supported");
+        }
+        if (sequence.getResolution() <= 0) {
+            throw new IOException(name + ": " + sequence.getResolution() + " ticks per beat (expected a positive number)");
         }
         double perTick = 4.0 / sequence.getResolution();      // sixteenths per tick
         List<List<Note.Timed>> lines = new ArrayList<>();
