@@ -3,6 +3,8 @@ package dev.jrnn.apps.music;
 import java.io.ByteArrayInputStream;
 import java.io.EOFException;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,6 +60,7 @@ public final class Midi {
      * runtime exceptions on some bytes): each becomes one IOException naming the file.
      */
     public static List<List<Note.Timed>> lines(byte[] bytes, String name, int minNotes) throws IOException {
+        checkChunks(bytes, name);
         Sequence sequence;
         try {
             sequence = MidiSystem.getSequence(new ByteArrayInputStream(bytes));
@@ -100,6 +103,28 @@ public final class Midi {
             }
         }
         return lines;
+    }
+
+    /**
+     * A standard MIDI file is a header chunk ("MThd") and chunks each declaring its length: the
+     * JDK's reader reads a cut-off file without complaint (a truncated track just ends early), so
+     * the chunks are checked to fit in the file first.
+     */
+    private static void checkChunks(byte[] bytes, String name) throws IOException {
+        if (bytes.length < 14 || !new String(bytes, 0, 4, StandardCharsets.ISO_8859_1).equals("MThd")) {
+            throw new IOException(name + ": not a MIDI file (expected MThd and a header in its first 14 bytes)");
+        }
+        for (long at = 0; at < bytes.length; ) {
+            if (at + 8 > bytes.length) {
+                throw new IOException(name + ": truncated: " + (bytes.length - at) + " bytes at byte " + at + " where a chunk's 8-byte header is expected");
+            }
+            long size = Integer.toUnsignedLong(ByteBuffer.wrap(bytes, (int) at + 4, 4).getInt());
+            if (at + 8 + size > bytes.length) {
+                throw new IOException(name + ": truncated: the '" + new String(bytes, (int) at, 4, StandardCharsets.ISO_8859_1).replaceAll("[^ -~]", "?")
+                        + "' chunk at byte " + at + " declares " + size + " bytes, " + (bytes.length - at - 8) + " follow");
+            }
+            at += 8 + size;
+        }
     }
 
     /** The highest note of each onset, each cut where the next begins. */
