@@ -207,10 +207,10 @@ final class AnomaliesCommand implements Callable<Integer> {
         boolean labelled = streams.stream().allMatch(Stream::labelled);
         if (labelled) {
             say.printf(Locale.ROOT, "held-out readings of all streams:%n  %-32s %9s %9s %9s %6s %6s %6s%n", "", "precision", "recall", "F1", "TP", "FP", "FN");
-        row(say, "GRU residuals, last " + scoreWindow + " readings", gruRunTotal);
-        row(say, "persistence residuals, last " + scoreWindow, lastRunTotal);
-        row(say, "GRU forecast residual", gruTotal);
-        row(say, "persistence residual", lastTotal);
+            row(say, "GRU residuals, last " + scoreWindow + " readings", gruRunTotal);
+            row(say, "persistence residuals, last " + scoreWindow, lastRunTotal);
+            row(say, "GRU forecast residual", gruTotal);
+            row(say, "persistence residual", lastTotal);
             row(say, "rolling z-score (" + window + " readings)", zTotal);
         }
         StringBuilder rmse = new StringBuilder("one-step forecast RMSE on held-out readings" + (labelled ? " outside events" : "") + ":");
