@@ -75,7 +75,7 @@ public record SeriesFile(Path file, List<String> columns, double[] time, double[
             if (Math.abs(k - whole) > 1e-6 * whole) {
                 irregular++;
             }
-            if (at.getLast() + whole > 10L * n + 1_000_000) {
+            if (whole > 100L * n + 10_000 - at.getLast()) { // filling it would take memory out of all proportion to the file
                 throw new IOException(table.where(i) + "time " + clock.text[i] + " is " + whole + " usual steps after the row before's "
                         + clock.text[i - 1] + ": too large a gap to fill");
             }
