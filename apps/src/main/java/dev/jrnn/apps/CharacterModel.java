@@ -1,32 +1,28 @@
 package dev.jrnn.apps;
 
-import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.models.LanguageModel;
 import dev.jrnn.models.train.Checkpoint;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeSet;
 
 /**
  * A character-level LSTM language model as the demo trains it and {@code jrnn generate} reads it:
- * the checkpoint's metadata holds the alphabet (the characters, in id order) and the sizes.
+ * a {@link Checkpoint#saveModel} checkpoint (so {@code jrnn run} and {@code jrnn export} read it
+ * too) whose metadata also holds the alphabet (the characters, in id order).
  */
 final class CharacterModel {
 
     private CharacterModel() {
     }
 
-    static Map<String, String> describe(String alphabet, int embedding, int hidden, int layers) {
-        Map<String, String> info = new LinkedHashMap<>();
-        info.put("model", "character-lstm");
-        info.put("alphabet", alphabet);
-        info.put("embedding", Integer.toString(embedding));
-        info.put("hidden", Integer.toString(hidden));
-        info.put("layers", Integer.toString(layers));
-        return info;
+    /** The checkpoint's own metadata: the alphabet (the model's shape is {@link Checkpoint#saveModel}'s description). */
+    static Map<String, String> describe(String alphabet) {
+        return Map.of(ALPHABET, alphabet);
     }
+
+    private static final String ALPHABET = "alphabet";
 
     /** The model saved in {@code checkpoint}, and its alphabet. */
     record Loaded(LanguageModel model, String alphabet) {
@@ -34,17 +30,15 @@ final class CharacterModel {
 
     static Loaded load(Path checkpoint) throws IOException {
         Map<String, String> info = dev.jrnn.models.io.SafeTensors.metadata(checkpoint);
-        if (!"character-lstm".equals(info.get("model"))) {
+        String alphabet = info.get(ALPHABET);
+        if (alphabet == null || !"LanguageModel".equals(info.get(dev.jrnn.models.ModelDescription.KIND))) {
             throw new IllegalArgumentException(checkpoint + " is not a character model's checkpoint (from jrnn demo)");
         }
-        String alphabet = info.get("alphabet");
-        LanguageModel lm = new LanguageModel(CellKind.LSTM, alphabet.length(), Integer.parseInt(info.get("embedding")),
-                Integer.parseInt(info.get("hidden")), Integer.parseInt(info.get("layers")), 0.0, 0);
-        try {
-            Checkpoint.loadWeights(checkpoint, lm);
-        } catch (IOException | RuntimeException e) {
+        LanguageModel lm = Checkpoint.loadModel(checkpoint, LanguageModel.class);
+        if (lm.vocabulary() != alphabet.length()) {
             lm.close();
-            throw e;
+            throw new IOException(checkpoint + ": an alphabet of " + alphabet.length() + " characters for a model of "
+                    + lm.vocabulary() + " tokens");
         }
         return new Loaded(lm, alphabet);
     }

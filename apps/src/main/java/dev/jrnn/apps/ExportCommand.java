@@ -1,7 +1,11 @@
 package dev.jrnn.apps;
 
 import dev.jrnn.core.rnn.CellKind;
+import dev.jrnn.models.ModelDescription;
 import dev.jrnn.models.io.PyTorchStateDict;
+import dev.jrnn.models.io.SafeTensors;
+import dev.jrnn.models.nn.Module;
+import dev.jrnn.models.train.Checkpoint;
 import dev.jrnn.models.nn.Recurrent;
 import dev.jrnn.onnx.OnnxExport;
 import java.io.IOException;
@@ -17,13 +21,14 @@ import picocli.CommandLine.Option;
  * run} reads it) written as an ONNX model that ONNX Runtime and {@code jrnn run} run.
  */
 @Command(name = "export", mixinStandardHelpOptions = true,
-        description = "Writes a PyTorch nn.LSTM / nn.GRU / nn.RNN state_dict (safetensors) as an ONNX model (opset 14): input x, outputs y, hn and (LSTM) cn; optional inputs lengths (int32 [N]) and h0, c0.")
+        description = {"Writes a PyTorch nn.LSTM / nn.GRU / nn.RNN state_dict (safetensors) as an ONNX model (opset 14): input x, outputs y, hn and (LSTM) cn; optional inputs lengths (int32 [N]) and h0, c0.",
+                "Or a whole jrnn model from its checkpoint (no --cell: jrnn demo's, sentiment's, or Checkpoint.saveModel's): a LanguageModel, SequenceClassifier (last-state pooling), SequenceTagger or SequenceRegressor; input tokens [T, N] (int64) or x [T, N, I]."})
 final class ExportCommand implements Callable<Integer> {
 
-    @Option(names = "--weights", required = true, paramLabel = "W.safetensors", description = "the module's state_dict")
+    @Option(names = "--weights", required = true, paramLabel = "W.safetensors", description = "the module's state_dict, or a jrnn model's checkpoint")
     Path weights;
 
-    @Option(names = "--cell", required = true, paramLabel = "CELL", description = "lstm, gru, rnn_tanh or rnn_relu")
+    @Option(names = "--cell", paramLabel = "CELL", description = "lstm, gru, rnn_tanh or rnn_relu (a state_dict; a model's checkpoint says it itself)")
     CellKind cell;
 
     @Option(names = "--prefix", paramLabel = "P", defaultValue = "", description = "key prefix of the module in the state_dict, e.g. encoder.rnn.")
@@ -43,7 +48,37 @@ final class ExportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        if (cell == null) {
+            if (!ModelDescription.describes(SafeTensors.metadata(weights))) {
+                throw new IllegalArgumentException("--cell is needed for a state_dict (lstm, gru, rnn_tanh or rnn_relu); "
+                        + weights + " is not a whole model's checkpoint");
+            }
+            if (!prefix.isEmpty() || batchFirst) {
+                throw new IllegalArgumentException((batchFirst ? "--batch-first" : "--prefix") + " is for state_dicts; "
+                        + weights + " is a whole model's checkpoint");
+            }
+            return exportModel();
+        }
         PyTorchStateDict module = RunCommand.recurrent(weights, prefix, cell);
+        try (Recurrent rnn = Recurrent.of(module).batchFirst(batchFirst)) {
+            OnnxExport.write(rnn, output, inputs());
+        }
+        return 0;
+    }
+
+    private int exportModel() throws IOException {
+        Module model = Checkpoint.loadModel(weights).model();
+        try {
+            OnnxExport.write(model, output, inputs());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(weights + ": " + e.getMessage());
+        } finally {
+            RunCommand.close(model);
+        }
+        return 0;
+    }
+
+    private OnnxExport.Input[] inputs() {
         List<OnnxExport.Input> inputs = new ArrayList<>();
         if (lengths) {
             inputs.add(OnnxExport.Input.LENGTHS);
@@ -51,9 +86,6 @@ final class ExportCommand implements Callable<Integer> {
         if (initialStates) {
             inputs.add(OnnxExport.Input.INITIAL_STATES);
         }
-        try (Recurrent rnn = Recurrent.of(module).batchFirst(batchFirst)) {
-            OnnxExport.write(rnn, output, inputs.toArray(OnnxExport.Input[]::new));
-        }
-        return 0;
+        return inputs.toArray(OnnxExport.Input[]::new);
     }
 }

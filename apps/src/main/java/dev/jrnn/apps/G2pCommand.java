@@ -2,9 +2,11 @@ package dev.jrnn.apps;
 
 import dev.jrnn.apps.Seq2SeqTraining.Pair;
 import dev.jrnn.apps.data.Corpora;
+import dev.jrnn.apps.data.SentencePairs;
 import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.models.Seq2Seq;
 import dev.jrnn.models.data.Vocabulary;
+import dev.jrnn.models.train.Checkpoint;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -46,9 +48,14 @@ import picocli.CommandLine.Spec;
  * the reference's phoneme tokens, summed over words, divided by the number of reference tokens),
  * for greedy decoding and beam search, against the copy baseline: the word's letters taken as its
  * phonemes, scored by the same code.
+ *
+ * <p>With {@code --pairs FILE} the same on the user's own words and pronunciations
+ * ({@link SentencePairs}: a TSV of a word and its pronunciation a line): a pronunciation with
+ * spaces is read as space-separated phonemes (ARPAbet as in CMUdict: {@code K AE1 T}), one
+ * without as IPA, tokenized as above. The trained model is saved as a checkpoint with both vocabularies.
  */
 @Command(name = "g2p", mixinStandardHelpOptions = true,
-        description = "Grapheme-to-phoneme (encoder-decoder with attention): English spelling to IPA, phoneme error rate on held-out words.")
+        description = "Grapheme-to-phoneme (encoder-decoder with attention): English spelling to IPA, or your own words and pronunciations (--pairs), phoneme error rate on held-out words.")
 final class G2pCommand implements Callable<Integer> {
 
     private static final Pattern HEADWORD = Pattern.compile("([A-Za-z]+) /([^/]+)/");
@@ -68,6 +75,9 @@ final class G2pCommand implements Callable<Integer> {
     @Option(names = "--beam", defaultValue = "5", description = "beam width (default ${DEFAULT-VALUE})")
     int beam;
 
+    @Option(names = "--pairs", paramLabel = "FILE", description = "your own words instead of the dictionary's: a TSV of a word and its pronunciation a line (IPA, or phonemes separated by spaces)")
+    Path pairsFile;
+
     @Option(names = "--words", defaultValue = "0", description = "use a seeded sample of this many words (default 0: all)")
     int words;
 
@@ -77,12 +87,15 @@ final class G2pCommand implements Callable<Integer> {
     @Option(names = "--examples", defaultValue = "8", description = "held-out words to print (default ${DEFAULT-VALUE})")
     int examples;
 
-    @Option(names = "--out", defaultValue = "jrnn-g2p", description = "folder for the picture (default ${DEFAULT-VALUE})")
+    @Option(names = "--out", defaultValue = "jrnn-g2p", description = "folder for the model's checkpoint and the picture (default ${DEFAULT-VALUE})")
     Path out;
 
     /** Not auto: mixed word lengths make many batch shapes, and timing every backend on each new one costs more than the training. */
     @Mixin
     BackendOption backend = new BackendOption();
+
+    /** Between phonemes in the printed examples: none for IPA, a space for phonemes that a user's file spaced (ARPAbet). */
+    private String phonemeSeparator = "";
 
     /** A word, its letters and its reference phonemes. */
     record Word(String spelling, List<String> letters, List<String> phonemes) {
@@ -101,14 +114,20 @@ final class G2pCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--words must be 0 (all) or at least 2, got " + words);
         }
         PrintWriter say = spec.commandLine().getOut();
-        List<Word> all = new ArrayList<>();
-        load(Corpora.ENG_FRA_DICT.fetch()).forEach((w, ipa) -> all.add(new Word(w, letters(w), phonemes(ipa))));
+        List<Word> all = pairsFile != null ? loadOwn(pairsFile) : new ArrayList<>();
+        if (all.stream().anyMatch(w -> w.phonemes().stream().anyMatch(p -> p.codePointCount(0, p.length()) > 2))) {
+            phonemeSeparator = " "; // e.g. AH0: symbols of several letters
+        }
+        if (pairsFile == null) {
+            load(Corpora.ENG_FRA_DICT.fetch()).forEach((w, ipa) -> all.add(new Word(w, letters(w), phonemes(ipa))));
+        }
         Collections.shuffle(all, new Random(1));
         List<Word> used = words == 0 ? all : all.subList(0, Math.min(words, all.size()));
         int cut = (int) Math.round(used.size() * (1 - heldOut));
         List<Word> train = used.subList(0, cut), test = used.subList(cut, used.size());
         if (train.isEmpty() || test.isEmpty()) {
-            throw new IllegalArgumentException("--words " + words + " with --held-out " + heldOut + " leaves no word to train or to test on");
+            throw new IllegalArgumentException((pairsFile != null ? pairsFile + ": " : "") + used.size() + " words with --held-out "
+                    + heldOut + " leave no word to train or to test on" + (pairsFile != null ? " (expected more words)" : ""));
         }
         Vocabulary letters = Seq2SeqTraining.vocabulary(train.stream().map(Word::letters).toList(), Integer.MAX_VALUE);
         Vocabulary phonemes = Seq2SeqTraining.vocabulary(train.stream().map(Word::phonemes).toList(), Integer.MAX_VALUE);
@@ -139,7 +158,8 @@ final class G2pCommand implements Callable<Integer> {
                 beamErrors += Seq2SeqTraining.editDistance(beamed, w.phonemes());
                 if (shown.size() < examples) {
                     shown.add(String.format(Locale.ROOT, "  %-16s /%s/  greedy /%s/  beam /%s/", w.spelling(),
-                            String.join("", w.phonemes()), String.join("", greedy), String.join("", beamed)));
+                            String.join(phonemeSeparator, w.phonemes()), String.join(phonemeSeparator, greedy),
+                            String.join(phonemeSeparator, beamed)));
                 }
             }
             say.printf(Locale.ROOT, "held-out phoneme error rate (%d words, %d reference phonemes; decoding %.1f s):%n",
@@ -150,6 +170,10 @@ final class G2pCommand implements Callable<Integer> {
             say.println("held-out examples (reference, greedy, beam):");
             shown.forEach(say::println);
             Files.createDirectories(out);
+            Path checkpoint = out.resolve("g2p-seq2seq.safetensors");
+            Checkpoint.saveModel(checkpoint, model, null, Map.of("source_vocabulary", String.join("\n", letters.tokens()),
+                    "target_vocabulary", String.join("\n", phonemes.tokens())));
+            say.println("model, with both vocabularies: " + checkpoint);
             Path picture = out.resolve("attention.png");
             Word first = test.get(0);
             int[] spelled = letters.ids(first.letters()), pronounced = model.translate(spelled, 2 * spelled.length + 5);
@@ -176,8 +200,22 @@ final class G2pCommand implements Callable<Integer> {
         return out;
     }
 
+    /** A user's words (lowercased, the first of each) and pronunciations. */
+    static List<Word> loadOwn(Path file) throws IOException {
+        Map<String, Word> out = new LinkedHashMap<>();
+        for (SentencePairs.Pair p : SentencePairs.read(file)) {
+            String word = p.source().toLowerCase(Locale.ROOT);
+            List<String> phonemes = p.target().contains(" ") ? List.of(p.target().split("\\s+")) : phonemes(p.target());
+            if (phonemes.isEmpty()) {
+                throw new IOException(file + ":" + p.line() + ": a pronunciation without phonemes (expected IPA, or phonemes separated by spaces)");
+            }
+            out.putIfAbsent(word, new Word(word, letters(word), phonemes));
+        }
+        return new ArrayList<>(out.values());
+    }
+
     static List<String> letters(String word) {
-        return word.chars().mapToObj(Character::toString).toList();
+        return word.codePoints().mapToObj(Character::toString).toList();
     }
 
     /** Phoneme tokens of an IPA string, as the class comment defines them. */

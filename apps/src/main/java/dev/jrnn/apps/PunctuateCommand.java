@@ -1,12 +1,14 @@
 package dev.jrnn.apps;
 
 import dev.jrnn.apps.data.Corpora;
+import dev.jrnn.apps.data.UserText;
 import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.core.rnn.Direction;
 import dev.jrnn.models.SequenceTagger;
 import dev.jrnn.models.data.Batches;
 import dev.jrnn.models.data.Vocabulary;
 import dev.jrnn.models.nn.Rng;
+import dev.jrnn.models.train.Checkpoint;
 import dev.jrnn.models.train.LearningRate;
 import dev.jrnn.models.train.Optimizer;
 import dev.jrnn.models.train.Trainer;
@@ -40,6 +42,8 @@ import picocli.CommandLine.Spec;
  * chapters 1-125 (the language model's training chapters), tested on chapters 126 to the end and,
  * out of domain, on the Debian fortunes. The bidirectional GRU is scored against the same model run
  * left to right only and against the majority label, per class, by the same code in the same run.
+ * With {@code --text FILE...} it trains on the user's own text and tests on its last
+ * {@code --held-out} share. The bidirectional GRU is saved as a checkpoint with its vocabulary and labels.
  */
 @Command(name = "punctuate", mixinStandardHelpOptions = true,
         description = "Restores capitalization and punctuation (many-to-many tagging): a bidirectional GRU against the same GRU left to right and the majority label, trained on Moby-Dick 1-125, tested on 126+ and on the fortunes.")
@@ -87,8 +91,20 @@ final class PunctuateCommand implements Callable<Integer> {
     @Option(names = "--test-words", defaultValue = "0", description = "test on the first N words of each test set only (default 0: all; fortunes in a fixed shuffled order)")
     int testWords;
 
+    @Option(names = "--text", paramLabel = "FILE", arity = "1..*", description = "your own UTF-8 text instead of Moby-Dick and the fortunes: one or more files, read in order as one text")
+    List<Path> texts;
+
+    @Option(names = "--held-out", defaultValue = "0.1", description = "with --text: the share at the end of the text held out for testing (default ${DEFAULT-VALUE})")
+    double heldOutShare;
+
+    @Option(names = "--out", defaultValue = "jrnn-punctuate", description = "folder for the bidirectional GRU's checkpoint (default ${DEFAULT-VALUE})")
+    Path out;
+
     @Mixin
     BackendOption backend = new BackendOption();
+
+    /** A user's text must leave this many words to train on, and to test on. */
+    static final int MIN_TRAINING_WORDS = 200, MIN_HELD_OUT_WORDS = 20;
 
     /** One word as the model reads it (lower-cased, no marks) and the label it should restore. */
     record Word(String lower, int label) {
@@ -102,23 +118,47 @@ final class PunctuateCommand implements Callable<Integer> {
         check(window >= 2, "--window must be at least 2 words");
         check(batch >= 1, "--batch must be at least 1");
         check(trainWords >= 0 && testWords >= 0, "--train-words and --test-words must not be negative");
+        check(heldOutShare > 0 && heldOutShare < 1, "--held-out must be between 0 and 1, got " + heldOutShare);
         PrintWriter say = spec.commandLine().getOut();
 
-        String book = Files.readString(Corpora.MOBY_DICK.fetch(), StandardCharsets.UTF_8);
-        int split = book.lastIndexOf("CHAPTER 126.");
-        List<List<Word>> train = first(paragraphs(book.substring(0, split)), trainWords);
-        List<List<Word>> heldOut = first(paragraphs(book.substring(split)), testWords);
-        List<List<Word>> fortunes = new ArrayList<>();
-        for (String record : fortunes(Corpora.FORTUNES.fetch())) {
-            fortunes.addAll(paragraphs(record));
+        List<List<Word>> train, heldOut, fortunes = null;
+        String heldOutTitle;
+        Vocabulary ids;
+        if (texts == null) {
+            String book = Files.readString(Corpora.MOBY_DICK.fetch(), StandardCharsets.UTF_8);
+            int split = book.lastIndexOf("CHAPTER 126.");
+            train = first(paragraphs(book.substring(0, split)), trainWords);
+            heldOut = first(paragraphs(book.substring(split)), testWords);
+            fortunes = new ArrayList<>();
+            for (String record : fortunes(Corpora.FORTUNES.fetch())) {
+                fortunes.addAll(paragraphs(record));
+            }
+            Collections.shuffle(fortunes, new Random(3)); // so that a slice is not just the first files' topics
+            fortunes = first(fortunes, testWords);
+            ids = vocabulary(train, vocabulary);
+            say.printf(Locale.ROOT, "%,d words to train (Moby-Dick 1-125), %,d held out (126 to the end), %,d out of domain "
+                            + "(fortunes); %,d words with their own vector%n",
+                    count(train), count(heldOut), count(fortunes), ids.size() - 1);
+            heldOutTitle = "held out: Moby-Dick, chapters 126 to the end";
+        } else {
+            String text = UserText.read(texts);
+            int cut = (int) Math.round(text.length() * (1 - heldOutShare));
+            while (cut < text.length() && !Character.isWhitespace(text.charAt(cut))) { // not inside a word
+                cut++;
+            }
+            train = first(paragraphs(text.substring(0, cut)), trainWords);
+            heldOut = first(paragraphs(text.substring(cut)), testWords);
+            String files = texts.size() == 1 ? texts.get(0).toString() : texts.size() + " files";
+            if (count(train) < MIN_TRAINING_WORDS || count(heldOut) < MIN_HELD_OUT_WORDS) {
+                throw new IOException(files + ": the held-out share " + heldOutShare + " leaves " + count(train) + " words to train on and "
+                        + count(heldOut) + " to test on, expected at least " + MIN_TRAINING_WORDS + " and " + MIN_HELD_OUT_WORDS
+                        + " (give more text or change --held-out)");
+            }
+            ids = vocabulary(train, vocabulary);
+            say.printf(Locale.ROOT, "%,d words to train (the first %d%% of %s), %,d held out; %,d words with their own vector%n",
+                    count(train), Math.round(100 * (1 - heldOutShare)), files, count(heldOut), ids.size() - 1);
+            heldOutTitle = String.format(Locale.ROOT, "held out: the last %.0f%% of %s", 100 * heldOutShare, files);
         }
-        Collections.shuffle(fortunes, new Random(3)); // so that a slice is not just the first files' topics
-        fortunes = first(fortunes, testWords);
-
-        Vocabulary ids = vocabulary(train, vocabulary);
-        say.printf(Locale.ROOT, "%,d words to train (Moby-Dick 1-125), %,d held out (126 to the end), %,d out of domain "
-                        + "(fortunes); %,d words with their own vector%n",
-                count(train), count(heldOut), count(fortunes), ids.size() - 1);
         int majority = majority(train);
         say.println("majority label: " + name(majority));
         say.flush();
@@ -135,8 +175,19 @@ final class PunctuateCommand implements Callable<Integer> {
                 train(say, name, model, train, ids);
                 models.put(name, windows -> tag(model, windows, ids));
             }
-            report(say, "held out: Moby-Dick, chapters 126 to the end", heldOut, models);
-            report(say, "out of domain: the fortunes", fortunes, models);
+            report(say, heldOutTitle, heldOut, models);
+            if (fortunes != null) {
+                report(say, "out of domain: the fortunes", fortunes, models);
+            }
+            Files.createDirectories(out);
+            Path checkpoint = out.resolve("punctuate-gru.safetensors");
+            List<String> labels = new ArrayList<>();
+            for (int label = 0; label < CASES.length * MARKS.length; label++) {
+                labels.add(name(label));
+            }
+            Checkpoint.saveModel(checkpoint, trained.getLast(), null, Map.of("vocabulary", String.join("\n", ids.tokens()),
+                    "labels", String.join("\n", labels)));
+            say.println("bidirectional GRU, with its vocabulary and labels: " + checkpoint);
         } finally {
             trained.forEach(SequenceTagger::close);
         }

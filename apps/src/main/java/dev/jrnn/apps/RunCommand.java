@@ -11,7 +11,17 @@ import dev.jrnn.core.spi.PreparedRnn;
 import dev.jrnn.core.spi.Workspace;
 import dev.jrnn.core.tensor.FloatTensor;
 import dev.jrnn.core.tensor.Shape;
+import dev.jrnn.models.LanguageModel;
+import dev.jrnn.models.ModelDescription;
+import dev.jrnn.models.Seq2Seq;
+import dev.jrnn.models.SequenceClassifier;
+import dev.jrnn.models.SequenceRegressor;
+import dev.jrnn.models.SequenceTagger;
 import dev.jrnn.models.io.Npy;
+import dev.jrnn.models.nn.Embedding;
+import dev.jrnn.models.nn.Module;
+import dev.jrnn.models.nn.Recurrent;
+import dev.jrnn.models.train.Checkpoint;
 import dev.jrnn.models.io.PyTorchStateDict;
 import dev.jrnn.models.io.SafeTensors;
 import java.io.IOException;
@@ -34,11 +44,15 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = {"Runs a PyTorch nn.LSTM / nn.GRU / nn.RNN state_dict on an input and writes what PyTorch returns. With --dy, also writes the gradients of sum(output * dy) w.r.t. the input (--dx) and every parameter (--grads).",
-                "Or runs a whole ONNX model (--weights model.onnx, e.g. from torch.onnx.export): --input X.npy feeds its first input, --input NAME=X.npy any input (integer inputs such as token ids as int64 or int32 arrays); --output Y.npy writes its first output, --output NAME=Y.npy any output."})
+                "Or runs a whole ONNX model (--weights model.onnx, e.g. from torch.onnx.export): --input X.npy feeds its first input, --input NAME=X.npy any input (integer inputs such as token ids as int64 or int32 arrays); --output Y.npy writes its first output, --output NAME=Y.npy any output.",
+                "Or runs a whole jrnn model from its checkpoint (--weights model.safetensors, as jrnn demo, sentiment, translate and g2p write them, or Checkpoint.saveModel): "
+                        + "token models read ids [T, N] (int64 or int32) and feature models x [T, N, I] (float32); written are a LanguageModel's logits [T, N, vocabulary], "
+                        + "a SequenceClassifier's logits [N, classes], a SequenceTagger's logits [T, N, classes], a SequenceRegressor's predictions [N, outputs] (float32). "
+                        + "A Seq2Seq checkpoint is refused: its translations are sequences of varying length (use Seq2Seq.translate)."})
 final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--weights", required = true, paramLabel = "W.safetensors|M.onnx",
-            description = "the module's state_dict, or an ONNX model (.onnx)")
+            description = "the module's state_dict, an ONNX model (.onnx) or a jrnn model's checkpoint")
     Path weights;
 
     @Option(names = "--cell", paramLabel = "CELL", description = "lstm, gru, rnn_tanh or rnn_relu (state_dicts; an ONNX graph says it itself)")
@@ -85,6 +99,9 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         if (weights.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".onnx")) {
             return runOnnx();
+        }
+        if (cell == null && ModelDescription.describes(SafeTensors.metadata(weights))) {
+            return runModel();
         }
         if (cell == null) {
             throw new IllegalArgumentException("--cell is needed for a state_dict (lstm, gru, rnn_tanh or rnn_relu)");
@@ -152,11 +169,95 @@ final class RunCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** A whole ONNX model: its inputs from --input [NAME=]FILE, its outputs to --output [NAME=]FILE. */
-    private int runOnnx() throws IOException {
-        String stateDictOnly = cell != null ? "--cell" : !prefix.isEmpty() ? "--prefix" : batchFirst ? "--batch-first"
+    /** The first option given that only a bare state_dict takes, or null. */
+    private String stateDictOnly() {
+        return cell != null ? "--cell" : !prefix.isEmpty() ? "--prefix" : batchFirst ? "--batch-first"
                 : h0 != null ? "--h0" : c0 != null ? "--c0" : hn != null ? "--hn" : cn != null ? "--cn"
                 : dy != null ? "--dy" : dx != null ? "--dx" : grads != null ? "--grads" : null;
+    }
+
+    /** A whole jrnn model rebuilt from its checkpoint: one input, one output, shapes as the help says. */
+    private int runModel() throws IOException {
+        if (stateDictOnly() != null) {
+            throw new IllegalArgumentException(stateDictOnly() + " is for state_dicts; " + weights
+                    + " is a whole model's checkpoint, which says its cell, layout and sizes itself");
+        }
+        if (inputs.size() != 1 || outputs.size() != 1) {
+            throw new IllegalArgumentException("a model's checkpoint takes one --input and one --output");
+        }
+        Path input = Path.of(inputs.get(0)), output = Path.of(outputs.get(0));
+        Module model = Checkpoint.loadModel(weights).model();
+        try {
+            Npy.write(output, switch (model) {
+                case Seq2Seq s -> throw new IllegalArgumentException(weights + " is a Seq2Seq model, which jrnn run does not run: "
+                        + "its translations are token sequences of varying length (use Seq2Seq.translate in Java)");
+                case LanguageModel lm -> lm.backend(backend.name()).forward(tokens(input, lm), null).logits();
+                case SequenceClassifier c -> {
+                    c.backend(backend.name());
+                    yield c.namedChildren().get("embedding") != null ? c.logits(tokens(input, c), null) : c.logits(features(input, c), null);
+                }
+                case SequenceTagger t -> {
+                    t.backend(backend.name());
+                    yield t.logits(t.namedChildren().get("embedding") instanceof Embedding e ? e.infer(tokens(input, t)) : features(input, t), null);
+                }
+                case SequenceRegressor r -> r.backend(backend.name()).predict(features(input, r));
+                default -> throw new IllegalArgumentException(weights + ": a " + model.getClass().getSimpleName() + ", which jrnn run does not run");
+            });
+        } finally {
+            close(model);
+        }
+        return 0;
+    }
+
+    /** Releases what a model loaded from a checkpoint holds (its prepared backends). */
+    static void close(Module model) {
+        if (model instanceof AutoCloseable closeable) {
+            try {
+                closeable.close();
+            } catch (Exception e) { // the topology models' close throws nothing checked
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    /** Token ids {@code [T][N]} from an integer .npy {@code [T, N]}, each below the model's vocabulary. */
+    private static int[][] tokens(Path file, Module model) throws IOException {
+        if (!(model.namedChildren().get("embedding") instanceof Embedding embedding)) {
+            throw new IllegalArgumentException("this model reads feature vectors [T, N, I] (float32), not token ids");
+        }
+        Npy.Integers ids = Npy.readIntegers(file);
+        if (ids.shape().length != 2 || ids.shape()[0] == 0 || ids.shape()[1] == 0) {
+            throw new IllegalArgumentException("--input " + file + " has shape " + java.util.Arrays.toString(ids.shape())
+                    + "; expected token ids [T, N] (time first, int64 or int32)");
+        }
+        int steps = ids.shape()[0], batch = ids.shape()[1];
+        int[][] out = new int[steps][batch];
+        for (int t = 0; t < steps; t++) {
+            for (int n = 0; n < batch; n++) {
+                long id = ids.values()[t * batch + n];
+                if (id < 0 || id >= embedding.vocabulary()) {
+                    throw new IllegalArgumentException("--input " + file + ": token id " + id + " at [" + t + ", " + n
+                            + "]; expected ids in [0, " + embedding.vocabulary() + ")");
+                }
+                out[t][n] = (int) id;
+            }
+        }
+        return out;
+    }
+
+    /** Features {@code [T, N, I]} (float32) of the model's input size. */
+    private static FloatTensor features(Path file, Module model) throws IOException {
+        FloatTensor x = read(file, "--input", 3);
+        int size = ((Recurrent) model.namedChildren().get("rnn")).architecture().inputSize();
+        if (x.dim(2) != size || x.dim(0) == 0 || x.dim(1) == 0) {
+            throw new IllegalArgumentException("--input " + file + " has shape " + x.shape() + "; expected [T, N, " + size + "] (time first)");
+        }
+        return x;
+    }
+
+    /** A whole ONNX model: its inputs from --input [NAME=]FILE, its outputs to --output [NAME=]FILE. */
+    private int runOnnx() throws IOException {
+        String stateDictOnly = stateDictOnly();
         if (stateDictOnly != null) {
             throw new IllegalArgumentException(stateDictOnly + " is for state_dicts; an ONNX model's graph says its cell, "
                     + "layout and states: pass its inputs and outputs by name (--input NAME=X.npy, --output NAME=Y.npy)");

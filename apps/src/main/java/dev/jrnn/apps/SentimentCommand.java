@@ -1,6 +1,7 @@
 package dev.jrnn.apps;
 
 import dev.jrnn.apps.data.Corpora;
+import dev.jrnn.apps.data.LabelledTexts;
 import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.core.rnn.Direction;
 import dev.jrnn.core.tensor.FloatTensor;
@@ -9,6 +10,7 @@ import dev.jrnn.models.data.Batches;
 import dev.jrnn.models.data.Vocabulary;
 import dev.jrnn.models.io.Json;
 import dev.jrnn.models.nn.Linear;
+import dev.jrnn.models.train.Checkpoint;
 import dev.jrnn.models.train.LearningRate;
 import dev.jrnn.models.train.Losses;
 import dev.jrnn.models.train.Optimizer;
@@ -17,6 +19,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -36,10 +39,13 @@ import picocli.CommandLine.Spec;
  * {@code jrnn sentiment}: many-to-one classification of review sentences (Amazon, IMDB, Yelp;
  * 1,000 each). A word-level GRU, left-to-right and bidirectional, against a bag-of-words logistic
  * regression and the majority class, all trained and tested on the same split in the same run:
- * in-domain (80/20 of all three) or across domains (train on two, test on the third).
+ * in-domain (80/20 of all three) or across domains (train on two, test on the third). With
+ * {@code --data FILE} the same k-fold comparison on the user's CSV or TSV of texts and labels,
+ * any number of classes. The bidirectional GRU of the last fold is saved as a checkpoint
+ * ({@code jrnn run}, {@code jrnn export}) with its vocabulary and labels.
  */
 @Command(name = "sentiment", mixinStandardHelpOptions = true,
-        description = "Sentence sentiment (many-to-one): GRU, bidirectional GRU and bag-of-words baselines on held-out sentences.")
+        description = "Sentence sentiment (many-to-one): GRU, bidirectional GRU and bag-of-words baselines on held-out sentences; on your own labelled texts with --data.")
 final class SentimentCommand implements Callable<Integer> {
 
     /**
@@ -49,6 +55,8 @@ final class SentimentCommand implements Callable<Integer> {
      */
     private static final double DROPOUT = 0.5, WORD_DROPOUT = 0.25, RATE = 4e-3;
     private static final Pattern WORD = Pattern.compile("[a-z0-9']+|[!?]");
+    /** A user's texts may be in any script: words are runs of letters and digits. */
+    private static final Pattern ANY_WORD = Pattern.compile("[\\p{L}\\p{N}']+|[!?]");
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -65,6 +73,21 @@ final class SentimentCommand implements Callable<Integer> {
     @Option(names = "--domains", split = ",", defaultValue = "amazon,imdb,yelp", description = "the domains to use (default all)")
     List<String> domains;
 
+    @Option(names = "--data", paramLabel = "FILE", description = "your own labelled texts instead of the reviews: a CSV, or a TSV (.tsv, .txt), of a text and a label a row, any number of classes")
+    Path data;
+
+    @Option(names = "--text-column", paramLabel = "NAME", description = "with --data: the texts' column, by name or number (default: one named text, sentence, review, ... or else the first)")
+    String textColumn;
+
+    @Option(names = "--label-column", paramLabel = "NAME", description = "with --data: the labels' column, by name or number (default: one named label, class, sentiment, ... or else the last)")
+    String labelColumn;
+
+    @Option(names = "--no-header", description = "with --data: the first row is data, not column names (columns are numbered from 1)")
+    boolean noHeader;
+
+    @Option(names = "--out", defaultValue = "jrnn-sentiment", description = "folder for the bidirectional GRU's checkpoint (default ${DEFAULT-VALUE})")
+    Path out;
+
     @Option(names = "--pooling", defaultValue = "last", description = "what the classifier reads: max (over time) or last (final states) (default ${DEFAULT-VALUE})")
     SequenceClassifier.Pooling pooling;
 
@@ -74,6 +97,10 @@ final class SentimentCommand implements Callable<Integer> {
     record Sentence(List<String> words, int label, String domain) {
     }
 
+    /** The label names, by id: 0 negative and 1 positive for the reviews, a user's own sorted. */
+    private List<String> labels = List.of("negative", "positive");
+    private Pattern word = WORD;
+
     @Override
     public Integer call() throws IOException {
         PrintWriter say = spec.commandLine().getOut();
@@ -81,17 +108,30 @@ final class SentimentCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--folds must be at least 2, got " + folds);
         }
         List<Sentence> all = new ArrayList<>();
-        for (String domain : domains) {
-            if (!Corpora.SENTIMENT.containsKey(domain)) {
-                throw new IllegalArgumentException("unknown domain '" + domain + "'; known: amazon, imdb, yelp");
+        Path checkpoint = out.resolve("sentiment-gru.safetensors");
+        if (data != null) {
+            if (across) {
+                throw new IllegalArgumentException("--across is for the three review domains; --data is cross-validated (--folds)");
             }
-            all.addAll(load(domain));
+            all = loadOwn();
+            if (all.size() < folds) {
+                throw new IOException(data + ": " + all.size() + " examples, fewer than the " + folds
+                        + " folds of cross-validation (expected at least --folds examples)");
+            }
+        } else {
+            for (String domain : domains) {
+                if (!Corpora.SENTIMENT.containsKey(domain)) {
+                    throw new IllegalArgumentException("unknown domain '" + domain + "'; known: amazon, imdb, yelp");
+                }
+                all.addAll(load(domain));
+            }
         }
+        Files.createDirectories(out);
         if (across) {
             for (String held : domains) {
                 List<Sentence> train = all.stream().filter(s -> !s.domain().equals(held)).toList();
                 List<Sentence> test = all.stream().filter(s -> s.domain().equals(held)).toList();
-                report(say, "train on the others, test on " + held, train, test);
+                report(say, "train on the others, test on " + held, train, test, held.equals(domains.getLast()) ? checkpoint : null);
             }
         } else {
             List<Sentence> shuffled = new ArrayList<>(all);
@@ -103,18 +143,40 @@ final class SentimentCommand implements Callable<Integer> {
                 List<Sentence> test = shuffled.subList(from, to);
                 List<Sentence> train = new ArrayList<>(shuffled.subList(0, from));
                 train.addAll(shuffled.subList(to, shuffled.size()));
-                evaluate(train, test).forEach((model, correct) -> {
+                evaluate(train, test, fold == folds - 1 ? checkpoint : null).forEach((model, correct) -> {
                     right.computeIfAbsent(model, m -> new int[1])[0] += correct;
                     perFold.computeIfAbsent(model, m -> new ArrayList<>()).add(correct / (double) test.size());
                 });
             }
-            say.printf(Locale.ROOT, "in-domain, %d-fold cross-validation over %s (%d sentences, each tested once by a model that did not train on it):%n",
-                    folds, String.join("+", domains), shuffled.size());
+            say.printf(Locale.ROOT, "%s, %d-fold cross-validation over %s (%d %s, each tested once by a model that did not train on it):%n",
+                    data == null ? "in-domain" : labels.size() + " classes", folds, data == null ? String.join("+", domains) : data,
+                    shuffled.size(), data == null ? "sentences" : "texts");
             right.forEach((model, correct) -> say.printf(Locale.ROOT, "  %-34s accuracy %.3f (folds %.3f to %.3f)%n", model,
                     correct[0] / (double) shuffled.size(), Collections.min(perFold.get(model)), Collections.max(perFold.get(model))));
         }
+        say.printf(Locale.ROOT, "bidirectional GRU of the last %s, with its vocabulary and labels: %s%n",
+                across ? "setting" : "fold", checkpoint);
         say.flush();
         return 0;
+    }
+
+    /** The user's labelled texts (--data), their labels numbered in sorted order. */
+    private List<Sentence> loadOwn() throws IOException {
+        LabelledTexts.Data d = LabelledTexts.read(data, !noHeader, textColumn, labelColumn);
+        labels = d.labels();
+        word = ANY_WORD;
+        List<Sentence> out = new ArrayList<>();
+        for (LabelledTexts.Example e : d.examples()) {
+            List<String> words = words(e.text(), word);
+            if (words.isEmpty()) {
+                throw new IOException(data + ":" + e.line() + ": a text without words (expected letters or digits in column "
+                        + d.textColumn() + ")");
+            }
+            out.add(new Sentence(words, d.id(e.label()), data.getFileName().toString()));
+        }
+        spec.commandLine().getOut().printf(Locale.ROOT, "%s: %d texts (column %s), labels (column %s): %s%n", data, out.size(),
+                d.textColumn(), d.labelColumn(), String.join(", ", labels));
+        return out;
     }
 
     static List<Sentence> load(String domain) throws IOException {
@@ -123,7 +185,7 @@ final class SentimentCommand implements Callable<Integer> {
         for (Object item : (List<?>) Json.parse(json)) {
             Map<?, ?> record = (Map<?, ?>) item;
             String text = String.valueOf(record.get("text"));
-            List<String> words = words(text);
+            List<String> words = words(text, WORD);
             if (!words.isEmpty() && record.get("class") instanceof Long label) {
                 out.add(new Sentence(words, (int) (long) label, domain));
             }
@@ -131,9 +193,9 @@ final class SentimentCommand implements Callable<Integer> {
         return out;
     }
 
-    static List<String> words(String text) {
+    static List<String> words(String text, Pattern word) {
         List<String> words = new ArrayList<>();
-        Matcher m = WORD.matcher(text.toLowerCase(Locale.ROOT));
+        Matcher m = word.matcher(text.toLowerCase(Locale.ROOT));
         while (m.find()) {
             words.add(m.group());
         }
@@ -141,29 +203,38 @@ final class SentimentCommand implements Callable<Integer> {
     }
 
     /** Accuracies of every model on {@code test} after training on {@code train}. */
-    void report(PrintWriter say, String setting, List<Sentence> train, List<Sentence> test) {
+    void report(PrintWriter say, String setting, List<Sentence> train, List<Sentence> test, Path checkpoint) throws IOException {
         say.printf(Locale.ROOT, "%s (%d training, %d test sentences):%n", setting, train.size(), test.size());
-        evaluate(train, test).forEach((model, right) -> say.printf(Locale.ROOT, "  %-34s accuracy %.3f%n", model, right / (double) test.size()));
+        evaluate(train, test, checkpoint).forEach((model, right) -> say.printf(Locale.ROOT, "  %-34s accuracy %.3f%n", model, right / (double) test.size()));
         say.flush();
     }
 
-    /** How many of {@code test} each model classifies right after training on {@code train}. */
-    Map<String, Integer> evaluate(List<Sentence> train, List<Sentence> test) {
+    /**
+     * How many of {@code test} each model classifies right after training on {@code train}; the
+     * bidirectional GRU saved to {@code checkpoint} unless it is null.
+     */
+    Map<String, Integer> evaluate(List<Sentence> train, List<Sentence> test, Path checkpoint) throws IOException {
         Vocabulary vocabulary = Vocabulary.firstSeen(train.stream().map(Sentence::words).toList(), "<unknown>");
         Map<String, Integer> results = new LinkedHashMap<>();
-        long positives = train.stream().filter(s -> s.label() == 1).count();
-        int majority = positives * 2 >= train.size() ? 1 : 0;
-        results.put("majority class", (int) test.stream().filter(s -> s.label() == majority).count());
+        int[] counts = new int[labels.size()];
+        train.forEach(s -> counts[s.label()]++);
+        int majority = 0;
+        for (int c = 1; c < counts.length; c++) { // a tie goes to the later label, as 1 beat 0 on a tie before
+            majority = counts[c] >= counts[majority] ? c : majority;
+        }
+        int most = majority;
+        results.put("majority class", (int) test.stream().filter(s -> s.label() == most).count());
         results.put("bag-of-words logistic regression", bagOfWords(vocabulary, train, test));
         for (Direction direction : Direction.values()) {
             results.put(direction == Direction.BIDIRECTIONAL ? "bidirectional GRU" : "GRU (left to right)",
-                    recurrent(vocabulary, train, test, direction));
+                    recurrent(vocabulary, train, test, direction, direction == Direction.BIDIRECTIONAL ? checkpoint : null));
         }
         return results;
     }
 
-    private int recurrent(Vocabulary vocabulary, List<Sentence> train, List<Sentence> test, Direction direction) {
-        try (SequenceClassifier model = new SequenceClassifier(vocabulary.size(), 64, CellKind.GRU, 64, 1, direction, 2, 3)
+    private int recurrent(Vocabulary vocabulary, List<Sentence> train, List<Sentence> test, Direction direction, Path checkpoint)
+            throws IOException {
+        try (SequenceClassifier model = new SequenceClassifier(vocabulary.size(), 64, CellKind.GRU, 64, 1, direction, labels.size(), 3)
                 .dropout(DROPOUT, 5).pooling(pooling).backend(backend.name())) {
             float[] embeddings = model.parameters().get(0).values(); // small word vectors: the GRU starts unsaturated
             for (int i = 0; i < embeddings.length; i++) {
@@ -189,6 +260,10 @@ final class SentimentCommand implements Callable<Integer> {
                     right += predicted[i] == b.labels()[i] ? 1 : 0;
                 }
             }
+            if (checkpoint != null) {
+                Checkpoint.saveModel(checkpoint, model, null, Map.of("vocabulary", String.join("\n", vocabulary.tokens()),
+                        "labels", String.join("\n", labels), "words", word.pattern() + " (lowercased; token ids by the vocabulary, 0 unknown)"));
+            }
             return right;
         }
     }
@@ -204,7 +279,7 @@ final class SentimentCommand implements Callable<Integer> {
 
     /** Logistic regression on word counts (a linear layer and softmax cross-entropy), the usual strong baseline. */
     private int bagOfWords(Vocabulary vocabulary, List<Sentence> train, List<Sentence> test) {
-        Linear linear = new Linear(vocabulary.size(), 2, 4);
+        Linear linear = new Linear(vocabulary.size(), labels.size(), 4);
         Optimizer adam = Optimizer.adam(linear, 0.02);
         new Trainer(adam, LearningRate.constant(0.02), Trainer.steps(10, train.size(), 64)).shuffle(false).fit(train, 64, part -> part, part -> {
             adam.zeroGrad();
@@ -215,9 +290,13 @@ final class SentimentCommand implements Callable<Integer> {
             return loss.value();
         });
         float[] z = linear.forward(counts(test, vocabulary)).toArray();
-        int right = 0;
+        int right = 0, classes = labels.size();
         for (int i = 0; i < test.size(); i++) {
-            right += (z[2 * i + 1] > z[2 * i] ? 1 : 0) == test.get(i).label() ? 1 : 0;
+            int best = 0;
+            for (int c = 1; c < classes; c++) { // the first of equal scores, as before
+                best = z[classes * i + c] > z[classes * i + best] ? c : best;
+            }
+            right += best == test.get(i).label() ? 1 : 0;
         }
         return right;
     }

@@ -2,10 +2,12 @@ package dev.jrnn.apps;
 
 import dev.jrnn.apps.Seq2SeqTraining.Pair;
 import dev.jrnn.apps.data.Corpora;
+import dev.jrnn.apps.data.SentencePairs;
 import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.models.Seq2Seq;
 import dev.jrnn.models.data.Batches;
 import dev.jrnn.models.data.Vocabulary;
+import dev.jrnn.models.train.Checkpoint;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -17,6 +19,7 @@ import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -43,9 +46,13 @@ import picocli.CommandLine.Spec;
  * <p>Reported: corpus BLEU-4 ({@link Bleu}) of greedy decoding and beam search on the held-out
  * pairs (finished hypotheses ranked by log-probability per word: by total log-probability, an
  * undertrained model's beam prefers ending at once), against copying the German sentence as the English one, scored by the same code.
+ *
+ * <p>With {@code --pairs FILE} the same on the user's own sentence pairs ({@link SentencePairs}:
+ * a TSV of source and target, e.g. an Anki or Tatoeba export), tokenized the same way. The
+ * trained model is saved as a checkpoint with both vocabularies.
  */
 @Command(name = "translate", mixinStandardHelpOptions = true,
-        description = "German to English (encoder-decoder with attention) on trans-de-en sentence pairs: held-out BLEU-4.")
+        description = "German to English (encoder-decoder with attention) on trans-de-en sentence pairs, or your own (--pairs): held-out BLEU-4.")
 final class TranslateCommand implements Callable<Integer> {
 
     private static final Pattern ANNOTATION = Pattern.compile("\\{[^{}]*}|\\[[^\\[\\]]*]|\\([^()]*\\)|<[^<>]*>");
@@ -76,7 +83,10 @@ final class TranslateCommand implements Callable<Integer> {
     @Option(names = "--beam", defaultValue = "5", description = "beam width (default ${DEFAULT-VALUE})")
     int beam;
 
-    @Option(names = "--pairs", defaultValue = "0", description = "use a seeded sample of this many pairs (default 0: all)")
+    @Option(names = "--pairs", paramLabel = "FILE", description = "your own sentence pairs instead of German-English: a TSV of a source and its target a line (Anki/manythings.org: the first two columns; Tatoeba's id, text, id, text: the texts)")
+    Path pairsFile;
+
+    @Option(names = "--sample", defaultValue = "0", description = "use a seeded sample of this many pairs (default 0: all)")
     int pairs;
 
     @Option(names = "--held-out", defaultValue = "0.1", description = "share of the pairs held out (default ${DEFAULT-VALUE})")
@@ -95,7 +105,7 @@ final class TranslateCommand implements Callable<Integer> {
     @Option(names = "--examples", defaultValue = "8", description = "held-out pairs to print (default ${DEFAULT-VALUE})")
     int examples;
 
-    @Option(names = "--out", defaultValue = "jrnn-translate", description = "folder for the picture (default ${DEFAULT-VALUE})")
+    @Option(names = "--out", defaultValue = "jrnn-translate", description = "folder for the model's checkpoint and the picture (default ${DEFAULT-VALUE})")
     Path out;
 
     /** Not auto: mixed sentence lengths make many batch shapes, and timing every backend on each new one costs more than the training. */
@@ -121,22 +131,24 @@ final class TranslateCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--dropout must be in [0, 1), got " + dropout);
         }
         if (pairs < 0 || pairs == 1) {
-            throw new IllegalArgumentException("--pairs must be 0 (all) or at least 2, got " + pairs);
+            throw new IllegalArgumentException("--sample must be 0 (all) or at least 2, got " + pairs);
         }
         PrintWriter say = spec.commandLine().getOut();
-        List<Sentences> all = load(Corpora.DE_EN.fetch(), maxTokens);
+        List<Sentences> all = pairsFile == null ? load(Corpora.DE_EN.fetch(), maxTokens) : loadOwn(pairsFile, maxTokens);
+        String from = pairsFile == null ? "German" : "source", to = pairsFile == null ? "English" : "target";
         Collections.shuffle(all, new Random(1));
         List<Sentences> used = pairs == 0 ? all : all.subList(0, Math.min(pairs, all.size()));
         int cut = (int) Math.round(used.size() * (1 - heldOut));
         List<Sentences> train = used.subList(0, cut), test = used.subList(cut, used.size());
         if (train.isEmpty() || test.isEmpty()) {
-            throw new IllegalArgumentException("--pairs " + pairs + " with --held-out " + heldOut + " leaves no pair to train or to test on");
+            throw new IllegalArgumentException((pairsFile != null ? pairsFile + ": " : "") + used.size() + " pairs with --held-out " + heldOut
+                    + " leave no pair to train or to test on" + (pairsFile != null ? " (expected more pairs)" : ""));
         }
         Vocabulary german = Seq2SeqTraining.vocabulary(train.stream().map(Sentences::german).toList(), vocabulary);
         Vocabulary english = Seq2SeqTraining.vocabulary(train.stream().map(Sentences::english).toList(), vocabulary);
-        say.printf(Locale.ROOT, "translate: %d training pairs, %d held out (at most %d tokens a side); vocabularies %d German, "
-                        + "%d English words, covering %.1f%% and %.1f%% of the held-out tokens%n",
-                train.size(), test.size(), maxTokens, german.size(), english.size(),
+        say.printf(Locale.ROOT, "translate: %d training pairs, %d held out (at most %d tokens a side); vocabularies %d %s, "
+                        + "%d %s words, covering %.1f%% and %.1f%% of the held-out tokens%n",
+                train.size(), test.size(), maxTokens, german.size(), from, english.size(), to,
                 100 * german.coverage(test.stream().map(Sentences::german).toList()),
                 100 * english.coverage(test.stream().map(Sentences::english).toList()));
         if (export != null) {
@@ -160,8 +172,8 @@ final class TranslateCommand implements Callable<Integer> {
                 own.add(new Pair(german.ids(test.get(i).german()), target));
                 other.add(new Pair(german.ids(test.get((i + 1) % test.size()).german()), target));
             }
-            say.printf(Locale.ROOT, "held-out loss (%d pairs, nats per word): after its own German %.3f, after another pair's German %.3f%n",
-                    checked, heldOutLoss(model, own), heldOutLoss(model, other));
+            say.printf(Locale.ROOT, "held-out loss (%d pairs, nats per word): after its own %s %.3f, after another pair's %s %.3f%n",
+                    checked, from, heldOutLoss(model, own), from, heldOutLoss(model, other));
 
             long decoding = System.nanoTime();
             List<List<String>> references = new ArrayList<>(), copies = new ArrayList<>(), greedy = new ArrayList<>(),
@@ -176,22 +188,26 @@ final class TranslateCommand implements Callable<Integer> {
             }
             say.printf(Locale.ROOT, "held-out corpus BLEU-4 (%d pairs, %d reference words; decoding %.1f s):%n",
                     test.size(), references.stream().mapToInt(List::size).sum(), (System.nanoTime() - decoding) / 1e9);
-            report(say, "copy the German (baseline)", Bleu.corpus(copies, references));
+            report(say, "copy the " + from + " (baseline)", Bleu.corpus(copies, references));
             report(say, "greedy", Bleu.corpus(greedy, references));
             report(say, "beam, width " + beam + ", per word", Bleu.corpus(beamed, references));
-            say.println("held-out examples (German, reference, greedy, beam):");
+            say.println("held-out examples (" + from + ", reference, greedy, beam):");
             for (int i = 0; i < Math.min(examples, test.size()); i++) {
-                say.println("  de:    " + String.join(" ", test.get(i).german()));
-                say.println("  en:    " + String.join(" ", references.get(i)));
+                say.println((pairsFile == null ? "  de:    " : "  from:  ") + String.join(" ", test.get(i).german()));
+                say.println((pairsFile == null ? "  en:    " : "  to:    ") + String.join(" ", references.get(i)));
                 say.println("  greedy " + String.join(" ", greedy.get(i)));
                 say.println("  beam   " + String.join(" ", beamed.get(i)));
             }
             Files.createDirectories(out);
+            Path checkpoint = out.resolve("translate-seq2seq.safetensors");
+            Checkpoint.saveModel(checkpoint, model, null, Map.of("source_vocabulary", String.join("\n", german.tokens()),
+                    "target_vocabulary", String.join("\n", english.tokens())));
+            say.println("model, with both vocabularies: " + checkpoint);
             Path picture = out.resolve("attention.png");
             Sentences first = test.get(0);
-            Seq2SeqTraining.attentionMap(picture, "translate: attention while emitting the greedy English of a held-out sentence", model,
+            Seq2SeqTraining.attentionMap(picture, "translate: attention while emitting the greedy " + to + " of a held-out sentence", model,
                     german.ids(first.german()), first.german(), english.ids(greedy.get(0)), greedy.get(0));
-            say.println("attention map of the first held-out pair (rows: the greedy English, columns: the German): " + picture);
+            say.println("attention map of the first held-out pair (rows: the greedy " + to + ", columns: the " + from + "): " + picture);
             say.flush();
         }
         return 0;
@@ -260,6 +276,27 @@ final class TranslateCommand implements Callable<Integer> {
                     out.add(new Sentences(german, english));
                 }
             }
+        }
+        return out;
+    }
+
+    /** A user's sentence pairs of at most {@code maxTokens} tokens a side, one per source sentence, in file order. */
+    static List<Sentences> loadOwn(Path file, int maxTokens) throws IOException {
+        List<Sentences> out = new ArrayList<>();
+        Set<List<String>> seen = new HashSet<>();
+        List<SentencePairs.Pair> read = SentencePairs.read(file);
+        for (SentencePairs.Pair p : read) {
+            List<String> source = tokens(p.source()), target = tokens(p.target());
+            if (source.isEmpty() || target.isEmpty()) {
+                throw new IOException(file + ":" + p.line() + ": a side without words or punctuation (expected a source and its target)");
+            }
+            if (source.size() <= maxTokens && target.size() <= maxTokens && seen.add(source)) {
+                out.add(new Sentences(source, target));
+            }
+        }
+        if (out.size() < 2) {
+            throw new IOException(file + ": " + out.size() + " of " + read.size() + " pairs have at most " + maxTokens
+                    + " tokens a side and a source of their own; expected at least 2 (raise --max-tokens or give more pairs)");
         }
         return out;
     }

@@ -8,7 +8,10 @@ import dev.jrnn.apps.RunCommandTest.Run;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code jrnn punctuate} on a slice of the real data (the first 50,000 words of Moby-Dick to train,
@@ -19,9 +22,9 @@ import org.junit.jupiter.api.Test;
 class PunctuateCommandTest {
 
     @Test
-    void theBidirectionalGruRestoresMarksThatNeedTheNextWord() {
+    void theBidirectionalGruRestoresMarksThatNeedTheNextWord(@TempDir Path dir) {
         Run run = RunCommandTest.jrnn("punctuate", "--train-words", "50000", "--test-words", "4000", "--epochs", "4", "--batch", "8",
-                "--hidden", "48", "--backend", "simd");
+                "--hidden", "48", "--backend", "simd", "--out", dir.toString());
         assertEquals(0, run.status(), run.err() + run.out());
         String out = run.out();
         for (String model : List.of("left to right", "bidirectional")) {
@@ -39,6 +42,7 @@ class PunctuateCommandTest {
         assertTrue(period[2] > period[1] + 0.1, "bidirectional against left-to-right period F1\n" + heldOut);
         assertTrue(comma[2] > comma[1] + 0.1, "bidirectional against left-to-right comma F1\n" + heldOut);
         assertTrue(out.contains("restored: "), out);
+        assertTrue(Files.exists(dir.resolve("punctuate-gru.safetensors")), out);
     }
 
     @Test
@@ -50,7 +54,7 @@ class PunctuateCommandTest {
 
 
     /** The F1 of {@code mark} for majority, left to right and bidirectional, in that order (the row's 3rd, 6th and 9th numbers). */
-    private static double[] f1s(String table, String mark) {
+    static double[] f1s(String table, String mark) {
         Matcher m = Pattern.compile("(?m)^  " + mark + " +((?:\\| [0-9.]+ [0-9.]+ [0-9.]+ *){3})$").matcher(table);
         assertTrue(m.find(), mark + " row in\n" + table);
         String[] numbers = m.group(1).replace("|", " ").trim().split(" +");

@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.jrnn.apps.RunCommandTest.Run;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code jrnn sentiment} on one domain's real sentences (Amazon, 5-fold cross-validation: 800 to
@@ -16,14 +19,15 @@ import org.junit.jupiter.api.Test;
 class SentimentCommandTest {
 
     @Test
-    void theGrusLearnOneDomain() {
-        Run run = RunCommandTest.jrnn("sentiment", "--domains", "amazon", "--backend", "simd");
+    void theGrusLearnOneDomain(@TempDir Path out) {
+        Run run = RunCommandTest.jrnn("sentiment", "--domains", "amazon", "--backend", "simd", "--out", out.toString());
         assertEquals(0, run.status(), run.err() + run.out());
         for (String model : new String[] {"GRU \\(left to right\\)", "bidirectional GRU", "bag-of-words logistic regression"}) {
             Matcher m = Pattern.compile(model + "\\s+accuracy ([0-9.]+)").matcher(run.out());
             assertTrue(m.find(), run.out());
             assertTrue(Double.parseDouble(m.group(1)) > 0.7, model + ": " + run.out());
         }
+        assertTrue(Files.exists(out.resolve("sentiment-gru.safetensors")), run.out());
     }
 
     @Test

@@ -35,7 +35,7 @@ class TranslateCommandTest {
 
     @Test
     void learnsFromASliceOfTheSentencePairs(@TempDir Path out) throws IOException {
-        Run run = RunCommandTest.jrnn("translate", "--pairs", "2000", "--steps", "900", "--batch", "32", "--hidden", "64",
+        Run run = RunCommandTest.jrnn("translate", "--sample", "2000", "--steps", "900", "--batch", "32", "--hidden", "64",
                 "--embedding", "32", "--vocabulary", "800", "--beam", "2", "--backend", "simd", "--out", out.toString());
         assertEquals(0, run.status(), run.err() + run.out());
         double loss = number(run.out(), "training loss ([0-9.]+) nats per word");
@@ -92,8 +92,8 @@ class TranslateCommandTest {
         Run run = RunCommandTest.jrnn("translate", "--vocabulary", "-3");
         assertEquals(Jrnn.USAGE, run.status());
         assertEquals("jrnn translate: --vocabulary must be positive, got -3", run.err().strip());
-        run = RunCommandTest.jrnn("translate", "--pairs", "1");
+        run = RunCommandTest.jrnn("translate", "--sample", "1");
         assertEquals(Jrnn.USAGE, run.status());
-        assertEquals("jrnn translate: --pairs must be 0 (all) or at least 2, got 1", run.err().strip());
+        assertEquals("jrnn translate: --sample must be 0 (all) or at least 2, got 1", run.err().strip());
     }
 }

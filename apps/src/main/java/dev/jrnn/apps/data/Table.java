@@ -3,8 +3,6 @@ package dev.jrnn.apps.data;
 import java.io.IOException;
 import java.io.StringReader;
 import java.io.UncheckedIOException;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -53,12 +51,7 @@ public final class Table {
         if (bytes > MAX_BYTES) {
             throw new IOException(file + ": " + bytes + " bytes, more than a table read whole may hold (" + MAX_BYTES + ")");
         }
-        String text;
-        try {
-            text = Files.readString(file, StandardCharsets.UTF_8); // refuses bytes that are not UTF-8
-        } catch (CharacterCodingException e) {
-            throw new IOException(file + ": not UTF-8 text");
-        }
+        String text = UserText.decode(file, Files.readAllBytes(file)); // bytes that are not UTF-8: the line they are on
         Table table = null;
         Lines lines = new Lines(text);
         try (CSVParser parser = CSVParser.builder().setReader(new StringReader(text)).setFormat(format).get()) {

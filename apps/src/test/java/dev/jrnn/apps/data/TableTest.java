@@ -59,7 +59,7 @@ class TableTest {
         assertMessage(file("header.csv", "a,b\n"), true, "header.csv: a header and no rows");
         assertMessage(file("ragged.csv", "a,b\n1,2\n3\n"), true, "ragged.csv:3: a row of 1 fields where the header has 2");
         assertMessage(file("ragged.tsv", "x\ty\nz\n"), false, "ragged.tsv:2: a row of 1 fields where the first row has 2");
-        assertMessage(file("latin1.csv", new byte[] {'a', '\n', (byte) 0xe9, '\n'}), true, "latin1.csv: not UTF-8 text");
+        assertMessage(file("latin1.csv", new byte[] {'a', '\n', (byte) 0xe9, '\n'}), true, "latin1.csv:2: byte 0xE9 is not UTF-8");
         Path quote = file("quote.csv", "a,b\n\"open,1\n");
         IOException e = assertThrows(IOException.class, () -> Table.read(quote));
         assertTrue(e.getMessage().startsWith(quote + ": "), e.getMessage());

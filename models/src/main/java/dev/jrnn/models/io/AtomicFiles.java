@@ -27,7 +27,10 @@ public final class AtomicFiles {
         Path absolute = target.toAbsolutePath();
         Path folder = absolute.getParent();
         Files.createDirectories(folder);
-        Path temporary = Files.createTempFile(folder, "." + absolute.getFileName() + ".", ".partial");
+        // not Files.createTempFile: its 0600 would become the target's; a new file takes the umask's permissions
+        Path temporary = folder.resolve("." + absolute.getFileName() + "."
+                + Long.toUnsignedString(java.util.concurrent.ThreadLocalRandom.current().nextLong(), 36) + ".partial");
+        Files.createFile(temporary);
         try {
             try (var channel = Files.newByteChannel(temporary, java.nio.file.StandardOpenOption.WRITE);
                  OutputStream out = new java.io.BufferedOutputStream(java.nio.channels.Channels.newOutputStream(channel), 1 << 16)) {

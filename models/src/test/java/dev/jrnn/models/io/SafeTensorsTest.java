@@ -63,6 +63,17 @@ class SafeTensorsTest {
         return assertThrows(IOException.class, () -> SafeTensors.read(path)).getMessage();
     }
 
+    /** Written files get the permissions any new file gets there (the umask's), not a temporary file's 0600. */
+    @Test
+    void writtenFilesHaveTheFoldersUsualPermissions() throws IOException {
+        Path file = temp.resolve("shared.safetensors"), plain = Files.createFile(temp.resolve("plain"));
+        SafeTensors.write(file, sample(), Map.of());
+        assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(file));
+        try (var left = Files.list(temp)) {
+            assertEquals(List.of(), left.filter(p -> p.toString().endsWith(".partial")).toList());
+        }
+    }
+
     @Test
     void malformedFilesAreRejectedWithTheReason() throws IOException {
         String ok = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}";

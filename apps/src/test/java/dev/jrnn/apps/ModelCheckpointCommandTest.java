@@ -1,0 +1,216 @@
+package dev.jrnn.apps;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.jrnn.apps.RunCommandTest.Run;
+import dev.jrnn.core.rnn.CellKind;
+import dev.jrnn.core.rnn.Direction;
+import dev.jrnn.core.tensor.FloatTensor;
+import dev.jrnn.models.LanguageModel;
+import dev.jrnn.models.Seq2Seq;
+import dev.jrnn.models.SequenceClassifier;
+import dev.jrnn.models.SequenceRegressor;
+import dev.jrnn.models.SequenceTagger;
+import dev.jrnn.models.io.Npy;
+import dev.jrnn.models.train.Checkpoint;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A whole model's checkpoint ({@link Checkpoint#saveModel}) through {@code jrnn run} gives what
+ * the model in memory gives, and through {@code jrnn export} an ONNX file that ONNX Runtime runs
+ * to the same outputs: for every topology the exporter writes, on tokens and on features.
+ */
+class ModelCheckpointCommandTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aLanguageModelRunsAndExportsAsInMemory() throws Exception {
+        try (LanguageModel lm = new LanguageModel(CellKind.LSTM, 9, 5, 7, 2, 0.0, 1).backend("reference")) {
+            int[][] tokens = tokens(6, 3, 9);
+            check(lm, tokens, lm.forward(tokens, null).logits(), "logits");
+        }
+    }
+
+    @Test
+    void aClassifierOfTokensRunsAndExportsAsInMemory() throws Exception {
+        try (SequenceClassifier c = new SequenceClassifier(11, 4, CellKind.GRU, 6, 1, Direction.BIDIRECTIONAL, 3, 2).backend("reference")) {
+            int[][] tokens = tokens(5, 4, 11);
+            check(c, tokens, c.logits(tokens, null), "logits");
+        }
+    }
+
+    @Test
+    void aTaggerOfFeaturesRunsAndExportsAsInMemory() throws Exception {
+        try (SequenceTagger t = new SequenceTagger(CellKind.RNN_TANH, 3, 5, 2, Direction.UNIDIRECTIONAL, 4, 3).backend("reference")) {
+            FloatTensor x = features(4, 2, 3);
+            check(t, x, t.logits(x, null), "logits");
+        }
+    }
+
+    @Test
+    void aRegressorRunsAndExportsAsInMemory() throws Exception {
+        try (SequenceRegressor r = new SequenceRegressor(CellKind.GRU, 2, 6, 1, 2, 4).backend("reference")) {
+            FloatTensor x = features(7, 3, 2);
+            check(r, x, r.predict(x), "predictions");
+        }
+    }
+
+    @Test
+    void aSeq2SeqCheckpointIsRefusedInOneLine() throws IOException {
+        Path checkpoint = dir.resolve("s2s.safetensors");
+        try (Seq2Seq s = new Seq2Seq(CellKind.LSTM, 6, 7, 4, 5, 1, 1, 2, 1)) {
+            Checkpoint.saveModel(checkpoint, s, null, Map.of());
+        }
+        Path in = writeInt64(dir.resolve("t.npy"), new long[] {3, 4}, 2, 1);
+        Run run = RunCommandTest.jrnn("run", "--weights", checkpoint.toString(), "--input", in.toString(), "--output", dir.resolve("y.npy").toString());
+        assertEquals(Jrnn.USAGE, run.status(), run.err());
+        assertEquals(1, run.err().strip().lines().count(), run.err());
+        assertTrue(run.err().contains(checkpoint + " is a Seq2Seq model, which jrnn run does not run"), run.err());
+        run = RunCommandTest.jrnn("export", "--weights", checkpoint.toString(), "--output", dir.resolve("s2s.onnx").toString());
+        assertEquals(Jrnn.USAGE, run.status(), run.err());
+        assertEquals(1, run.err().strip().lines().count(), run.err());
+        assertTrue(run.err().startsWith("jrnn export: " + checkpoint + ": cannot export a dev.jrnn.models.Seq2Seq"), run.err());
+        assertTrue(Files.notExists(dir.resolve("s2s.onnx")));
+    }
+
+    @Test
+    void tokenIdsOutsideTheVocabularyAreOneLine() throws IOException {
+        Path checkpoint = dir.resolve("lm.safetensors");
+        try (LanguageModel lm = new LanguageModel(CellKind.GRU, 5, 3, 4, 1, 0.0, 1)) {
+            Checkpoint.saveModel(checkpoint, lm, null, Map.of());
+        }
+        Path in = writeInt64(dir.resolve("t.npy"), new long[] {1, 5}, 2, 1);
+        Run run = RunCommandTest.jrnn("run", "--weights", checkpoint.toString(), "--input", in.toString(), "--output", dir.resolve("y.npy").toString());
+        assertEquals(Jrnn.USAGE, run.status());
+        assertEquals("jrnn run: --input " + in + ": token id 5 at [1, 0]; expected ids in [0, 5)", run.err().strip());
+        Path floats = dir.resolve("x.npy");
+        Npy.write(floats, features(2, 1, 3));
+        run = RunCommandTest.jrnn("run", "--weights", checkpoint.toString(), "--input", floats.toString(), "--output", dir.resolve("y.npy").toString());
+        assertEquals(Jrnn.USAGE, run.status());
+        assertEquals(1, run.err().strip().lines().count(), run.err());
+        assertTrue(run.err().contains("an int64 or int32"), run.err());
+    }
+
+    /**
+     * Saves {@code model}, runs the checkpoint with {@code jrnn run} on {@code input} (token ids
+     * {@code int[][]} or features) and exports it with {@code jrnn export}; both must give {@code expected}.
+     */
+    private void check(dev.jrnn.models.nn.Module model, Object input, FloatTensor expected, String output) throws Exception {
+        Path checkpoint = dir.resolve("model.safetensors");
+        Checkpoint.saveModel(checkpoint, model, null, Map.of("note", "a test"));
+        runsAndExports(checkpoint, input, expected.copy(), output, dir);
+    }
+
+    /** {@code jrnn run} of {@code checkpoint} gives {@code expected}; so does ONNX Runtime on its {@code jrnn export}. */
+    static void runsAndExports(Path checkpoint, Object input, FloatTensor expected, String output, Path dir) throws Exception {
+        Path in = dir.resolve("in.npy"), out = dir.resolve("out.npy"), onnx = dir.resolve("model.onnx");
+        if (input instanceof int[][] ids) {
+            long[] flat = new long[ids.length * ids[0].length];
+            for (int t = 0; t < ids.length; t++) {
+                for (int n = 0; n < ids[0].length; n++) {
+                    flat[t * ids[0].length + n] = ids[t][n];
+                }
+            }
+            writeInt64(in, flat, ids.length, ids[0].length);
+        } else {
+            Npy.write(in, (FloatTensor) input);
+        }
+        Run run = RunCommandTest.jrnn("run", "--weights", checkpoint.toString(), "--input", in.toString(), "--output", out.toString(),
+                "--backend", "reference");
+        assertEquals(0, run.status(), run.err());
+        assertClose(expected, Npy.read(out), 1e-5, "jrnn run");
+
+        run = RunCommandTest.jrnn("export", "--weights", checkpoint.toString(), "--output", onnx.toString());
+        assertEquals(0, run.status(), run.err());
+        OrtEnvironment ort = OrtEnvironment.getEnvironment();
+        try (OrtSession session = ort.createSession(onnx.toString(), new OrtSession.SessionOptions());
+             OnnxTensor feed = tensor(ort, input);
+             OrtSession.Result result = session.run(Map.of(session.getInputNames().iterator().next(), feed))) {
+            OnnxTensor t = (OnnxTensor) result.get(output).orElseThrow();
+            int[] dims = java.util.Arrays.stream(t.getInfo().getShape()).mapToInt(Math::toIntExact).toArray();
+            FloatBuffer b = t.getFloatBuffer();
+            float[] values = new float[b.remaining()];
+            b.get(values);
+            assertClose(expected, FloatTensor.of(values, dims), 1e-4, "ONNX Runtime");
+        }
+    }
+
+    private static OnnxTensor tensor(OrtEnvironment ort, Object input) throws OrtException {
+        if (input instanceof int[][] ids) {
+            long[] flat = java.util.Arrays.stream(ids).flatMapToInt(java.util.Arrays::stream).asLongStream().toArray();
+            return OnnxTensor.createTensor(ort, LongBuffer.wrap(flat), new long[] {ids.length, ids[0].length});
+        }
+        FloatTensor x = (FloatTensor) input;
+        return OnnxTensor.createTensor(ort, FloatBuffer.wrap(x.toArray()), java.util.Arrays.stream(x.shape().dims()).asLongStream().toArray());
+    }
+
+    static void assertClose(FloatTensor expected, FloatTensor actual, double tolerance, String what) {
+        assertArrayEquals(expected.shape().dims(), actual.shape().dims(), what + ": shape");
+        float[] e = expected.toArray(), a = actual.toArray();
+        for (int i = 0; i < e.length; i++) {
+            assertEquals(e[i], a[i], tolerance * Math.max(1, Math.abs(e[i])), what + " at " + i);
+        }
+    }
+
+    static int[][] tokens(int steps, int batch, int vocabulary) {
+        Random random = new Random(steps * 31L + batch);
+        int[][] ids = new int[steps][batch];
+        for (int[] row : ids) {
+            for (int n = 0; n < batch; n++) {
+                row[n] = random.nextInt(vocabulary);
+            }
+        }
+        return ids;
+    }
+
+    private static FloatTensor features(int steps, int batch, int size) {
+        Random random = new Random(size);
+        float[] v = new float[steps * batch * size];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) random.nextGaussian();
+        }
+        return FloatTensor.of(v, steps, batch, size);
+    }
+
+    /** An int64 {@code .npy} as {@code numpy.save} writes it. */
+    static Path writeInt64(Path file, long[] values, int... shape) throws IOException {
+        StringBuilder dims = new StringBuilder();
+        for (int d : shape) {
+            dims.append(d).append(", ");
+        }
+        String header = "{'descr': '<i8', 'fortran_order': False, 'shape': (" + dims.toString().replaceAll(", $", shape.length == 1 ? "," : "") + "), }";
+        int padded = (10 + header.length() + 1 + 63) / 64 * 64 - 10;
+        header = header + " ".repeat(padded - header.length() - 1) + "\n";
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        bytes.write(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0});
+        bytes.write(header.length() & 0xff);
+        bytes.write(header.length() >> 8);
+        bytes.write(header.getBytes(StandardCharsets.ISO_8859_1));
+        ByteBuffer data = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+        for (long v : values) {
+            data.putLong(v);
+        }
+        bytes.write(data.array());
+        return Files.write(file, bytes.toByteArray());
+    }
+}
