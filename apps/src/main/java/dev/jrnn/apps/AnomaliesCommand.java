@@ -4,13 +4,17 @@ import dev.jrnn.apps.data.Corpora;
 import dev.jrnn.apps.charts.LineChart;
 import dev.jrnn.apps.series.Metrics;
 import dev.jrnn.apps.data.Table;
+import dev.jrnn.apps.series.SeriesFile;
 import dev.jrnn.apps.series.WindowForecaster;
+import dev.jrnn.models.train.Checkpoint;
 import java.awt.Color;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -65,17 +69,44 @@ final class AnomaliesCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1")
     long seed;
 
-    @Option(names = "--out", defaultValue = "jrnn-anomalies", description = "folder for the picture (default ${DEFAULT-VALUE})")
+    @Option(names = "--csv", paramLabel = "FILE", description = "your own readings instead of the sensor streams: a CSV (or TSV) file with a header row")
+    Path csv;
+
+    @Option(names = "--column", paramLabel = "NAME", split = ",", description = "with --csv: the column (or columns, comma-separated) of readings")
+    List<String> columns;
+
+    @Option(names = "--time-column", paramLabel = "NAME",
+            description = "with --csv: the column of times (numbers, ISO dates or date-times); missing and irregular steps are reported (default: rows are steps)")
+    String timeColumn;
+
+    @Option(names = "--label-column", paramLabel = "NAME",
+            description = "with --csv: a column marking anomalies (1 or true; 0, false or empty otherwise) to score the flags against (default: the flags are listed)")
+    String labelColumn;
+
+    @Option(names = "--out", defaultValue = "jrnn-anomalies", description = "folder for the pictures and the models (default ${DEFAULT-VALUE})")
     Path out;
 
     /** simd by default, as in {@link ForecastCommand}: training re-prepares the stack after every step, which costs onednn far more. */
     @Mixin
     BackendOption backend = new BackendOption();
 
-    /** One mote's readings in order: {@code channels [2][n]} (humidity, temperature) and the labels. */
-    record Stream(int mote, boolean indoor, double[][] channels, boolean[] events) {
+    /**
+     * One stream of readings in order: {@code channels [c][n]} named by {@code names}, the labels
+     * ({@code events}, null when there are none), the smallest change a reading can show (a window
+     * of identical readings gets this deviation, not 0) and each reading's file line (0: none).
+     */
+    record Stream(String name, String description, List<String> names, double[][] channels, boolean[] events, double resolution, long[] lines) {
         int size() {
-            return events.length;
+            return channels[0].length;
+        }
+
+        boolean labelled() {
+            return events != null;
+        }
+
+        /** The file name for this stream's pictures and model. */
+        String fileName() {
+            return name.replaceAll("[^A-Za-z0-9._-]", "-");
         }
     }
 
@@ -91,9 +122,25 @@ final class AnomaliesCommand implements Callable<Integer> {
         if (window < 2) {
             throw new IllegalArgumentException("--window must be at least 2 readings, got " + window);
         }
-        List<Stream> streams = load(readings);
+        List<Stream> streams;
+        if (csv != null) {
+            if (columns == null) {
+                throw new IllegalArgumentException("--csv needs --column, the column of readings");
+            }
+            streams = List.of(userStream(say));
+        } else if (columns != null || timeColumn != null || labelColumn != null) {
+            throw new IllegalArgumentException("--column, --time-column and --label-column go with --csv FILE");
+        } else {
+            streams = load(readings);
+        }
+        int channelCount = streams.getFirst().channels().length;
         Metrics.Detection gruTotal = new Metrics.Detection(0, 0, 0), lastTotal = gruTotal, zTotal = gruTotal, gruRunTotal = gruTotal, lastRunTotal = gruTotal;
-        Metrics.Errors[] gruErrors = {new Metrics.Errors(), new Metrics.Errors()}, lastErrors = {new Metrics.Errors(), new Metrics.Errors()};
+        Metrics.Errors[] gruErrors = new Metrics.Errors[channelCount], lastErrors = new Metrics.Errors[channelCount];
+        for (int j = 0; j < channelCount; j++) {
+            gruErrors[j] = new Metrics.Errors();
+            lastErrors[j] = new Metrics.Errors();
+        }
+        List<Path> models = new ArrayList<>();
         long start = System.nanoTime();
         Stream shown = null;
         boolean[][] shownFlags = null;
@@ -101,23 +148,35 @@ final class AnomaliesCommand implements Callable<Integer> {
         for (Stream s : streams) {
             int trainEnd = (int) Math.round(s.size() * trainFraction);
             if (trainEnd <= window + scoreWindow || s.size() - trainEnd < 1) {
-                throw new IllegalArgumentException("mote " + s.mote() + ": " + s.size() + " readings are too few for a training part of "
+                throw new IllegalArgumentException(s.name() + ": " + s.size() + " readings are too few for a training part of "
                         + trainFraction + ", a window of " + window + " and a score window of " + scoreWindow);
             }
-            double[][][] forecasts = gruForecasts(s, trainEnd), lastValues = lastValues(s);
+            Path model = out.resolve(s.fileName() + ".safetensors");
+            double[][][] forecasts = gruForecasts(s, trainEnd, model), lastValues = lastValues(s);
+            models.add(model);
             double[] gruScore = residualScores(s, trainEnd, forecasts, 1), zScore = zScores(s);
             double[] gruRunScore = residualScores(s, trainEnd, forecasts, scoreWindow), lastRunScore = residualScores(s, trainEnd, lastValues, scoreWindow);
             boolean[] gru = flags(gruScore, trainEnd);
             boolean[] last = flags(residualScores(s, trainEnd, lastValues, 1), trainEnd), z = flags(zScore, trainEnd);
             boolean[] gruRun = flags(gruRunScore, trainEnd);
             boolean[] lastRun = flags(lastRunScore, trainEnd);
-            for (int j = 0; j < 2; j++) { // how well each forecasts normal operation: held-out readings outside events
+            for (int j = 0; j < channelCount; j++) { // how well each forecasts normal operation: held-out readings outside events
                 for (int t = trainEnd; t < s.size(); t++) {
-                    if (!s.events()[t]) {
+                    if (!s.labelled() || !s.events()[t]) {
                         gruErrors[j].add(forecasts[t - window][j][0], s.channels()[j][t]);
                         lastErrors[j].add(lastValues[t - window][j][0], s.channels()[j][t]);
                     }
                 }
+            }
+            if (!s.labelled()) {
+                listFlags(say, s, trainEnd, gruRun, gru, z);
+                if (shown == null) {
+                    shown = s;
+                    shownFlags = new boolean[][] {gruRun, lastRun, gru, z};
+                    shownScores = new double[][] {relative(gruRunScore, trainEnd), relative(lastRunScore, trainEnd),
+                            relative(gruScore, trainEnd), relative(zScore, trainEnd)};
+                }
+                continue;
             }
             Metrics.Detection g = Metrics.Detection.of(gru, s.events(), trainEnd, s.size());
             Metrics.Detection p = Metrics.Detection.of(last, s.events(), trainEnd, s.size());
@@ -128,8 +187,8 @@ final class AnomaliesCommand implements Callable<Integer> {
             for (int t = 0; t < trainEnd; t++) {
                 trainingEvents += s.events()[t] ? 1 : 0;
             }
-            say.printf(Locale.ROOT, "mote %d (%s): %d readings, %d to train (%d labelled), %d held out (%d labelled); flags GRU %d, persistence %d, z-score %d; over %d readings GRU %d, persistence %d%n",
-                    s.mote(), s.indoor() ? "indoor" : "outdoor", s.size(), trainEnd, trainingEvents, s.size() - trainEnd,
+            say.printf(Locale.ROOT, "%s (%s): %d readings, %d to train (%d labelled), %d held out (%d labelled); flags GRU %d, persistence %d, z-score %d; over %d readings GRU %d, persistence %d%n",
+                    s.name(), s.description(), s.size(), trainEnd, trainingEvents, s.size() - trainEnd,
                     g.truePositives() + g.falseNegatives(), g.truePositives() + g.falsePositives(), p.truePositives() + p.falsePositives(), r.truePositives() + r.falsePositives(),
                     scoreWindow, gw.truePositives() + gw.falsePositives(), pw.truePositives() + pw.falsePositives());
             gruTotal = gruTotal.plus(g);
@@ -145,16 +204,25 @@ final class AnomaliesCommand implements Callable<Integer> {
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        say.printf(Locale.ROOT, "held-out readings of all streams:%n  %-32s %9s %9s %9s %6s %6s %6s%n", "", "precision", "recall", "F1", "TP", "FP", "FN");
-        row(say, "GRU residuals, last " + scoreWindow + " readings", gruRunTotal);
-        row(say, "persistence residuals, last " + scoreWindow, lastRunTotal);
-        row(say, "GRU forecast residual", gruTotal);
-        row(say, "persistence residual", lastTotal);
-        row(say, "rolling z-score (" + window + " readings)", zTotal);
-        say.printf(Locale.ROOT, "one-step forecast RMSE on held-out readings outside events: humidity GRU %.3f, persistence %.3f; temperature GRU %.3f, persistence %.3f%n",
-                gruErrors[0].rmse(), lastErrors[0].rmse(), gruErrors[1].rmse(), lastErrors[1].rmse());
+        boolean labelled = streams.stream().allMatch(Stream::labelled);
+        if (labelled) {
+            say.printf(Locale.ROOT, "held-out readings of all streams:%n  %-32s %9s %9s %9s %6s %6s %6s%n", "", "precision", "recall", "F1", "TP", "FP", "FN");
+            row(say, "GRU residuals, last " + scoreWindow + " readings", gruRunTotal);
+            row(say, "persistence residuals, last " + scoreWindow, lastRunTotal);
+            row(say, "GRU forecast residual", gruTotal);
+            row(say, "persistence residual", lastTotal);
+            row(say, "rolling z-score (" + window + " readings)", zTotal);
+        }
+        StringBuilder rmse = new StringBuilder("one-step forecast RMSE on held-out readings" + (labelled ? " outside events" : "") + ":");
+        for (int j = 0; j < channelCount; j++) {
+            rmse.append(String.format(Locale.ROOT, "%s %s GRU %.3f, persistence %.3f", j == 0 ? "" : ";", streams.getFirst().names().get(j),
+                    gruErrors[j].rmse(), lastErrors[j].rmse()));
+        }
+        say.println(rmse);
+        say.printf(Locale.ROOT, "model%s (a SequenceRegressor; inputs and outputs scaled as its info says): %s%n", models.size() == 1 ? "" : "s",
+                models.size() == 1 ? models.getFirst() : models.getFirst() + " to " + models.getLast().getFileName());
         if (shown != null) {
-            Path picture = out.resolve("mote-" + shown.mote() + ".png"), scores = out.resolve("mote-" + shown.mote() + "-scores.png");
+            Path picture = out.resolve(shown.fileName() + ".png"), scores = out.resolve(shown.fileName() + "-scores.png");
             int[] around = around(shown);
             picture(shown, shownFlags, around, picture);
             scoresPicture(shown, shownScores, around, scores);
@@ -170,14 +238,87 @@ final class AnomaliesCommand implements Callable<Integer> {
                 d.truePositives(), d.falsePositives(), d.falseNegatives());
     }
 
-    /** The GRU's one-step forecasts {@code [origins][channel][1]} of readings {@code window ..}. */
-    private double[][][] gruForecasts(Stream s, int trainEnd) {
+    /** The GRU's one-step forecasts {@code [origins][channel][1]} of readings {@code window ..}; the GRU is saved to {@code model}. */
+    private double[][][] gruForecasts(Stream s, int trainEnd, Path model) throws IOException {
         WindowForecaster.Settings settings = new WindowForecaster.Settings(window, 1, hidden, epochs, 3e-3, seed, backend.name());
         try (WindowForecaster gru = new WindowForecaster(s.channels(), new double[0][], trainEnd, settings).fit()) {
             int[] origins = new int[s.size() - window];
             Arrays.setAll(origins, i -> window + i);
+            Map<String, String> info = new LinkedHashMap<>(gru.description());
+            info.put("jrnn.command", "anomalies");
+            info.put("stream", s.name());
+            info.put("stream.channels", String.join(",", s.names()));
+            Files.createDirectories(out);
+            Checkpoint.saveModel(model, gru.model(), null, info);
             return gru.forecast(origins);
         }
+    }
+
+    /**
+     * An unlabelled stream: how many held-out readings each detector flags, and the readings the
+     * GRU's run of residuals flags (the first 20), by file line.
+     */
+    private void listFlags(PrintWriter say, Stream s, int trainEnd, boolean[] gruRun, boolean[] gru, boolean[] z) {
+        List<String> flagged = new ArrayList<>();
+        int count = 0;
+        for (int t = trainEnd; t < s.size(); t++) {
+            if (gruRun[t]) {
+                count++;
+                if (flagged.size() < 20) {
+                    flagged.add(s.lines()[t] > 0 ? "line " + s.lines()[t] : "step " + (t + 1) + " (interpolated)");
+                }
+            }
+        }
+        say.printf(Locale.ROOT, "%s (%s): %d readings, %d to train and set the thresholds, %d held out (no labels: flags listed, not scored); "
+                        + "flags GRU %d, z-score %d; over %d readings GRU %d%n", s.name(), s.description(), s.size(), trainEnd, s.size() - trainEnd,
+                count(gru), count(z), scoreWindow, count);
+        say.printf(Locale.ROOT, "  flagged by the GRU's residuals over the last %d readings%s: %s%n", scoreWindow,
+                count > flagged.size() ? " (the first " + flagged.size() + ")" : "", flagged.isEmpty() ? "none" : String.join(", ", flagged));
+    }
+
+    private static int count(boolean[] flags) {
+        int n = 0;
+        for (boolean f : flags) {
+            n += f ? 1 : 0;
+        }
+        return n;
+    }
+
+    /**
+     * The user's readings, gaps reported and filled; labels (when asked for) from the label column,
+     * an inserted step never an event. The resolution is the smallest change between readings.
+     */
+    private Stream userStream(PrintWriter say) throws IOException {
+        SeriesFile f = SeriesFile.read(csv, columns, timeColumn);
+        say.printf(Locale.ROOT, "%s, column%s %s: %d rows, %d steps%s; %s%n", csv, columns.size() == 1 ? "" : "s", String.join(", ", columns),
+                Arrays.stream(f.lines()).filter(l -> l > 0).count(), f.size(), timeColumn == null ? " (one a row)" : " on the time grid of column " + timeColumn,
+                f.gaps());
+        boolean[] events = null;
+        if (labelColumn != null) {
+            Table t = Table.read(csv);
+            String[] labels = t.text(labelColumn);
+            Map<Long, Boolean> byLine = new HashMap<>();
+            for (int i = 0; i < labels.length; i++) {
+                String l = labels[i].toLowerCase(Locale.ROOT);
+                if (!List.of("", "0", "1", "true", "false").contains(l)) {
+                    throw new IOException(t.where(i) + "label '" + labels[i] + "' in column " + labelColumn + " (expected 1 or true for an anomaly; 0, false or empty otherwise)");
+                }
+                byLine.put(t.line(i), l.equals("1") || l.equals("true"));
+            }
+            events = new boolean[f.size()];
+            for (int s = 0; s < events.length; s++) {
+                events[s] = byLine.getOrDefault(f.lines()[s], false);
+            }
+        }
+        double resolution = Double.MAX_VALUE;
+        for (double[] v : f.values()) {
+            for (int t = 1; t < v.length; t++) {
+                double d = Math.abs(v[t] - v[t - 1]);
+                resolution = d > 0 ? Math.min(resolution, d) : resolution;
+            }
+        }
+        String name = csv.getFileName().toString().replaceFirst("\\.[^.]*$", "");
+        return new Stream(name, String.join(", ", columns), columns, f.values(), events, resolution == Double.MAX_VALUE ? 1e-12 : resolution, f.lines());
     }
 
     /** Persistence in the same shape: each reading forecast to equal the one before. */
@@ -198,7 +339,7 @@ final class AnomaliesCommand implements Callable<Integer> {
      */
     private double[] residualScores(Stream s, int trainEnd, double[][][] forecasts, int run) {
         double[] score = new double[s.size()];
-        Arrays.fill(score, 0, window, Double.NaN);
+        Arrays.fill(score, 0, Math.min(window, s.size()), Double.NaN);
         for (int j = 0; j < s.channels().length; j++) {
             double[] error = new double[s.size()];
             double sum = 0;
@@ -206,7 +347,7 @@ final class AnomaliesCommand implements Callable<Integer> {
                 error[t] = s.channels()[j][t] - forecasts[t - window][j][0];
                 sum += t < trainEnd ? error[t] * error[t] : 0;
             }
-            double deviation = Math.max(RESOLUTION, Math.sqrt(sum / (trainEnd - window)));
+            double deviation = Math.max(s.resolution(), Math.sqrt(sum / (trainEnd - window)));
             double squares = 0;
             for (int t = window; t < s.size(); t++) {
                 squares += error[t] * error[t] - (t - run >= window ? error[t - run] * error[t - run] : 0);
@@ -234,7 +375,7 @@ final class AnomaliesCommand implements Callable<Integer> {
                 for (int i = t - window; i < t; i++) {
                     squares += (v[i] - mean) * (v[i] - mean);
                 }
-                double deviation = Math.max(RESOLUTION, Math.sqrt(squares / window));
+                double deviation = Math.max(s.resolution(), Math.sqrt(squares / window));
                 score[t] = Math.max(score[t], Math.abs(v[t] - mean) / deviation);
             }
         }
@@ -254,8 +395,15 @@ final class AnomaliesCommand implements Callable<Integer> {
         return flagged;
     }
 
-    /** The readings drawn: from 300 before the stream's first labelled event to 300 after its last, {@code [from, to)}. */
-    private static int[] around(Stream s) {
+    /**
+     * The readings drawn, {@code [from, to)}: from 300 before the stream's first labelled event to
+     * 300 after its last; without labels, the held-out part and 300 readings before (at most 5,000).
+     */
+    private int[] around(Stream s) {
+        if (!s.labelled()) {
+            int trainEnd = (int) Math.round(s.size() * trainFraction), from = Math.max(0, trainEnd - 300);
+            return new int[] {from, Math.min(s.size(), from + 5000)};
+        }
         int first = -1, last = -1;
         for (int t = 0; t < s.size(); t++) {
             if (s.events()[t]) {
@@ -288,39 +436,46 @@ final class AnomaliesCommand implements Callable<Integer> {
         double[] x = new double[to - from], one = new double[to - from];
         Arrays.setAll(x, i -> from + i);
         Arrays.fill(one, 1);
-        LineChart chart = new LineChart("mote " + s.mote() + ": anomaly scores over their thresholds (above 1: flagged)", "reading",
+        LineChart chart = new LineChart(s.name() + ": anomaly scores over their thresholds (above 1: flagged)", "reading",
                 "score / threshold (log scale)").logarithmicY();
         for (int d = 0; d < scores.length; d++) {
             chart.line(DETECTORS[d].replace("flags", "score"), x, Arrays.copyOfRange(scores[d], from, to), DETECTOR_COLORS[d]);
         }
         chart.line("threshold", x, one, Color.BLACK);
         for (int t = from; t < to; t++) {
-            if (s.events()[t]) {
+            if (s.labelled() && s.events()[t]) {
                 chart.span("labelled event", t - 0.5, t + 0.5, new Color(255, 220, 150));
             }
         }
         chart.writePng(file, 1100, 480);
     }
 
+    private static final Color[] CHANNEL_COLORS = {new Color(31, 119, 180), new Color(214, 39, 40), new Color(255, 127, 14), new Color(140, 86, 75)};
+
     /** The readings around the stream's labelled events, shaded, with each detector's flags as a row of dots below. */
     private static void picture(Stream s, boolean[][] flags, int[] around, Path file) throws IOException {
         int from = around[0], to = around[1];
         double[] x = new double[to - from];
         Arrays.setAll(x, i -> from + i);
-        double[] humidity = Arrays.copyOfRange(s.channels()[0], from, to), temperature = Arrays.copyOfRange(s.channels()[1], from, to);
-        double low = Math.min(Arrays.stream(humidity).min().orElse(0), Arrays.stream(temperature).min().orElse(0));
-        LineChart chart = new LineChart("mote " + s.mote() + ": readings, labelled events and flags", "reading", "humidity (%) and temperature (deg C)")
-                .line("humidity", x, humidity, new Color(31, 119, 180))
-                .line("temperature", x, temperature, new Color(214, 39, 40));
+        double low = Double.MAX_VALUE, high = -Double.MAX_VALUE;
+        LineChart chart = new LineChart(s.name() + ": readings, " + (s.labelled() ? "labelled events " : "") + "and flags", "reading",
+                s.labelled() && s.names().equals(List.of("humidity", "temperature")) ? "humidity (%) and temperature (deg C)" : String.join(", ", s.names()));
+        for (int j = 0; j < s.channels().length; j++) {
+            double[] v = Arrays.copyOfRange(s.channels()[j], from, to);
+            low = Math.min(low, Arrays.stream(v).min().orElse(0));
+            high = Math.max(high, Arrays.stream(v).max().orElse(0));
+            chart.line(s.names().get(j), x, v, CHANNEL_COLORS[j % CHANNEL_COLORS.length]);
+        }
+        double spacing = s.labelled() ? 4 : Math.max(s.resolution(), (high - low) / 25);
         for (int d = 0; d < flags.length; d++) {
             double[] row = new double[x.length];
             for (int i = 0; i < x.length; i++) {
-                row[i] = flags[d][from + i] ? low - 4 * (d + 1) : Double.NaN;
+                row[i] = flags[d][from + i] ? low - spacing * (d + 1) : Double.NaN;
             }
             chart.dots(DETECTORS[d], x, row, DETECTOR_COLORS[d]);
         }
         for (int t = from; t < to; t++) {
-            if (s.events()[t]) {
+            if (s.labelled() && s.events()[t]) {
                 chart.span("labelled event", t - 0.5, t + 0.5, new Color(255, 220, 150));
             }
         }
@@ -347,7 +502,8 @@ final class AnomaliesCommand implements Callable<Integer> {
                 channels[1][k] = temperature[i];
                 events[k] = label[i] == 1;
             }
-            streams.add(new Stream(m, indoor[list.get(0)] == 1, channels, events));
+            streams.add(new Stream("mote " + m, indoor[list.get(0)] == 1 ? "indoor" : "outdoor", List.of("humidity", "temperature"), channels, events,
+                    RESOLUTION, new long[n]));
         });
         return streams;
     }

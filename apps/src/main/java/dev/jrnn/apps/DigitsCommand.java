@@ -4,6 +4,7 @@ import dev.jrnn.apps.charts.HeatMap;
 import dev.jrnn.apps.speech.Features;
 import dev.jrnn.apps.speech.SpokenDigits;
 import dev.jrnn.apps.speech.SpokenDigits.Clip;
+import dev.jrnn.apps.speech.Wav;
 import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.core.rnn.Direction;
 import dev.jrnn.core.tensor.FloatTensor;
@@ -12,18 +13,23 @@ import dev.jrnn.models.data.Batches;
 import dev.jrnn.models.nn.Rng;
 import dev.jrnn.models.nn.Linear;
 import dev.jrnn.models.train.LearningRate;
+import dev.jrnn.models.train.Checkpoint;
 import dev.jrnn.models.train.Losses;
 import dev.jrnn.models.train.Optimizer;
 import dev.jrnn.models.train.Trainer;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -106,7 +112,11 @@ final class DigitsCommand implements Callable<Integer> {
     @Option(names = "--epochs", defaultValue = "10", description = "passes over the training clips (default ${DEFAULT-VALUE})")
     int epochs;
 
-    @Option(names = "--out", defaultValue = "jrnn-digits", description = "folder for the confusion matrix picture (default ${DEFAULT-VALUE})")
+    @Option(names = "--wav", paramLabel = "DIR", description = "your own clips instead of espeak-ng's: a folder per class (named by the folder) "
+            + "of 16 kHz mono 16-bit PCM WAV files; every fifth file of each class in name order (the last of a class with fewer) is held out")
+    Path wav;
+
+    @Option(names = "--out", defaultValue = "jrnn-digits", description = "folder for the confusion matrix picture and the model (default ${DEFAULT-VALUE})")
     Path out;
 
     /** simd by default: auto times the backends and may pick another one (onednn) from run to run, with different rounding. */
@@ -118,6 +128,10 @@ final class DigitsCommand implements Callable<Integer> {
     }
 
     private static final List<String> GROUPS = List.of("new accent", "new variant", "both new");
+
+    /** What the clips are: the class names (index = label) and the held-out groups reported besides "all" (none for a user's folder). */
+    private record Classes(List<String> names, List<String> groups) {
+    }
 
     /**
      * The JDK's vector math (EXP, TANH in the simd backend's cells) runs through a native library
@@ -142,12 +156,70 @@ final class DigitsCommand implements Callable<Integer> {
         require(!heldOutAccents.isEmpty() || !heldOutVariants.isEmpty(), "hold out at least one accent or variant");
         Features features = new Features(mels, mfcc);
         PrintWriter say = spec.commandLine().getOut();
+        List<Example> train = new ArrayList<>(), test = new ArrayList<>();
+        Classes classes = wav != null ? userClips(wav, features, train, test, say) : synthesizedClips(features, train, test, say);
+        float[][] normalization = normalize(train, test);
+        StringBuilder header = new StringBuilder(String.format(Locale.ROOT, "  %-36s %8s", "held-out accuracy", "all"));
+        for (String g : classes.groups()) {
+            header.append(String.format(Locale.ROOT, " %" + (g.length() + 1) + "s", g));
+        }
+        say.println(header.append(String.format(Locale.ROOT, " %10s", "time")));
+        say.flush();
 
+        long start = System.nanoTime();
+        int count = classes.names().size();
+        int[] linear = logisticRegression(train, test, count);
+        report(say, "logistic regression (" + SEGMENTS + " segments)", test, linear, classes.groups(), start);
+        start = System.nanoTime();
+        int[] recurrent;
+        String name = (direction == Direction.BIDIRECTIONAL ? "bidirectional " : "") + cell.name().replace('_', ' ');
+        Path saved = out.resolve("digits.safetensors");
+        try (SequenceClassifier model = new SequenceClassifier(cell, train.getFirst().frames()[0].length, hidden, layers, direction, count, 3)
+                .dropout(0.3, 5).pooling(pooling).backend(backend.name())) {
+            train(model, train, say);
+            recurrent = predict(model, test);
+            name += " (" + hidden + ", " + model.recurrent().backendName() + ")";
+            Files.createDirectories(out);
+            Checkpoint.saveModel(saved, model, null, info(classes.names(), normalization));
+        }
+        report(say, name, test, recurrent, classes.groups(), start);
+
+        int[][] confusion = new int[count][count];
+        for (int i = 0; i < test.size(); i++) {
+            confusion[test.get(i).digit()][recurrent[i]]++;
+        }
+        Path picture = out.resolve("confusion.png");
+        double[][] share = new double[count][count];
+        String[][] counts = new String[count][count];
+        for (int d = 0; d < count; d++) {
+            int spoken = Arrays.stream(confusion[d]).sum();
+            for (int p = 0; p < count; p++) {
+                share[d][p] = spoken == 0 ? 0 : confusion[d][p] / (double) spoken;
+                counts[d][p] = confusion[d][p] == 0 ? "" : Integer.toString(confusion[d][p]);
+            }
+        }
+        new HeatMap((wav != null ? wav.getFileName() : "Spoken digits") + ": confusion matrix of the " + name + " on the held-out clips",
+                "recognized", classes.names(), "spoken", classes.names(), "share of the class's clips", share).texts(counts).writePng(picture, 820, 720);
+        say.printf(Locale.ROOT, "confusion matrix of the %s on all held-out clips (rows spoken, columns recognized): %s%n", name, picture);
+        int width = Math.max(6, classes.names().stream().mapToInt(String::length).max().orElse(0));
+        for (int d = 0; d < count; d++) {
+            StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "  %-" + width + "s", classes.names().get(d)));
+            for (int p = 0; p < count; p++) {
+                row.append(String.format(Locale.ROOT, "%4d", confusion[d][p]));
+            }
+            say.println(row);
+        }
+        say.printf(Locale.ROOT, "model (the %s, its classes and feature normalization): %s%n", name, saved);
+        say.flush();
+        return 0;
+    }
+
+    /** espeak-ng's clips ({@link SpokenDigits}): the accents and variants held out are the test clips. */
+    private Classes synthesizedClips(Features features, List<Example> train, List<Example> test, PrintWriter say) throws IOException {
         long start = System.nanoTime();
         List<Clip> clips = SpokenDigits.clips(accents, variants, takes);
         long synthesized = SpokenDigits.missing(clips);
         List<float[]> audio = SpokenDigits.load(clips);
-        List<Example> train = new ArrayList<>(), test = new ArrayList<>();
         double seconds = 0;
         for (int i = 0; i < clips.size(); i++) {
             Clip c = clips.get(i);
@@ -161,57 +233,71 @@ final class DigitsCommand implements Callable<Integer> {
                 train.add(new Example(frontEnd(features.of(SpokenDigits.noisy(audio.get(i), snr, random), random.nextDouble(0.9, 1.1))), c.digit(), null));
             }
         }
-        normalize(train, test);
         say.printf(Locale.ROOT, "%d clips of synthesized speech (espeak-ng; %d accents x %d variants x %d takes x 10 digits; %d new, the rest cached), "
                         + "%.0f s of audio, %s %d per 10 ms frame, noise at %.0f-%.0f dB SNR; %.1f s%n",
                 clips.size(), accents.size(), variants.size(), takes, synthesized, seconds,
-                (mfcc > 0 ? "MFCC" : "log-mel") + (cmn ? " (clip mean removed)" : "") + (deltas ? " and deltas" : ""), train.get(0).frames()[0].length,
+                (mfcc > 0 ? "MFCC" : "log-mel") + (cmn ? " (clip mean removed)" : "") + (deltas ? " and deltas" : ""), train.getFirst().frames()[0].length,
                 snr, snr + 20, (System.nanoTime() - start) / 1e9);
         say.printf(Locale.ROOT, "training: %d clips and %d augmented copies (accents %s; variants %s); held out: %d clips with accents %s and/or variants %s%n",
                 train.size() / (1 + augment), train.size() / (1 + augment) * augment, without(accents, heldOutAccents), without(variants, heldOutVariants), test.size(), heldOutAccents, heldOutVariants);
-        say.printf(Locale.ROOT, "  %-36s %8s %11s %12s %9s %10s%n", "held-out accuracy", "all", "new accent", "new variant", "both new", "time");
-        say.flush();
+        return new Classes(SpokenDigits.WORDS, GROUPS);
+    }
 
-        start = System.nanoTime();
-        int[] linear = logisticRegression(train, test);
-        report(say, "logistic regression (" + SEGMENTS + " segments)", test, linear, start);
-        start = System.nanoTime();
-        int[] recurrent;
-        String name = (direction == Direction.BIDIRECTIONAL ? "bidirectional " : "") + cell.name().replace('_', ' ');
-        try (SequenceClassifier model = new SequenceClassifier(cell, train.get(0).frames()[0].length, hidden, layers, direction, 10, 3)
-                .dropout(0.3, 5).pooling(pooling).backend(backend.name())) {
-            train(model, train, say);
-            recurrent = predict(model, test);
-            name += " (" + hidden + ", " + model.recurrent().backendName() + ")";
+    /**
+     * The user's clips: a folder per class, each of WAV files; every fifth file of a class in name
+     * order is held out (its last file when it has fewer than five). Training clips get the same
+     * augmented copies as the synthesized ones; no noise is added to the clips themselves.
+     */
+    private Classes userClips(Path folder, Features features, List<Example> train, List<Example> test, PrintWriter say) throws IOException {
+        if (!Files.isDirectory(folder)) {
+            throw new IOException(folder + ": not a folder (expected a folder per class of WAV files)");
         }
-        report(say, name, test, recurrent, start);
-
-        int[][] confusion = new int[10][10];
-        for (int i = 0; i < test.size(); i++) {
-            confusion[test.get(i).digit()][recurrent[i]]++;
+        List<Path> classFolders;
+        try (Stream<Path> list = Files.list(folder)) {
+            classFolders = list.filter(Files::isDirectory).sorted().toList();
         }
-        Path picture = out.resolve("confusion.png");
-        double[][] share = new double[10][10];
-        String[][] counts = new String[10][10];
-        for (int d = 0; d < 10; d++) {
-            int spoken = Arrays.stream(confusion[d]).sum();
-            for (int p = 0; p < 10; p++) {
-                share[d][p] = spoken == 0 ? 0 : confusion[d][p] / (double) spoken;
-                counts[d][p] = confusion[d][p] == 0 ? "" : Integer.toString(confusion[d][p]);
+        if (classFolders.size() < 2) {
+            throw new IOException(folder + ": " + classFolders.size() + " class folder" + (classFolders.size() == 1 ? "" : "s")
+                    + " (expected a folder per class, at least two, each of WAV files)");
+        }
+        List<String> names = new ArrayList<>();
+        long start = System.nanoTime();
+        double seconds = 0;
+        int heldOut = 0;
+        for (Path classFolder : classFolders) {
+            List<Path> files;
+            try (Stream<Path> list = Files.list(classFolder)) {
+                files = list.filter(f -> f.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".wav")).sorted().toList();
+            }
+            if (files.size() < 2) {
+                throw new IOException(classFolder + ": " + files.size() + " WAV file" + (files.size() == 1 ? "" : "s")
+                        + " (expected at least two per class: one to train on, one to test)");
+            }
+            int label = names.size();
+            names.add(classFolder.getFileName().toString());
+            for (int i = 0; i < files.size(); i++) {
+                float[] audio = SpokenDigits.trim(Wav.read(files.get(i)));
+                if (audio.length < Features.SAMPLE_RATE / 40) {
+                    throw new IOException(files.get(i) + ": " + audio.length + " samples (expected at least 25 ms of sound)");
+                }
+                seconds += audio.length / (double) Features.SAMPLE_RATE;
+                boolean held = files.size() < 5 ? i == files.size() - 1 : i % 5 == 4;
+                heldOut += held ? 1 : 0;
+                (held ? test : train).add(new Example(frontEnd(features.of(audio)), label, null));
+                for (int copy = 1; !held && copy <= augment; copy++) {
+                    SplittableRandom random = new SplittableRandom(train.size() * 1_000_003L + copy);
+                    train.add(new Example(frontEnd(features.of(SpokenDigits.noisy(audio, snr, random), random.nextDouble(0.9, 1.1))), label, null));
+                }
             }
         }
-        new HeatMap("Spoken digits: confusion matrix of the " + name + " on the held-out clips", "recognized", SpokenDigits.WORDS,
-                "spoken", SpokenDigits.WORDS, "share of the spoken digit's clips", share).texts(counts).writePng(picture, 820, 720);
-        say.printf(Locale.ROOT, "confusion matrix of the %s on all held-out clips (rows spoken, columns recognized): %s%n", name, picture);
-        for (int d = 0; d < 10; d++) {
-            StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "  %-6s", SpokenDigits.WORDS.get(d)));
-            for (int p = 0; p < 10; p++) {
-                row.append(String.format(Locale.ROOT, "%4d", confusion[d][p]));
-            }
-            say.println(row);
-        }
-        say.flush();
-        return 0;
+        int clips = train.size() / (1 + augment) + heldOut;
+        say.printf(Locale.ROOT, "%d clips of %d classes (%s) from %s, %.0f s of audio, %s %d per 10 ms frame; %.1f s%n", clips, names.size(),
+                String.join(", ", names), folder, seconds, (mfcc > 0 ? "MFCC" : "log-mel") + (cmn ? " (clip mean removed)" : "") + (deltas ? " and deltas" : ""),
+                train.getFirst().frames()[0].length, (System.nanoTime() - start) / 1e9);
+        say.printf(Locale.ROOT, "training: %d clips and %d augmented copies (noise at %.0f-%.0f dB SNR, frequency stretched 0.9-1.1); "
+                + "held out: %d clips, every fifth of each class in name order (the last of a class with fewer)%n",
+                clips - heldOut, (clips - heldOut) * augment, snr, snr + 20, heldOut);
+        return new Classes(List.copyOf(names), List.of());
     }
 
     /** A clip's frames as both models see them: with its own mean frame removed ({@code --cmn}) and deltas appended ({@code --deltas}). */
@@ -254,12 +340,12 @@ final class DigitsCommand implements Callable<Integer> {
         return all.stream().filter(s -> !held.contains(s)).toList();
     }
 
-    private static void report(PrintWriter say, String model, List<Example> test, int[] predicted, long start) {
+    private static void report(PrintWriter say, String model, List<Example> test, int[] predicted, List<String> groups, long start) {
         StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  %-36s %8.3f", model, accuracy(test, predicted, null)));
-        int[] widths = {11, 12, 9};
-        for (int g = 0; g < GROUPS.size(); g++) {
-            double a = accuracy(test, predicted, GROUPS.get(g));
-            line.append(Double.isNaN(a) ? String.format(Locale.ROOT, " %" + widths[g] + "s", "-") : String.format(Locale.ROOT, " %" + widths[g] + ".3f", a));
+        for (String g : groups) {
+            double a = accuracy(test, predicted, g);
+            int width = (g.length() + 1);
+            line.append(Double.isNaN(a) ? String.format(Locale.ROOT, " %" + width + "s", "-") : String.format(Locale.ROOT, " %" + width + ".3f", a));
         }
         line.append(String.format(Locale.ROOT, " %9.1f s", (System.nanoTime() - start) / 1e9));
         say.println(line);
@@ -278,8 +364,11 @@ final class DigitsCommand implements Callable<Integer> {
         return total == 0 ? Double.NaN : right / (double) total;
     }
 
-    /** Scales every feature to zero mean and unit variance over the training frames (the test frames by the same numbers). */
-    private static void normalize(List<Example> train, List<Example> test) {
+    /**
+     * Scales every feature to zero mean and unit variance over the training frames (the test frames
+     * by the same numbers); returns the means and the scales.
+     */
+    private static float[][] normalize(List<Example> train, List<Example> test) {
         int size = train.get(0).frames()[0].length;
         double[] sum = new double[size], squares = new double[size];
         long frames = 0;
@@ -306,6 +395,32 @@ final class DigitsCommand implements Callable<Integer> {
                 }
             }
         }
+        return new float[][] {mean, scale};
+    }
+
+    /** What a user of the saved model needs besides its weights: the class names and the front end's settings and normalization. */
+    private Map<String, String> info(List<String> names, float[][] normalization) {
+        Map<String, String> info = new LinkedHashMap<>();
+        info.put("jrnn.command", "digits");
+        for (int c = 0; c < names.size(); c++) {
+            info.put("class." + c, names.get(c));
+        }
+        info.put("features.sample_rate", Integer.toString(Features.SAMPLE_RATE));
+        info.put("features.mels", Integer.toString(mels));
+        info.put("features.mfcc", Integer.toString(mfcc));
+        info.put("features.cmn", Boolean.toString(cmn));
+        info.put("features.deltas", Boolean.toString(deltas));
+        info.put("features.mean", join(normalization[0]));
+        info.put("features.scale", join(normalization[1]));
+        return info;
+    }
+
+    private static String join(float[] v) {
+        StringBuilder s = new StringBuilder();
+        for (float x : v) {
+            s.append(s.isEmpty() ? "" : ",").append(x);
+        }
+        return s.toString();
     }
 
     /** Minibatches of shuffled clips with AdamW and a cosine-decayed rate; prints the mean loss of the first and last epochs. */
@@ -377,11 +492,11 @@ final class DigitsCommand implements Callable<Integer> {
     }
 
     /** Multinomial logistic regression (a linear layer, softmax cross-entropy, AdamW) on {@link #segmentMeans}; predictions for {@code test}. */
-    private int[] logisticRegression(List<Example> train, List<Example> test) {
+    private int[] logisticRegression(List<Example> train, List<Example> test, int classes) {
         int size = SEGMENTS * train.get(0).frames()[0].length;
         FloatTensor x = matrix(train, size), xTest = matrix(test, size);
         int[] labels = train.stream().mapToInt(Example::digit).toArray();
-        Linear linear = new Linear(size, 10, 4);
+        Linear linear = new Linear(size, classes, 4);
         Optimizer adam = Optimizer.adamW(linear, 0.01, 0.01);
         for (int step = 0; step < 500; step++) { // full batch: a convex problem, small enough
             adam.zeroGrad();
@@ -389,7 +504,7 @@ final class DigitsCommand implements Callable<Integer> {
             linear.backward(loss.gradient());
             adam.step();
         }
-        return Sequences.argmax(linear.forward(xTest).toArray(), 10);
+        return Sequences.argmax(linear.forward(xTest).toArray(), classes);
     }
 
     private static FloatTensor matrix(List<Example> examples, int size) {

@@ -4,16 +4,21 @@ import dev.jrnn.apps.data.Corpora;
 import dev.jrnn.apps.charts.LineChart;
 import dev.jrnn.apps.series.Metrics;
 import dev.jrnn.apps.data.Table;
+import dev.jrnn.apps.series.SeriesFile;
 import dev.jrnn.apps.series.WindowForecaster;
+import dev.jrnn.models.train.Checkpoint;
 import java.awt.Color;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -75,7 +80,23 @@ final class ForecastCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1")
     long seed;
 
-    @Option(names = "--out", defaultValue = "jrnn-forecast", description = "folder for the pictures (default ${DEFAULT-VALUE})")
+    @Option(names = "--csv", paramLabel = "FILE", description = "your own series instead of the built-in ones: a CSV (or TSV) file with a header row")
+    Path csv;
+
+    @Option(names = "--column", paramLabel = "NAME", description = "with --csv: the column to forecast")
+    String column;
+
+    @Option(names = "--time-column", paramLabel = "NAME",
+            description = "with --csv: the column of times (numbers, ISO dates or date-times); missing and irregular steps are reported (default: rows are steps)")
+    String timeColumn;
+
+    @Option(names = "--horizon", defaultValue = "0", description = "steps ahead to forecast (default 0: each series' own; 1 for --csv)")
+    int horizon;
+
+    @Option(names = "--season", defaultValue = "-1", description = "steps in a season, for the seasonal-naive baseline (0: none; default: each series' own, none for --csv)")
+    int season;
+
+    @Option(names = "--out", defaultValue = "jrnn-forecast", description = "folder for the pictures and the models (default ${DEFAULT-VALUE})")
     Path out;
 
     /**
@@ -91,17 +112,29 @@ final class ForecastCommand implements Callable<Integer> {
      * other inputs; {@code season} in steps (0: none); window, horizon and epochs are its defaults.
      */
     record Series(String name, String title, String unit, double[] time, double[] values, double[][] covariates,
-                  int season, int window, int horizon, int epochs, Choice choice) {
+                  int season, int window, int horizon, int epochs, Choice choice, String axis, String where, boolean[] observed) {
+
+        Series(String name, String title, String unit, double[] time, double[] values, double[][] covariates,
+               int season, int window, int horizon, int epochs, Choice choice) {
+            this(name, title, unit, time, values, covariates, season, window, horizon, epochs, choice, "year", name, all(values.length));
+        }
 
         Series(String name, String title, String unit, double[] time, double[] values, double[][] covariates,
                int season, int window, int horizon, int epochs) {
             this(name, title, unit, time, values, covariates, season, window, horizon, epochs, Choice.PLAIN);
         }
 
+        /** With another season and horizon (each where given: a season from 0, none; a horizon from 1). */
+        Series with(int newSeason, int newHorizon) {
+            return new Series(name, title, unit, time, values, covariates, newSeason >= 0 ? newSeason : season, window,
+                    newHorizon > 0 ? newHorizon : horizon, epochs, choice, axis, where, observed);
+        }
+
         /** The first {@code steps} steps only. */
         Series first(int steps) {
             double[][] c = Arrays.stream(covariates).map(v -> Arrays.copyOf(v, steps)).toArray(double[][]::new);
-            return new Series(name, title, unit, Arrays.copyOf(time, steps), Arrays.copyOf(values, steps), c, season, window, horizon, epochs, choice);
+            return new Series(name, title, unit, Arrays.copyOf(time, steps), Arrays.copyOf(values, steps), c, season, window, horizon, epochs,
+                    choice, axis, where, Arrays.copyOf(observed, steps));
         }
 
         Series last(int steps) {
@@ -111,7 +144,14 @@ final class ForecastCommand implements Callable<Integer> {
             int from = values.length - steps;
             double[][] c = Arrays.stream(covariates).map(v -> Arrays.copyOfRange(v, from, v.length)).toArray(double[][]::new);
             return new Series(name, title, unit, Arrays.copyOfRange(time, from, time.length),
-                    Arrays.copyOfRange(values, from, values.length), c, season, window, horizon, epochs, choice);
+                    Arrays.copyOfRange(values, from, values.length), c, season, window, horizon, epochs, choice, axis, where,
+                    Arrays.copyOfRange(observed, from, observed.length));
+        }
+
+        private static boolean[] all(int n) {
+            boolean[] a = new boolean[n];
+            Arrays.fill(a, true);
+            return a;
         }
     }
 
@@ -130,15 +170,35 @@ final class ForecastCommand implements Callable<Integer> {
         if (!(testFraction > 0 && testFraction < 1)) {
             throw new IllegalArgumentException("--test-fraction must be between 0 and 1, got " + testFraction);
         }
+        if (csv != null) {
+            if (column == null) {
+                throw new IllegalArgumentException("--csv needs --column, the column to forecast");
+            }
+            report(say, userSeries(say).with(season, horizon).last(last));
+            return 0;
+        }
+        if (column != null || timeColumn != null) {
+            throw new IllegalArgumentException("--column and --time-column go with --csv FILE");
+        }
         for (String name : series) {
             if (!SERIES.contains(name)) {
                 throw new IllegalArgumentException("unknown series '" + name + "'; known: " + String.join(", ", SERIES));
             }
         }
         for (String name : series) {
-            report(say, load(name).last(last));
+            report(say, load(name).with(season, horizon).last(last));
         }
         return 0;
+    }
+
+    /** The user's column, its gaps reported and filled; forecast one step ahead (--horizon) from 24 steps (--window), no season (--season). */
+    private Series userSeries(PrintWriter say) throws IOException {
+        SeriesFile f = SeriesFile.read(csv, List.of(column), timeColumn);
+        say.printf(Locale.ROOT, "%s, column %s: %d rows, %d steps%s; %s%n", csv, column, Arrays.stream(f.lines()).filter(l -> l > 0).count(),
+                f.size(), timeColumn == null ? " (one a row)" : " on the time grid of column " + timeColumn, f.gaps());
+        String name = column.replaceAll("[^A-Za-z0-9._-]", "_");
+        return new Series(name, csv.getFileName() + ": " + column, column, f.time(), f.values()[0], new double[0][],
+                0, 24, 1, 20, Choice.PLAIN, f.timeAxis(), csv + " (column " + column + ")", f.observed());
     }
 
     private void report(PrintWriter say, Series whole) throws IOException {
@@ -150,10 +210,10 @@ final class ForecastCommand implements Callable<Integer> {
         int n = s.values().length, trainEnd = (int) Math.round(n * (1 - testFraction)), horizon = s.horizon();
         int epochCount = epochs > 0 ? epochs : s.epochs();
         if (n - trainEnd < horizon) {
-            throw new IllegalArgumentException(s.name() + ": the held-out tail (" + (n - trainEnd) + " steps) is shorter than the horizon " + horizon);
+            throw new IllegalArgumentException(s.where() + ": the held-out tail (" + (n - trainEnd) + " steps) is shorter than the horizon " + horizon);
         }
-        if (trainEnd < Math.max(s.season(), steps + horizon)) {
-            throw new IllegalArgumentException(s.name() + ": the training part (" + trainEnd + " steps) must be at least one season ("
+        if (trainEnd < Math.max(s.season(), steps + horizon + 1)) {
+            throw new IllegalArgumentException(s.where() + ": the training part (" + trainEnd + " steps) must be at least one season ("
                     + s.season() + ") and one window plus horizon (" + (steps + horizon) + ") long");
         }
         say.printf(Locale.ROOT, "%s: %d steps; training %s-%s (%d), %s %s-%s (%d); window %d, horizon %d%n",
@@ -161,7 +221,7 @@ final class ForecastCommand implements Callable<Integer> {
                 year(s.time()[trainEnd]), year(s.time()[n - 1]), n - trainEnd, steps, horizon);
         long start = System.nanoTime();
         if (root && Arrays.stream(s.values()).anyMatch(x -> x < 0)) {
-            throw new IllegalArgumentException(s.name() + " has negative values: --sqrt needs a series of counts");
+            throw new IllegalArgumentException(s.where() + " has negative values: --sqrt needs a series of counts");
         }
         double[] fitted = root ? Arrays.stream(s.values()).map(Math::sqrt).toArray() : s.values();
         double[][] covariates = Arrays.stream(s.covariates()).map(v -> root && Arrays.equals(v, s.values()) ? fitted : v).toArray(double[][]::new);
@@ -177,6 +237,9 @@ final class ForecastCommand implements Callable<Integer> {
             for (int i = 0; i < origins.length; i++) {
                 int o = origins[i];
                 for (int h = 0; h < horizon; h++) {
+                    if (!s.observed()[o + h]) {
+                        continue; // an interpolated value is no truth to score against
+                    }
                     model.add(forecasts[i][0][h], v[o + h]);
                     persistence.add(v[o - 1], v[o + h]);
                     if (s.season() > 0) {
@@ -190,13 +253,20 @@ final class ForecastCommand implements Callable<Integer> {
             if (s.season() > 0) {
                 row(say, "seasonal naive (" + s.season() + " steps)", seasonal);
             }
-            Path picture = out.resolve(s.name() + ".png");
+            Path picture = out.resolve(s.name() + ".png"), saved = out.resolve(s.name() + ".safetensors");
             picture(s, trainEnd, gru, root, picture);
+            Files.createDirectories(out);
+            Map<String, String> info = new LinkedHashMap<>(gru.description());
+            info.put("jrnn.command", "forecast");
+            info.put("series", s.where());
+            info.put("series.sqrt", Boolean.toString(root));
+            Checkpoint.saveModel(saved, gru.model(), null, info);
             String how = (root ? "on square roots, " : "") + (seasonally ? "correcting seasonal naive, " : "")
                     + (stopping > 0 ? "epochs chosen on the training part's last " + settings.validation() + " steps, " : "");
             say.printf(Locale.ROOT, "  GRU %s, %d units, %s%d epochs in %.1f s on %s (last epoch's training MSE %.3f in scaled units); picture %s%n",
                     s.covariates().length == 0 ? "on the series alone" : "with " + s.covariates().length + " covariates",
                     units, how, gru.epochsTrained(), seconds, gru.backendName(), gru.lastLoss(), picture);
+            say.printf(Locale.ROOT, "  model (a SequenceRegressor; inputs and outputs scaled as its info says): %s%n", saved);
             say.flush();
         }
     }
@@ -242,7 +312,7 @@ final class ForecastCommand implements Callable<Integer> {
                 seasonal[t] = s.season() > 0 ? s.values()[t - s.season()] : Double.NaN;
             }
         }
-        LineChart chart = new LineChart(s.title() + ": " + s.horizon() + "-step forecasts over the held-out tail", "year", s.unit())
+        LineChart chart = new LineChart(s.title() + ": " + s.horizon() + "-step forecasts over the held-out tail", s.axis(), s.unit())
                 .line("truth", part(s.time(), from), part(s.values(), from), Color.BLACK)
                 .line("GRU", part(s.time(), from), part(model, from), new Color(31, 119, 180))
                 .line(s.season() > 0 ? "persistence" : "random walk", part(s.time(), from), part(persistence, from), new Color(150, 150, 150));
@@ -275,7 +345,7 @@ final class ForecastCommand implements Callable<Integer> {
             }
             case "co2" -> {
                 Table t = Table.read(Corpora.CO2.fetch());
-                double[] v = interpolate(t.numbers("co2"));
+                double[] v = SeriesFile.interpolate(t.numbers("co2")); // the 59 missing weeks all lie before 1986, in the training part
                 yield new Series(name, "weekly Mauna Loa CO2", "ppm", years(t.text("date"), DateTimeFormatter.BASIC_ISO_DATE), v,
                         new double[0][], 52, 104, 26, 15);
             }
@@ -306,33 +376,6 @@ final class ForecastCommand implements Callable<Integer> {
         for (int i = 0; i < dates.length; i++) {
             LocalDate d = LocalDate.parse(dates[i], format);
             out[i] = d.getYear() + (d.getDayOfYear() - 1) / (double) d.lengthOfYear();
-        }
-        return out;
-    }
-
-    /**
-     * Missing values (NaN) filled by linear interpolation between the nearest known values on each
-     * side (the nearest one at either end). CO2's 59 missing weeks all lie before 1986, in the
-     * training part, so no held-out truth is interpolated.
-     */
-    static double[] interpolate(double[] v) {
-        double[] out = v.clone();
-        for (int i = 0; i < out.length; i++) {
-            if (!Double.isNaN(out[i])) {
-                continue;
-            }
-            int before = i - 1, after = i;
-            while (after < out.length && Double.isNaN(v[after])) {
-                after++;
-            }
-            if (before < 0 && after == out.length) {
-                throw new IllegalArgumentException("the series has no values");
-            }
-            for (int j = i; j < after; j++) {
-                out[j] = before < 0 ? v[after] : after == out.length ? out[before]
-                        : out[before] + (v[after] - out[before]) * (j - before) / (after - before);
-            }
-            i = after - 1;
         }
         return out;
     }

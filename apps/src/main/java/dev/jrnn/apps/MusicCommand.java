@@ -13,6 +13,7 @@ import dev.jrnn.models.LanguageModel;
 import dev.jrnn.models.Sampling;
 import dev.jrnn.models.io.AtomicFiles;
 import dev.jrnn.models.train.LearningRate;
+import dev.jrnn.models.train.Checkpoint;
 import dev.jrnn.models.train.Losses;
 import dev.jrnn.models.train.Optimizer;
 import dev.jrnn.models.train.Trainer;
@@ -26,6 +27,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
@@ -83,7 +85,11 @@ final class MusicCommand implements Callable<Integer> {
     @Option(names = "--temperature", defaultValue = "0.8", description = "sampling temperature (default ${DEFAULT-VALUE})")
     double temperature;
 
-    @Option(names = "--out", defaultValue = "jrnn-music", description = "folder for the tunes (default ${DEFAULT-VALUE})")
+    @Option(names = "--folder", paramLabel = "DIR", description = "your own melodies instead of the built-in ones: a folder of MIDI (.mid, .midi) "
+            + "and/or ABC (.abc) files; each MIDI file and each ABC tune is a piece, and every fifth piece in file order is held out")
+    Path folder;
+
+    @Option(names = "--out", defaultValue = "jrnn-music", description = "folder for the tunes and the model (default ${DEFAULT-VALUE})")
     Path out;
 
     // simd, not auto: auto times the backends once at start, and on a busy machine that once chose onednn, 5x slower here
@@ -109,13 +115,14 @@ final class MusicCommand implements Callable<Integer> {
         }
 
         List<int[]> train = new ArrayList<>(), test = new ArrayList<>();
-        for (List<List<int[]>> source : List.of(midiPieces(say), abcPieces(say))) {
+        for (List<List<int[]>> source : folder != null ? List.of(userPieces(folder, say)) : List.of(midiPieces(say), abcPieces(say))) {
             for (int p = 0; p < source.size(); p++) {   // a piece's lines (MIDI parts) are held out together
                 (p % HELD_OUT_EVERY == HELD_OUT_EVERY - 1 ? test : train).addAll(source.get(p));
             }
         }
         if (test.isEmpty()) {
-            throw new IllegalArgumentException("too few pieces to hold any out: use at least " + HELD_OUT_EVERY);
+            throw new IllegalArgumentException((folder != null ? folder + ": " : "") + "too few pieces to hold any out: use at least " + HELD_OUT_EVERY
+                    + " (every " + HELD_OUT_EVERY + "th is held out; a MIDI file or an ABC tune is a piece)");
         }
         say.printf(Locale.ROOT, "every %dth piece held out: %,d notes in %d lines to train, %,d in %d lines to test; %d possible tokens%n",
                 HELD_OUT_EVERY, count(train), train.size(), count(test), test.size(), MelodyTokens.SIZE);
@@ -147,6 +154,12 @@ final class MusicCommand implements Callable<Integer> {
             double best = Arrays.stream(baselines).min().orElseThrow();
             say.printf(Locale.ROOT, "LSTM: %.3f bits per held-out note, %.3f below the best baseline (%.0f%% of its bits); "
                     + "trained in %.1f s on %s; loss curve %s%n", bits, best - bits, 100 * bits / best, seconds, lm.backendName(), curve);
+            Path saved = out.resolve("music.safetensors");
+            Checkpoint.saveModel(saved, lm, null, Map.of("jrnn.command", "music",
+                    "tokens", "0: the boundary between lines; then per note or rest a token of its interval from the note before "
+                            + "(-12..12 semitones; rests apart) times its length class (sixteenths " + Arrays.toString(MelodyTokens.LENGTHS) + "), "
+                            + "as dev.jrnn.apps.music.MelodyTokens encodes them"));
+            say.printf(Locale.ROOT, "model (a LanguageModel over %d note tokens): %s%n", MelodyTokens.SIZE, saved);
             generate(lm, seedNotes, say);
         }
         say.flush();
@@ -173,6 +186,63 @@ final class MusicCommand implements Callable<Integer> {
         say.printf(Locale.ROOT, "OpenMSX: %d MIDI pieces, %d lines (the highest note of each onset of every non-drum part)%n",
                 read.size(), lines);
         return read;
+    }
+
+    /**
+     * The user's pieces, in file name order: each MIDI file's lines (its parts of at least
+     * {@link Midi#MIN_NOTES} notes) as one piece, each ABC tune as a piece. A file that gives no
+     * piece is an error naming it.
+     */
+    static List<List<int[]>> userPieces(Path folder, PrintWriter say) throws IOException {
+        if (!Files.isDirectory(folder)) {
+            throw new IOException(folder + ": not a folder (expected a folder of MIDI and ABC files)");
+        }
+        List<Path> files;
+        try (Stream<Path> list = Files.list(folder)) {
+            files = list.filter(f -> kind(f) != null).sorted().toList();
+        }
+        if (files.isEmpty()) {
+            throw new IOException(folder + ": no MIDI (.mid, .midi) or ABC (.abc) file");
+        }
+        List<List<int[]>> read = new ArrayList<>();
+        int midi = 0, tunes = 0, unread = 0, skipped = 0;
+        for (Path f : files) {
+            if (kind(f).equals("midi")) {
+                List<int[]> lines = new ArrayList<>();
+                for (List<Note.Timed> line : Midi.lines(f, Midi.MIN_NOTES)) {
+                    lines.add(MelodyTokens.encode(Note.line(line)));
+                }
+                if (lines.isEmpty()) {
+                    throw new IOException(f + ": no part of at least " + Midi.MIN_NOTES + " notes (channel 10, drums, is not read)");
+                }
+                read.add(lines);
+                midi++;
+            } else {
+                if (Files.size(f) > Abc.MAX_BYTES) {
+                    throw new IOException(f + ": " + Files.size(f) + " bytes, more than an ABC file read whole may hold (" + Abc.MAX_BYTES + ")");
+                }
+                Abc.Book book = Abc.read(Files.readString(f, StandardCharsets.ISO_8859_1)); // Latin-1 reads any bytes; ABC's notes are ASCII
+                if (book.tunes().isEmpty()) {
+                    throw new IOException(f + ": no tune with notes" + (book.unreadTunes() > 0 ? " (" + book.unreadTunes() + " unreadable: no notes, or a key this cannot read)" : "")
+                            + " (expected tunes of an X: line, headers up to K:, then notes, each tune ended by a blank line)");
+                }
+                for (Abc.Tune t : book.tunes()) {
+                    read.add(List.of(MelodyTokens.encode(t.notes())));
+                }
+                tunes += book.tunes().size();
+                unread += book.unreadTunes();
+                skipped += book.skippedLines();
+            }
+        }
+        say.printf(Locale.ROOT, "%s: %d MIDI files and %d ABC tunes (%d tunes left out: no notes or a key this cannot read; %d music lines skipped as unreadable)%n",
+                folder, midi, tunes, unread, skipped);
+        return read;
+    }
+
+    /** "midi", "abc", or null for a file of neither kind. */
+    private static String kind(Path f) {
+        String name = f.getFileName().toString().toLowerCase(Locale.ROOT);
+        return !Files.isRegularFile(f) ? null : name.endsWith(".mid") || name.endsWith(".midi") ? "midi" : name.endsWith(".abc") ? "abc" : null;
     }
 
     /** Each readable ABC tune as a piece of one line. */

@@ -60,4 +60,54 @@ class AnomaliesCommandTest {
         assertEquals(Jrnn.USAGE, run.status());
         assertEquals("jrnn anomalies: --train-fraction must be between 0 and 1, got 1.5", run.err().strip());
     }
+
+    /**
+     * A user's readings with three spikes of 40 deviations in the held-out part: with a label
+     * column the rolling z-score (whose threshold, the training part's largest score, no spike
+     * reaches there) must find all three, and the model is saved; without one the GRU's flags are
+     * listed by file line and include the spikes' lines.
+     */
+    @Test
+    void ownCsvWithAndWithoutLabels() throws java.io.IOException {
+        StringBuilder csv = new StringBuilder("level,anomaly\n");
+        int[] spikes = {260, 300, 350};
+        for (int t = 0; t < 400; t++) {
+            int step = t;
+            boolean spike = java.util.Arrays.stream(spikes).anyMatch(s -> s == step);
+            double level = 20 + Math.sin(t / 5.0) + 0.05 * Math.cos(t * 2.3) + (spike ? 40 : 0);
+            csv.append(level).append(',').append(spike ? 1 : 0).append('\n');
+        }
+        Path file = temp.resolve("readings.csv");
+        java.nio.file.Files.writeString(file, csv);
+        Run run = RunCommandTest.jrnn("anomalies", "--csv", file.toString(), "--column", "level", "--label-column", "anomaly",
+                "--window", "10", "--score-window", "3", "--hidden", "8", "--epochs", "2", "--train-fraction", "0.5",
+                "--backend", "simd", "--out", temp.toString());
+        assertEquals(0, run.status(), run.err() + run.out());
+        assertTrue(run.out().contains("readings (level): 400 readings, 200 to train (0 labelled), 200 held out (3 labelled)"), run.out());
+        Matcher z = Pattern.compile("rolling z-score \\(10 readings\\)\\s+[0-9.]+\\s+([0-9.]+)").matcher(run.out());
+        assertTrue(z.find() && Double.parseDouble(z.group(1)) == 1.0, run.out());
+        Path model = temp.resolve("readings.safetensors");
+        assertTrue(run.out().contains("model (a SequenceRegressor; inputs and outputs scaled as its info says): " + model), run.out());
+        assertTrue(dev.jrnn.models.train.Checkpoint.loadModel(model).model() instanceof dev.jrnn.models.SequenceRegressor);
+        Pictures.check(run, temp.resolve("readings.png"), 1100, 480);
+
+        Run unlabelled = RunCommandTest.jrnn("anomalies", "--csv", file.toString(), "--column", "level",
+                "--window", "10", "--score-window", "3", "--hidden", "8", "--epochs", "2", "--train-fraction", "0.5",
+                "--backend", "simd", "--out", temp.toString());
+        assertEquals(0, unlabelled.status(), unlabelled.err() + unlabelled.out());
+        assertTrue(unlabelled.out().contains("no labels: flags listed, not scored"), unlabelled.out());
+        for (int s : spikes) {
+            assertTrue(unlabelled.out().contains("line " + (s + 2)), "the spike on line " + (s + 2) + "\n" + unlabelled.out());
+        }
+    }
+
+    @Test
+    void aBadLabelIsOneLine() throws java.io.IOException {
+        Path file = temp.resolve("labels.csv");
+        java.nio.file.Files.writeString(file, "level,anomaly\n1,0\n2,yes\n");
+        Run run = RunCommandTest.jrnn("anomalies", "--csv", file.toString(), "--column", "level", "--label-column", "anomaly");
+        assertEquals(Jrnn.USAGE, run.status());
+        assertEquals("jrnn anomalies: " + file + ":3: label 'yes' in column anomaly (expected 1 or true for an anomaly; 0, false or empty otherwise)",
+                run.err().strip());
+    }
 }

@@ -24,6 +24,9 @@ import java.util.regex.Pattern;
  */
 public final class Abc {
 
+    /** A file of tunes is read whole; a larger one is refused rather than exhausting the heap. */
+    public static final long MAX_BYTES = 64L << 20;
+
     private Abc() {
     }
 

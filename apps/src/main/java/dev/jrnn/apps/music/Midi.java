@@ -1,7 +1,12 @@
 package dev.jrnn.apps.music;
 
+import java.io.ByteArrayInputStream;
+import java.io.EOFException;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.io.OutputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -34,19 +39,40 @@ public final class Midi {
 
     private static final int DRUMS = 9, RESOLUTION = 480, VELOCITY = 90;
 
+    /** A piece is read whole; a larger file is refused rather than exhausting the heap. */
+    static final long MAX_BYTES = 64L << 20;
+
     private Midi() {
     }
 
     /** The lines of the MIDI file {@code file} with at least {@code minNotes} notes, in track and channel order. */
     public static List<List<Note.Timed>> lines(Path file, int minNotes) throws IOException {
+        long size = Files.size(file);
+        if (size > MAX_BYTES) {
+            throw new IOException(file + ": " + size + " bytes, more than a MIDI file read whole may hold (" + MAX_BYTES + ")");
+        }
+        return lines(Files.readAllBytes(file), file.toString(), minNotes);
+    }
+
+    /**
+     * The lines of the MIDI file {@code bytes} (named {@code name} in messages). The JDK's reader
+     * reports a malformed file in several ways (InvalidMidiDataException, EOFException,
+     * runtime exceptions on some bytes): each becomes one IOException naming the file.
+     */
+    public static List<List<Note.Timed>> lines(byte[] bytes, String name, int minNotes) throws IOException {
+        checkChunks(bytes, name);
         Sequence sequence;
         try {
-            sequence = MidiSystem.getSequence(file.toFile());
-        } catch (InvalidMidiDataException e) {
-            throw new IOException(file + " is not a MIDI file this JDK reads: " + e.getMessage());
+            sequence = MidiSystem.getSequence(new ByteArrayInputStream(bytes));
+        } catch (InvalidMidiDataException | IOException | RuntimeException e) {
+            throw new IOException(name + ": not a MIDI file this JDK reads (" + (e instanceof EOFException ? "truncated: it ends inside a chunk"
+                    : e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()) + ")");
         }
         if (sequence.getDivisionType() != Sequence.PPQ) {
-            throw new IOException(file + " counts time in SMPTE frames, not beats: not supported");
+            throw new IOException(name + ": counts time in SMPTE frames, not beats: not supported");
+        }
+        if (sequence.getResolution() <= 0) {
+            throw new IOException(name + ": " + sequence.getResolution() + " ticks per beat (expected a positive number)");
         }
         double perTick = 4.0 / sequence.getResolution();      // sixteenths per tick
         List<List<Note.Timed>> lines = new ArrayList<>();
@@ -77,6 +103,28 @@ public final class Midi {
             }
         }
         return lines;
+    }
+
+    /**
+     * A standard MIDI file is a header chunk ("MThd") and chunks each declaring its length: the
+     * JDK's reader reads a cut-off file without complaint (a truncated track just ends early), so
+     * the chunks are checked to fit in the file first.
+     */
+    private static void checkChunks(byte[] bytes, String name) throws IOException {
+        if (bytes.length < 14 || !new String(bytes, 0, 4, StandardCharsets.ISO_8859_1).equals("MThd")) {
+            throw new IOException(name + ": not a MIDI file (expected MThd and a header in its first 14 bytes)");
+        }
+        for (long at = 0; at < bytes.length; ) {
+            if (at + 8 > bytes.length) {
+                throw new IOException(name + ": truncated: " + (bytes.length - at) + " bytes at byte " + at + " where a chunk's 8-byte header is expected");
+            }
+            long size = Integer.toUnsignedLong(ByteBuffer.wrap(bytes, (int) at + 4, 4).getInt());
+            if (at + 8 + size > bytes.length) {
+                throw new IOException(name + ": truncated: the '" + new String(bytes, (int) at, 4, StandardCharsets.ISO_8859_1).replaceAll("[^ -~]", "?")
+                        + "' chunk at byte " + at + " declares " + size + " bytes, " + (bytes.length - at - 8) + " follow");
+            }
+            at += 8 + size;
+        }
     }
 
     /** The highest note of each onset, each cut where the next begins. */

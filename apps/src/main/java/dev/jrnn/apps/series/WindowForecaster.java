@@ -8,7 +8,9 @@ import dev.jrnn.models.train.Optimizer;
 import dev.jrnn.models.train.Trainer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Direct multi-step forecasting with a GRU ({@link SequenceRegressor}): from the {@code window}
@@ -162,6 +164,35 @@ public final class WindowForecaster implements AutoCloseable {
         lastLoss = last.stream().mapToDouble(l -> l[1]).average().orElse(Double.NaN);
         validationLoss = checked == null ? Double.POSITIVE_INFINITY : h.bestValidation();
         return checked == null ? stop : (int) (h.bestStep() / perEpoch);
+    }
+
+    /** The trained GRU and its head. */
+    public SequenceRegressor model() {
+        return model;
+    }
+
+    /**
+     * How the model's inputs and outputs relate to the series, for a checkpoint's info: the window
+     * and horizon, each target's scale (inputs and outputs are changes from the last observed
+     * value, or from seasonal naive, divided by it) and each covariate's mean and deviation.
+     */
+    public Map<String, String> description() {
+        Map<String, String> d = new LinkedHashMap<>();
+        d.put("forecast.window", Integer.toString(settings.window()));
+        d.put("forecast.horizon", Integer.toString(settings.horizon()));
+        d.put("forecast.season", Integer.toString(settings.season()));
+        d.put("forecast.inputs", "per step of the window: (target - target at the step before the origin) / target scale, "
+                + "then (covariate - mean) / deviation");
+        d.put("forecast.outputs", "per target, per step ahead: (value - base) / target scale, the base being "
+                + (settings.season() > 0 ? "the value one season earlier" : "the value at the step before the origin"));
+        d.put("forecast.target_scale", join(scale));
+        d.put("forecast.covariate_mean", join(mean));
+        d.put("forecast.covariate_deviation", join(deviation));
+        return d;
+    }
+
+    private static String join(double[] v) {
+        return String.join(",", Arrays.stream(v).mapToObj(Double::toString).toList());
     }
 
     /** Epochs of the final training (chosen on the validation part when there is one). */

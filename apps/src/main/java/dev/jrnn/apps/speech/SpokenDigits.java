@@ -2,8 +2,6 @@ package dev.jrnn.apps.speech;
 
 import dev.jrnn.apps.data.NpmPackage;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -101,7 +99,7 @@ public final class SpokenDigits {
         }
         List<float[]> out = new ArrayList<>(clips.size());
         for (Clip c : clips) {
-            out.add(trim(readWav(Files.readAllBytes(c.file()))));
+            out.add(trim(Wav.read(c.file())));
         }
         return out;
     }
@@ -186,37 +184,13 @@ public final class SpokenDigits {
         }
     }
 
-    /** The samples of a 16 kHz mono 16-bit PCM WAV file, scaled to [-1, 1). */
+    /** The samples of a 16 kHz mono 16-bit PCM WAV file, scaled to [-1, 1) ({@link Wav#read(byte[])}). */
     static float[] readWav(byte[] wav) throws IOException {
-        ByteBuffer b = ByteBuffer.wrap(wav).order(ByteOrder.LITTLE_ENDIAN);
-        if (wav.length < 12 || b.getInt(0) != 0x46464952 || b.getInt(8) != 0x45564157) { // "RIFF", "WAVE"
-            throw new IOException("not a WAV file");
-        }
-        boolean format = false;
-        for (int at = 12; at + 8 <= wav.length; ) {
-            String id = new String(wav, at, 4, StandardCharsets.US_ASCII);
-            int size = b.getInt(at + 4), body = at + 8;
-            if (id.equals("fmt ")) {
-                format = b.getShort(body) == 1 && b.getShort(body + 2) == 1 && b.getInt(body + 4) == Features.SAMPLE_RATE
-                        && b.getShort(body + 14) == 16;
-                if (!format) {
-                    throw new IOException("expected 16 kHz mono 16-bit PCM");
-                }
-            } else if (id.equals("data") && format) {
-                int samples = Math.min(size, wav.length - body) / 2;
-                float[] out = new float[samples];
-                for (int i = 0; i < samples; i++) {
-                    out[i] = b.getShort(body + 2 * i) / 32768f;
-                }
-                return out;
-            }
-            at = body + size + (size & 1); // chunks are padded to even sizes
-        }
-        throw new IOException("WAV file without a format and a data chunk");
+        return Wav.read(wav);
     }
 
     /** The part from the first to the last sample louder than 1% of the peak, with 10 ms on either side. */
-    static float[] trim(float[] x) {
+    public static float[] trim(float[] x) {
         float peak = 0;
         for (float v : x) {
             peak = Math.max(peak, Math.abs(v));
