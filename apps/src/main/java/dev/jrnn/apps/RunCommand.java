@@ -48,7 +48,7 @@ import picocli.CommandLine.Option;
                 "Or runs a whole jrnn model from its checkpoint (--weights model.safetensors, as jrnn demo, sentiment, translate and g2p write them, or Checkpoint.saveModel): "
                         + "token models read ids [T, N] (int64 or int32) and feature models x [T, N, I] (float32); written are a LanguageModel's logits [T, N, vocabulary], "
                         + "a SequenceClassifier's logits [N, classes], a SequenceTagger's logits [T, N, classes], a SequenceRegressor's predictions [N, outputs] (float32). "
-                        + "A Seq2Seq checkpoint is refused: its translations are sequences of varying length (use Seq2Seq.translate)."})
+                        + "A Seq2Seq's translations of each source column (ids [S, N], or features [S, N, I]) are written as int32 [N, L], shorter ones padded with -1 (--beam, --max-length)."})
 final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--weights", required = true, paramLabel = "W.safetensors|M.onnx",
@@ -81,6 +81,12 @@ final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--cn", paramLabel = "CN.npy", description = "final cell states [L*D, N, H] (LSTM)")
     Path cn;
+
+    @Option(names = "--max-length", paramLabel = "L", defaultValue = "100", description = "a Seq2Seq's longest translation (default ${DEFAULT-VALUE})")
+    int maxLength;
+
+    @Option(names = "--beam", paramLabel = "B", defaultValue = "1", description = "a Seq2Seq's beam width (default ${DEFAULT-VALUE}: greedy)")
+    int beam;
 
     @Option(names = "--dy", paramLabel = "DY.npy", description = "gradient of the loss w.r.t. the output, shaped like it")
     Path dy;
@@ -188,9 +194,11 @@ final class RunCommand implements Callable<Integer> {
         Path input = Path.of(inputs.get(0)), output = Path.of(outputs.get(0));
         Module model = Checkpoint.loadModel(weights).model();
         try {
+            if (model instanceof Seq2Seq s) {
+                translate(s.backend(backend.name()), input, output);
+                return 0;
+            }
             Npy.write(output, switch (model) {
-                case Seq2Seq s -> throw new IllegalArgumentException(weights + " is a Seq2Seq model, which jrnn run does not run: "
-                        + "its translations are token sequences of varying length (use Seq2Seq.translate in Java)");
                 case LanguageModel lm -> lm.backend(backend.name()).forward(tokens(input, lm), null).logits();
                 case SequenceClassifier c -> {
                     c.backend(backend.name());
@@ -218,6 +226,42 @@ final class RunCommand implements Callable<Integer> {
                 throw new IllegalStateException(e);
             }
         }
+    }
+
+    /**
+     * A Seq2Seq's translations of each source column, by greedy decoding or beam search: int32
+     * {@code [N, L]}, L the longest, shorter ones padded with -1 (no EOS).
+     */
+    private void translate(Seq2Seq model, Path input, Path output) throws IOException {
+        if (maxLength < 1 || beam < 1) {
+            throw new IllegalArgumentException("--max-length and --beam must be at least 1");
+        }
+        Module encoder = model.namedChildren().get("encoder");
+        int[][] translations;
+        if (encoder.namedChildren().get("embedding") != null) {
+            int[][] ids = tokens(input, encoder);
+            translations = new int[ids[0].length][];
+            int[] source = new int[ids.length];
+            for (int n = 0; n < translations.length; n++) {
+                for (int t = 0; t < ids.length; t++) {
+                    source[t] = ids[t][n];
+                }
+                translations[n] = model.translate(source, maxLength, beam);
+            }
+        } else {
+            FloatTensor x = features(input, encoder);
+            translations = new int[x.dim(1)][];
+            for (int n = 0; n < translations.length; n++) {
+                translations[n] = model.translate(x.slice(1, n, n + 1).copy(), maxLength, beam, false);
+            }
+        }
+        int longest = java.util.Arrays.stream(translations).mapToInt(t -> t.length).max().orElse(0);
+        int[] padded = new int[translations.length * longest];
+        java.util.Arrays.fill(padded, -1);
+        for (int n = 0; n < translations.length; n++) {
+            System.arraycopy(translations[n], 0, padded, n * longest, translations[n].length);
+        }
+        Npy.writeIntegers(output, padded, translations.length, longest);
     }
 
     /** Token ids {@code [T][N]} from an integer .npy {@code [T, N]}, each below the model's vocabulary. */

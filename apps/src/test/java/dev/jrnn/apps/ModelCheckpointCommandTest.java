@@ -75,22 +75,54 @@ class ModelCheckpointCommandTest {
         }
     }
 
+    /** A Seq2Seq's translations of each source column: int32 [N, L], padded with -1; export refuses it in one line. */
     @Test
-    void aSeq2SeqCheckpointIsRefusedInOneLine() throws IOException {
-        Path checkpoint = dir.resolve("s2s.safetensors");
+    void aSeq2SeqCheckpointTranslatesEachColumnAndIsNotExported() throws IOException {
+        Path checkpoint = dir.resolve("s2s.safetensors"), y = dir.resolve("y.npy");
+        long[] ids = {3, 4, 0, 5, 1, 2, 5, 3, 4}; // [S=3, N=3]
         try (Seq2Seq s = new Seq2Seq(CellKind.LSTM, 6, 7, 4, 5, 1, 1, 2, 1)) {
             Checkpoint.saveModel(checkpoint, s, null, Map.of());
+            Path in = writeInt64(dir.resolve("t.npy"), ids, 3, 3);
+            for (int beam : new int[] {1, 3}) {
+                Run run = RunCommandTest.jrnn("run", "--weights", checkpoint.toString(), "--input", in.toString(),
+                        "--output", y.toString(), "--beam", Integer.toString(beam), "--max-length", "6");
+                assertEquals(0, run.status(), run.err());
+                int[][] expected = new int[3][];
+                for (int n = 0; n < 3; n++) {
+                    expected[n] = s.translate(new int[] {(int) ids[n], (int) ids[3 + n], (int) ids[6 + n]}, 6, beam);
+                }
+                assertTranslations(expected, Npy.readIntegers(y));
+            }
         }
-        Path in = writeInt64(dir.resolve("t.npy"), new long[] {3, 4}, 2, 1);
-        Run run = RunCommandTest.jrnn("run", "--weights", checkpoint.toString(), "--input", in.toString(), "--output", dir.resolve("y.npy").toString());
-        assertEquals(Jrnn.USAGE, run.status(), run.err());
-        assertEquals(1, run.err().strip().lines().count(), run.err());
-        assertTrue(run.err().contains(checkpoint + " is a Seq2Seq model, which jrnn run does not run"), run.err());
-        run = RunCommandTest.jrnn("export", "--weights", checkpoint.toString(), "--output", dir.resolve("s2s.onnx").toString());
+        Run run = RunCommandTest.jrnn("export", "--weights", checkpoint.toString(), "--output", dir.resolve("s2s.onnx").toString());
         assertEquals(Jrnn.USAGE, run.status(), run.err());
         assertEquals(1, run.err().strip().lines().count(), run.err());
         assertTrue(run.err().startsWith("jrnn export: " + checkpoint + ": cannot export a dev.jrnn.models.Seq2Seq"), run.err());
         assertTrue(Files.notExists(dir.resolve("s2s.onnx")));
+        // over features [S, N, I]
+        try (Seq2Seq s = Seq2Seq.overFeatures(CellKind.GRU, 3, 7, 4, 5, 1, 1, 2, 1)) {
+            Checkpoint.saveModel(checkpoint, s, null, Map.of());
+            FloatTensor x = features(4, 2, 3);
+            Path in = dir.resolve("x.npy");
+            Npy.write(in, x);
+            run = RunCommandTest.jrnn("run", "--weights", checkpoint.toString(), "--input", in.toString(), "--output", y.toString());
+            assertEquals(0, run.status(), run.err());
+            int[][] expected = new int[2][];
+            for (int n = 0; n < 2; n++) {
+                expected[n] = s.translate(x.slice(1, n, n + 1).copy(), 100, 1, false);
+            }
+            assertTranslations(expected, Npy.readIntegers(y));
+        }
+    }
+
+    private static void assertTranslations(int[][] expected, Npy.Integers written) {
+        int longest = java.util.Arrays.stream(expected).mapToInt(t -> t.length).max().orElse(0);
+        assertArrayEquals(new int[] {expected.length, longest}, written.shape());
+        for (int n = 0; n < expected.length; n++) {
+            for (int i = 0; i < longest; i++) {
+                assertEquals(i < expected[n].length ? expected[n][i] : -1, written.values()[n * longest + i], "translation " + n + ", token " + i);
+            }
+        }
     }
 
     @Test

@@ -171,21 +171,44 @@ public final class Npy {
 
     /** Writes {@code tensor} (any strides) as {@code <f4} in C order, version 1.0, atomically. */
     public static void write(Path path, FloatTensor tensor) throws IOException {
-        int[] dims = tensor.shape().dims();
+        byte[] header = header("<f4", tensor.shape().dims());
+        AtomicFiles.write(path, out -> {
+            out.write(header);
+            out.write(SafeTensors.littleEndian(tensor));
+        });
+    }
+
+    /** Writes {@code values} as an {@code <i4} array of {@code shape} in C order, version 1.0, atomically. */
+    public static void writeIntegers(Path path, int[] values, int... shape) throws IOException {
+        long size = 1;
+        for (int d : shape) {
+            size *= d;
+        }
+        if (size != values.length) {
+            throw new IllegalArgumentException(values.length + " values for the shape " + java.util.Arrays.toString(shape));
+        }
+        byte[] header = header("<i4", shape);
+        ByteBuffer data = ByteBuffer.allocate(values.length * Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        data.asIntBuffer().put(values);
+        AtomicFiles.write(path, out -> {
+            out.write(header);
+            out.write(data.array());
+        });
+    }
+
+    /** The magic, version 1.0 and the header dictionary, padded so the data starts 64-byte aligned. */
+    private static byte[] header(String descr, int[] dims) {
         StringBuilder shape = new StringBuilder("(");
         for (int i = 0; i < dims.length; i++) {
             shape.append(i == 0 ? "" : ", ").append(dims[i]);
         }
         shape.append(dims.length == 1 ? ",)" : ")");
-        String dict = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }";
+        String dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
         int unpadded = MAGIC.length + 2 + 2 + dict.length() + 1;
-        String header = dict + " ".repeat((64 - unpadded % 64) % 64) + "\n";
-        AtomicFiles.write(path, out -> {
-            out.write(MAGIC);
-            out.write(new byte[] {1, 0});
-            out.write(ByteBuffer.allocate(2).order(ByteOrder.LITTLE_ENDIAN).putShort((short) header.length()).array());
-            out.write(header.getBytes(StandardCharsets.ISO_8859_1));
-            out.write(SafeTensors.littleEndian(tensor));
-        });
+        String text = dict + " ".repeat((64 - unpadded % 64) % 64) + "\n";
+        ByteBuffer header = ByteBuffer.allocate(MAGIC.length + 4 + text.length()).order(ByteOrder.LITTLE_ENDIAN);
+        header.put(MAGIC).put((byte) 1).put((byte) 0).putShort((short) text.length());
+        header.put(text.getBytes(StandardCharsets.ISO_8859_1));
+        return header.array();
     }
 }
