@@ -211,7 +211,8 @@ class Bf16Test {
         try (SimdRnn rnn = new SimdRnn(d.architecture(), RnnWeights.uniform(d, 2), new WorkerPool(0), 1, Precision.BF16);
              Workspace ws = rnn.newWorkspace()) {
             long allocated = Long.MAX_VALUE;
-            for (int round = 0; round < 10 && allocated > 0; round++) { // C2 needs a while to compile every path
+            // C2 needs a while to compile (and scalar-replace the vectors of) every path, longer on a shared machine
+            for (int round = 0; round < 40 && allocated > 0; round++) {
                 for (int i = 0; i < 2000; i++) {
                     rnn.forward(Mode.INFERENCE, io, ws);
                 }
