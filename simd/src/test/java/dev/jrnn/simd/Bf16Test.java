@@ -173,16 +173,27 @@ class Bf16Test {
         }
     }
 
-    /** One thread, two splitting the hidden units, two splitting the sequences: the same bits. */
+    /**
+     * One thread, two splitting the hidden units, two splitting the sequences: the same bits. (The
+     * JIT's move of an activation's last bit, ThreadsTest's caveat, can also fall inside the split
+     * run, between its two threads' rows: so a disagreement is measured once more, after it, where a
+     * wrong partition would disagree again.)
+     */
     @ParameterizedTest(name = "{0}")
     @MethodSource("splitShapes")
     void everySplitGivesTheSameBits(Case c) {
         RnnWeights w = RnnWeights.uniform(c.d(), 3);
         for (int split : new int[] {SimdRnn.SPLIT_UNITS, SimdRnn.SPLIT_ROWS}) {
-            Out one = runSplit(c, w, SimdRnn.ONE_THREAD), two = runSplit(c, w, split);
-            Out same = one.sameBits(two) ? one : runSplit(c, w, SimdRnn.ONE_THREAD);
-            assertArrayEquals(same.y().toArray(), two.y().toArray(), "dstLayer " + c + ", split " + split);
-            assertArrayEquals(same.hn().toArray(), two.hn().toArray(), "dstIter " + c + ", split " + split);
+            Out one = null, two = null;
+            for (int attempt = 0; attempt < 2 && (one == null || !one.sameBits(two)); attempt++) {
+                one = runSplit(c, w, SimdRnn.ONE_THREAD);
+                two = runSplit(c, w, split);
+                if (!one.sameBits(two)) {
+                    one = runSplit(c, w, SimdRnn.ONE_THREAD); // the JIT between the two runs
+                }
+            }
+            assertArrayEquals(one.y().toArray(), two.y().toArray(), "dstLayer " + c + ", split " + split);
+            assertArrayEquals(one.hn().toArray(), two.hn().toArray(), "dstIter " + c + ", split " + split);
         }
     }
 
