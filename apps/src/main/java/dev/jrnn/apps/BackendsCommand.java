@@ -58,10 +58,13 @@ final class BackendsCommand implements Callable<Integer> {
         // what each available backend runs here (simd: its register tile, planned by timing on first use)
         for (var provider : Backends.discover()) {
             if (Backends.selector().availability(provider.name()).available()) {
-                String implementation = Backends.named(provider.name()).implementation();
+                var backend = Backends.named(provider.name());
+                String implementation = backend.implementation();
                 if (!implementation.isEmpty()) {
                     out.println("implementation " + provider.name() + ": " + implementation);
                 }
+                out.println("precisions " + provider.name() + ": " + String.join(", ",
+                        backend.precisions().stream().sorted().map(p -> p.label()).toList()));
             }
         }
         out.flush();

@@ -2,11 +2,13 @@ package dev.jrnn.apps;
 
 import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.core.rnn.Mode;
+import dev.jrnn.core.rnn.Precision;
 import dev.jrnn.core.rnn.RnnBackward;
 import dev.jrnn.core.rnn.RnnDescriptor;
 import dev.jrnn.core.rnn.RnnForward;
 import dev.jrnn.core.rnn.RnnWeights;
 import dev.jrnn.core.runtime.Backends;
+import dev.jrnn.core.runtime.Use;
 import dev.jrnn.core.spi.PreparedRnn;
 import dev.jrnn.core.spi.Workspace;
 import dev.jrnn.core.tensor.FloatTensor;
@@ -82,6 +84,10 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--cn", paramLabel = "CN.npy", description = "final cell states [L*D, N, H] (LSTM)")
     Path cn;
 
+    @Option(names = "--precision", paramLabel = "P", defaultValue = "float32",
+            description = "the weights' precision for inference: float32 (default), bf16 (simd), int8; not with --dy or ONNX models")
+    String precisionName;
+
     @Option(names = "--max-length", paramLabel = "L", defaultValue = "100", description = "a Seq2Seq's longest translation (default ${DEFAULT-VALUE})")
     int maxLength;
 
@@ -148,7 +154,13 @@ final class RunCommand implements Callable<Integer> {
         FloatTensor y = FloatTensor.zeros(d.dstLayerShape());
         FloatTensor hOut = FloatTensor.zeros(d.iterShape());
         FloatTensor cOut = d.cell() == CellKind.LSTM ? FloatTensor.zeros(d.iterShape()) : null;
-        try (PreparedRnn rnn = Backends.selector().prepare(backend.name(), d, module.weights()); Workspace ws = rnn.newWorkspace()) {
+        Precision precision = precision();
+        if (precision != Precision.FLOAT32 && dyTensor != null) {
+            throw new IllegalArgumentException("--dy needs float32 weights: " + precision.label() + " serves inference only");
+        }
+        try (PreparedRnn rnn = precision == Precision.FLOAT32 ? Backends.selector().prepare(backend.name(), d, module.weights())
+                : Backends.selector().prepare(backend.name(), d, module.weights(), Use.INFERENCE, precision);
+             Workspace ws = rnn.newWorkspace()) {
             rnn.forward(dyTensor == null ? Mode.INFERENCE : Mode.TRAINING,
                     RnnForward.of(x, y).withInitialState(h, c).withFinalState(hOut, cOut), ws);
             Npy.write(output, batchFirst ? y.permute(1, 0, 2) : y);
@@ -194,6 +206,15 @@ final class RunCommand implements Callable<Integer> {
         Path input = Path.of(inputs.get(0)), output = Path.of(outputs.get(0));
         Module model = Checkpoint.loadModel(weights).model();
         try {
+            Precision precision = precision();
+            switch (model) { // every topology's recurrent layers in the precision asked for
+                case LanguageModel m -> m.precision(precision);
+                case SequenceClassifier m -> m.precision(precision);
+                case SequenceTagger m -> m.precision(precision);
+                case SequenceRegressor m -> m.precision(precision);
+                case Seq2Seq m -> m.precision(precision);
+                default -> { }
+            }
             if (model instanceof Seq2Seq s) {
                 translate(s.backend(backend.name()), input, output);
                 return 0;
@@ -215,6 +236,10 @@ final class RunCommand implements Callable<Integer> {
             close(model);
         }
         return 0;
+    }
+
+    private Precision precision() {
+        return Precision.parse(precisionName);
     }
 
     /** Releases what a model loaded from a checkpoint holds (its prepared backends). */
@@ -306,6 +331,9 @@ final class RunCommand implements Callable<Integer> {
         if (stateDictOnly != null) {
             throw new IllegalArgumentException(stateDictOnly + " is for state_dicts; an ONNX model's graph says its cell, "
                     + "layout and states: pass its inputs and outputs by name (--input NAME=X.npy, --output NAME=Y.npy)");
+        }
+        if (precision() != Precision.FLOAT32) {
+            throw new IllegalArgumentException("--precision is for state_dicts and jrnn checkpoints; ONNX models run in float32");
         }
         try (OnnxModel model = OnnxModel.load(weights)) {
             model.backend(backend.name());

@@ -123,6 +123,49 @@ class RunCommandTest {
         want.forEach((param, t) -> assertClose(param + " gradient", t, got.get(prefix + param)));
     }
 
+    /**
+     * {@code --precision bf16} on simd: close to PyTorch's float32 output (bf16 keeps 8 bits of
+     * each weight) but not equal to jrnn's float32 output, so the weights did change; refused
+     * where it cannot apply, in one line.
+     */
+    @Test
+    void bf16WeightsRunNearFloat32AndAreRefusedWhereTheyCannotApply() throws IOException {
+        for (String name : List.of("lstm_l2_bi", "gru_l1_uni")) {
+            Path f = fixtures().resolve(name);
+            List<String> args = new ArrayList<>(List.of("run", "--backend", "simd",
+                    "--weights", f.resolve("weights.safetensors").toString(), "--input", f.resolve("x.npy").toString()));
+            args.addAll(List.of(Files.readString(f.resolve("args.txt")).strip().split(" ")));
+            for (String state : List.of("h0", "c0")) {
+                if (Files.exists(f.resolve(state + ".npy"))) {
+                    args.addAll(List.of("--" + state, f.resolve(state + ".npy").toString()));
+                }
+            }
+            List<String> bf16 = new ArrayList<>(args), fp32 = new ArrayList<>(args);
+            bf16.addAll(List.of("--output", temp.resolve("bf16.npy").toString(), "--precision", "bf16"));
+            fp32.addAll(List.of("--output", temp.resolve("fp32.npy").toString()));
+            Run run = jrnn(bf16.toArray(String[]::new));
+            assertEquals(0, run.status(), run.err());
+            run = jrnn(fp32.toArray(String[]::new));
+            assertEquals(0, run.status(), run.err());
+            float[] want = Npy.read(f.resolve("y.npy")).toArray(), got = Npy.read(temp.resolve("bf16.npy")).toArray();
+            float[] float32 = Npy.read(temp.resolve("fp32.npy")).toArray();
+            double worst = 0;
+            for (int i = 0; i < want.length; i++) {
+                worst = Math.max(worst, Math.abs(want[i] - got[i]));
+            }
+            assertTrue(worst < 2e-2, name + ": bf16 differs from PyTorch by " + worst);
+            assertTrue(!java.util.Arrays.equals(float32, got), name + ": bf16 gave float32's output bit for bit");
+        }
+        Path f = fixtures().resolve("gru_l1_uni");
+        String w = f.resolve("weights.safetensors").toString(), x = f.resolve("x.npy").toString();
+        String y = temp.resolve("y.npy").toString();
+        expectMistake(jrnn("run", "--weights", w, "--cell", "gru", "--input", x, "--output", y, "--backend", "reference",
+                "--precision", "bf16"), "backend 'reference' does not run bf16");
+        expectMistake(jrnn("run", "--weights", w, "--cell", "gru", "--input", x, "--output", y, "--precision", "bf16",
+                "--dy", f.resolve("dy.npy").toString(), "--dx", temp.resolve("dx.npy").toString()), "--dy needs float32 weights");
+        expectMistake(jrnn("run", "--weights", w, "--cell", "gru", "--input", x, "--output", y, "--precision", "fp8"), "fp8");
+    }
+
     /** |want - got| <= 1e-5 * max(1, |want|), element by element, shapes equal. */
     static void assertClose(String what, FloatTensor want, FloatTensor got) {
         assertTrue(got != null, what + " missing");
@@ -183,5 +226,7 @@ class RunCommandTest {
         assertTrue(run.out().contains("self-test simd GRU UNIDIRECTIONAL TRAINING: passed in"), run.out());
         // the register tile simd's GEMM planner chose (or was forced to) in this process
         assertTrue(run.out().matches("(?s).*implementation simd: Vector API.*register tile \\d+x\\d \\(.*"), run.out());
+        assertTrue(run.out().contains("precisions simd: float32, bf16"), run.out());
+        assertTrue(run.out().contains("precisions onednn: float32"), run.out());
     }
 }

@@ -14,7 +14,7 @@ import dev.jrnn.core.rnn.Precision;
 import dev.jrnn.core.rnn.RnnDescriptor;
 import dev.jrnn.core.rnn.RnnForward;
 import dev.jrnn.core.rnn.RnnWeights;
-import dev.jrnn.core.scalar.ReferenceBackend;
+import dev.jrnn.core.runtime.Backends;
 import dev.jrnn.core.spi.Backend;
 import dev.jrnn.core.spi.PreparedRnn;
 import dev.jrnn.core.spi.Workspace;
@@ -41,7 +41,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 @Tag("width")
 class Bf16Test {
 
-    private static final Backend REFERENCE = new ReferenceBackend(), SIMD = new SimdBackend();
+    private static final Backend REFERENCE = Backends.reference(), SIMD = new SimdBackend();
 
     /** A problem and its per-sequence lengths (null: all T). */
     record Case(RnnDescriptor d, int[] lengths) {
