@@ -51,9 +51,11 @@ import java.util.Set;
  *     {@code Y [T, D, N, H]} is transposed and reshaped to {@code [T, N, D*H]}.</li>
  * <li>{@link SequenceTagger}: {@code tokens [T, N]} (int64) or {@code x}, optional
  *     {@code lengths}, to {@code logits [T, N, classes]} (the head at every step).</li>
- * <li>{@link SequenceClassifier} ({@link SequenceClassifier.Pooling#LAST} only): {@code tokens}
- *     or {@code x}, optional {@code lengths}, to {@code logits [N, classes]} from the top layer's
- *     final states (forward after each sequence's last valid step, reverse after its first).</li>
+ * <li>{@link SequenceClassifier}: {@code tokens} or {@code x}, optional {@code lengths}, to
+ *     {@code logits [N, classes]} from, with {@link SequenceClassifier.Pooling#LAST}, the top
+ *     layer's final states (forward after each sequence's last valid step, reverse after its
+ *     first) or, with {@link SequenceClassifier.Pooling#MAX}, the maximum of the top layer's outputs
+ *     over each sequence's valid steps (ReduceMax over {@code Where(step < length, y, lowest)}).</li>
  * <li>{@link SequenceRegressor}: {@code x} to {@code predictions [N, outputs]} from the top
  *     layer's final state.</li>
  * <li>{@link LanguageModel}: {@code tokens}, optional {@code h0}, {@code c0}, to
@@ -67,7 +69,7 @@ import java.util.Set;
  * Dropout is an identity at inference and is not written.
  *
  * <p>A model, or a part of one, whose forward pass the exporter cannot write exactly (another
- * class of module, max pooling, an input the model's own inference does not take) is an
+ * class of module, an input the model's own inference does not take) is an
  * {@link IllegalArgumentException} naming it, before anything is written: never a graph that
  * computes something else.
  */
@@ -129,17 +131,15 @@ public final class OnnxExport {
             }
             case SequenceClassifier classifier -> {
                 refuse(wanted, Input.INITIAL_STATES, "SequenceClassifier", "its logits start every sequence from zero states");
-                if (classifier.pooling() != SequenceClassifier.Pooling.LAST) {
-                    throw new IllegalArgumentException("SequenceClassifier with Pooling." + classifier.pooling()
-                            + ": the exporter writes Pooling.LAST only (the maximum over each sequence's valid steps "
-                            + "needs masking operators jrnn's ONNX reader does not run)");
-                }
                 Recurrent rnn = child(classifier, "rnn", Recurrent.class);
                 Linear head = child(classifier, "head", Linear.class);
                 String x = modelInput(g, classifier, rnn);
                 String lengths = wanted.contains(Input.LENGTHS) ? g.lengthsInput() : null;
                 Stack s = stack(g, rnn, x, lengths, States.NONE, null, null, null);
-                g.gemm(topStates(g, s), head, "logits");
+                String features = classifier.pooling() == SequenceClassifier.Pooling.MAX
+                        ? maxOverValidSteps(g, s.y(), lengths) // its stack is never batch-first
+                        : topStates(g, s);
+                g.gemm(features, head, "logits");
                 g.output("logits", TensorProto.DataType.FLOAT_VALUE, "N", head.outputSize());
                 yield "jrnn SequenceClassifier";
             }
@@ -307,6 +307,31 @@ public final class OnnxExport {
         return g.node("Reshape", List.of(t, g.longs("shape_n_dh", 0, -1)), "features").get(0);
     }
 
+    /**
+     * {@code [N, F]}: the maximum of {@code y [T, N, F]} over each sequence's valid steps, as
+     * {@link SequenceClassifier.Pooling#MAX} takes it. Steps at or past a sequence's length are
+     * replaced by the lowest float before ReduceMax ({@code Where(Range(T) < lengths, y, lowest)}),
+     * so the zeros the recurrent node writes there never win over negative outputs.
+     */
+    private static String maxOverValidSteps(Graph g, String y, String lengths) {
+        String valid = y;
+        if (lengths != null) {
+            String steps = g.node("Gather", List.of(g.node("Shape", List.of(y), "pool.shape").get(0),
+                    g.scalarLong("zero", 0)), "pool.steps").get(0);
+            String t = g.node("Range", List.of(g.scalarLong("zero", 0), steps, g.scalarLong("one", 1)), "pool.t").get(0);
+            String column = g.node("Unsqueeze", List.of(t, g.longs("axis_1", 1)), "pool.t_column").get(0); // [T, 1]
+            String lengths64 = g.cast(lengths, TensorProto.DataType.INT64_VALUE, "pool.lengths64");
+            String row = g.node("Unsqueeze", List.of(lengths64, g.longs("axis_0", 0)), "pool.lengths_row").get(0); // [1, N]
+            String inside = g.node("Less", List.of(column, row), "pool.inside").get(0); // [T, N]
+            String mask = g.node("Unsqueeze", List.of(inside, g.longs("axis_2", 2)), "pool.mask").get(0); // [T, N, 1]
+            String lowest = g.floats("pool.lowest", new float[] {-Float.MAX_VALUE});
+            valid = g.node("Where", List.of(mask, y, lowest), "pool.masked").get(0);
+        }
+        g.graph.addNode(NodeProto.newBuilder().setOpType("ReduceMax").setName("pool.ReduceMax").addInput(valid)
+                .addOutput("pool.max").addAttribute(intsAttribute("axes", 0)).addAttribute(intAttribute("keepdims", 0)));
+        return "pool.max";
+    }
+
     /** A linear head at every step of {@code y [.., .., F]}: MatMul by {@code W^T} then Add {@code b}, as PyTorch exports it. */
     private static void perStepHead(Graph g, Linear head, String y, String name) {
         int in = head.inputSize(), out = head.outputSize();
@@ -359,6 +384,14 @@ public final class OnnxExport {
 
     private static AttributeProto intAttribute(String name, long value) {
         return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT).setI(value).build();
+    }
+
+    private static AttributeProto intsAttribute(String name, long... values) {
+        AttributeProto.Builder a = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
+        for (long v : values) {
+            a.addInts(v);
+        }
+        return a.build();
     }
 
     private static AttributeProto stringAttribute(String name, String value) {
@@ -447,6 +480,21 @@ public final class OnnxExport {
                 }
                 graph.addInitializer(t);
             }
+            return name;
+        }
+
+        /** A 0-d int64 constant (Range's and Gather's scalar operands), written once. */
+        String scalarLong(String name, long value) {
+            if (initializers.add(name)) {
+                graph.addInitializer(TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.INT64_VALUE)
+                        .addInt64Data(value));
+            }
+            return name;
+        }
+
+        String cast(String x, int to, String name) {
+            graph.addNode(NodeProto.newBuilder().setOpType("Cast").setName(name + ".Cast").addInput(x).addOutput(name)
+                    .addAttribute(intAttribute("to", to)));
             return name;
         }
 
