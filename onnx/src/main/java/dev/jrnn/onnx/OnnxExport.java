@@ -62,6 +62,7 @@ import java.util.Set;
  *     layer's final state.</li>
  * <li>{@link LanguageModel}: {@code tokens}, optional {@code h0}, {@code c0}, to
  *     {@code logits [T, N, vocabulary]}, {@code hn}, {@code cn}: the state to carry on generating from.</li>
+ * <li>{@link Seq2Seq}: two graphs, an encoder and one decoder step, by {@link #writeSeq2Seq}.</li>
  * </ul>
  *
  * <p>Gate order and biases are converted from jrnn's (PyTorch's) to ONNX's: LSTM {@code i f g o}
