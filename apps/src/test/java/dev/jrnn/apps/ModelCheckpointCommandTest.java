@@ -115,6 +115,12 @@ class ModelCheckpointCommandTest {
             assertEquals(0, run.status(), run.err());
             Path encoder = dir.resolve("s2s.encoder.onnx"), decoder = dir.resolve("s2s.decoder.onnx");
             assertEquals("encoder: " + encoder + "\ndecoder step: " + decoder, run.out().strip().replace("\r", ""));
+            Run refused = RunCommandTest.jrnn("export", "--weights", checkpoint.toString(), "--lengths", "--output",
+                    dir.resolve("other.onnx").toString());
+            assertEquals(Jrnn.USAGE, refused.status(), refused.err());
+            assertEquals(1, refused.err().strip().lines().count(), refused.err());
+            assertTrue(refused.err().contains("--lengths"), refused.err());
+            assertTrue(Files.notExists(dir.resolve("other.encoder.onnx")));
             assertTranslations(greedy, greedyInOnnxRuntime(encoder, decoder, "tokens",
                     OnnxTensor.createTensor(OrtEnvironment.getEnvironment(), LongBuffer.wrap(ids), new long[] {3, 3}), 3, 6, 1, 2));
         }
