@@ -10,7 +10,7 @@ module dev.jrnn.apps {
     requires org.apache.commons.csv; // users' own CSV and TSV files
     requires org.jfree.jfreechart;
     requires java.desktop; // charts (AWT, ImageIO) and MIDI (javax.sound.midi)
-    requires java.management; // Soak reads the heap and the process's memory through its MXBeans
+    requires java.management; // the soak samples heap and native memory (jrnn.apps.Soak)
 
     opens dev.jrnn.apps to info.picocli;
 }

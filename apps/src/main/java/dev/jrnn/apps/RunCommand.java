@@ -230,7 +230,7 @@ final class RunCommand implements Callable<Integer> {
 
     /**
      * A Seq2Seq's translations of each source column, by greedy decoding or beam search: int32
-     * {@code [N, L]}, L the longest, shorter ones padded with -1 (no EOS).
+     * {@code [N, L]}, L the longest (at least 1), shorter ones padded with -1 (no EOS).
      */
     private void translate(Seq2Seq model, Path input, Path output) throws IOException {
         if (maxLength < 1 || beam < 1) {
@@ -255,7 +255,8 @@ final class RunCommand implements Callable<Integer> {
                 translations[n] = model.translate(x.slice(1, n, n + 1).copy(), maxLength, beam, false);
             }
         }
-        int longest = java.util.Arrays.stream(translations).mapToInt(t -> t.length).max().orElse(0);
+        // at least one column: an array with a zero dimension is one many readers (ours too) refuse
+        int longest = Math.max(1, java.util.Arrays.stream(translations).mapToInt(t -> t.length).max().orElse(0));
         int[] padded = new int[translations.length * longest];
         java.util.Arrays.fill(padded, -1);
         for (int n = 0; n < translations.length; n++) {

@@ -1,6 +1,8 @@
 package dev.jrnn.bench;
 
+import dev.jrnn.core.rnn.BFloat16;
 import dev.jrnn.core.rnn.Mode;
+import dev.jrnn.core.rnn.Precision;
 import dev.jrnn.core.rnn.RnnBackward;
 import dev.jrnn.core.rnn.RnnDescriptor;
 import dev.jrnn.core.rnn.RnnForward;
@@ -51,6 +53,14 @@ public class LayerBench {
     @Param({"1"})
     public int threads;
 
+    /**
+     * How the weights are stored: {@code float32}, or {@code bf16} / {@code int8} on a backend that
+     * runs them (inference workloads only; {@code jrnn backends} lists them). Another combination
+     * fails its trial with the backend's refusal. E.g. {@code -p precision=float32,bf16}.
+     */
+    @Param({"float32"})
+    public String precision;
+
     private PreparedRnn rnn;
     private Workspace ws;
     private RnnForward io;
@@ -67,11 +77,13 @@ public class LayerBench {
         io = RnnForward.of(x, y).withFinalState(FloatTensor.zeros(d.iterShape()), null);
         grads = RnnBackward.of(uniform(d.dstLayerShape().dims(), random), FloatTensor.zeros(d.srcLayerShape()),
                 RnnWeights.zeros(d));
-        rnn = Backends.selector().prepare(backend, d, weights, workload.training ? Use.TRAINING : Use.INFERENCE);
+        Precision p = Precision.parse(precision);
+        rnn = Backends.selector().prepare(backend, d, weights, workload.training ? Use.TRAINING : Use.INFERENCE, p);
         ws = rnn.newWorkspace();
-        verify(d, weights, x);
+        // a reduced precision computes on its rounded weights: the reference runs those, in float32
+        verify(d, p == Precision.BF16 ? BFloat16.roundMatrices(weights) : weights, x);
         if (!backend.equals("auto")) { // what ran (simd: its register tile, forced, default or planned in this fork)
-            System.out.println(backend + ": " + Backends.named(backend).implementation());
+            System.out.println(backend + " (" + p + "): " + Backends.named(backend).implementation());
         }
     }
 

@@ -56,6 +56,16 @@ public final class LanguageModel extends Module implements AutoCloseable {
         head = register("head", new Linear(hiddenSize, vocabulary, seed + 3));
     }
 
+    /**
+     * Stores the recurrent weights in {@code precision} for inference (e.g. bf16 after training,
+     * in {@code eval()} mode); training then needs {@code precision(Precision.FLOAT32)} again.
+     * See {@link dev.jrnn.models.nn.Recurrent#precision(dev.jrnn.core.rnn.Precision)}.
+     */
+    public LanguageModel precision(dev.jrnn.core.rnn.Precision precision) {
+        rnn.precision(precision);
+        return this;
+    }
+
     public LanguageModel backend(String name) {
         rnn.backend(name);
         return this;
@@ -167,7 +177,7 @@ public final class LanguageModel extends Module implements AutoCloseable {
 
         private Generator() {
             RnnDescriptor a = rnn.architecture();
-            rnnSteps = StreamingRnn.prepare(a, rnn.weights(), rnn.requestedBackend()); // auto: timed on single steps
+            rnnSteps = StreamingRnn.prepare(a, rnn.weights(), rnn.requestedBackend(), rnn.precision()); // auto: timed on single steps
             state = rnnSteps.newState();
             embedded = new float[a.inputSize()];
             hidden = new float[a.hiddenSize()];

@@ -122,6 +122,17 @@ public final class Seq2Seq extends Module implements AutoCloseable {
         return d;
     }
 
+    /**
+     * Stores the recurrent weights in {@code precision} for inference (e.g. bf16 after training,
+     * in {@code eval()} mode); training then needs {@code precision(Precision.FLOAT32)} again.
+     * See {@link dev.jrnn.models.nn.Recurrent#precision(dev.jrnn.core.rnn.Precision)}.
+     */
+    public Seq2Seq precision(dev.jrnn.core.rnn.Precision precision) {
+        encoder.precision(precision);
+        decoder.precision(precision);
+        return this;
+    }
+
     public Seq2Seq backend(String name) {
         encoder.backend(name);
         decoder.backend(name);

@@ -64,6 +64,16 @@ public final class SequenceClassifier extends Module implements AutoCloseable {
         head = register("head", new Linear(direction == Direction.BIDIRECTIONAL ? 2 * hiddenSize : hiddenSize, classes, seed + 1));
     }
 
+    /**
+     * Stores the recurrent weights in {@code precision} for inference (e.g. bf16 after training,
+     * in {@code eval()} mode); training then needs {@code precision(Precision.FLOAT32)} again.
+     * See {@link dev.jrnn.models.nn.Recurrent#precision(dev.jrnn.core.rnn.Precision)}.
+     */
+    public SequenceClassifier precision(dev.jrnn.core.rnn.Precision precision) {
+        rnn.precision(precision);
+        return this;
+    }
+
     /** Runs the recurrent part on {@code name} ({@code auto} or a backend's name). */
     public SequenceClassifier backend(String name) {
         rnn.backend(name);

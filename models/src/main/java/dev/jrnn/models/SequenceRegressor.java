@@ -30,6 +30,16 @@ public final class SequenceRegressor extends Module implements AutoCloseable {
         head = register("head", new Linear(hiddenSize, outputs, seed + 1));
     }
 
+    /**
+     * Stores the recurrent weights in {@code precision} for inference (e.g. bf16 after training,
+     * in {@code eval()} mode); training then needs {@code precision(Precision.FLOAT32)} again.
+     * See {@link dev.jrnn.models.nn.Recurrent#precision(dev.jrnn.core.rnn.Precision)}.
+     */
+    public SequenceRegressor precision(dev.jrnn.core.rnn.Precision precision) {
+        rnn.precision(precision);
+        return this;
+    }
+
     public SequenceRegressor backend(String name) {
         rnn.backend(name);
         return this;

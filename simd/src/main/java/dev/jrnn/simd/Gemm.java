@@ -731,7 +731,7 @@ public final class Gemm {
         }
     }
 
-    private static int column(int q, int gates, int hidden) {
+    static int column(int q, int gates, int hidden) {
         return q % gates * hidden + q / gates * PANEL;
     }
 

@@ -1,10 +1,13 @@
 package dev.jrnn.simd;
 
+import dev.jrnn.core.rnn.Precision;
 import dev.jrnn.core.rnn.RnnArchitecture;
 import dev.jrnn.core.rnn.RnnWeights;
 import dev.jrnn.core.runtime.Parallelism;
 import dev.jrnn.core.spi.Backend;
 import dev.jrnn.core.spi.PreparedRnn;
+import java.util.EnumSet;
+import java.util.Set;
 
 /** The Vector API backend: every cell, layer count and direction; threads from {@link Parallelism}. */
 public final class SimdBackend extends Backend {
@@ -28,6 +31,17 @@ public final class SimdBackend extends Backend {
     @Override
     protected PreparedRnn prepareChecked(RnnArchitecture d, RnnWeights weights) {
         return new SimdRnn(d, weights, WorkerPool.shared(), Parallelism.threads());
+    }
+
+    /** Float32, and bf16 weights widened in registers ({@link Bf16}); inference only for bf16. */
+    @Override
+    public Set<Precision> precisions() {
+        return EnumSet.of(Precision.FLOAT32, Precision.BF16);
+    }
+
+    @Override
+    protected PreparedRnn prepareChecked(RnnArchitecture d, RnnWeights weights, Precision precision) {
+        return new SimdRnn(d, weights, WorkerPool.shared(), Parallelism.threads(), precision);
     }
 
     @Override

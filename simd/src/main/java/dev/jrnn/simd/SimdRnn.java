@@ -4,6 +4,7 @@ import static dev.jrnn.simd.SimdSpecies.PANEL;
 
 import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.core.rnn.Mode;
+import dev.jrnn.core.rnn.Precision;
 import dev.jrnn.core.rnn.RnnBackward;
 import dev.jrnn.core.rnn.RnnArchitecture;
 import dev.jrnn.core.rnn.RnnForward;
@@ -49,6 +50,13 @@ import jdk.incubator.vector.FloatVector;
  * is kept contiguous (double-buffered: one step reads one half while it writes the other), so the
  * recurrent product's rows are contiguous whatever the lengths. Buffers grow to the largest
  * {@code T * N} seen and are reused.
+ *
+ * <p>With {@link Precision#BF16} weights (inference only) the gate panels of {@code W_ih} and
+ * {@code W_hh} are kept in bf16 ({@link Bf16}) and nothing else: a single row's product (batch 1's
+ * recurrent step, a single step's input projection) widens them in registers; a product of more
+ * rows runs Gemm's kernels on a float copy its parties widen once per call and layer into the
+ * workspace (their FMAs outnumber the widening many times over). Both give, bit for bit, the float32
+ * results of the same weights rounded to bf16.
  */
 final class SimdRnn extends PreparedRnn {
 
@@ -84,6 +92,8 @@ final class SimdRnn extends PreparedRnn {
     /** hidden: the padded H; gateWidth: G * hidden; outWidth: D * hidden; the user's sizes are h and input. */
     private final int h, input, hidden, dirs, layers, gates, gateWidth, outWidth, unitBlocks;
     private final Weights[][] weights;
+    /** Whether the gate panels {@code wihT}, {@code whhT} hold bf16 ({@link Bf16}) rather than floats (then there are no backward panels). */
+    private final boolean bf16;
     private final WorkerPool pool;
     private final int threads;
     private final Adaptive forwardThreads, backwardThreads;
@@ -92,7 +102,11 @@ final class SimdRnn extends PreparedRnn {
     /** Zeros to write past a sequence's end. */
     private final float[] zeros;
 
-    /** One layer and direction, packed; {@code in} is the padded input width. Rewritten in place by {@link #update}. */
+    /**
+     * One layer and direction, packed; {@code in} is the padded input width. Rewritten in place by
+     * {@link #update}. With bf16 weights, {@code wihT} and {@code whhT} are bf16 panels and {@code wih},
+     * {@code whh} (backward's) are null.
+     */
     private record Weights(int in, MemorySegment wihT, MemorySegment whhT, float[] bias, float[] bhn,
                            MemorySegment wih, MemorySegment whh) {
     }
@@ -120,7 +134,16 @@ final class SimdRnn extends PreparedRnn {
     }
 
     SimdRnn(RnnArchitecture d, RnnWeights w, WorkerPool pool, int threads) {
-        super(NAME, d);
+        this(d, w, pool, threads, Precision.FLOAT32);
+    }
+
+    /** Float32 or bf16 weights ({@link SimdBackend#precisions()}). */
+    SimdRnn(RnnArchitecture d, RnnWeights w, WorkerPool pool, int threads, Precision precision) {
+        super(NAME, d, precision);
+        if (precision != Precision.FLOAT32 && precision != Precision.BF16) {
+            throw new UnsupportedOperationException("backend 'simd' does not run " + precision + " weights");
+        }
+        this.bf16 = precision == Precision.BF16;
         this.cell = d.cell();
         this.h = d.hiddenSize();
         this.input = d.inputSize();
@@ -276,6 +299,15 @@ final class SimdRnn extends PreparedRnn {
             }
         }
         float[] st = stage = atLeast(stage, gateWidth * Math.max(in, hidden));
+        if (bf16) { // the forward's gate panels only, rounded
+            Gemm.packGatesTransposed(wihP, gates, hidden, in, st);
+            MemorySegment wihT = into != null ? into.wihT() : arena.allocate(Bf16.bytes(gateWidth * in), 64);
+            Bf16.pack(st, gateWidth * in, wihT);
+            Gemm.packGatesTransposed(whhP, gates, hidden, hidden, st);
+            MemorySegment whhT = into != null ? into.whhT() : arena.allocate(Bf16.bytes(gateWidth * hidden), 64);
+            Bf16.pack(st, gateWidth * hidden, whhT);
+            return into != null ? into : new Weights(in, wihT, whhT, bias, bhn, null, null);
+        }
         Gemm.packGatesTransposed(wihP, gates, hidden, in, st);
         MemorySegment wihT = staged(into == null ? null : into.wihT(), gateWidth * in);
         Gemm.packGatesTransposed(whhP, gates, hidden, hidden, st);
@@ -411,6 +443,9 @@ final class SimdRnn extends PreparedRnn {
         if (cell == CellKind.LSTM) {
             stateIn(w, io.srcIterC(), w.c0);
         }
+        if (bf16 && (w.rows > 1 || w.batch > 1)) {
+            w.allocateWide();
+        }
         w.backward = false;
         runTimed(w, forwardThreads);
         for (int dir = 0; dir < dirs; dir++) {
@@ -456,13 +491,25 @@ final class SimdRnn extends PreparedRnn {
         float[][] hs = w.hState[dir];
         int[] offset = w.offset, active = w.active, len = w.lenS;
         int state = (l * dirs + dir) * batch * hidden;
+        MemorySegment wideIh = null, wideHh = null;
+        if (bf16 && (w.rows > 1 || batch > 1)) { // float copies for the products of several rows, once per call
+            int q0 = byRows ? cut(gates * unitBlocks, part, parts) : u0 * gates;
+            int q1 = byRows ? cut(gates * unitBlocks, part + 1, parts) : u1 * gates;
+            if (w.rows > 1) {
+                Bf16.widen(wt.wihT(), in, q0, q1, wideIh = w.wideIh[dir]);
+            }
+            if (batch > 1) {
+                Bf16.widen(wt.whhT(), hidden, q0, q1, wideHh = w.wideHh[dir]);
+            }
+            if (byRows) {
+                barrier.await(); // by rows, every party reads every panel
+            }
+        }
         if (byRows) { // this party's share of all rows (whole tiles), every unit
             int r0 = rowStart(w.rows, part, parts), r1 = rowStart(w.rows, part + 1, parts);
-            Gemm.gatesUnchecked(r1 - r0, in, x, r0 * in, in, 1, wt.wihT(), gates, hidden, 0, unitBlocks, gx,
-                    r0 * gateWidth, gateWidth, wt.bias(), false);
+            gates(r1 - r0, in, x, r0 * in, wt.wihT(), wideIh, 0, unitBlocks, gx, r0 * gateWidth, wt.bias());
         } else {
-            Gemm.gatesUnchecked(w.rows, in, x, 0, in, 1, wt.wihT(), gates, hidden, u0, u1, gx, 0, gateWidth,
-                    wt.bias(), false);
+            gates(w.rows, in, x, 0, wt.wihT(), wideIh, u0, u1, gx, 0, wt.bias());
         }
         for (int i = i0; i < i1; i++) {
             System.arraycopy(w.h0, state + i * hidden + j0, hs[0], i * hidden + j0, width);
@@ -474,8 +521,7 @@ final class SimdRnn extends PreparedRnn {
                 break; // sequences are sorted longest first: none of this party's runs longer
             }
             float[] hPrev = hs[s & 1], hNext = hs[(s + 1) & 1];
-            Gemm.gatesUnchecked(stepRows(m), hidden, hPrev, i0 * hidden, hidden, 1, wt.whhT(), gates, hidden, u0, u1, gh,
-                    i0 * gateWidth, gateWidth, null, false);
+            gates(stepRows(m), hidden, hPrev, i0 * hidden, wt.whhT(), wideHh, u0, u1, gh, i0 * gateWidth, null);
             for (int i = i0, end = i0 + m; i < end; i++) {
                 int t = dir == 0 ? s : len[i] - 1 - s, tPrev = dir == 0 ? t - 1 : t + 1;
                 int row = offset[t] + i, gxRow = row * gateWidth, ghRow = i * gateWidth;
@@ -497,6 +543,24 @@ final class SimdRnn extends PreparedRnn {
         }
         if (byRows) {
             barrier.await(); // the layer above (and the caller) read every sequence's outputs
+        }
+    }
+
+    /**
+     * {@code C[m][gates of units u0..u1) = bias + A W^T} for {@code m} rows of {@code A} ({@code k}
+     * apart) on the gate panels {@code packed}: Gemm's product on float panels; with bf16 weights, a
+     * single row on the bf16 panels themselves, more on their widened copy {@code wide}.
+     */
+    private void gates(int m, int k, float[] a, int aOff, MemorySegment packed, MemorySegment wide, int u0, int u1,
+                       float[] c, int cOff, float[] bias) {
+        if (m <= 0) {
+            return;
+        }
+        if (bf16 && m == 1) {
+            Bf16.gatesRow(k, a, aOff, packed, gates, hidden, u0, u1, c, cOff, bias);
+        } else {
+            Gemm.gatesUnchecked(m, k, a, aOff, k, 1, bf16 ? wide : packed, gates, hidden, u0, u1, c, cOff, gateWidth,
+                    bias, false);
         }
     }
 
@@ -838,6 +902,9 @@ final class SimdRnn extends PreparedRnn {
         MemorySegment[] packX, packH;
         /** Native memory of the packed runtime operands; shared, since the pool's threads fill it. */
         private Arena arena;
+        /** With bf16 weights, per direction: float copies of a layer's gate panels (see {@link SimdRnn#gates}); allocated once. */
+        MemorySegment[] wideIh, wideHh;
+        private Arena wideArena;
         float[][][][] dW;
         boolean hasDhn, hasDcn;
 
@@ -983,10 +1050,32 @@ final class SimdRnn extends PreparedRnn {
             }
         }
 
+        /** The float copies of bf16 panels: every layer's fit (sizes do not depend on the problem). */
+        void allocateWide() {
+            if (wideArena != null) {
+                return;
+            }
+            SimdRnn r = rnn;
+            int maxIn = 0;
+            for (int l = 0; l < r.layers; l++) {
+                maxIn = Math.max(maxIn, r.weights[l][0].in());
+            }
+            wideArena = Arena.ofShared();
+            wideIh = new MemorySegment[r.dirs];
+            wideHh = new MemorySegment[r.dirs];
+            for (int dir = 0; dir < r.dirs; dir++) {
+                wideIh[dir] = Gemm.aligned(wideArena, r.gateWidth * maxIn);
+                wideHh[dir] = Gemm.aligned(wideArena, r.gateWidth * r.hidden);
+            }
+        }
+
         @Override
         protected void release() {
             if (arena != null) {
                 arena.close();
+            }
+            if (wideArena != null) {
+                wideArena.close();
             }
         }
 

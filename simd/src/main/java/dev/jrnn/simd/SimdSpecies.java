@@ -17,6 +17,8 @@ final class SimdSpecies {
     static final VectorSpecies<Float> FLOAT = choose(System.getProperty(BITS_PROPERTY));
     /** V: floats per vector. */
     static final int LANES = FLOAT.length();
+    /** Ints of the same width: a row of a bf16 panel is one such vector (two bf16 per int). */
+    static final VectorSpecies<Integer> INT = VectorSpecies.of(int.class, FLOAT.vectorShape());
     /** NR: columns of a packed panel, two vectors wide. */
     static final int PANEL = 2 * LANES;
 

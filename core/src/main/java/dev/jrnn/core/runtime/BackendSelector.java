@@ -1,6 +1,7 @@
 package dev.jrnn.core.runtime;
 
 import dev.jrnn.core.rnn.Mode;
+import dev.jrnn.core.rnn.Precision;
 import dev.jrnn.core.rnn.RnnBackward;
 import dev.jrnn.core.rnn.RnnDescriptor;
 import dev.jrnn.core.rnn.RnnForward;
@@ -197,6 +198,42 @@ public final class BackendSelector {
     public PreparedRnn prepare(String backend, RnnDescriptor d, RnnWeights weights, Use use) {
         String name = choose(backend, d, weights, use);
         return name.equals(AUTO) ? race(d, weights, use) : backend(name).prepare(d, weights);
+    }
+
+    /**
+     * {@link #prepare(String, RnnDescriptor, RnnWeights, Use)} with the weights stored in
+     * {@code precision}. Float32 is that method. A reduced precision serves inference and streaming
+     * only (training is refused here, with the reason); a named backend that does not run it refuses
+     * it ({@link Backend#prepare(RnnDescriptor, RnnWeights, Precision)}); auto takes the first
+     * backend, in class-path order, that can run {@code d} and runs {@code precision} (it does not
+     * race them: the precisions' answers differ, and today one backend runs each).
+     */
+    public PreparedRnn prepare(String backend, RnnDescriptor d, RnnWeights weights, Use use, Precision precision) {
+        Objects.requireNonNull(precision, "precision");
+        if (precision == Precision.FLOAT32) {
+            return prepare(backend, d, weights, use);
+        }
+        Objects.requireNonNull(use, "use");
+        if (use == Use.TRAINING) {
+            throw new UnsupportedOperationException(precision + " weights serve inference only: train with float32 "
+                    + "weights, then prepare the trained weights in " + precision);
+        }
+        String name = backend == null ? AUTO : backend.trim().toLowerCase(Locale.ROOT);
+        if (!name.isEmpty() && !name.equals(AUTO)) {
+            return backend(name).prepare(d, weights, precision);
+        }
+        Map<String, String> details = new LinkedHashMap<>();
+        for (BackendProvider p : providers) {
+            String refused = refusal(p.name(), d, use);
+            if (refused == null && !backend(p.name()).precisions().contains(precision)) {
+                refused = "runs " + backend(p.name()).precisions().stream().map(Precision::label).sorted().toList();
+            }
+            if (refused == null) {
+                return backend(p.name()).prepare(d, weights, precision);
+            }
+            details.put(p.name(), refused);
+        }
+        throw new UnsupportedOperationException("no backend runs " + d + " with " + precision + " weights: " + details);
     }
 
     /**

@@ -1,10 +1,13 @@
 package dev.jrnn.core.spi;
 
 import dev.jrnn.core.rnn.Mode;
+import dev.jrnn.core.rnn.Precision;
 import dev.jrnn.core.rnn.RnnArchitecture;
 import dev.jrnn.core.rnn.RnnDescriptor;
 import dev.jrnn.core.rnn.RnnWeights;
+import java.util.EnumSet;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * A set of kernels that can compute recurrent stacks. Plan once, run many:
@@ -55,6 +58,14 @@ public abstract class Backend {
     }
 
     /**
+     * The weight precisions this backend runs ({@link #prepare(RnnArchitecture, RnnWeights, Precision)}),
+     * for reports and refusals; float32 is always among them. The default: float32 only.
+     */
+    public Set<Precision> precisions() {
+        return EnumSet.of(Precision.FLOAT32);
+    }
+
+    /**
      * Plans {@code a} with {@code weights} (PyTorch layout; not retained: later changes to them are
      * not seen until {@link PreparedRnn#update}). The plan serves every {@code T} and {@code N}.
      * Throws {@link IllegalArgumentException} when the weights do not fit the architecture,
@@ -64,8 +75,22 @@ public abstract class Backend {
      * runs at the plan's first training-mode forward, which it refuses if the backend fails it.
      */
     public final PreparedRnn prepare(RnnArchitecture a, RnnWeights weights) {
+        return prepare(a, weights, Precision.FLOAT32);
+    }
+
+    /**
+     * {@link #prepare(RnnArchitecture, RnnWeights)} with the weights stored in {@code precision}
+     * (converted once, here). A reduced precision serves inference only: the plan refuses
+     * training-mode forwards. Throws {@link UnsupportedOperationException}, naming this backend and
+     * the precision, when this backend does not run {@code precision} ({@link #precisions()}).
+     */
+    public final PreparedRnn prepare(RnnArchitecture a, RnnWeights weights, Precision precision) {
         Objects.requireNonNull(a, "architecture");
         Objects.requireNonNull(weights, "weights");
+        Objects.requireNonNull(precision, "precision");
+        if (!precisions().contains(precision)) {
+            throw new UnsupportedOperationException(refusal(precision));
+        }
         weights.checkFits(a);
         Support support = supports(a);
         if (!support.supported()) {
@@ -73,9 +98,19 @@ public abstract class Backend {
                     "backend '" + name() + "' does not support " + a + ": " + support.reason());
         }
         SelfTest.require(this, a.withProblem(1, 1), Mode.INFERENCE); // the test keys on cell and direction
-        PreparedRnn prepared = prepareChecked(a, weights);
+        PreparedRnn prepared = prepareChecked(a, weights, precision);
+        if (prepared.precision() != precision) {
+            throw new IllegalStateException("backend '" + name() + "' prepared " + prepared.precision()
+                    + " weights when " + precision + " was asked for");
+        }
         prepared.trainingVerifiedBy(this);
         return prepared;
+    }
+
+    /** Why this backend refuses {@code precision}: it names the backend, the precision and what it runs. */
+    public final String refusal(Precision precision) {
+        return "backend '" + name() + "' does not run " + precision + " weights; it runs "
+                + precisions().stream().map(Precision::label).sorted().toList();
     }
 
     /**
@@ -83,18 +118,36 @@ public abstract class Backend {
      * also refuses a descriptor this backend does not support. See {@link #prepare(RnnArchitecture, RnnWeights)}.
      */
     public final PreparedRnn prepare(RnnDescriptor d, RnnWeights weights) {
+        return prepare(d, weights, Precision.FLOAT32);
+    }
+
+    /** {@link #prepare(RnnDescriptor, RnnWeights)} in {@code precision}: see {@link #prepare(RnnArchitecture, RnnWeights, Precision)}. */
+    public final PreparedRnn prepare(RnnDescriptor d, RnnWeights weights, Precision precision) {
         Objects.requireNonNull(d, "descriptor");
         Objects.requireNonNull(weights, "weights");
+        Objects.requireNonNull(precision, "precision");
         weights.checkFits(d);
         Support support = supports(d);
         if (!support.supported()) {
             throw new UnsupportedOperationException(
                     "backend '" + name() + "' does not support " + d + ": " + support.reason());
         }
-        return prepare(d.architecture(), weights);
+        return prepare(d.architecture(), weights, precision);
     }
 
-    /** {@link #prepare} after the checks. */
+    /**
+     * {@link #prepare(RnnArchitecture, RnnWeights, Precision)} after the checks: {@code precision} is
+     * one of {@link #precisions()}. The default serves float32 through {@link #prepareChecked(RnnArchitecture, RnnWeights)};
+     * a backend that runs more precisions overrides it.
+     */
+    protected PreparedRnn prepareChecked(RnnArchitecture a, RnnWeights weights, Precision precision) {
+        if (precision != Precision.FLOAT32) {
+            throw new UnsupportedOperationException(refusal(precision));
+        }
+        return prepareChecked(a, weights);
+    }
+
+    /** {@link #prepare(RnnArchitecture, RnnWeights)} after the checks: float32 weights. */
     protected abstract PreparedRnn prepareChecked(RnnArchitecture a, RnnWeights weights);
 
     /**

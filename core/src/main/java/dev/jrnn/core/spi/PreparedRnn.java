@@ -1,6 +1,7 @@
 package dev.jrnn.core.spi;
 
 import dev.jrnn.core.rnn.Mode;
+import dev.jrnn.core.rnn.Precision;
 import dev.jrnn.core.rnn.RnnBackward;
 import dev.jrnn.core.rnn.RnnArchitecture;
 import dev.jrnn.core.rnn.RnnChecks;
@@ -21,13 +22,25 @@ public abstract class PreparedRnn implements AutoCloseable {
 
     private final String backendName;
     private final RnnArchitecture architecture;
+    private final Precision precision;
     private volatile boolean closed;
     /** The backend whose training self-test this plan must pass before its first training forward, or null once passed. */
     private volatile Backend trainingUnverified;
 
     protected PreparedRnn(String backendName, RnnArchitecture architecture) {
+        this(backendName, architecture, Precision.FLOAT32);
+    }
+
+    /** A plan whose weights are stored in {@code precision}: other than float32, it serves inference only. */
+    protected PreparedRnn(String backendName, RnnArchitecture architecture, Precision precision) {
         this.backendName = Objects.requireNonNull(backendName, "backendName");
         this.architecture = Objects.requireNonNull(architecture, "architecture");
+        this.precision = Objects.requireNonNull(precision, "precision");
+    }
+
+    /** How this plan stores its weights ({@link Backend#prepare(RnnArchitecture, RnnWeights, Precision)}). */
+    public final Precision precision() {
+        return precision;
     }
 
     public final RnnArchitecture architecture() {
@@ -52,6 +65,10 @@ public abstract class PreparedRnn implements AutoCloseable {
         Objects.requireNonNull(mode, "mode");
         Objects.requireNonNull(io, "io");
         checkOpen();
+        if (mode == Mode.TRAINING && precision != Precision.FLOAT32) {
+            throw new UnsupportedOperationException("this " + this + " stores its weights in " + precision
+                    + ", which serves inference only: train with float32 weights, then prepare in " + precision);
+        }
         checkWorkspace(workspace);
         long problem = RnnChecks.forward(architecture, io);
         if (mode == Mode.TRAINING && trainingUnverified != null) { // once per kind and process; keyed on cell and direction
@@ -188,6 +205,6 @@ public abstract class PreparedRnn implements AutoCloseable {
 
     @Override
     public String toString() {
-        return backendName + " " + architecture;
+        return backendName + " " + architecture + (precision == Precision.FLOAT32 ? "" : " " + precision);
     }
 }

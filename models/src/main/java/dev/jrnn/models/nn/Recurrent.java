@@ -3,6 +3,7 @@ package dev.jrnn.models.nn;
 import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.core.rnn.Direction;
 import dev.jrnn.core.rnn.Mode;
+import dev.jrnn.core.rnn.Precision;
 import dev.jrnn.core.rnn.RnnBackward;
 import dev.jrnn.core.rnn.RnnDescriptor;
 import dev.jrnn.core.rnn.RnnForward;
@@ -70,6 +71,8 @@ public final class Recurrent extends Module implements AutoCloseable {
     private final RnnWeights weights, grads;
     /** The backend asked for ({@code auto} or a name), or null: {@code -Djrnn.backend}, else auto. */
     private String backend;
+    /** How inference stores the weights ({@link #precision(Precision)}); training is always float32. */
+    private Precision precision = Precision.FLOAT32;
     /** The backend each use runs on, once its first call chose it. Guarded by {@code this}. */
     private final Map<Use, String> chosen = new EnumMap<>(Use.class);
     /** The key in {@link #plans} of a use's race, followed by the use. */
@@ -138,6 +141,7 @@ public final class Recurrent extends Module implements AutoCloseable {
         weights = RnnWeights.fromNamed(architecture, values);
         grads = RnnWeights.fromNamed(architecture, gradients);
         backend = stack.backend;
+        precision = stack.precision;
     }
 
     /**
@@ -200,6 +204,30 @@ public final class Recurrent extends Module implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Stores the weights in {@code precision} for inference ({@link #infer}) from the next call on:
+     * after training, an {@code eval()} model converts this way (its parameters stay float32, and
+     * a later {@code precision(FLOAT32)} returns to them exactly). A reduced precision serves
+     * inference only: {@link #forward} (training) is then refused. The backend must run it
+     * ({@code Backend.precisions()}; auto takes one that does), else the first inference call throws.
+     */
+    public Recurrent precision(Precision value) {
+        java.util.Objects.requireNonNull(value, "precision");
+        closePlans();
+        precision = value;
+        if (perLayer != null) {
+            for (Recurrent layer : perLayer) {
+                layer.precision(value);
+            }
+        }
+        return this;
+    }
+
+    /** How inference stores the weights ({@link #precision(Precision)}). */
+    public Precision precision() {
+        return precision;
+    }
+
     public RnnDescriptor architecture() {
         return architecture;
     }
@@ -231,6 +259,10 @@ public final class Recurrent extends Module implements AutoCloseable {
     }
 
     private Output forwardTimeFirst(FloatTensor x, int[] lengths, FloatTensor h0, FloatTensor c0) {
+        if (precision != Precision.FLOAT32) {
+            throw new UnsupportedOperationException("this Recurrent runs " + precision + " weights, which serve "
+                    + "inference only (infer): call precision(Precision.FLOAT32) to train");
+        }
         if (perLayer != null) {
             return forwardLayerByLayer(x, lengths, h0, c0);
         }
@@ -380,7 +412,8 @@ public final class Recurrent extends Module implements AutoCloseable {
         }
         String name = chosen.get(use);
         if (name == null) {
-            name = Backends.selector().choose(requestedBackend(), first, weights, use);
+            name = use != Use.TRAINING && precision != Precision.FLOAT32 ? requestedBackend() // no race: see BackendSelector
+                    : Backends.selector().choose(requestedBackend(), first, weights, use);
             if (name.equals(BackendSelector.AUTO)) {
                 name = RACE + use; // each use races apart: training's winner need not be inference's
             }
@@ -389,7 +422,8 @@ public final class Recurrent extends Module implements AutoCloseable {
         Plan plan = plans.get(name);
         if (plan == null) {
             String backend = name.startsWith(RACE) ? BackendSelector.AUTO : name;
-            plan = new Plan(Backends.selector().prepare(backend, first, weights, use), version);
+            plan = new Plan(Backends.selector().prepare(backend, first, weights, use,
+                    use == Use.TRAINING ? Precision.FLOAT32 : precision), version);
             plans.put(name, plan);
         } else if (plan.version != version) {
             plan.rnn.update(weights);

@@ -2,6 +2,7 @@ package dev.jrnn.models.stream;
 
 import dev.jrnn.core.rnn.Direction;
 import dev.jrnn.core.rnn.Mode;
+import dev.jrnn.core.rnn.Precision;
 import dev.jrnn.core.rnn.RnnDescriptor;
 import dev.jrnn.core.rnn.RnnWeights;
 import dev.jrnn.core.runtime.BackendSelector;
@@ -45,13 +46,19 @@ public final class StreamingRnn implements AutoCloseable {
 
     /** Plans the stack for single steps on {@code backend} ({@code auto} or a backend's name). */
     public static StreamingRnn prepare(RnnDescriptor architecture, RnnWeights weights, String backend) {
+        return prepare(architecture, weights, backend, Precision.FLOAT32);
+    }
+
+    /** {@link #prepare(RnnDescriptor, RnnWeights, String)} with the weights stored in {@code precision} (a backend that runs it). */
+    public static StreamingRnn prepare(RnnDescriptor architecture, RnnWeights weights, String backend,
+                                       Precision precision) {
         Objects.requireNonNull(architecture, "architecture");
         if (architecture.direction() != Direction.UNIDIRECTIONAL) {
             throw new IllegalArgumentException("a bidirectional stack cannot stream: its reverse direction reads the "
                     + "sequence from the end; use forward() on whole sequences");
         }
         RnnDescriptor step = architecture.withSteps(1).withBatch(1);
-        return new StreamingRnn(step, Backends.selector().prepare(backend, step, weights, Use.STREAMING));
+        return new StreamingRnn(step, Backends.selector().prepare(backend, step, weights, Use.STREAMING, precision));
     }
 
     /** The single-step descriptor ({@code T = N = 1}). */
