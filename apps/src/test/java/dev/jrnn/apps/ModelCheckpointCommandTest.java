@@ -24,10 +24,14 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
 import java.nio.LongBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -75,9 +79,9 @@ class ModelCheckpointCommandTest {
         }
     }
 
-    /** A Seq2Seq's translations of each source column: int32 [N, L], padded with -1; export refuses it in one line. */
+    /** A Seq2Seq's translations of each source column: int32 [N, L], padded with -1; its export, two graphs, translates the same in ONNX Runtime. */
     @Test
-    void aSeq2SeqCheckpointTranslatesEachColumnAndIsNotExported() throws IOException {
+    void aSeq2SeqCheckpointTranslatesEachColumnAndIsExportedAsTwoGraphs() throws Exception {
         Path checkpoint = dir.resolve("s2s.safetensors"), y = dir.resolve("y.npy");
         long[] ids = {3, 4, 0, 5, 1, 2, 5, 3, 4}; // [S=3, N=3]
         // one backend for both: a translation's argmax may sit near a tie, which rounding could flip
@@ -85,6 +89,7 @@ class ModelCheckpointCommandTest {
             raggedTranslations(s, n -> s.translate(new int[] {(int) ids[n], (int) ids[3 + n], (int) ids[6 + n]}, 6, 1), 3);
             Checkpoint.saveModel(checkpoint, s, null, Map.of());
             Path in = writeInt64(dir.resolve("t.npy"), ids, 3, 3);
+            int[][] greedy = new int[3][];
             for (int beam : new int[] {1, 3}) {
                 Run run = RunCommandTest.jrnn("run", "--weights", checkpoint.toString(), "--input", in.toString(),
                         "--output", y.toString(), "--beam", Integer.toString(beam), "--max-length", "6", "--backend", "reference");
@@ -94,13 +99,24 @@ class ModelCheckpointCommandTest {
                     expected[n] = s.translate(new int[] {(int) ids[n], (int) ids[3 + n], (int) ids[6 + n]}, 6, beam);
                 }
                 assertTranslations(expected, Npy.readIntegers(y));
+                if (beam == 1) {
+                    greedy = expected;
+                }
             }
+            // a prefix: s2s.onnx -> s2s.encoder.onnx and s2s.decoder.onnx, run greedily by ONNX Runtime
+            Run run = RunCommandTest.jrnn("export", "--weights", checkpoint.toString(), "--output", dir.resolve("s2s.onnx").toString());
+            assertEquals(0, run.status(), run.err());
+            Path encoder = dir.resolve("s2s.encoder.onnx"), decoder = dir.resolve("s2s.decoder.onnx");
+            assertEquals("encoder: " + encoder + "\ndecoder step: " + decoder, run.out().strip().replace("\r", ""));
+            Run refused = RunCommandTest.jrnn("export", "--weights", checkpoint.toString(), "--lengths", "--output",
+                    dir.resolve("other.onnx").toString());
+            assertEquals(Jrnn.USAGE, refused.status(), refused.err());
+            assertEquals(1, refused.err().strip().lines().count(), refused.err());
+            assertTrue(refused.err().contains("--lengths"), refused.err());
+            assertTrue(Files.notExists(dir.resolve("other.encoder.onnx")));
+            assertTranslations(greedy, greedyInOnnxRuntime(encoder, decoder, "tokens",
+                    OnnxTensor.createTensor(OrtEnvironment.getEnvironment(), LongBuffer.wrap(ids), new long[] {3, 3}), 3, 6, 1, 2));
         }
-        Run run = RunCommandTest.jrnn("export", "--weights", checkpoint.toString(), "--output", dir.resolve("s2s.onnx").toString());
-        assertEquals(Jrnn.USAGE, run.status(), run.err());
-        assertEquals(1, run.err().strip().lines().count(), run.err());
-        assertTrue(run.err().startsWith("jrnn export: " + checkpoint + ": cannot export a dev.jrnn.models.Seq2Seq"), run.err());
-        assertTrue(Files.notExists(dir.resolve("s2s.onnx")));
         // over features [S, N, I]
         try (Seq2Seq s = Seq2Seq.overFeatures(CellKind.GRU, 3, 7, 4, 5, 1, 1, 2, 1).backend("reference")) {
             FloatTensor x = features(4, 2, 3);
@@ -108,7 +124,7 @@ class ModelCheckpointCommandTest {
             Checkpoint.saveModel(checkpoint, s, null, Map.of());
             Path in = dir.resolve("x.npy");
             Npy.write(in, x);
-            run = RunCommandTest.jrnn("run", "--weights", checkpoint.toString(), "--input", in.toString(), "--output", y.toString(),
+            Run run = RunCommandTest.jrnn("run", "--weights", checkpoint.toString(), "--input", in.toString(), "--output", y.toString(),
                     "--backend", "reference");
             assertEquals(0, run.status(), run.err());
             int[][] expected = new int[2][];
@@ -116,6 +132,13 @@ class ModelCheckpointCommandTest {
                 expected[n] = s.translate(x.slice(1, n, n + 1).copy(), 100, 1, false);
             }
             assertTranslations(expected, Npy.readIntegers(y));
+            // a folder: DIR/encoder.onnx and DIR/decoder.onnx
+            Path graphs = Files.createDirectory(dir.resolve("graphs"));
+            run = RunCommandTest.jrnn("export", "--weights", checkpoint.toString(), "--output", graphs.toString());
+            assertEquals(0, run.status(), run.err());
+            assertTranslations(expected, greedyInOnnxRuntime(graphs.resolve("encoder.onnx"), graphs.resolve("decoder.onnx"), "x",
+                    OnnxTensor.createTensor(OrtEnvironment.getEnvironment(), FloatBuffer.wrap(x.toArray()), new long[] {4, 2, 3}),
+                    2, 100, 1, 2));
         }
     }
 
@@ -146,6 +169,71 @@ class ModelCheckpointCommandTest {
             }
         }
         throw new AssertionError("no end-token bias gave translations of different lengths");
+    }
+
+    /**
+     * Greedy decoding over an exported Seq2Seq's two graphs, as a runtime writes it: the encoder once,
+     * then the decoder step fed its own argmax until each sequence's EOS. Returns the tokens {@code [N, L]},
+     * padded with -1 as {@code jrnn run} writes them.
+     */
+    private static Npy.Integers greedyInOnnxRuntime(Path encoderFile, Path decoderFile, String sourceName, OnnxTensor source,
+                                                    int batch, int maxLength, long bos, int eos) throws OrtException {
+        OrtEnvironment ort = OrtEnvironment.getEnvironment();
+        List<List<Integer>> written = new ArrayList<>();
+        for (int n = 0; n < batch; n++) {
+            written.add(new ArrayList<>());
+        }
+        try (OrtSession encoder = ort.createSession(encoderFile.toString(), new OrtSession.SessionOptions());
+             OrtSession decoder = ort.createSession(decoderFile.toString(), new OrtSession.SessionOptions());
+             source;
+             OnnxTensor lengths = OnnxTensor.createTensor(ort, IntBuffer.wrap(java.util.Collections.nCopies(batch,
+                     Math.toIntExact(source.getInfo().getShape()[0])).stream().mapToInt(Integer::intValue).toArray()), new long[] {batch});
+             OrtSession.Result encoded = encoder.run(Map.of(sourceName, source, "lengths", lengths))) {
+            OnnxTensor memory = (OnnxTensor) encoded.get("memory").orElseThrow();
+            Map<String, OnnxTensor> states = new HashMap<>();
+            states.put("h0", (OnnxTensor) encoded.get("hn").orElseThrow());
+            encoded.get("cn").ifPresent(c -> states.put("c0", (OnnxTensor) c));
+            long[] previous = new long[batch];
+            java.util.Arrays.fill(previous, bos);
+            boolean[] done = new boolean[batch];
+            List<OrtSession.Result> steps = new ArrayList<>(); // each step's states are the next one's inputs
+            try {
+                for (int step = 0; step < maxLength; step++) {
+                    try (OnnxTensor tokens = OnnxTensor.createTensor(ort, LongBuffer.wrap(previous), new long[] {batch})) {
+                        Map<String, OnnxTensor> feed = new HashMap<>(states);
+                        feed.put("tokens", tokens);
+                        feed.put("memory", memory);
+                        feed.put("lengths", lengths);
+                        OrtSession.Result r = decoder.run(feed);
+                        steps.add(r);
+                        float[][] logits = (float[][]) r.get("logits").orElseThrow().getValue();
+                        for (int n = 0; n < batch; n++) {
+                            int best = 0;
+                            for (int v = 1; v < logits[n].length; v++) {
+                                best = logits[n][v] > logits[n][best] ? v : best;
+                            }
+                            done[n] |= best == eos;
+                            if (!done[n]) {
+                                written.get(n).add(best);
+                            }
+                            previous[n] = best;
+                        }
+                        states.put("h0", (OnnxTensor) r.get("hn").orElseThrow());
+                        r.get("cn").ifPresent(c -> states.put("c0", (OnnxTensor) c));
+                    }
+                }
+            } finally {
+                steps.forEach(OrtSession.Result::close);
+            }
+        }
+        int longest = written.stream().mapToInt(List::size).max().orElse(0);
+        long[] padded = new long[batch * longest];
+        for (int n = 0; n < batch; n++) {
+            for (int i = 0; i < longest; i++) {
+                padded[n * longest + i] = i < written.get(n).size() ? written.get(n).get(i) : -1;
+            }
+        }
+        return new Npy.Integers(padded, new int[] {batch, longest});
     }
 
     private static void assertTranslations(int[][] expected, Npy.Integers written) {

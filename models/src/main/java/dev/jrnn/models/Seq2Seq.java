@@ -286,30 +286,59 @@ public final class Seq2Seq extends Module implements AutoCloseable {
         return forwardLoss(source, sourceLengths, target, targetLengths, false).loss().value();
     }
 
+    /**
+     * The logits {@code [T, N, V]} under teacher forcing, without training: row {@code t} those of
+     * the step that emits {@code target[t]}, having read {@code BOS} and {@code target[0..t-1]}
+     * (what {@link #loss} scores). For checking an exported decoder step against the model.
+     */
+    public FloatTensor logits(int[][] source, int[] sourceLengths, int[][] target, int[] targetLengths) {
+        return logits(embed(source, false), sourceLengths, target, targetLengths);
+    }
+
+    /** {@link #logits(int[][], int[], int[][], int[])} of feature sources {@code [S, N, I]}. */
+    public FloatTensor logits(FloatTensor source, int[] sourceLengths, int[][] target, int[] targetLengths) {
+        return teacherForced(source, sourceLengths, target, targetLengths, false).logits();
+    }
+
     private record Forward(Recurrent.Output encoder, Losses.Loss loss) {
+    }
+
+    private record TeacherForced(Recurrent.Output encoder, FloatTensor logits) {
     }
 
     /** The teacher-forced loss; if {@code training}, keeps in this model what {@link #trainStep} needs for backward. */
     private Forward forwardLoss(FloatTensor source, int[] sourceLengths, int[][] target, int[] targetLengths,
                                 boolean training) {
         int steps = target.length, batch = target[0].length;
-        Recurrent.Output enc = training ? encoder.forward(sourceDropout.forward(source), sourceLengths, null, null)
-                : encoder.infer(source, sourceLengths, null, null);
-        int[][] input = new int[steps][batch];
         int[] flat = new int[steps * batch];
         for (int t = 0; t < steps; t++) {
             for (int n = 0; n < batch; n++) {
-                input[t][n] = t == 0 ? bos : target[t - 1][n];
                 boolean counted = targetLengths == null || t < targetLengths[n];
                 flat[t * batch + n] = counted ? target[t][n] : -1;
+            }
+        }
+        TeacherForced f = teacherForced(source, sourceLengths, target, targetLengths, training);
+        FloatTensor logits = f.logits().reshape(steps * batch, targetVocabulary);
+        // training: the gradient overwrites the logits (the head's buffer, which its backward reads as dy)
+        return new Forward(f.encoder(), Losses.softmaxCrossEntropy(logits, flat, -1, training ? logits : null));
+    }
+
+    /** The encoder's output and the logits {@code [T, N, V]} of the decoder reading {@code BOS} and the target shifted by one. */
+    private TeacherForced teacherForced(FloatTensor source, int[] sourceLengths, int[][] target, int[] targetLengths,
+                                        boolean training) {
+        int steps = target.length, batch = target[0].length;
+        Recurrent.Output enc = training ? encoder.forward(sourceDropout.forward(source), sourceLengths, null, null)
+                : encoder.infer(source, sourceLengths, null, null);
+        int[][] input = new int[steps][batch];
+        for (int t = 0; t < steps; t++) {
+            for (int n = 0; n < batch; n++) {
+                input[t][n] = t == 0 ? bos : target[t - 1][n];
             }
         }
         Recurrent.Output dec = training
                 ? decoder.forward(targetDropout.forward(targetEmbedding.forward(input)), targetLengths, enc.hn(), enc.cn())
                 : decoder.infer(targetEmbedding.infer(input), targetLengths, enc.hn(), enc.cn());
-        FloatTensor logits = attend(enc.y(), sourceLengths, dec.y(), training).reshape(steps * batch, targetVocabulary);
-        // training: the gradient overwrites the logits (the head's buffer, which its backward reads as dy)
-        return new Forward(enc, Losses.softmaxCrossEntropy(logits, flat, -1, training ? logits : null));
+        return new TeacherForced(enc, attend(enc.y(), sourceLengths, dec.y(), training));
     }
 
     /**
@@ -547,15 +576,18 @@ public final class Seq2Seq extends Module implements AutoCloseable {
         return targetVocabulary;
     }
 
-    int bos() {
+    /** The target token the decoder reads first. */
+    public int bos() {
         return bos;
     }
 
-    int eos() {
+    /** The target token that ends a translation. */
+    public int eos() {
         return eos;
     }
 
-    int[] neverEmitted() {
+    /** The target tokens the decoders never write ({@link #neverEmit}). */
+    public int[] neverEmitted() {
         return neverEmitted.clone();
     }
 

@@ -6,6 +6,7 @@ import dev.jrnn.core.rnn.RnnDescriptor;
 import dev.jrnn.core.rnn.RnnWeights;
 import dev.jrnn.core.rnn.RnnWeights.Param;
 import dev.jrnn.models.LanguageModel;
+import dev.jrnn.models.Seq2Seq;
 import dev.jrnn.models.SequenceClassifier;
 import dev.jrnn.models.SequenceRegressor;
 import dev.jrnn.models.SequenceTagger;
@@ -19,6 +20,7 @@ import dev.jrnn.onnx.proto.Onnx.GraphProto;
 import dev.jrnn.onnx.proto.Onnx.ModelProto;
 import dev.jrnn.onnx.proto.Onnx.NodeProto;
 import dev.jrnn.onnx.proto.Onnx.OperatorSetIdProto;
+import dev.jrnn.onnx.proto.Onnx.StringStringEntryProto;
 import dev.jrnn.onnx.proto.Onnx.TensorProto;
 import dev.jrnn.onnx.proto.Onnx.TensorShapeProto;
 import dev.jrnn.onnx.proto.Onnx.TypeProto;
@@ -51,13 +53,16 @@ import java.util.Set;
  *     {@code Y [T, D, N, H]} is transposed and reshaped to {@code [T, N, D*H]}.</li>
  * <li>{@link SequenceTagger}: {@code tokens [T, N]} (int64) or {@code x}, optional
  *     {@code lengths}, to {@code logits [T, N, classes]} (the head at every step).</li>
- * <li>{@link SequenceClassifier} ({@link SequenceClassifier.Pooling#LAST} only): {@code tokens}
- *     or {@code x}, optional {@code lengths}, to {@code logits [N, classes]} from the top layer's
- *     final states (forward after each sequence's last valid step, reverse after its first).</li>
+ * <li>{@link SequenceClassifier}: {@code tokens} or {@code x}, optional {@code lengths}, to
+ *     {@code logits [N, classes]} from, with {@link SequenceClassifier.Pooling#LAST}, the top
+ *     layer's final states (forward after each sequence's last valid step, reverse after its
+ *     first) or, with {@link SequenceClassifier.Pooling#MAX}, the maximum of the top layer's outputs
+ *     over each sequence's valid steps (ReduceMax over {@code Where(step < length, y, lowest)}).</li>
  * <li>{@link SequenceRegressor}: {@code x} to {@code predictions [N, outputs]} from the top
  *     layer's final state.</li>
  * <li>{@link LanguageModel}: {@code tokens}, optional {@code h0}, {@code c0}, to
  *     {@code logits [T, N, vocabulary]}, {@code hn}, {@code cn}: the state to carry on generating from.</li>
+ * <li>{@link Seq2Seq}: two graphs, an encoder and one decoder step, by {@link #writeSeq2Seq}.</li>
  * </ul>
  *
  * <p>Gate order and biases are converted from jrnn's (PyTorch's) to ONNX's: LSTM {@code i f g o}
@@ -67,7 +72,7 @@ import java.util.Set;
  * Dropout is an identity at inference and is not written.
  *
  * <p>A model, or a part of one, whose forward pass the exporter cannot write exactly (another
- * class of module, max pooling, an input the model's own inference does not take) is an
+ * class of module, an input the model's own inference does not take) is an
  * {@link IllegalArgumentException} naming it, before anything is written: never a graph that
  * computes something else.
  */
@@ -129,17 +134,15 @@ public final class OnnxExport {
             }
             case SequenceClassifier classifier -> {
                 refuse(wanted, Input.INITIAL_STATES, "SequenceClassifier", "its logits start every sequence from zero states");
-                if (classifier.pooling() != SequenceClassifier.Pooling.LAST) {
-                    throw new IllegalArgumentException("SequenceClassifier with Pooling." + classifier.pooling()
-                            + ": the exporter writes Pooling.LAST only (the maximum over each sequence's valid steps "
-                            + "needs masking operators jrnn's ONNX reader does not run)");
-                }
                 Recurrent rnn = child(classifier, "rnn", Recurrent.class);
                 Linear head = child(classifier, "head", Linear.class);
                 String x = modelInput(g, classifier, rnn);
                 String lengths = wanted.contains(Input.LENGTHS) ? g.lengthsInput() : null;
                 Stack s = stack(g, rnn, x, lengths, States.NONE, null, null, null);
-                g.gemm(topStates(g, s), head, "logits");
+                String features = classifier.pooling() == SequenceClassifier.Pooling.MAX
+                        ? maxOverValidSteps(g, s.y(), lengths) // its stack is never batch-first
+                        : topStates(g, s);
+                g.gemm(features, head, "logits");
                 g.output("logits", TensorProto.DataType.FLOAT_VALUE, "N", head.outputSize());
                 yield "jrnn SequenceClassifier";
             }
@@ -165,15 +168,119 @@ public final class OnnxExport {
                 g.stateOutputs(rnn, s);
                 yield "jrnn LanguageModel";
             }
+            case Seq2Seq s2s -> throw new IllegalArgumentException("a Seq2Seq is two graphs, an encoder and a decoder "
+                    + "step: write it with OnnxExport.writeSeq2Seq");
             default -> throw new IllegalArgumentException("cannot export a " + model.getClass().getName()
-                    + " to ONNX: the exporter writes Recurrent, SequenceTagger, SequenceClassifier, SequenceRegressor "
-                    + "and LanguageModel, whose forward passes it knows");
+                    + " to ONNX: the exporter writes Recurrent, SequenceTagger, SequenceClassifier, SequenceRegressor, "
+                    + "LanguageModel and (as two graphs) Seq2Seq, whose forward passes it knows");
         };
+        return model(g, name);
+    }
+
+    private static ModelProto model(Graph g, String name) {
         return ModelProto.newBuilder()
                 .setIrVersion(IR_VERSION)
                 .setProducerName("jrnn")
                 .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET))
                 .setGraph(g.graph.setName(name))
+                .build();
+    }
+
+    /**
+     * Writes a {@link Seq2Seq} as the two graphs encoder-decoders are run from in ONNX Runtime,
+     * each atomically, both built (and any refusal thrown) before either file is touched; the
+     * search (greedy or beam) is a loop in the caller, as in {@link Seq2Seq#translate}.
+     * <ul>
+     * <li>{@code encoder}: {@code tokens [S, N]} (int64; {@code x [S, N, I]} for a feature source)
+     *     and {@code lengths [N]} (int32, each in {@code [1, S]}) to {@code memory [S, N, H]} and
+     *     the final states {@code hn} and (LSTM) {@code cn} {@code [L, N, H]}.</li>
+     * <li>{@code decoder}, one step: {@code tokens [N]} (int64: {@code BOS} first, then each
+     *     step's choice), {@code h0} and (LSTM) {@code c0} {@code [L, N, H]} (the encoder's
+     *     {@code hn}, {@code cn} first, then the step's own), {@code memory} and {@code lengths} as
+     *     the encoder took and gave them, to {@code logits [N, V]}, {@code hn}, {@code cn} and
+     *     {@code attention [N, S]} (zero past each source's length). Tokens the model never emits
+     *     ({@link Seq2Seq#neverEmit}) have logit {@code -inf}, so an argmax or beam over the logits
+     *     decodes as the model does. The decoder's metadata names {@code bos} and {@code eos}.</li>
+     * </ul>
+     * Attention scores at or past a source's length are replaced by the lowest float before the
+     * softmax, whose weight there is then exactly zero, as in the model.
+     */
+    public static void writeSeq2Seq(Seq2Seq model, Path encoder, Path decoder) throws IOException {
+        ModelProto e = seq2SeqEncoder(model), d = seq2SeqDecoder(model);
+        AtomicFiles.write(encoder, e::writeTo);
+        AtomicFiles.write(decoder, d::writeTo);
+    }
+
+    static ModelProto seq2SeqEncoder(Seq2Seq model) {
+        Module part = child(model, "encoder", Module.class);
+        Recurrent rnn = child(part, "rnn", Recurrent.class);
+        Graph g = new Graph();
+        String x = modelInput(g, part, rnn);
+        Stack s = stack(g, rnn, x, g.lengthsInput(), States.NONE, "memory", "hn", "cn");
+        g.sequenceOutput("memory", rnn, rnn.architecture().hiddenSize());
+        g.stateOutputs(rnn, s);
+        return model(g, "jrnn Seq2Seq encoder");
+    }
+
+    static ModelProto seq2SeqDecoder(Seq2Seq model) {
+        Module part = child(model, "decoder", Module.class);
+        Embedding embedding = child(part, "embedding", Embedding.class);
+        Recurrent rnn = child(part, "rnn", Recurrent.class);
+        Linear combine = child(part, "combine", Linear.class), out = child(part, "out", Linear.class);
+        int hidden = rnn.architecture().hiddenSize(), vocabulary = out.outputSize();
+        Graph g = new Graph();
+        String tokens = g.input("tokens", TensorProto.DataType.INT64_VALUE, "N");
+        States h0 = g.stateInputs(rnn);
+        String memory = g.input("memory", TensorProto.DataType.FLOAT_VALUE, "S", "N", hidden);
+        String lengths = g.lengthsInput();
+        String weight = g.floats("embedding.weight", embedding.weight().values(), embedding.vocabulary(), embedding.dim());
+        String embedded = g.node("Gather", List.of(weight, tokens), "embedded").get(0); // [N, E]
+        String step = g.node("Unsqueeze", List.of(embedded, g.longs("axis_0", 0)), "embedded_step").get(0); // [1, N, E]
+        Stack s = stack(g, rnn, step, null, h0, null, "hn", "cn");
+        String d = g.node("Squeeze", List.of(s.y(), g.longs("axis_0", 0)), "d").get(0); // [N, H]
+        // scores [N, S] = d . memory, per sequence: [N, S, H] x [N, H, 1]
+        String memoryNsh = g.transpose(memory, 1, 0, 2);
+        String column = g.node("Unsqueeze", List.of(d, g.longs("axis_2", 2)), "d_column").get(0);
+        String scores = g.node("Squeeze", List.of(g.node("MatMul", List.of(memoryNsh, column), "scores_column").get(0),
+                g.longs("axis_2", 2)), "scores").get(0);
+        // steps at or past each source's length get no weight: Where(s < length, score, lowest), then Softmax
+        String sources = g.node("Gather", List.of(g.node("Shape", List.of(memory), "memory.shape").get(0),
+                g.scalarLong("zero", 0)), "sources").get(0);
+        String range = g.node("Range", List.of(g.scalarLong("zero", 0), sources, g.scalarLong("one", 1)), "source_steps").get(0);
+        String row = g.node("Unsqueeze", List.of(range, g.longs("axis_0", 0)), "source_steps_row").get(0); // [1, S]
+        String lengths64 = g.cast(lengths, TensorProto.DataType.INT64_VALUE, "lengths64");
+        String lengthColumn = g.node("Unsqueeze", List.of(lengths64, g.longs("axis_1", 1)), "lengths_column").get(0); // [N, 1]
+        String inside = g.node("Less", List.of(row, lengthColumn), "inside").get(0); // [N, S]
+        String masked = g.node("Where", List.of(inside, scores, g.floats("lowest", new float[] {-Float.MAX_VALUE})),
+                "masked_scores").get(0);
+        g.graph.addNode(NodeProto.newBuilder().setOpType("Softmax").setName("attention.Softmax").addInput(masked)
+                .addOutput("attention").addAttribute(intAttribute("axis", 1)));
+        // context [N, H] = attention [N, 1, S] x memory [N, S, H]
+        String weightsRow = g.node("Unsqueeze", List.of("attention", g.longs("axis_1", 1)), "attention_row").get(0);
+        String context = g.node("Squeeze", List.of(g.node("MatMul", List.of(weightsRow, memoryNsh), "context_row").get(0),
+                g.longs("axis_1", 1)), "context").get(0);
+        g.graph.addNode(NodeProto.newBuilder().setOpType("Concat").setName("cat.Concat").addInput(context).addInput(d)
+                .addOutput("cat").addAttribute(intAttribute("axis", 1))); // [c; d], as the model's combine reads it
+        g.gemm("cat", combine, "combine", "combine.pre");
+        String combined = g.node("Tanh", List.of("combine.pre"), "combined").get(0);
+        int[] never = model.neverEmitted();
+        if (never.length == 0) {
+            g.gemm(combined, out, "out", "logits");
+        } else {
+            float[] mask = new float[vocabulary];
+            for (int t : never) {
+                mask[t] = Float.NEGATIVE_INFINITY;
+            }
+            g.gemm(combined, out, "out", "out.logits");
+            g.node("Add", List.of("out.logits", g.floats("never_emitted", mask, vocabulary)), "logits");
+        }
+        g.output("logits", TensorProto.DataType.FLOAT_VALUE, "N", vocabulary);
+        g.stateOutputs(rnn, s);
+        g.output("attention", TensorProto.DataType.FLOAT_VALUE, "N", "S");
+        ModelProto proto = model(g, "jrnn Seq2Seq decoder step");
+        return proto.toBuilder()
+                .addMetadataProps(StringStringEntryProto.newBuilder().setKey("bos").setValue(Integer.toString(model.bos())))
+                .addMetadataProps(StringStringEntryProto.newBuilder().setKey("eos").setValue(Integer.toString(model.eos())))
                 .build();
     }
 
@@ -307,6 +414,31 @@ public final class OnnxExport {
         return g.node("Reshape", List.of(t, g.longs("shape_n_dh", 0, -1)), "features").get(0);
     }
 
+    /**
+     * {@code [N, F]}: the maximum of {@code y [T, N, F]} over each sequence's valid steps, as
+     * {@link SequenceClassifier.Pooling#MAX} takes it. Steps at or past a sequence's length are
+     * replaced by the lowest float before ReduceMax ({@code Where(Range(T) < lengths, y, lowest)}),
+     * so the zeros the recurrent node writes there never win over negative outputs.
+     */
+    private static String maxOverValidSteps(Graph g, String y, String lengths) {
+        String valid = y;
+        if (lengths != null) {
+            String steps = g.node("Gather", List.of(g.node("Shape", List.of(y), "pool.shape").get(0),
+                    g.scalarLong("zero", 0)), "pool.steps").get(0);
+            String t = g.node("Range", List.of(g.scalarLong("zero", 0), steps, g.scalarLong("one", 1)), "pool.t").get(0);
+            String column = g.node("Unsqueeze", List.of(t, g.longs("axis_1", 1)), "pool.t_column").get(0); // [T, 1]
+            String lengths64 = g.cast(lengths, TensorProto.DataType.INT64_VALUE, "pool.lengths64");
+            String row = g.node("Unsqueeze", List.of(lengths64, g.longs("axis_0", 0)), "pool.lengths_row").get(0); // [1, N]
+            String inside = g.node("Less", List.of(column, row), "pool.inside").get(0); // [T, N]
+            String mask = g.node("Unsqueeze", List.of(inside, g.longs("axis_2", 2)), "pool.mask").get(0); // [T, N, 1]
+            String lowest = g.floats("pool.lowest", new float[] {-Float.MAX_VALUE});
+            valid = g.node("Where", List.of(mask, y, lowest), "pool.masked").get(0);
+        }
+        g.graph.addNode(NodeProto.newBuilder().setOpType("ReduceMax").setName("pool.ReduceMax").addInput(valid)
+                .addOutput("pool.max").addAttribute(intsAttribute("axes", 0)).addAttribute(intAttribute("keepdims", 0)));
+        return "pool.max";
+    }
+
     /** A linear head at every step of {@code y [.., .., F]}: MatMul by {@code W^T} then Add {@code b}, as PyTorch exports it. */
     private static void perStepHead(Graph g, Linear head, String y, String name) {
         int in = head.inputSize(), out = head.outputSize();
@@ -359,6 +491,14 @@ public final class OnnxExport {
 
     private static AttributeProto intAttribute(String name, long value) {
         return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT).setI(value).build();
+    }
+
+    private static AttributeProto intsAttribute(String name, long... values) {
+        AttributeProto.Builder a = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
+        for (long v : values) {
+            a.addInts(v);
+        }
+        return a.build();
     }
 
     private static AttributeProto stringAttribute(String name, String value) {
@@ -450,6 +590,21 @@ public final class OnnxExport {
             return name;
         }
 
+        /** A 0-d int64 constant (Range's and Gather's scalar operands), written once. */
+        String scalarLong(String name, long value) {
+            if (initializers.add(name)) {
+                graph.addInitializer(TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.INT64_VALUE)
+                        .addInt64Data(value));
+            }
+            return name;
+        }
+
+        String cast(String x, int to, String name) {
+            graph.addNode(NodeProto.newBuilder().setOpType("Cast").setName(name + ".Cast").addInput(x).addOutput(name)
+                    .addAttribute(intAttribute("to", to)));
+            return name;
+        }
+
         /** A node of one or more outputs, named {@code output}, {@code output.1}, ...; returns their names. */
         List<String> node(String op, List<String> inputs, String output) {
             NodeProto.Builder n = NodeProto.newBuilder().setOpType(op).setName(output + "." + op).addAllInput(inputs)
@@ -474,9 +629,14 @@ public final class OnnxExport {
 
         /** {@code name = x W^T + b} for rows {@code x [N, in]}: Gemm with transB, W kept as PyTorch's {@code [out, in]}. */
         void gemm(String x, Linear head, String name) {
+            gemm(x, head, "head", name);
+        }
+
+        /** {@link #gemm(String, Linear, String)} with the layer's weights named {@code prefix.weight}, {@code prefix.bias}. */
+        void gemm(String x, Linear head, String prefix, String name) {
             graph.addNode(NodeProto.newBuilder().setOpType("Gemm").setName(name + ".Gemm").addInput(x)
-                    .addInput(floats("head.weight", head.weight().values(), head.outputSize(), head.inputSize()))
-                    .addInput(floats("head.bias", head.bias().values(), head.outputSize()))
+                    .addInput(floats(prefix + ".weight", head.weight().values(), head.outputSize(), head.inputSize()))
+                    .addInput(floats(prefix + ".bias", head.bias().values(), head.outputSize()))
                     .addOutput(name).addAttribute(intAttribute("transB", 1)));
         }
 
