@@ -59,7 +59,7 @@ class OnnxEditedFuzzTest {
         }
     }
 
-    @FuzzTest(maxDuration = "20s")
+    @FuzzTest(maxDuration = "10s")
     void loadEdited(FuzzedDataProvider data) {
         ModelProto.Builder model = Seeds.MODELS.get(data.consumeInt(0, Seeds.MODELS.size() - 1)).toBuilder();
         GraphProto.Builder graph = model.getGraphBuilder();

@@ -28,7 +28,7 @@ class OnnxReaderFuzzTest {
             ClassCastException.class, NegativeArraySizeException.class, ArithmeticException.class,
             ArrayStoreException.class, UnsupportedOperationException.class};
 
-    @FuzzTest(maxDuration = "20s")
+    @FuzzTest(maxDuration = "10s")
     void load(byte[] bytes) {
         loadAndCheck(bytes);
     }

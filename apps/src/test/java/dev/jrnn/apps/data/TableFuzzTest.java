@@ -34,7 +34,7 @@ class TableFuzzTest {
     }
 
     /** The bytes as a CSV and as a TSV file: read, every column as numbers, and the second column as a series on the first's times. */
-    @FuzzTest(maxDuration = "20s")
+    @FuzzTest(maxDuration = "10s")
     void table(byte[] bytes) throws IOException {
         for (Path file : List.of(CSV, TSV)) {
             Files.write(file, bytes);

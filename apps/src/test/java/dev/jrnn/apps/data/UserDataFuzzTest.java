@@ -43,7 +43,7 @@ class UserDataFuzzTest {
      * One target for the three readers (one Maven run in scripts/fuzz): the first byte picks the
      * reader and, for labelled texts, CSV or TSV and whether there is a header; the rest is the file.
      */
-    @FuzzTest(maxDuration = "20s")
+    @FuzzTest(maxDuration = "10s")
     void readers(byte[] bytes) throws IOException {
         int how = bytes.length == 0 ? 0 : bytes[0] & 0xff;
         byte[] rest = bytes.length == 0 ? bytes : java.util.Arrays.copyOfRange(bytes, 1, bytes.length);

@@ -13,7 +13,7 @@ import java.nio.charset.StandardCharsets;
  */
 class AbcFuzzTest {
 
-    @FuzzTest(maxDuration = "20s")
+    @FuzzTest(maxDuration = "10s")
     void abc(byte[] bytes) {
         String text = new String(bytes, StandardCharsets.ISO_8859_1); // as music reads a file: Latin-1 takes any bytes
         Abc.read(text);

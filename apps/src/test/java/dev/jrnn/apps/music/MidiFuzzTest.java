@@ -26,7 +26,7 @@ class MidiFuzzTest {
         }
     }
 
-    @FuzzTest(maxDuration = "20s")
+    @FuzzTest(maxDuration = "10s")
     void midi(byte[] bytes) throws IOException {
         Files.write(FILE, bytes);
         try {

@@ -26,7 +26,7 @@ class WavFuzzTest {
         }
     }
 
-    @FuzzTest(maxDuration = "20s")
+    @FuzzTest(maxDuration = "10s")
     void wav(byte[] bytes) throws IOException {
         Files.write(FILE, bytes);
         try {

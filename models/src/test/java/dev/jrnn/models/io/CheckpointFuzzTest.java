@@ -16,7 +16,7 @@ class CheckpointFuzzTest {
         static final Optimizer ADAM = Optimizer.adam(MODEL, 0.01);
     }
 
-    @FuzzTest(maxDuration = "20s")
+    @FuzzTest(maxDuration = "10s")
     void checkpoint(byte[] bytes) throws IOException {
         try {
             Checkpoint.load(FuzzFiles.file(bytes), Target.MODEL, Target.ADAM);

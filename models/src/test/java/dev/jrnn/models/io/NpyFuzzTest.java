@@ -6,7 +6,7 @@ import java.io.IOException;
 /** {@link Npy} under the readers' fuzzing contract ({@link FuzzFiles}). */
 class NpyFuzzTest {
 
-    @FuzzTest(maxDuration = "20s")
+    @FuzzTest(maxDuration = "10s")
     void npy(byte[] bytes) throws IOException {
         try {
             Npy.read(FuzzFiles.file(bytes));

@@ -7,7 +7,7 @@ import java.nio.file.Path;
 /** {@link SafeTensors} under the readers' fuzzing contract ({@link FuzzFiles}). */
 class SafeTensorsFuzzTest {
 
-    @FuzzTest(maxDuration = "20s")
+    @FuzzTest(maxDuration = "10s")
     void safetensors(byte[] bytes) throws IOException {
         Path f = FuzzFiles.file(bytes);
         try {

@@ -11,7 +11,7 @@ import java.io.IOException;
  */
 class SavedModelFuzzTest {
 
-    @FuzzTest(maxDuration = "20s")
+    @FuzzTest(maxDuration = "10s")
     void savedModel(byte[] bytes) throws IOException {
         try {
             Checkpoint.loadModel(FuzzFiles.file(bytes)).model();
