@@ -57,9 +57,11 @@ final class ExecutorModels {
         return lease(key, false, load);
     }
 
-    /** How many keys this JVM holds (for tests). */
-    static synchronized int size() {
-        return ENTRIES.size();
+    private static int loads;
+
+    /** How many models this JVM has loaded so far (for tests). */
+    static synchronized int loads() {
+        return loads;
     }
 
     private static synchronized Lease lease(String key, boolean shared, Supplier<Module> load) {
@@ -76,6 +78,7 @@ final class ExecutorModels {
         Module model = e.idle.peek();
         if (model == null) {
             model = load.get(); // under the lock: two tasks of one job never load the same model twice
+            loads++;
             if (shared) {
                 e.idle.push(model);
             }
@@ -123,12 +126,29 @@ final class ExecutorModels {
         }
 
         static void close(Module model) {
-            if (model instanceof AutoCloseable c) {
-                try {
-                    c.close();
-                } catch (Exception ignored) {
-                    // a model's close releases native plans and does not fail
-                }
+            closeModel(model);
+        }
+    }
+
+    /** {@code model} set to run on {@code backend} ({@code auto}, {@code simd}, ...). */
+    static Module onBackend(Module model, String backend) {
+        switch (model) {
+            case dev.jrnn.models.SequenceClassifier m -> m.backend(backend);
+            case dev.jrnn.models.SequenceTagger m -> m.backend(backend);
+            case dev.jrnn.models.SequenceRegressor m -> m.backend(backend);
+            case dev.jrnn.models.LanguageModel m -> m.backend(backend);
+            default -> throw new IllegalArgumentException("not a topology jrnn-spark runs: " + model.getClass().getSimpleName());
+        }
+        return model;
+    }
+
+    /** Releases a model's native plans (its recurrent layers'). */
+    static void closeModel(Module model) {
+        if (model instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // a model's close releases native plans and does not fail
             }
         }
     }
