@@ -132,9 +132,12 @@ public final class DataParallelTrainer {
      */
     public static int[] batchRows(int rows, int batchSize, long seed, long step) {
         int perEpoch = (rows + batchSize - 1) / batchSize;
-        long epoch = step / perEpoch;
-        int from = (int) (step % perEpoch) * batchSize, to = Math.min(rows, from + batchSize);
-        return java.util.Arrays.copyOfRange(shuffle(rows, seed, epoch), from, to);
+        return batchOf(shuffle(rows, seed, step / perEpoch), batchSize, step % perEpoch);
+    }
+
+    private static int[] batchOf(int[] order, int batchSize, long index) {
+        int from = (int) index * batchSize;
+        return java.util.Arrays.copyOfRange(order, from, Math.min(order.length, from + batchSize));
     }
 
     private static int[] shuffle(int rows, long seed, long epoch) {
@@ -243,7 +246,8 @@ public final class DataParallelTrainer {
         private final int rows;
         private final Broadcast<byte[]> description;
         private final String key = UUID.randomUUID() + "/" + backend;
-        private long steps;
+        private long steps, epoch;
+        private int[] order;
 
         private Run(JavaSparkContext jsc, JavaRDD<Shard> shards, long[] starts, int rows, Broadcast<byte[]> description) {
             this.jsc = jsc;
@@ -274,7 +278,12 @@ public final class DataParallelTrainer {
                 at += p.size();
             }
             Broadcast<float[]> current = jsc.broadcast(weights);
-            int[] batch = batchRows(rows, batchSize, seed, steps);
+            int perEpoch = (rows + batchSize - 1) / batchSize;
+            if (order == null || steps / perEpoch != epoch) { // one shuffle per epoch (batchRows's)
+                epoch = steps / perEpoch;
+                order = shuffle(rows, seed, epoch);
+            }
+            int[] batch = batchOf(order, batchSize, steps % perEpoch);
             Topology t = topology;
             long[] offsets = starts;
             Broadcast<byte[]> bytes = description;
