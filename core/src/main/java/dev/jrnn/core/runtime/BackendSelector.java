@@ -206,8 +206,9 @@ public final class BackendSelector {
      * {@code precision}. Float32 is that method. A reduced precision serves inference and streaming
      * only (training is refused here, with the reason); a named backend that does not run it refuses
      * it ({@link Backend#prepare(RnnDescriptor, RnnWeights, Precision)}); auto takes the first
-     * backend, in class-path order, that can run {@code d} and runs {@code precision} (it does not
-     * race them: the precisions' answers differ, and today one backend runs each).
+     * backend, in class-path order, that can run {@code d} and prepares it in {@code precision}
+     * (passing over one that refuses the cell, as oneDNN's int8 refuses all but LSTM; it does not
+     * race them: the precisions' answers differ).
      */
     public PreparedRnn prepare(String backend, RnnDescriptor d, RnnWeights weights, Use use, Precision precision) {
         return prepare(backend, d, weights, use, precision, null);
@@ -243,7 +244,11 @@ public final class BackendSelector {
                 refused = "runs " + precision + " with a calibration of the inputs only, and none was given";
             }
             if (refused == null) {
-                return backend(p.name()).prepare(d, weights, precision, calibration);
+                try {
+                    return backend(p.name()).prepare(d, weights, precision, calibration);
+                } catch (UnsupportedOperationException e) { // e.g. oneDNN's int8 is LSTM only: the next one may run it
+                    refused = e.getMessage();
+                }
             }
             details.put(p.name(), refused);
         }
