@@ -506,6 +506,6 @@ final class OneDnnRnn extends PreparedRnn {
 
     @Override
     public String toString() {
-        return NAME + " (" + implementation + ") " + architecture();
+        return NAME + " (" + implementation + ") " + architecture() + (precision == Precision.FLOAT32 ? "" : " " + precision);
     }
 }

@@ -386,8 +386,15 @@ class OneDnnPrecisionTest {
         System.out.println("onednn: " + ONEDNN.precisions() + "; " + implementation);
         assertTrue(ONEDNN.precisions().contains(Precision.FLOAT32));
         assertTrue(implementation.contains("AMX"), implementation);
+        RnnDescriptor d = new RnnDescriptor(CellKind.LSTM, 1, Direction.UNIDIRECTIONAL, 2, 2, 3, 4);
         for (Precision p : Precision.values()) {
             assertEquals(ONEDNN.precisions().contains(p), implementation.contains(", " + p + " by "), implementation);
+            if (!ONEDNN.precisions().contains(p)) { // refused by name, with why in the implementation line
+                assertTrue(implementation.contains(", no " + p + " ("), implementation);
+                var e = assertThrows(UnsupportedOperationException.class,
+                        () -> ONEDNN.prepare(d, RnnWeights.uniform(d, 1), p, new Calibration(-1, 1)));
+                assertTrue(e.getMessage().contains("'onednn' does not run " + p), e.getMessage());
+            }
         }
         // this project's machines have avx512_bf16 and VNNI: oneDNN must find its bf16 and int8 RNNs there
         if (Dnnl.effectiveIsa().startsWith("avx512_core_bf16") || Dnnl.hasAmx()) {
