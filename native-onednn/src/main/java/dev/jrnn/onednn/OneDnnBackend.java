@@ -68,8 +68,13 @@ public final class OneDnnBackend extends Backend {
                 try {
                     String why = p == Precision.INT8 && !Dnnl.hasVnni()
                             ? "no VNNI: without it oneDNN may sum u8 x s8 pairs in saturating 16 bits, which full-range u8 inputs can overflow" : null;
+                    String implementation = why == null ? probe(p) : null;
+                    if (why == null && p != Precision.FLOAT32 && implementation.startsWith("ref")) {
+                        why = "oneDNN has only its reference implementation (" + implementation + ") on "
+                                + Dnnl.effectiveIsa() + ", no native kernel";
+                    }
                     if (why == null) {
-                        RUN.put(p, probe(p));
+                        RUN.put(p, implementation);
                     } else {
                         REFUSED.put(p, why);
                     }
@@ -92,8 +97,10 @@ public final class OneDnnBackend extends Backend {
     }
 
     /**
-     * float32, and bf16 and int8 where oneDNN makes their primitives on this CPU (asked once, at
-     * first use); int8 also needs VNNI (see {@link Dnnl#hasVnni}). int8 runs LSTM only.
+     * float32, and bf16 and int8 where oneDNN makes their primitives on this CPU with a native
+     * kernel (asked once, at first use: on {@code avx512_core} without bf16 instructions oneDNN
+     * offers bf16 only in its slow reference implementation, which is not claimed); int8 also
+     * needs VNNI (see {@link Dnnl#hasVnni}). int8 runs LSTM only.
      */
     @Override
     public Set<Precision> precisions() {
