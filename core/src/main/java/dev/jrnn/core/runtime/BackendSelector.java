@@ -1,5 +1,6 @@
 package dev.jrnn.core.runtime;
 
+import dev.jrnn.core.rnn.Calibration;
 import dev.jrnn.core.rnn.Mode;
 import dev.jrnn.core.rnn.Precision;
 import dev.jrnn.core.rnn.RnnBackward;
@@ -205,10 +206,21 @@ public final class BackendSelector {
      * {@code precision}. Float32 is that method. A reduced precision serves inference and streaming
      * only (training is refused here, with the reason); a named backend that does not run it refuses
      * it ({@link Backend#prepare(RnnDescriptor, RnnWeights, Precision)}); auto takes the first
-     * backend, in class-path order, that can run {@code d} and runs {@code precision} (it does not
-     * race them: the precisions' answers differ, and today one backend runs each).
+     * backend, in class-path order, that can run {@code d} and prepares it in {@code precision}
+     * (passing over one that refuses the cell, as oneDNN's int8 refuses all but LSTM; it does not
+     * race them: the precisions' answers differ).
      */
     public PreparedRnn prepare(String backend, RnnDescriptor d, RnnWeights weights, Use use, Precision precision) {
+        return prepare(backend, d, weights, use, precision, null);
+    }
+
+    /**
+     * {@link #prepare(String, RnnDescriptor, RnnWeights, Use, Precision)} with the range of the
+     * inputs (null: none), for a backend that quantizes activations statically
+     * ({@link Backend#needsCalibration}); without one, auto passes over such a backend.
+     */
+    public PreparedRnn prepare(String backend, RnnDescriptor d, RnnWeights weights, Use use, Precision precision,
+                               Calibration calibration) {
         Objects.requireNonNull(precision, "precision");
         if (precision == Precision.FLOAT32) {
             return prepare(backend, d, weights, use);
@@ -220,7 +232,7 @@ public final class BackendSelector {
         }
         String name = backend == null ? AUTO : backend.trim().toLowerCase(Locale.ROOT);
         if (!name.isEmpty() && !name.equals(AUTO)) {
-            return backend(name).prepare(d, weights, precision);
+            return backend(name).prepare(d, weights, precision, calibration);
         }
         Map<String, String> details = new LinkedHashMap<>();
         for (BackendProvider p : providers) {
@@ -228,8 +240,15 @@ public final class BackendSelector {
             if (refused == null && !backend(p.name()).precisions().contains(precision)) {
                 refused = "runs " + backend(p.name()).precisions().stream().map(Precision::label).sorted().toList();
             }
+            if (refused == null && calibration == null && backend(p.name()).needsCalibration(precision)) {
+                refused = "runs " + precision + " with a calibration of the inputs only, and none was given";
+            }
             if (refused == null) {
-                return backend(p.name()).prepare(d, weights, precision);
+                try {
+                    return backend(p.name()).prepare(d, weights, precision, calibration);
+                } catch (UnsupportedOperationException e) { // e.g. oneDNN's int8 is LSTM only: the next one may run it
+                    refused = e.getMessage();
+                }
             }
             details.put(p.name(), refused);
         }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jrnn.core.rnn.BFloat16;
+import dev.jrnn.core.rnn.Calibration;
 import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.core.rnn.Direction;
 import dev.jrnn.core.rnn.Precision;
@@ -68,6 +69,81 @@ class PrecisionTest {
         try (PreparedRnn f = selector.prepare("reference", D, w, Use.TRAINING, Precision.FLOAT32)) {
             assertEquals(Precision.FLOAT32, f.precision());
         }
+    }
+
+    /** Claims int8 with a calibration, and refuses every cell at prepare, as oneDNN refuses int8 GRU. */
+    private static final class Quantizing extends Backend {
+        @Override
+        public String name() {
+            return "quantizing";
+        }
+
+        @Override
+        public java.util.Set<Precision> precisions() {
+            return EnumSet.of(Precision.FLOAT32, Precision.INT8);
+        }
+
+        @Override
+        public boolean needsCalibration(Precision precision) {
+            return precision == Precision.INT8;
+        }
+
+        @Override
+        protected PreparedRnn prepareChecked(dev.jrnn.core.rnn.RnnArchitecture a, RnnWeights weights) {
+            return new ReferenceBackend().prepare(a, weights);
+        }
+
+        @Override
+        protected PreparedRnn prepareChecked(dev.jrnn.core.rnn.RnnArchitecture a, RnnWeights weights, Precision precision,
+                                             Calibration calibration) {
+            throw new UnsupportedOperationException("quantizing runs int8 for LSTM only, not " + a.cell());
+        }
+    }
+
+    /**
+     * int8 on a backend that quantizes activations statically: refused without a calibration when
+     * named; passed over by auto without one, and when it refuses the cell at prepare, each with
+     * its reason in auto's refusal.
+     */
+    @Test
+    void calibrationIsAskedForWhereNeededAndAutoPassesOverARefusal() {
+        BackendProvider provider = new BackendProvider() {
+            @Override
+            public String name() {
+                return "quantizing";
+            }
+
+            @Override
+            public Availability probe() {
+                return Availability.available("a test backend");
+            }
+
+            @Override
+            public Backend create() {
+                return new Quantizing();
+            }
+        };
+        BackendSelector selector = new BackendSelector(List.of(provider, new ReferenceBackendProvider()), Duration.ofMillis(10));
+        RnnWeights w = RnnWeights.uniform(D, 1);
+        var named = assertThrows(IllegalArgumentException.class,
+                () -> selector.prepare("quantizing", D, w, Use.INFERENCE, Precision.INT8));
+        assertTrue(named.getMessage().contains("'quantizing'") && named.getMessage().contains("Calibration"),
+                named.getMessage());
+        var uncalibrated = assertThrows(UnsupportedOperationException.class,
+                () -> selector.prepare("auto", D, w, Use.INFERENCE, Precision.INT8));
+        assertTrue(uncalibrated.getMessage().contains("quantizing=runs int8 with a calibration of the inputs only"),
+                uncalibrated.getMessage());
+        FloatTensor sample = Tensors.uniform(D.srcLayerShape(), new SplittableRandom(5));
+        Calibration calibration = Calibration.of(sample);
+        var refused = assertThrows(UnsupportedOperationException.class,
+                () -> selector.prepare("auto", D, w, Use.INFERENCE, Precision.INT8, calibration));
+        assertTrue(refused.getMessage().contains("quantizing=quantizing runs int8 for LSTM only, not GRU")
+                && refused.getMessage().contains("reference=runs [float32]"), refused.getMessage());
+        float[] values = sample.toArray();
+        java.util.Arrays.sort(values);
+        assertEquals(new Calibration(values[0], values[values.length - 1]), calibration);
+        assertEquals(new Calibration(-2, 3), new Calibration(-2, 1).union(new Calibration(0, 3)));
+        assertEquals(new Calibration(-2, 3), new Calibration(-2, 1).including(3));
     }
 
     @Test
