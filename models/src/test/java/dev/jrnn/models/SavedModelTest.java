@@ -14,6 +14,7 @@ import dev.jrnn.models.nn.Module;
 import dev.jrnn.models.train.Checkpoint;
 import dev.jrnn.models.train.Optimizer;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -59,6 +60,13 @@ class SavedModelTest {
         assertEquals(model.getClass(), saved.model().getClass());
         info.forEach((k, v) -> assertEquals(v, saved.info().get(k), k));
         assertEquals(ModelDescription.of(model), ModelDescription.of(saved.model()));
+        // the same model as bytes (what a cluster broadcasts): the same description and bitwise the same weights
+        Checkpoint.SavedModel fromBytes = Checkpoint.loadModel(Checkpoint.toBytes(model, info), "broadcast");
+        assertEquals(ModelDescription.of(model), ModelDescription.of(fromBytes.model()));
+        info.forEach((k, v) -> assertEquals(v, fromBytes.info().get(k), k));
+        Map<String, FloatTensor> expected = model.stateDict(), actual = fromBytes.model().stateDict();
+        assertEquals(expected.keySet(), actual.keySet());
+        expected.forEach((name, t) -> assertArrayEquals(t.toArray(), actual.get(name).toArray(), name));
         return saved.model();
     }
 
@@ -159,5 +167,7 @@ class SavedModelTest {
         IOException e = assertThrows(IOException.class, () -> Checkpoint.loadModel(bad));
         assertTrue(e.getMessage().startsWith(bad + ": ") && e.getMessage().contains(expected),
                 "'" + e.getMessage() + "' does not say '" + expected + "'");
+        IOException fromBytes = assertThrows(IOException.class, () -> Checkpoint.loadModel(Files.readAllBytes(bad), "broadcast"));
+        assertEquals(e.getMessage().replace(bad.toString(), "broadcast"), fromBytes.getMessage());
     }
 }

@@ -54,37 +54,112 @@ public final class SafeTensors {
      * only these are decoded, so a model's integer or scalar buffers elsewhere do not get in the way).
      */
     public static Map<String, FloatTensor> read(Path path, Predicate<String> wanted) throws IOException {
-        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-            Header header = header(channel, path);
-            Map<String, FloatTensor> tensors = new LinkedHashMap<>();
-            for (Entry e : header.entries()) {
-                if (!wanted.test(e.name())) {
-                    continue;
-                }
-                if (!FLOATS.contains(e.dtype())) {
-                    throw new IOException(path + ": tensor '" + e.name() + "' is " + e.dtype()
-                            + "; jrnn reads F32, F64, F16 and BF16");
-                }
-                if (e.shape().length == 0 || java.util.Arrays.stream(e.shape()).anyMatch(d -> d == 0)) {
-                    throw new IOException(path + ": tensor '" + e.name() + "' has shape "
-                            + java.util.Arrays.toString(e.shape()) + "; jrnn tensors have rank >= 1 and sizes >= 1");
-                }
-                ByteBuffer bytes = readFully(channel, header.dataStart() + e.begin(), Math.toIntExact(e.end() - e.begin()))
-                        .order(ByteOrder.LITTLE_ENDIAN);
-                tensors.put(e.name(), FloatTensor.of(decode(e.dtype(), bytes), e.shape()));
-            }
-            return tensors;
+        try (Source source = Source.of(path)) {
+            return read(source, wanted);
         }
+    }
+
+    /**
+     * The tensors of a safetensors file held in memory ({@link #toBytes}), checked as {@link #read(Path)}
+     * checks a file; {@code name} names it in messages.
+     */
+    public static Map<String, FloatTensor> read(byte[] bytes, String name, Predicate<String> wanted) throws IOException {
+        return read(Source.of(bytes, name), wanted);
+    }
+
+    private static Map<String, FloatTensor> read(Source source, Predicate<String> wanted) throws IOException {
+        Header header = header(source);
+        Map<String, FloatTensor> tensors = new LinkedHashMap<>();
+        for (Entry e : header.entries()) {
+            if (!wanted.test(e.name())) {
+                continue;
+            }
+            if (!FLOATS.contains(e.dtype())) {
+                throw new IOException(source + ": tensor '" + e.name() + "' is " + e.dtype()
+                        + "; jrnn reads F32, F64, F16 and BF16");
+            }
+            if (e.shape().length == 0 || java.util.Arrays.stream(e.shape()).anyMatch(d -> d == 0)) {
+                throw new IOException(source + ": tensor '" + e.name() + "' has shape "
+                        + java.util.Arrays.toString(e.shape()) + "; jrnn tensors have rank >= 1 and sizes >= 1");
+            }
+            ByteBuffer bytes = source.read(header.dataStart() + e.begin(), Math.toIntExact(e.end() - e.begin()))
+                    .order(ByteOrder.LITTLE_ENDIAN);
+            tensors.put(e.name(), FloatTensor.of(decode(e.dtype(), bytes), e.shape()));
+        }
+        return tensors;
     }
 
     /** The file's {@code __metadata__} (empty when it has none); the file is checked as by {@link #read}. */
     public static Map<String, String> metadata(Path path) throws IOException {
-        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-            Map<String, String> out = new LinkedHashMap<>();
-            if (header(channel, path).json().get(METADATA) instanceof Map<?, ?> metadata) {
-                metadata.forEach((k, v) -> out.put((String) k, (String) v));
-            }
-            return out;
+        try (Source source = Source.of(path)) {
+            return metadata(source);
+        }
+    }
+
+    /** As {@link #metadata(Path)}, of a file held in memory; {@code name} names it in messages. */
+    public static Map<String, String> metadata(byte[] bytes, String name) throws IOException {
+        return metadata(Source.of(bytes, name));
+    }
+
+    private static Map<String, String> metadata(Source source) throws IOException {
+        Map<String, String> out = new LinkedHashMap<>();
+        if (header(source).json().get(METADATA) instanceof Map<?, ?> metadata) {
+            metadata.forEach((k, v) -> out.put((String) k, (String) v));
+        }
+        return out;
+    }
+
+    /** A file's bytes, on disk or in memory; its {@code toString()} names it in messages. */
+    private interface Source extends java.io.Closeable {
+        long size() throws IOException;
+
+        /** {@code length} bytes from {@code position}, which the caller has checked lie in the file. */
+        ByteBuffer read(long position, int length) throws IOException;
+
+        static Source of(Path path) throws IOException {
+            FileChannel channel = FileChannel.open(path, StandardOpenOption.READ);
+            return new Source() {
+                public long size() throws IOException {
+                    return channel.size();
+                }
+
+                public ByteBuffer read(long position, int length) throws IOException {
+                    ByteBuffer buffer = ByteBuffer.allocate(length);
+                    while (buffer.hasRemaining()) {
+                        if (channel.read(buffer, position + buffer.position()) < 0) {
+                            throw new IOException(path + ": unexpected end of file at " + (position + buffer.position()));
+                        }
+                    }
+                    return buffer.flip();
+                }
+
+                public void close() throws IOException {
+                    channel.close();
+                }
+
+                public String toString() {
+                    return path.toString();
+                }
+            };
+        }
+
+        static Source of(byte[] bytes, String name) {
+            return new Source() {
+                public long size() {
+                    return bytes.length;
+                }
+
+                public ByteBuffer read(long position, int length) {
+                    return ByteBuffer.wrap(bytes, Math.toIntExact(position), length).slice();
+                }
+
+                public void close() {
+                }
+
+                public String toString() {
+                    return name;
+                }
+            };
         }
     }
 
@@ -92,51 +167,51 @@ public final class SafeTensors {
     private record Header(Map<?, ?> json, List<Entry> entries, long dataStart) {
     }
 
-    private static Header header(FileChannel channel, Path path) throws IOException {
-        long size = channel.size();
+    private static Header header(Source source) throws IOException {
+        long size = source.size();
         if (size < 8) {
-            throw malformed(path, "shorter than the 8-byte header length (" + size + " bytes)");
+            throw malformed(source, "shorter than the 8-byte header length (" + size + " bytes)");
         }
-        long headerBytes = readFully(channel, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        long headerBytes = source.read(0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
         if (headerBytes < 2 || headerBytes > MAX_HEADER_BYTES || headerBytes > size - 8) {
-            throw malformed(path, "header length " + Long.toUnsignedString(headerBytes) + " is not between 2 and "
+            throw malformed(source, "header length " + Long.toUnsignedString(headerBytes) + " is not between 2 and "
                     + Math.min(MAX_HEADER_BYTES, size - 8) + " (the file has " + size + " bytes)");
         }
         String text;
         try {
             text = StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(readFully(channel, 8, (int) headerBytes)).toString();
+                    .decode(source.read(8, (int) headerBytes)).toString();
         } catch (CharacterCodingException e) {
-            throw malformed(path, "the header is not UTF-8");
+            throw malformed(source, "the header is not UTF-8");
         }
         Object parsed;
         try {
             parsed = Json.parse(text.stripTrailing());
         } catch (IllegalArgumentException e) {
-            throw malformed(path, e.getMessage());
+            throw malformed(source, e.getMessage());
         }
         if (!(parsed instanceof Map<?, ?> json)) {
-            throw malformed(path, "the header is not a JSON object");
+            throw malformed(source, "the header is not a JSON object");
         }
         long dataStart = 8 + headerBytes, dataBytes = size - dataStart;
-        List<Entry> entries = parseHeader(path, json, dataBytes);
-        checkCoverage(path, entries, dataBytes);
+        List<Entry> entries = parseHeader(source, json, dataBytes);
+        checkCoverage(source, entries, dataBytes);
         return new Header(json, entries, dataStart);
     }
 
-    private static List<Entry> parseHeader(Path path, Map<?, ?> header, long dataBytes) throws IOException {
+    private static List<Entry> parseHeader(Source source, Map<?, ?> header, long dataBytes) throws IOException {
         List<Entry> entries = new ArrayList<>();
         for (Map.Entry<?, ?> item : header.entrySet()) {
             String name = (String) item.getKey();
             if (name.equals(METADATA)) {
                 if (!(item.getValue() instanceof Map<?, ?> metadata) || !metadata.values().stream().allMatch(v -> v instanceof String)) {
-                    throw malformed(path, METADATA + " must map strings to strings");
+                    throw malformed(source, METADATA + " must map strings to strings");
                 }
                 continue;
             }
             if (!(item.getValue() instanceof Map<?, ?> info) || info.size() != 3) {
-                throw malformed(path, "tensor '" + name + "': expected {dtype, shape, data_offsets}");
+                throw malformed(source, "tensor '" + name + "': expected {dtype, shape, data_offsets}");
             }
             String dtype = info.get("dtype") instanceof String s ? s : null;
             int size = dtype == null ? -1 : switch (dtype) {
@@ -147,26 +222,26 @@ public final class SafeTensors {
                 default -> -1;
             };
             if (size < 0) {
-                throw malformed(path, "tensor '" + name + "': unknown dtype " + info.get("dtype"));
+                throw malformed(source, "tensor '" + name + "': unknown dtype " + info.get("dtype"));
             }
-            int[] shape = shape(path, name, info.get("shape"));
+            int[] shape = shape(source, name, info.get("shape"));
             if (!(info.get("data_offsets") instanceof List<?> offsets) || offsets.size() != 2
                     || !(offsets.get(0) instanceof Long begin) || !(offsets.get(1) instanceof Long end)) {
-                throw malformed(path, "tensor '" + name + "': data_offsets must be [begin, end]");
+                throw malformed(source, "tensor '" + name + "': data_offsets must be [begin, end]");
             }
             long elements = 1;
             for (int d : shape) {
                 elements *= d; // at most 2^31 per dimension and checked below: no overflow before the check
                 if (elements > Integer.MAX_VALUE) {
-                    throw malformed(path, "tensor '" + name + "' has more than 2^31 elements");
+                    throw malformed(source, "tensor '" + name + "' has more than 2^31 elements");
                 }
             }
             if (begin < 0 || end < begin || end > dataBytes) {
-                throw malformed(path, "tensor '" + name + "': data_offsets [" + begin + ", " + end
+                throw malformed(source, "tensor '" + name + "': data_offsets [" + begin + ", " + end
                         + "] lie outside the " + dataBytes + " bytes of data");
             }
             if (end - begin != elements * size) {
-                throw malformed(path, "tensor '" + name + "': " + dtype + " " + java.util.Arrays.toString(shape)
+                throw malformed(source, "tensor '" + name + "': " + dtype + " " + java.util.Arrays.toString(shape)
                         + " needs " + elements * size + " bytes, data_offsets give " + (end - begin));
             }
             entries.add(new Entry(name, dtype, shape, begin, end));
@@ -174,14 +249,14 @@ public final class SafeTensors {
         return entries;
     }
 
-    private static int[] shape(Path path, String name, Object value) throws IOException {
+    private static int[] shape(Source source, String name, Object value) throws IOException {
         if (!(value instanceof List<?> dims) || dims.size() > MAX_RANK) {
-            throw malformed(path, "tensor '" + name + "': shape must be a list of at most " + MAX_RANK + " sizes");
+            throw malformed(source, "tensor '" + name + "': shape must be a list of at most " + MAX_RANK + " sizes");
         }
         int[] shape = new int[dims.size()];
         for (int i = 0; i < shape.length; i++) {
             if (!(dims.get(i) instanceof Long d) || d < 0 || d > Integer.MAX_VALUE) {
-                throw malformed(path, "tensor '" + name + "': shape " + dims + " has a size that is not in [0, 2^31)");
+                throw malformed(source, "tensor '" + name + "': shape " + dims + " has a size that is not in [0, 2^31)");
             }
             shape[i] = (int) (long) d;
         }
@@ -189,19 +264,19 @@ public final class SafeTensors {
     }
 
     /** The format requires the tensors to tile the data exactly: no overlaps, no holes. */
-    private static void checkCoverage(Path path, List<Entry> entries, long dataBytes) throws IOException {
+    private static void checkCoverage(Source source, List<Entry> entries, long dataBytes) throws IOException {
         List<Entry> sorted = new ArrayList<>(entries);
         sorted.sort(Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
         long expected = 0;
         for (Entry e : sorted) {
             if (e.begin() != expected) {
-                throw malformed(path, "tensor '" + e.name() + "' starts at " + e.begin() + ", expected " + expected
+                throw malformed(source, "tensor '" + e.name() + "' starts at " + e.begin() + ", expected " + expected
                         + (e.begin() < expected ? " (tensors overlap)" : " (a hole in the data)"));
             }
             expected = e.end();
         }
         if (expected != dataBytes) {
-            throw malformed(path, "the tensors cover " + expected + " of the " + dataBytes + " bytes of data");
+            throw malformed(source, "the tensors cover " + expected + " of the " + dataBytes + " bytes of data");
         }
     }
 
@@ -233,17 +308,7 @@ public final class SafeTensors {
         return out;
     }
 
-    private static ByteBuffer readFully(FileChannel channel, long position, int length) throws IOException {
-        ByteBuffer buffer = ByteBuffer.allocate(length);
-        while (buffer.hasRemaining()) {
-            if (channel.read(buffer, position + buffer.position()) < 0) {
-                throw new IOException("unexpected end of file at " + (position + buffer.position()));
-            }
-        }
-        return buffer.flip();
-    }
-
-    private static IOException malformed(Path path, String what) {
+    private static IOException malformed(Source path, String what) {
         return new IOException(path + ": not a valid safetensors file: " + what);
     }
 
@@ -254,6 +319,21 @@ public final class SafeTensors {
 
     /** Writes {@code tensors} as F32 with string {@code metadata}; atomically. */
     public static void write(Path path, Map<String, FloatTensor> tensors, Map<String, String> metadata) throws IOException {
+        AtomicFiles.write(path, writer(tensors, metadata));
+    }
+
+    /** The file {@link #write(Path, Map, Map)} would write, in memory (e.g. a model to broadcast to a cluster). */
+    public static byte[] toBytes(Map<String, FloatTensor> tensors, Map<String, String> metadata) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        try {
+            writer(tensors, metadata).writeTo(out);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e); // a ByteArrayOutputStream does not throw
+        }
+        return out.toByteArray();
+    }
+
+    private static AtomicFiles.Content writer(Map<String, FloatTensor> tensors, Map<String, String> metadata) {
         StringBuilder header = new StringBuilder("{");
         if (!metadata.isEmpty()) {
             header.append(Json.quote(METADATA)).append(":{");
@@ -278,7 +358,7 @@ public final class SafeTensors {
         header.append('}');
         byte[] headerBytes = header.toString().getBytes(StandardCharsets.UTF_8);
         int padded = (headerBytes.length + 7) / 8 * 8;
-        AtomicFiles.write(path, out -> {
+        return out -> {
             ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded);
             out.write(length.array());
             out.write(headerBytes);
@@ -286,7 +366,7 @@ public final class SafeTensors {
             for (FloatTensor t : tensors.values()) {
                 out.write(littleEndian(t));
             }
-        });
+        };
     }
 
     static byte[] littleEndian(FloatTensor t) {

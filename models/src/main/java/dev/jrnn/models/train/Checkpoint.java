@@ -48,6 +48,15 @@ public final class Checkpoint {
     /** As {@link #save(Path, Module, Optimizer, Map)}, with the state of the caller's {@code generators} too. */
     public static void save(Path path, Module model, Optimizer optimizer, Map<String, String> info,
                             Map<String, Rng> generators) throws IOException {
+        Contents c = contents(model, optimizer, info, generators);
+        SafeTensors.write(path, c.tensors(), c.metadata());
+    }
+
+    /** What a checkpoint file holds: its tensors and its metadata. */
+    private record Contents(Map<String, FloatTensor> tensors, Map<String, String> metadata) {
+    }
+
+    private static Contents contents(Module model, Optimizer optimizer, Map<String, String> info, Map<String, Rng> generators) {
         if (optimizer != null) {
             checkOptimizer(model, optimizer);
         }
@@ -62,7 +71,7 @@ public final class Checkpoint {
         }
         randomGenerators(model, generators).forEach((name, g) -> put(metadata, RANDOM + name, Long.toString(g.state()), "metadata key"));
         info.forEach((k, v) -> put(metadata, k, v, "metadata key"));
-        SafeTensors.write(path, tensors, metadata);
+        return new Contents(tensors, metadata);
     }
 
     private static void checkOptimizer(Module model, Optimizer optimizer) {
@@ -96,9 +105,22 @@ public final class Checkpoint {
      * {@code info} is the caller's own metadata (e.g. a vocabulary), returned by {@link #loadModel}.
      */
     public static void saveModel(Path path, Module model, Optimizer optimizer, Map<String, String> info) throws IOException {
+        save(path, model, optimizer, described(model, info));
+    }
+
+    /**
+     * The file {@link #saveModel} would write for inference (no optimizer), as bytes: a model to
+     * ship whole, e.g. broadcast to a cluster's executors; {@link #loadModel(byte[], String)} reads it.
+     */
+    public static byte[] toBytes(Module model, Map<String, String> info) {
+        Contents c = contents(model, null, described(model, info), Map.of());
+        return SafeTensors.toBytes(c.tensors(), c.metadata());
+    }
+
+    private static Map<String, String> described(Module model, Map<String, String> info) {
         Map<String, String> all = new LinkedHashMap<>(ModelDescription.of(model));
         info.forEach((k, v) -> put(all, k, v, "metadata key"));
-        save(path, model, optimizer, all);
+        return all;
     }
 
     /** A model rebuilt from a checkpoint, and the checkpoint's metadata. */
@@ -112,14 +134,29 @@ public final class Checkpoint {
      */
     public static SavedModel loadModel(Path path) throws IOException {
         Map<String, String> metadata = metadata(path);
-        Module model;
-        try {
-            model = ModelDescription.build(metadata, Files.size(path) / Float.BYTES);
-        } catch (IllegalArgumentException e) {
-            throw new IOException(path + ": " + e.getMessage(), e);
-        }
+        Module model = build(metadata, Files.size(path), path.toString());
         loadWeights(path, model);
         return new SavedModel(model, metadata);
+    }
+
+    /**
+     * As {@link #loadModel(Path)}, from a checkpoint's bytes ({@link #toBytes}, or a file's content);
+     * {@code source} names them in messages.
+     */
+    public static SavedModel loadModel(byte[] bytes, String source) throws IOException {
+        Map<String, String> metadata = checkFormat(SafeTensors.metadata(bytes, source), source);
+        Module model = build(metadata, bytes.length, source);
+        loadStateDict(model, SafeTensors.read(bytes, source, name -> !name.startsWith(OPTIMIZER)), source);
+        return new SavedModel(model, metadata);
+    }
+
+    /** The model {@code metadata} describes; no larger than a file of {@code bytes} bytes can fill. */
+    private static Module build(Map<String, String> metadata, long bytes, String source) throws IOException {
+        try {
+            return ModelDescription.build(metadata, bytes / Float.BYTES);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(source + ": " + e.getMessage(), e);
+        }
     }
 
     /** As {@link #loadModel(Path)}, checking the model is a {@code type}. */
@@ -214,24 +251,30 @@ public final class Checkpoint {
      */
     public static Map<String, String> loadWeights(Path path, Module model) throws IOException {
         Map<String, String> metadata = metadata(path);
-        Map<String, FloatTensor> weights = SafeTensors.read(path, name -> !name.startsWith(OPTIMIZER));
-        try {
-            model.loadStateDict(weights, true);
-        } catch (IllegalArgumentException e) {
-            throw new IOException(path + ": " + e.getMessage(), e);
-        }
+        loadStateDict(model, SafeTensors.read(path, name -> !name.startsWith(OPTIMIZER)), path.toString());
         return metadata;
     }
 
+    private static void loadStateDict(Module model, Map<String, FloatTensor> weights, String source) throws IOException {
+        try {
+            model.loadStateDict(weights, true);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(source + ": " + e.getMessage(), e);
+        }
+    }
+
     private static Map<String, String> metadata(Path path) throws IOException {
-        Map<String, String> metadata = SafeTensors.metadata(path);
+        return checkFormat(SafeTensors.metadata(path), path.toString());
+    }
+
+    private static Map<String, String> checkFormat(Map<String, String> metadata, String source) throws IOException {
         String format = metadata.get("format");
         if ("jrnn-checkpoint-1".equals(format)) {
-            throw new IOException(path + ": a checkpoint of an older jrnn (jrnn-checkpoint-1), whose parameter names were "
+            throw new IOException(source + ": a checkpoint of an older jrnn (jrnn-checkpoint-1), whose parameter names were "
                     + "not unique; it cannot be loaded reliably: train again");
         }
         if (!FORMAT.equals(format)) {
-            throw new IOException(path + ": not a jrnn checkpoint (format " + format + ")");
+            throw new IOException(source + ": not a jrnn checkpoint (format " + format + ")");
         }
         return metadata;
     }
