@@ -219,6 +219,14 @@ public final class JrnnModelProviderFactory implements ModelProviderFactory {
         }
 
         @Override
+        public void close() throws Exception {
+            if (model != null) {
+                close(model);
+            }
+            super.close();
+        }
+
+        @Override
         public Collection<RowData> predict(RowData features) {
             GenericRowData row = new GenericRowData(label.length);
             if (!features.isNullAt(0)) {
