@@ -111,6 +111,28 @@ class StreamStateBytesTest {
         }
     }
 
+    @Test
+    void writingAndReadingBytesAllocateNothing() {
+        RnnDescriptor d = architecture(CellKind.LSTM, L, H);
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        try (StreamingRnn model = StreamingRnn.prepare(d, RnnWeights.uniform(d, 5), "simd");
+             StreamState state = model.newState()) {
+            byte[] buffer = new byte[state.byteSize()];
+            long allocated = Long.MAX_VALUE;
+            for (int round = 0; round < 10 && allocated > 0; round++) {
+                for (int i = 0; i < 20_000; i++) {
+                    state.readFrom(buffer, 0, state.writeTo(buffer, 0));
+                }
+                long before = threads.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < 1000; i++) {
+                    state.readFrom(buffer, 0, state.writeTo(buffer, 0));
+                }
+                allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            }
+            assertEquals(0, allocated, "bytes allocated by 1000 writes and reads");
+        }
+    }
+
     private static void assertRefused(StreamState target, byte[] before, byte[] bytes, String expected) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> target.readFrom(bytes));
         assertTrue(e.getMessage().startsWith("stream state bytes: ") && e.getMessage().contains(expected), e.getMessage());
