@@ -124,7 +124,7 @@ public final class JrnnModelProviderFactory implements ModelProviderFactory {
         private final boolean tokens;
         /** The features a step has, or for a model of tokens the vocabulary. */
         private final int width;
-        /** Per output column: true for the class (INT), false for the scores or values (ARRAY<FLOAT>). */
+        /** Per output column: true for the class (INT), false for the scores or values ({@code ARRAY<FLOAT>}). */
         private final boolean[] label;
         private final String backend;
         private transient Module model;
