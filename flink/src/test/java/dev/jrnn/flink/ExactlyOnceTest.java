@@ -18,6 +18,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichMapFunction;
@@ -46,12 +47,15 @@ import org.junit.jupiter.api.io.TempDir;
  * ({@code hashmap}) and RocksDB.
  *
  * <p>The sink is a plain one (a list in this JVM), not one that commits with checkpoints, so the
- * events between the last checkpoint and the failure are emitted twice. The test dedupes by (key,
- * event index) and shows that what exactly once promises holds for the state: every copy of a
- * record is bitwise the same (output and state bytes: the replay started from the restored state,
- * not from a state that had already seen the replayed events), no record is missing, and every
- * record, and so every key's final state, is bitwise the uninterrupted run's. A committing sink
- * would hide the duplicates; keeping them shows the replay happened (asserted) and agreed.
+ * events processed between the last checkpoint and the failure may be emitted twice. The test
+ * dedupes by (key, event index) and shows that what exactly once promises holds for the state:
+ * every copy of a record is bitwise the same (output and state bytes: the replay started from the
+ * restored state, not from a state that had already seen the replayed events), no record is
+ * missing, and every record, and so every key's final state, is bitwise the uninterrupted run's.
+ * A committing sink would hide the duplicates, and with them any disagreement between the first
+ * computation of an event and its replay. That the job did restart from a checkpoint taken
+ * mid-stream is asserted too: the restarted source resumed after the first event and no later
+ * than the failure.
  * The uninterrupted run is itself checked against {@link StreamingModel} stepping each key's events
  * in plain Java.
  *
@@ -75,6 +79,8 @@ public class ExactlyOnceTest {
     /** What each run's sinks received, by run. */
     static final Map<String, Queue<Scored>> RECEIVED = new ConcurrentHashMap<>();
     static final AtomicInteger FAILURES = new AtomicInteger();
+    /** The event the failure was injected at, and the first event the restarted job read. */
+    static final AtomicLong FAILED_AT = new AtomicLong(), RESUMED_AT = new AtomicLong();
 
     private static byte[] model;
     private static Map<Long, Scored> uninterrupted;
@@ -143,7 +149,11 @@ public class ExactlyOnceTest {
 
         @Override
         public Event map(Event e) {
+            if (getRuntimeContext().getTaskInfo().getAttemptNumber() > 0) {
+                RESUMED_AT.compareAndSet(-1, e.index);
+            }
             if (fail && checkpointed && e.index >= EVENTS / 2 && FAILURES.compareAndSet(0, 1)) {
+                FAILED_AT.set(e.index);
                 throw new IllegalStateException("failure injected at event " + e.index);
             }
             return e;
@@ -199,6 +209,8 @@ public class ExactlyOnceTest {
 
     private static List<Scored> run(String name, String backend, boolean fail, Path dir) throws Exception {
         FAILURES.set(0);
+        FAILED_AT.set(-1);
+        RESUMED_AT.set(-1);
         RECEIVED.remove(name);
         Configuration conf = Configuration.fromMap(Map.of(
                 "state.backend.type", backend,
@@ -236,8 +248,8 @@ public class ExactlyOnceTest {
     private void failAndCompare(String backend) throws Exception {
         List<Scored> received = run("failed-" + backend, backend, true, checkpoints);
         assertEquals(1, FAILURES.get(), "the failure was injected once");
-        assertTrue(received.size() > EVENTS, "the events after the last checkpoint were emitted again ("
-                + received.size() + " records for " + EVENTS + " events)");
+        assertTrue(RESUMED_AT.get() > 0 && RESUMED_AT.get() <= FAILED_AT.get(), "the restarted job resumed at event "
+                + RESUMED_AT.get() + ", failed at " + FAILED_AT.get() + ": not from a checkpoint taken mid-stream");
         Map<Long, Scored> deduped = new HashMap<>();
         for (Scored s : received) {
             Scored first = deduped.putIfAbsent(s.index, s);
