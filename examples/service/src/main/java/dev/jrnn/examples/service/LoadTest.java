@@ -3,52 +3,47 @@ package dev.jrnn.examples.service;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.lang.management.ManagementFactory;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Semaphore;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * A bounded load test of the service on the loopback interface: the service runs in a JVM of its
- * own (so its resident memory is its own), and every phase stops by itself after a fixed duration
- * or request count. After a warm-up as long as a phase, the saturating rate: as many clients as the service admits
- * ({@code workers + queue}) send back to back for the phase's duration, and the rate of 200s is the
- * service's capacity. Then open-loop phases at 1, 2 and 4 times that rate: requests go out on a
- * fixed schedule whatever the answers (at most {@value #MAX_OUTSTANDING} unanswered at once; past
- * that a request is counted as not sent), and each latency runs from the moment the schedule said
- * to send, so a slow answer cannot hide the requests queued behind it. Each phase reports the
- * answers by status, the throughput of 200s, their p50/p99/p99.9 latency and the service's RSS
- * (now and its peak; the service runs with {@code -Xmx}{@value #SERVICE_HEAP}).
+ * own (so its resident memory and CPU time are its own), and every phase stops by itself after a
+ * fixed duration or request count. After a warm-up as long as a phase, the saturating rate: as
+ * many connections as the service admits ({@code workers + queue}) send back to back for the
+ * phase's duration, and the rate of 200s is the service's capacity. Then open-loop phases at 1, 2
+ * and 4 times that rate over {@code connections} keep-alive connections ({@link LoadClient}: one
+ * thread, no coordinated omission; at most {@value #MAX_WAITING} requests wait for a connection,
+ * past that a request is counted as not sent). Each phase reports the answers by status, the
+ * throughput of 200s, their p50/p99/p99.9 latency from the moment each was due, the CPU the load
+ * generator and the service used (cores: on a machine of two, their sum says whether the machine
+ * itself was the bound), and the service's RSS (now and its peak; it runs with
+ * {@code -Xmx}{@value #SERVICE_HEAP}).
  */
 final class LoadTest {
 
-    static final int MAX_OUTSTANDING = 1000;
+    static final int MAX_WAITING = 10_000;
+    /** The clock ticks per second of {@code /proc/PID/stat} (USER_HZ: 100 on Linux). */
+    private static final int CLOCK_TICKS = 100;
     /** The service JVM's heap bound: its RSS then says what the service holds, not how lazily a large heap is collected. */
     static final String SERVICE_HEAP = "256m";
 
-    record Phase(String name, double rate, long sent, long notSent, long ok, long busy, long other, long errors,
-                 double seconds, long[] latencies, long rss, long peakRss) {
+    record Phase(String name, double rate, LoadClient.Counts counts, double clientCpu, double serviceCpu, long rss, long peakRss) {
 
         double throughput() {
-            return ok / seconds;
+            return counts.ok() / counts.seconds();
         }
 
         double percentile(double p) {
+            long[] latencies = counts.latencies();
             if (latencies.length == 0) {
                 return Double.NaN;
             }
@@ -56,113 +51,51 @@ final class LoadTest {
         }
     }
 
-    private final HttpClient client;
-    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
-    private final URI uri;
+    private final InetSocketAddress address;
     private final String body;
     private final long servicePid;
+    private final int connections;
 
-    LoadTest(int port, String body, long servicePid) {
-        this.client = HttpClient.newBuilder().executor(executor).version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(5)).build();
-        this.uri = URI.create("http://127.0.0.1:" + port + "/predict");
+    LoadTest(int port, String body, long servicePid, int connections) {
+        this.address = new InetSocketAddress("127.0.0.1", port);
         this.body = body;
         this.servicePid = servicePid;
+        this.connections = connections;
     }
 
-    private HttpRequest request() {
-        return HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30)).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
-    }
-
-    /** {@code clients} back to back for {@code seconds}, or {@code maxRequests} in all. */
+    /** {@code clients} connections back to back for {@code seconds}, or {@code maxRequests} in all. */
     Phase closedLoop(int clients, double seconds, long maxRequests) throws Exception {
-        Counts counts = new Counts();
-        long start = System.nanoTime(), end = start + (long) (seconds * 1e9);
-        AtomicLong issued = new AtomicLong();
-        List<Thread> threads = new ArrayList<>();
-        for (int c = 0; c < clients; c++) {
-            threads.add(Thread.ofVirtual().start(() -> {
-                while (System.nanoTime() < end && issued.incrementAndGet() <= maxRequests) {
-                    long t0 = System.nanoTime();
-                    try {
-                        HttpResponse<String> r = client.send(request(), HttpResponse.BodyHandlers.ofString());
-                        counts.answer(r.statusCode(), System.nanoTime() - t0);
-                    } catch (IOException e) {
-                        counts.errors.incrementAndGet();
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                }
-            }));
+        try (LoadClient closed = new LoadClient(address, "/predict", body, clients)) {
+            return measure("saturating (" + clients + " clients back to back)", Double.NaN,
+                    () -> closed.closedLoop(seconds, maxRequests));
         }
-        for (Thread t : threads) {
-            t.join();
-        }
-        return counts.phase("saturating (" + clients + " clients back to back)", Double.NaN, 0, (System.nanoTime() - start) / 1e9);
     }
 
     /** Requests on a fixed schedule of {@code rate} per second for {@code seconds}, or {@code maxRequests}. */
     Phase openLoop(String name, double rate, double seconds, long maxRequests) throws Exception {
-        Counts counts = new Counts();
-        Semaphore outstanding = new Semaphore(MAX_OUTSTANDING);
-        long interval = (long) (1e9 / rate), start = System.nanoTime(), end = start + (long) (seconds * 1e9);
-        long notSent = 0, sent = 0;
-        List<CompletableFuture<?>> pending = new ArrayList<>();
-        for (long i = 0; i < maxRequests; i++) {
-            long due = start + i * interval;
-            if (due >= end) {
-                break;
-            }
-            long wait = due - System.nanoTime();
-            if (wait > 0) {
-                LockSupport.parkNanos(wait);
-            }
-            if (!outstanding.tryAcquire()) {
-                notSent++;
-                continue;
-            }
-            sent++;
-            pending.add(client.sendAsync(request(), HttpResponse.BodyHandlers.ofString()).whenComplete((r, e) -> {
-                outstanding.release();
-                if (e != null) {
-                    counts.errors.incrementAndGet();
-                } else {
-                    counts.answer(r.statusCode(), System.nanoTime() - due);
-                }
-            }));
-            if (pending.size() > 10_000) {
-                pending.removeIf(CompletableFuture::isDone);
-            }
+        try (LoadClient open = new LoadClient(address, "/predict", body, connections)) {
+            return measure(name, rate, () -> open.openLoop(rate, seconds, maxRequests, MAX_WAITING));
         }
-        double elapsed = (System.nanoTime() - start) / 1e9;
-        CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).exceptionally(e -> null).get(60, TimeUnit.SECONDS);
-        Phase p = counts.phase(name, rate, notSent, elapsed);
-        return new Phase(p.name(), rate, sent, notSent, p.ok(), p.busy(), p.other(), p.errors(), elapsed, p.latencies(), p.rss(), p.peakRss());
     }
 
-    private final class Counts {
-        final AtomicLong ok = new AtomicLong(), busy = new AtomicLong(), other = new AtomicLong(), errors = new AtomicLong();
-        private final List<Long> latencies = new ArrayList<>();
+    private Phase measure(String name, double rate, Callable<LoadClient.Counts> phase) throws Exception {
+        long clientCpu = clientCpuNanos(), serviceCpu = serviceCpuTicks();
+        LoadClient.Counts counts = phase.call();
+        double clientSeconds = (clientCpuNanos() - clientCpu) / 1e9;
+        double serviceSeconds = (serviceCpuTicks() - serviceCpu) / (double) CLOCK_TICKS;
+        return new Phase(name, rate, counts, clientSeconds / counts.seconds(), serviceSeconds / counts.seconds(),
+                status("VmRSS:"), status("VmHWM:"));
+    }
 
-        synchronized void answer(int status, long nanos) {
-            switch (status) {
-                case 200 -> {
-                    ok.incrementAndGet();
-                    latencies.add(nanos);
-                }
-                case 503 -> busy.incrementAndGet();
-                default -> other.incrementAndGet();
-            }
-        }
+    private static long clientCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
 
-        synchronized Phase phase(String name, double rate, long notSent, double seconds) throws IOException {
-            long[] sorted = latencies.stream().mapToLong(Long::longValue).toArray();
-            Arrays.sort(sorted);
-            long sent = ok.get() + busy.get() + other.get() + errors.get();
-            return new Phase(name, rate, sent, notSent, ok.get(), busy.get(), other.get(), errors.get(), seconds, sorted,
-                    status("VmRSS:"), status("VmHWM:"));
-        }
+    /** The service's user and system time so far, in clock ticks ({@code /proc/PID/stat}'s fields 14 and 15). */
+    private long serviceCpuTicks() throws IOException {
+        String stat = Files.readString(Path.of("/proc/" + servicePid + "/stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
     }
 
     /** A figure of the service's {@code /proc/PID/status}, in bytes. */
@@ -176,14 +109,15 @@ final class LoadTest {
     }
 
     static String table(List<Phase> phases) {
-        StringBuilder out = new StringBuilder(
-                "| phase | offered/s | sent | not sent | 200 | 503 | other | errors | 200s/s | p50 ms | p99 ms | p99.9 ms | RSS MB (peak) |\n"
-                        + "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        StringBuilder out = new StringBuilder("| phase | offered/s | sent | not sent | 200 | 503 | other | errors | 200s/s "
+                + "| p50 ms | p99 ms | p99.9 ms | generator CPU | service CPU | RSS MB (peak) |\n"
+                + "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Phase p : phases) {
-            out.append(String.format(Locale.ROOT, "| %s | %s | %d | %d | %d | %d | %d | %d | %.0f | %.2f | %.2f | %.2f | %.0f (%.0f) |%n",
-                    p.name(), Double.isNaN(p.rate()) ? "-" : String.format(Locale.ROOT, "%.0f", p.rate()), p.sent(), p.notSent(),
-                    p.ok(), p.busy(), p.other(), p.errors(), p.throughput(), p.percentile(0.5), p.percentile(0.99),
-                    p.percentile(0.999), p.rss() / 1048576.0, p.peakRss() / 1048576.0));
+            LoadClient.Counts c = p.counts();
+            out.append(String.format(Locale.ROOT, "| %s | %s | %d | %d | %d | %d | %d | %d | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.0f (%.0f) |%n",
+                    p.name(), Double.isNaN(p.rate()) ? "-" : String.format(Locale.ROOT, "%.0f", p.rate()), c.sent(), c.notSent(),
+                    c.ok(), c.busy(), c.other(), c.errors(), p.throughput(), p.percentile(0.5), p.percentile(0.99),
+                    p.percentile(0.999), p.clientCpu(), p.serviceCpu(), p.rss() / 1048576.0, p.peakRss() / 1048576.0));
         }
         return out.toString();
     }
@@ -192,7 +126,8 @@ final class LoadTest {
      * Starts the service on {@code model} in a child JVM, runs the phases, prints the table, and
      * stops the service. {@code serviceArgs} go to its {@code serve} command.
      */
-    static List<Phase> run(Path model, String body, List<String> serviceArgs, int admitted, double seconds, long maxRequests)
+    static List<Phase> run(Path model, String body, List<String> serviceArgs, int admitted, int connections, double seconds,
+                           long maxRequests)
             throws Exception {
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
                 "-Xmx" + SERVICE_HEAP, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
@@ -212,7 +147,7 @@ final class LoadTest {
                 throw new IOException("the service ended before listening (exit status " + service.waitFor() + ")");
             }
             Thread.ofVirtual().start(() -> out.lines().forEach(l -> System.out.println("service: " + l)));
-            LoadTest test = new LoadTest(port, body, service.pid());
+            LoadTest test = new LoadTest(port, body, service.pid(), connections);
             List<Phase> phases = new ArrayList<>();
             test.closedLoop(admitted, seconds, maxRequests); // warm-up, as long as a phase: the JIT, auto's choice, the plan's capacity
             Phase saturating = test.closedLoop(admitted, seconds, maxRequests);

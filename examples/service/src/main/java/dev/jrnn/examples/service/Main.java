@@ -14,7 +14,7 @@ import java.util.concurrent.CountDownLatch;
  *       FILE: a jrnn checkpoint (Checkpoint.saveModel) or an .onnx model; stops on Ctrl-C
  * smoke                 starts the service on a small model of its own (checkpoint and ONNX), checks good and
  *                       bad requests and one prediction against the library called directly, stops; exit 0 when all hold
- * load [--seconds 10] [--requests 100000] [--length 100] [--workers N] [--queue N] [--model FILE --body FILE]
+ * load [--seconds 10] [--requests 1000000] [--connections 4x(workers+queue)] [--length 100] [--workers N] [--queue N] [--model FILE --body FILE]
  *                       the bounded load test (LoadTest) on loopback: a model of its own unless given
  * </pre>
  * Mistakes get one line on stderr and exit status 2.
@@ -133,6 +133,8 @@ public final class Main {
                 serviceArgs.add(o.values().get(name));
             }
         }
-        LoadTest.run(model, body, serviceArgs, limits.workers() + limits.queue(), o.number("seconds", 10), o.number("requests", 100_000));
+        int admitted = limits.workers() + limits.queue();
+        LoadTest.run(model, body, serviceArgs, admitted, (int) o.number("connections", 4 * admitted), o.number("seconds", 10),
+                o.number("requests", 1_000_000));
     }
 }
