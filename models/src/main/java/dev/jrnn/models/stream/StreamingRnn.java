@@ -76,6 +76,22 @@ public final class StreamingRnn implements AutoCloseable {
     }
 
     /**
+     * A stream that continues from {@code bytes}, a state of a stack of this shape written by
+     * {@link StreamState#toBytes}; bytes that are not one are an {@link IllegalArgumentException}
+     * saying why (see {@link StreamState#readFrom(byte[], int, int)}).
+     */
+    public StreamState restore(byte[] bytes) {
+        StreamState state = newState();
+        try {
+            state.readFrom(bytes);
+            return state;
+        } catch (RuntimeException e) {
+            state.close();
+            throw e;
+        }
+    }
+
+    /**
      * Advances {@code state} by one step with input {@code x} ({@code inputSize} values) and
      * writes the last layer's hidden state to {@code y} ({@code hiddenSize} values). Allocates nothing.
      */
