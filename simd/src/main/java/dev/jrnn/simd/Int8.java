@@ -202,22 +202,20 @@ public final class Int8 {
             d0 = load(bp, bd + step).fma(x, d0);
             d1 = load(bp, bd + step + LANES).fma(x, d1);
         }
-        FloatVector ra0 = finish(a0, scale, ca, s, sCols ? ca : 0), ra1 = finish(a1, scale, ca + LANES, s, sCols ? ca + LANES : LANES);
-        FloatVector rb0 = finish(b0, scale, cb, s, sCols ? cb : 0), rb1 = finish(b1, scale, cb + LANES, s, sCols ? cb + LANES : LANES);
-        FloatVector rc0 = finish(c0, scale, cc, s, sCols ? cc : 0), rc1 = finish(c1, scale, cc + LANES, s, sCols ? cc + LANES : LANES);
-        FloatVector rd0 = finish(d0, scale, cd, s, sCols ? cd : 0), rd1 = finish(d1, scale, cd + LANES, s, sCols ? cd + LANES : LANES);
-        ra0.intoArray(c, cOff + ca);
-        ra1.intoArray(c, cOff + ca + LANES);
-        rb0.intoArray(c, cOff + cb);
-        rb1.intoArray(c, cOff + cb + LANES);
-        rc0.intoArray(c, cOff + cc);
-        rc1.intoArray(c, cOff + cc + LANES);
-        rd0.intoArray(c, cOff + cd);
-        rd1.intoArray(c, cOff + cd + LANES);
-    }
-
-    /** {@code fma(sum, scale[col..], s[sAt..])}: one vector of a row's results. */
-    private static FloatVector finish(FloatVector sum, float[] scale, int col, float[] s, int sAt) {
-        return sum.fma(FloatVector.fromArray(FLOAT, scale, col), FloatVector.fromArray(FLOAT, s, sAt));
+        // written out, not through a helper: row4 is large enough that C2 stops inlining there, and a
+        // helper that takes or returns a vector must inline, or the vector is boxed
+        int sa = sCols ? ca : 0, sb = sCols ? cb : 0, sc = sCols ? cc : 0, sd = sCols ? cd : 0;
+        a0.fma(FloatVector.fromArray(FLOAT, scale, ca), FloatVector.fromArray(FLOAT, s, sa)).intoArray(c, cOff + ca);
+        a1.fma(FloatVector.fromArray(FLOAT, scale, ca + LANES), FloatVector.fromArray(FLOAT, s, sa + LANES))
+                .intoArray(c, cOff + ca + LANES);
+        b0.fma(FloatVector.fromArray(FLOAT, scale, cb), FloatVector.fromArray(FLOAT, s, sb)).intoArray(c, cOff + cb);
+        b1.fma(FloatVector.fromArray(FLOAT, scale, cb + LANES), FloatVector.fromArray(FLOAT, s, sb + LANES))
+                .intoArray(c, cOff + cb + LANES);
+        c0.fma(FloatVector.fromArray(FLOAT, scale, cc), FloatVector.fromArray(FLOAT, s, sc)).intoArray(c, cOff + cc);
+        c1.fma(FloatVector.fromArray(FLOAT, scale, cc + LANES), FloatVector.fromArray(FLOAT, s, sc + LANES))
+                .intoArray(c, cOff + cc + LANES);
+        d0.fma(FloatVector.fromArray(FLOAT, scale, cd), FloatVector.fromArray(FLOAT, s, sd)).intoArray(c, cOff + cd);
+        d1.fma(FloatVector.fromArray(FLOAT, scale, cd + LANES), FloatVector.fromArray(FLOAT, s, sd + LANES))
+                .intoArray(c, cOff + cd + LANES);
     }
 }
