@@ -85,7 +85,7 @@ final class RunCommand implements Callable<Integer> {
     Path cn;
 
     @Option(names = "--precision", paramLabel = "P", defaultValue = "float32",
-            description = "the weights' precision for inference: float32 (default), bf16 (simd), int8; not with --dy or ONNX models")
+            description = "the weights' precision for inference: float32 (default), bf16 or int8 (simd); not with --dy or ONNX models")
     String precisionName;
 
     @Option(names = "--max-length", paramLabel = "L", defaultValue = "100", description = "a Seq2Seq's longest translation (default ${DEFAULT-VALUE})")

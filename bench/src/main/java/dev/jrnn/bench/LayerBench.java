@@ -14,6 +14,7 @@ import dev.jrnn.core.runtime.Use;
 import dev.jrnn.core.spi.PreparedRnn;
 import dev.jrnn.core.spi.Workspace;
 import dev.jrnn.core.tensor.FloatTensor;
+import dev.jrnn.simd.Int8;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -81,7 +82,11 @@ public class LayerBench {
         rnn = Backends.selector().prepare(backend, d, weights, workload.training ? Use.TRAINING : Use.INFERENCE, p);
         ws = rnn.newWorkspace();
         // a reduced precision computes on its rounded weights: the reference runs those, in float32
-        verify(d, p == Precision.BF16 ? BFloat16.roundMatrices(weights) : weights, x);
+        verify(d, switch (p) {
+            case FLOAT32 -> weights;
+            case BF16 -> BFloat16.roundMatrices(weights);
+            case INT8 -> Int8.dequantizeMatrices(weights); // simd's per-row quantization
+        }, x);
         if (!backend.equals("auto")) { // what ran (simd: its register tile, forced, default or planned in this fork)
             System.out.println(backend + " (" + p + "): " + Backends.named(backend).implementation());
         }

@@ -36,7 +36,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * weights rounded to bf16 (so the test checks the kernels, not the rounding: the two differ only by
  * float32 reordering), and bit for bit against simd's own float32 kernels on those rounded weights;
  * every thread split; no allocation per call; training refused. The accuracy against float32
- * weights is {@link Bf16AccuracyTest}'s.
+ * weights is {@link Bf16AccuracyTest}'s. The allocation, update and training tests cover int8 too
+ * ({@link Int8Test} the rest of int8), and a few helpers here serve both.
  */
 @Tag("width")
 class Bf16Test {
@@ -135,15 +136,20 @@ class Bf16Test {
     /**
      * The bf16 kernels sum in the order of the float32 ones: the same bits as float32 weights rounded
      * first. (As in ThreadsTest, the JIT may move an activation's last bit between two runs once: the
-     * bf16 run must equal the float32 run before it or the one after it.)
+     * bf16 run must equal the float32 run before it or the one after it. The move can also fall inside
+     * the bf16 run, between its steps, when neither float32 run matches it: so a disagreement is
+     * measured once more, where a wrong order of sums would disagree again.)
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("grid")
     void equalsFloat32OnTheRoundedWeightsBitForBit(Case c) {
         RnnWeights w = RnnWeights.uniform(c.d(), c.toString().hashCode()), rounded = BFloat16.roundMatrices(w);
-        Out before = run(SIMD, c, rounded, Precision.FLOAT32);
-        Out got = run(SIMD, c, w, Precision.BF16);
-        Out same = before.sameBits(got) ? before : run(SIMD, c, rounded, Precision.FLOAT32);
+        Out got = null, same = null;
+        for (int attempt = 0; attempt < 2 && (same == null || !same.sameBits(got)); attempt++) {
+            Out before = run(SIMD, c, rounded, Precision.FLOAT32);
+            got = run(SIMD, c, w, Precision.BF16);
+            same = before.sameBits(got) ? before : run(SIMD, c, rounded, Precision.FLOAT32);
+        }
         assertArrayEquals(same.y().toArray(), got.y().toArray(), "dstLayer " + c);
         assertArrayEquals(same.hn().toArray(), got.hn().toArray(), "dstIter " + c);
         if (same.cn() != null) {
