@@ -86,7 +86,7 @@ final class RunCommand implements Callable<Integer> {
     Path cn;
 
     @Option(names = "--precision", paramLabel = "P", defaultValue = "float32",
-            description = "the weights' precision for inference: float32 (default), bf16 (simd, onednn), int8 (onednn: LSTM state_dicts, calibrated on the input); not with --dy or ONNX models")
+            description = "the weights' precision for inference: float32 (default), bf16 (simd, onednn), int8 (simd; onednn: LSTM only, calibrated on the input); not with --dy or ONNX models")
     String precisionName;
 
     @Option(names = "--max-length", paramLabel = "L", defaultValue = "100", description = "a Seq2Seq's longest translation (default ${DEFAULT-VALUE})")
