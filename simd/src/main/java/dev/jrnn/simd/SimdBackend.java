@@ -33,10 +33,10 @@ public final class SimdBackend extends Backend {
         return new SimdRnn(d, weights, WorkerPool.shared(), Parallelism.threads());
     }
 
-    /** Float32, and bf16 weights widened in registers ({@link Bf16}); inference only for bf16. */
+    /** Float32, and bf16 ({@link Bf16}) and int8 ({@link Int8}) weights widened in registers; inference only for those two. */
     @Override
     public Set<Precision> precisions() {
-        return EnumSet.of(Precision.FLOAT32, Precision.BF16);
+        return EnumSet.of(Precision.FLOAT32, Precision.BF16, Precision.INT8);
     }
 
     @Override

@@ -57,6 +57,10 @@ import jdk.incubator.vector.FloatVector;
  * rows runs Gemm's kernels on a float copy its parties widen once per call and layer into the
  * workspace (their FMAs outnumber the widening many times over). Both give, bit for bit, the float32
  * results of the same weights rounded to bf16.
+ *
+ * <p>{@link Precision#INT8} weights (inference only) are kept the same way as bytes with a scale per
+ * gate row ({@link Int8}): the single row's kernel widens them in registers, a product of more rows
+ * runs Gemm's kernels on their float copy and scales the results; both give the same bits.
  */
 final class SimdRnn extends PreparedRnn {
 
@@ -92,8 +96,11 @@ final class SimdRnn extends PreparedRnn {
     /** hidden: the padded H; gateWidth: G * hidden; outWidth: D * hidden; the user's sizes are h and input. */
     private final int h, input, hidden, dirs, layers, gates, gateWidth, outWidth, unitBlocks;
     private final Weights[][] weights;
-    /** Whether the gate panels {@code wihT}, {@code whhT} hold bf16 ({@link Bf16}) rather than floats (then there are no backward panels). */
-    private final boolean bf16;
+    /**
+     * Whether the gate panels {@code wihT}, {@code whhT} hold bf16 ({@link Bf16}) or int8 ({@link Int8})
+     * rather than floats (narrow: either; then there are no backward panels).
+     */
+    private final boolean bf16, int8, narrow;
     private final WorkerPool pool;
     private final int threads;
     private final Adaptive forwardThreads, backwardThreads;
@@ -104,11 +111,12 @@ final class SimdRnn extends PreparedRnn {
 
     /**
      * One layer and direction, packed; {@code in} is the padded input width. Rewritten in place by
-     * {@link #update}. With bf16 weights, {@code wihT} and {@code whhT} are bf16 panels and {@code wih},
-     * {@code whh} (backward's) are null.
+     * {@link #update}. With bf16 or int8 weights, {@code wihT} and {@code whhT} are bf16 or int8 panels
+     * and {@code wih}, {@code whh} (backward's) are null; {@code sih}, {@code shh} are int8's scales per
+     * padded gate row (else null).
      */
     private record Weights(int in, MemorySegment wihT, MemorySegment whhT, float[] bias, float[] bhn,
-                           MemorySegment wih, MemorySegment whh) {
+                           MemorySegment wih, MemorySegment whh, float[] sih, float[] shh) {
     }
 
     private static int pad(int n) {
@@ -137,13 +145,12 @@ final class SimdRnn extends PreparedRnn {
         this(d, w, pool, threads, Precision.FLOAT32);
     }
 
-    /** Float32 or bf16 weights ({@link SimdBackend#precisions()}). */
+    /** Float32, bf16 or int8 weights ({@link SimdBackend#precisions()}). */
     SimdRnn(RnnArchitecture d, RnnWeights w, WorkerPool pool, int threads, Precision precision) {
         super(NAME, d, precision);
-        if (precision != Precision.FLOAT32 && precision != Precision.BF16) {
-            throw new UnsupportedOperationException("backend 'simd' does not run " + precision + " weights");
-        }
         this.bf16 = precision == Precision.BF16;
+        this.int8 = precision == Precision.INT8;
+        this.narrow = bf16 || int8;
         this.cell = d.cell();
         this.h = d.hiddenSize();
         this.input = d.inputSize();
@@ -306,7 +313,19 @@ final class SimdRnn extends PreparedRnn {
             Gemm.packGatesTransposed(whhP, gates, hidden, hidden, st);
             MemorySegment whhT = into != null ? into.whhT() : arena.allocate(Bf16.bytes(gateWidth * hidden), 64);
             Bf16.pack(st, gateWidth * hidden, whhT);
-            return into != null ? into : new Weights(in, wihT, whhT, bias, bhn, null, null);
+            return into != null ? into : new Weights(in, wihT, whhT, bias, bhn, null, null, null, null);
+        }
+        if (int8) { // the forward's gate panels only, quantized per gate row (padded rows are zeros: scale 0)
+            float[] sih = into != null ? into.sih() : new float[gateWidth], shh = into != null ? into.shh() : new float[gateWidth];
+            Int8.quantizeRows(wihP, gateWidth, in, sih);
+            Gemm.packGatesTransposed(wihP, gates, hidden, in, st);
+            MemorySegment wihT = into != null ? into.wihT() : arena.allocate(Int8.bytes(gateWidth * in), 64);
+            Int8.pack(st, gateWidth * in, wihT);
+            Int8.quantizeRows(whhP, gateWidth, hidden, shh);
+            Gemm.packGatesTransposed(whhP, gates, hidden, hidden, st);
+            MemorySegment whhT = into != null ? into.whhT() : arena.allocate(Int8.bytes(gateWidth * hidden), 64);
+            Int8.pack(st, gateWidth * hidden, whhT);
+            return into != null ? into : new Weights(in, wihT, whhT, bias, bhn, null, null, sih, shh);
         }
         Gemm.packGatesTransposed(wihP, gates, hidden, in, st);
         MemorySegment wihT = staged(into == null ? null : into.wihT(), gateWidth * in);
@@ -316,7 +335,7 @@ final class SimdRnn extends PreparedRnn {
         MemorySegment wihB = staged(into == null ? null : into.wih(), Gemm.packedSize(gateWidth, in));
         Gemm.packUnchecked(gateWidth, hidden, whhP, 0, hidden, st, 0);
         MemorySegment whhB = staged(into == null ? null : into.whh(), Gemm.packedSize(gateWidth, hidden));
-        return into != null ? into : new Weights(in, wihT, whhT, bias, bhn, wihB, whhB);
+        return into != null ? into : new Weights(in, wihT, whhT, bias, bhn, wihB, whhB, null, null);
     }
 
     /** The first {@code floats} of {@link #stage} into {@code to}, or into new aligned memory. */
@@ -443,7 +462,7 @@ final class SimdRnn extends PreparedRnn {
         if (cell == CellKind.LSTM) {
             stateIn(w, io.srcIterC(), w.c0);
         }
-        if (bf16 && (w.rows > 1 || w.batch > 1)) {
+        if (narrow && (w.rows > 1 || w.batch > 1)) {
             w.allocateWide();
         }
         w.backward = false;
@@ -492,14 +511,14 @@ final class SimdRnn extends PreparedRnn {
         int[] offset = w.offset, active = w.active, len = w.lenS;
         int state = (l * dirs + dir) * batch * hidden;
         MemorySegment wideIh = null, wideHh = null;
-        if (bf16 && (w.rows > 1 || batch > 1)) { // float copies for the products of several rows, once per call
+        if (narrow && (w.rows > 1 || batch > 1)) { // float copies for the products of several rows, once per call
             int q0 = byRows ? cut(gates * unitBlocks, part, parts) : u0 * gates;
             int q1 = byRows ? cut(gates * unitBlocks, part + 1, parts) : u1 * gates;
             if (w.rows > 1) {
-                Bf16.widen(wt.wihT(), in, q0, q1, wideIh = w.wideIh[dir]);
+                widen(wt.wihT(), in, q0, q1, wideIh = w.wideIh[dir]);
             }
             if (batch > 1) {
-                Bf16.widen(wt.whhT(), hidden, q0, q1, wideHh = w.wideHh[dir]);
+                widen(wt.whhT(), hidden, q0, q1, wideHh = w.wideHh[dir]);
             }
             if (byRows) {
                 barrier.await(); // by rows, every party reads every panel
@@ -507,9 +526,9 @@ final class SimdRnn extends PreparedRnn {
         }
         if (byRows) { // this party's share of all rows (whole tiles), every unit
             int r0 = rowStart(w.rows, part, parts), r1 = rowStart(w.rows, part + 1, parts);
-            gates(r1 - r0, in, x, r0 * in, wt.wihT(), wideIh, 0, unitBlocks, gx, r0 * gateWidth, wt.bias());
+            gates(r1 - r0, in, x, r0 * in, wt.wihT(), wideIh, wt.sih(), 0, unitBlocks, gx, r0 * gateWidth, wt.bias());
         } else {
-            gates(w.rows, in, x, 0, wt.wihT(), wideIh, u0, u1, gx, 0, wt.bias());
+            gates(w.rows, in, x, 0, wt.wihT(), wideIh, wt.sih(), u0, u1, gx, 0, wt.bias());
         }
         for (int i = i0; i < i1; i++) {
             System.arraycopy(w.h0, state + i * hidden + j0, hs[0], i * hidden + j0, width);
@@ -521,7 +540,7 @@ final class SimdRnn extends PreparedRnn {
                 break; // sequences are sorted longest first: none of this party's runs longer
             }
             float[] hPrev = hs[s & 1], hNext = hs[(s + 1) & 1];
-            gates(stepRows(m), hidden, hPrev, i0 * hidden, wt.whhT(), wideHh, u0, u1, gh, i0 * gateWidth, null);
+            gates(stepRows(m), hidden, hPrev, i0 * hidden, wt.whhT(), wideHh, wt.shh(), u0, u1, gh, i0 * gateWidth, null);
             for (int i = i0, end = i0 + m; i < end; i++) {
                 int t = dir == 0 ? s : len[i] - 1 - s, tPrev = dir == 0 ? t - 1 : t + 1;
                 int row = offset[t] + i, gxRow = row * gateWidth, ghRow = i * gateWidth;
@@ -548,19 +567,34 @@ final class SimdRnn extends PreparedRnn {
 
     /**
      * {@code C[m][gates of units u0..u1) = bias + A W^T} for {@code m} rows of {@code A} ({@code k}
-     * apart) on the gate panels {@code packed}: Gemm's product on float panels; with bf16 weights, a
-     * single row on the bf16 panels themselves, more on their widened copy {@code wide}.
+     * apart) on the gate panels {@code packed}: Gemm's product on float panels; with bf16 or int8
+     * weights, a single row on the narrow panels themselves, more on their widened copy {@code wide}
+     * (int8: of the integers, scaled by {@code scale} per gate row after the product).
      */
-    private void gates(int m, int k, float[] a, int aOff, MemorySegment packed, MemorySegment wide, int u0, int u1,
-                       float[] c, int cOff, float[] bias) {
+    private void gates(int m, int k, float[] a, int aOff, MemorySegment packed, MemorySegment wide, float[] scale,
+                       int u0, int u1, float[] c, int cOff, float[] bias) {
         if (m <= 0) {
             return;
         }
         if (bf16 && m == 1) {
             Bf16.gatesRow(k, a, aOff, packed, gates, hidden, u0, u1, c, cOff, bias);
+        } else if (int8 && m == 1) {
+            Int8.gatesRow(k, a, aOff, packed, scale, gates, hidden, u0, u1, c, cOff, bias);
+        } else if (int8) {
+            Gemm.gatesUnchecked(m, k, a, aOff, k, 1, wide, gates, hidden, u0, u1, c, cOff, gateWidth, null, false);
+            Int8.scaleRows(m, c, cOff, gateWidth, scale, bias, gates, hidden, u0, u1);
         } else {
             Gemm.gatesUnchecked(m, k, a, aOff, k, 1, bf16 ? wide : packed, gates, hidden, u0, u1, c, cOff, gateWidth,
                     bias, false);
+        }
+    }
+
+    /** Widens panels {@code [q0, q1)} ({@code k} rows each) of bf16 or int8 panels into the float panels {@code dst}. */
+    private void widen(MemorySegment narrowPanels, int k, int q0, int q1, MemorySegment dst) {
+        if (bf16) {
+            Bf16.widen(narrowPanels, k, q0, q1, dst);
+        } else {
+            Int8.widen(narrowPanels, k, q0, q1, dst);
         }
     }
 
@@ -902,7 +936,7 @@ final class SimdRnn extends PreparedRnn {
         MemorySegment[] packX, packH;
         /** Native memory of the packed runtime operands; shared, since the pool's threads fill it. */
         private Arena arena;
-        /** With bf16 weights, per direction: float copies of a layer's gate panels (see {@link SimdRnn#gates}); allocated once. */
+        /** With bf16 or int8 weights, per direction: float copies of a layer's gate panels (see {@link SimdRnn#gates}); allocated once. */
         MemorySegment[] wideIh, wideHh;
         private Arena wideArena;
         float[][][][] dW;
@@ -1050,7 +1084,7 @@ final class SimdRnn extends PreparedRnn {
             }
         }
 
-        /** The float copies of bf16 panels: every layer's fit (sizes do not depend on the problem). */
+        /** The float copies of bf16 or int8 panels: every layer's fit (sizes do not depend on the problem). */
         void allocateWide() {
             if (wideArena != null) {
                 return;

@@ -82,14 +82,14 @@ class Bf16Test {
     }
 
     /** The outputs of one inference forward. */
-    private record Out(FloatTensor y, FloatTensor hn, FloatTensor cn) {
+    record Out(FloatTensor y, FloatTensor hn, FloatTensor cn) {
         boolean sameBits(Out o) {
             return Arrays.equals(y.toArray(), o.y.toArray()) && Arrays.equals(hn.toArray(), o.hn.toArray())
                     && (cn == null || Arrays.equals(cn.toArray(), o.cn.toArray()));
         }
     }
 
-    private static Out infer(PreparedRnn rnn, Case c, SplittableRandom random) {
+    static Out infer(PreparedRnn rnn, Case c, SplittableRandom random) {
         RnnDescriptor d = c.d();
         boolean lstm = d.cell().hasCellState();
         FloatTensor x = Tensors.uniform(d.srcLayerShape(), random), h0 = Tensors.uniform(d.iterShape(), random);
@@ -107,14 +107,14 @@ class Bf16Test {
         return t;
     }
 
-    private static Out run(Backend backend, Case c, RnnWeights w, Precision precision) {
+    static Out run(Backend backend, Case c, RnnWeights w, Precision precision) {
         try (PreparedRnn rnn = backend.prepare(c.d(), w, precision)) {
             return infer(rnn, c, new SplittableRandom(c.toString().hashCode()));
         }
     }
 
     /** The conformance suite's tolerance (ConformanceAgainstReference): float32 sums in another order. */
-    private static double tolerance(RnnDescriptor d) {
+    static double tolerance(RnnDescriptor d) {
         return 1e-5 * Math.max(1, Math.sqrt(d.steps() * d.batch() * d.layers() / 4.0));
     }
 
@@ -165,8 +165,8 @@ class Bf16Test {
 
     private static final WorkerPool POOL = new WorkerPool(1); // two parties at most
 
-    private static Out runSplit(Case c, RnnWeights w, int split) {
-        try (SimdRnn rnn = new SimdRnn(c.d().architecture(), w, POOL, 2, Precision.BF16)) {
+    static Out runSplit(Case c, RnnWeights w, int split, Precision precision) {
+        try (SimdRnn rnn = new SimdRnn(c.d().architecture(), w, POOL, 2, precision)) {
             assertEquals(2, rnn.parties(c.d().batch(), c.d().steps() * c.d().batch()), "parties planned for " + c);
             rnn.forceSplit(split);
             return infer(rnn, c, new SplittableRandom(7));
@@ -182,14 +182,18 @@ class Bf16Test {
     @ParameterizedTest(name = "{0}")
     @MethodSource("splitShapes")
     void everySplitGivesTheSameBits(Case c) {
+        everySplitGivesTheSameBits(c, Precision.BF16);
+    }
+
+    static void everySplitGivesTheSameBits(Case c, Precision precision) {
         RnnWeights w = RnnWeights.uniform(c.d(), 3);
         for (int split : new int[] {SimdRnn.SPLIT_UNITS, SimdRnn.SPLIT_ROWS}) {
             Out one = null, two = null;
             for (int attempt = 0; attempt < 2 && (one == null || !one.sameBits(two)); attempt++) {
-                one = runSplit(c, w, SimdRnn.ONE_THREAD);
-                two = runSplit(c, w, split);
+                one = runSplit(c, w, SimdRnn.ONE_THREAD, precision);
+                two = runSplit(c, w, split, precision);
                 if (!one.sameBits(two)) {
-                    one = runSplit(c, w, SimdRnn.ONE_THREAD); // the JIT between the two runs
+                    one = runSplit(c, w, SimdRnn.ONE_THREAD, precision); // the JIT between the two runs
                 }
             }
             assertArrayEquals(one.y().toArray(), two.y().toArray(), "dstLayer " + c + ", split " + split);
@@ -200,11 +204,11 @@ class Bf16Test {
     /**
      * Allocation-free inference at batch 1 (one step, several steps) and batched with mixed lengths,
      * 2 layers; float32 on the same shapes first, so that a cold JVM's first compilations fall on
-     * float32's kernels as much as on bf16's.
+     * float32's kernels as much as on the narrow ones' (bf16, then int8: {@link Int8Test}'s too).
      */
     static List<Object[]> allocationShapes() {
         List<Object[]> cases = new ArrayList<>();
-        for (Precision p : new Precision[] {Precision.FLOAT32, Precision.BF16}) {
+        for (Precision p : new Precision[] {Precision.FLOAT32, Precision.BF16, Precision.INT8}) {
             for (CellKind cell : CellKind.values()) {
                 cases.add(new Object[] {p, new Case(new RnnDescriptor(cell, 2, Direction.UNIDIRECTIONAL, 1, 1, 10, 20), null)});
                 cases.add(new Object[] {p, new Case(new RnnDescriptor(cell, 2, Direction.BIDIRECTIONAL, 6, 1, 10, 20), null)});
@@ -244,37 +248,38 @@ class Bf16Test {
         }
     }
 
-    @Test
-    void runsFloat32AndBf16AndRefusesTheRest() {
-        assertEquals(java.util.EnumSet.of(Precision.FLOAT32, Precision.BF16), SIMD.precisions());
+    /** simd runs every precision; the narrow ones serve inference only. */
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.EnumSource(value = Precision.class, names = {"BF16", "INT8"})
+    void runsEveryPrecisionAndTheNarrowOnesForInferenceOnly(Precision precision) {
+        assertEquals(java.util.EnumSet.allOf(Precision.class), SIMD.precisions());
         RnnDescriptor d = new RnnDescriptor(CellKind.LSTM, 1, Direction.UNIDIRECTIONAL, 3, 2, 5, 7);
         RnnWeights w = RnnWeights.uniform(d, 1);
-        var e = assertThrows(UnsupportedOperationException.class, () -> SIMD.prepare(d, w, Precision.INT8));
-        assertTrue(e.getMessage().contains("'simd'") && e.getMessage().contains("int8"), e.getMessage());
-        try (PreparedRnn rnn = SIMD.prepare(d, w, Precision.BF16); Workspace ws = rnn.newWorkspace()) {
-            assertEquals(Precision.BF16, rnn.precision());
+        try (PreparedRnn rnn = SIMD.prepare(d, w, precision); Workspace ws = rnn.newWorkspace()) {
+            assertEquals(precision, rnn.precision());
             RnnForward io = RnnForward.of(Tensors.uniform(d.srcLayerShape(), new SplittableRandom(2)),
                     FloatTensor.zeros(d.dstLayerShape()));
             var training = assertThrows(UnsupportedOperationException.class, () -> rnn.forward(Mode.TRAINING, io, ws));
-            assertTrue(training.getMessage().contains("bf16") && training.getMessage().contains("inference only"),
+            assertTrue(training.getMessage().contains(precision.label()) && training.getMessage().contains("inference only"),
                     training.getMessage());
             rnn.forward(Mode.INFERENCE, io, ws); // and the plan still serves inference
         }
     }
 
-    /** An update re-rounds the new weights into the same plan: the same bits as a new plan of them. */
-    @Test
-    void updateRepacksTheNewWeights() {
+    /** An update re-rounds (or re-quantizes) the new weights into the same plan: the same bits as a new plan of them. */
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.EnumSource(value = Precision.class, names = {"BF16", "INT8"})
+    void updateRepacksTheNewWeights(Precision precision) {
         Case c = new Case(new RnnDescriptor(CellKind.GRU, 2, Direction.BIDIRECTIONAL, 4, 3, 9, 17), null);
         RnnWeights first = RnnWeights.uniform(c.d(), 1), second = RnnWeights.uniform(c.d(), 2);
-        try (PreparedRnn rnn = SIMD.prepare(c.d(), first, Precision.BF16)) {
+        try (PreparedRnn rnn = SIMD.prepare(c.d(), first, precision)) {
             rnn.update(second);
             Out updated = infer(rnn, c, new SplittableRandom(9));
             Out fresh;
-            try (PreparedRnn other = SIMD.prepare(c.d(), second, Precision.BF16)) {
+            try (PreparedRnn other = SIMD.prepare(c.d(), second, precision)) {
                 fresh = infer(other, c, new SplittableRandom(9));
             }
-            Out same = fresh.sameBits(updated) ? fresh : run(SIMD, c, second, Precision.BF16);
+            Out same = fresh.sameBits(updated) ? fresh : run(SIMD, c, second, precision);
             assertArrayEquals(same.y().toArray(), updated.y().toArray());
         }
     }
