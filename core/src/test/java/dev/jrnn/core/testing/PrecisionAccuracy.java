@@ -1,5 +1,6 @@
 package dev.jrnn.core.testing;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -32,8 +33,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * difference as a Markdown table row, and asserts the largest against the contract's bound. Cases:
  * the bench's workload shapes W1-W8 (bench/Workload; PyTorch's initialization {@code U(-1/sqrt(H),
  * 1/sqrt(H))}, inputs in [-1, 1]) plus a two-layer bidirectional GRU and a ReLU RNN, and every
- * committed PyTorch fixture (trained-looking weights, initial states, packed lengths). A precision
- * the backend does not run is skipped, by name.
+ * committed PyTorch fixture (initial states, packed lengths, batch-first layouts). A precision the
+ * backend does not run is skipped, by name; one that gives float32's or another precision's exact
+ * outputs fails (its weights were not used).
  *
  * <p>The bound ({@link #bound}) is on one step's pre-activation {@code a_r = sum_k W[r][k] v[k]}:
  * <ul>
@@ -160,6 +162,11 @@ public abstract class PrecisionAccuracy {
         System.out.printf(Locale.ROOT, "| %s | %s | %s | %s | %.2e | %.2e | %.2e | %.2e | %.2f |%n", backend().name(), precision,
                 name, d, max, median, rms, bound, max / bound);
         assertTrue(max > 0, name + ": " + precision + " gave float32's exact outputs: the " + precision + " weights were not used");
+        for (Precision other : REDUCED) {
+            if (other != precision && backend().precisions().contains(other)) {
+                assertFalse(Arrays.equals(forward(d, w, other, in), reduced), name + ": " + precision + " gave " + other + "'s exact outputs");
+            }
+        }
         assertTrue(max <= bound, String.format(Locale.ROOT, "%s %s: largest difference %.3g past the bound %.3g", name, precision,
                 max, bound));
     }
