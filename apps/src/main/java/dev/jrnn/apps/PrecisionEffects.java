@@ -59,13 +59,16 @@ public final class PrecisionEffects implements Callable<Integer> {
     private static final String TRAINING = "simd";
     private static final List<Precision> REDUCED = List.of(Precision.BF16, Precision.INT8);
 
-    /** How a figure reads: its name, the factor it is shown with (accuracy in percent) and its decimals. */
-    record Metric(String name, double scale, int decimals) {
-        static final Metric BITS = new Metric("bits per character", 1, 4);
-        static final Metric ACCURACY = new Metric("accuracy (%)", 100, 2);
+    /**
+     * How a figure reads: its name, the factor it is shown with (accuracy in percent), its decimals
+     * and its change's (finer where a change below the figure's last decimal still says something).
+     */
+    record Metric(String name, double scale, int decimals, int changeDecimals) {
+        static final Metric BITS = new Metric("bits per character", 1, 4, 5);
+        static final Metric ACCURACY = new Metric("accuracy (%)", 100, 2, 2);
 
         static Metric rmse(String unit) {
-            return new Metric("RMSE (" + unit + ")", 1, 4);
+            return new Metric("RMSE (" + unit + ")", 1, 4, 5);
         }
 
         String format(double value) {
@@ -73,7 +76,7 @@ public final class PrecisionEffects implements Callable<Integer> {
         }
 
         String change(double value) {
-            return String.format(Locale.ROOT, "%+." + decimals + "f", value * scale);
+            return String.format(Locale.ROOT, "%+." + changeDecimals + "f", value * scale);
         }
     }
 
