@@ -44,6 +44,21 @@ final class Dnnl {
         return dnnl_h.dnnl_cpu_isa_names.getOrDefault(isa, String.format("isa 0x%x", isa));
     }
 
+    /** Whether the ISA oneDNN dispatches to has AMX tiles ({@code dnnl_cpu_isa_t}'s AMX bits, 0xe00). */
+    static boolean hasAmx() {
+        return (dnnl_h.dnnl_get_effective_cpu_isa() & 0xe00) == 0xe00;
+    }
+
+    /**
+     * Whether the ISA oneDNN dispatches to multiplies u8 by s8 with 32-bit sums (VNNI: {@code
+     * avx2_vnni}'s bit 0x8, {@code avx512_core_vnni}'s 0x40): without it oneDNN's int8 products sum
+     * pairs in saturating 16 bits, which full-range u8 data can overflow.
+     */
+    static boolean hasVnni() {
+        int isa = dnnl_h.dnnl_get_effective_cpu_isa();
+        return (isa & 0x8) != 0 || (isa & 0x40) != 0;
+    }
+
     private static final class EngineHolder {
         static {
             PrimitiveCache.apply(); // before any primitive is made
@@ -60,10 +75,15 @@ final class Dnnl {
 
     /** A plain f32 memory descriptor with {@code dims} in {@code tag}'s order ({@code any} lets a primitive choose). */
     static DnnlHandle memoryDesc(int tag, long... dims) {
+        return typedMemoryDesc(dnnl_h.dnnl_f32, tag, dims);
+    }
+
+    /** A memory descriptor of {@code dataType} ({@code dnnl_f32}, {@code dnnl_bf16}, ...) with {@code dims} in {@code tag}'s order. */
+    static DnnlHandle typedMemoryDesc(int dataType, int tag, long... dims) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment nativeDims = arena.allocateFrom(C_LONG, dims);
             return DnnlHandle.create("memory_desc", "dnnl_memory_desc_create_with_tag",
-                    out -> dnnl_h.dnnl_memory_desc_create_with_tag(out, dims.length, nativeDims, dnnl_h.dnnl_f32, tag),
+                    out -> dnnl_h.dnnl_memory_desc_create_with_tag(out, dims.length, nativeDims, dataType, tag),
                     dnnl_h::dnnl_memory_desc_destroy);
         }
     }
@@ -125,6 +145,27 @@ final class Dnnl {
         }
     }
 
+    /**
+     * {@link #userScratchpadAttr()} with the quantization of an int8 RNN: data {@code u8 = scale * x +
+     * shift} (for its inputs, states and outputs alike) and weights {@code s8 = weightScales[go] * w}
+     * per gate and output unit ({@code g * H + o}, mask {@code 0b11000} over {@code ldigo}: shared by
+     * the directions and by both matrices, as oneDNN allows no other mask for them).
+     */
+    static DnnlHandle int8Attr(float scale, float shift, float[] weightScales) {
+        DnnlHandle attr = userScratchpadAttr();
+        try (Arena arena = Arena.ofConfined()) {
+            check(dnnl_h.dnnl_primitive_attr_set_rnn_data_qparams(attr.address(), scale, shift),
+                    "dnnl_primitive_attr_set_rnn_data_qparams");
+            MemorySegment scales = arena.allocateFrom(dnnl_h.C_FLOAT, weightScales);
+            check(dnnl_h.dnnl_primitive_attr_set_rnn_weights_qparams(attr.address(), weightScales.length, 0b11000, scales),
+                    "dnnl_primitive_attr_set_rnn_weights_qparams");
+            return attr;
+        } catch (RuntimeException e) {
+            attr.close();
+            throw e;
+        }
+    }
+
     static DnnlHandle reorderDesc(MemorySegment from, MemorySegment to, DnnlHandle attr) {
         return DnnlHandle.create("primitive_desc", "dnnl_reorder_primitive_desc_create",
                 out -> dnnl_h.dnnl_reorder_primitive_desc_create(out, from, engine(), to, engine(),
@@ -144,14 +185,23 @@ final class Dnnl {
 
     /** Copies {@code from} into {@code to} through a reorder primitive, on this thread, now. */
     static void reorder(MemorySegment fromMd, MemorySegment fromData, MemorySegment toMd, MemorySegment toData) {
+        reorder(fromMd, fromData, toMd, toData, null);
+    }
+
+    /** {@link #reorder(MemorySegment, MemorySegment, MemorySegment, MemorySegment)} with attributes (null: none), e.g. an int8 quantization. */
+    static void reorder(MemorySegment fromMd, MemorySegment fromData, MemorySegment toMd, MemorySegment toData,
+                        DnnlHandle attr) {
         try (Resources r = new Resources(); Arena arena = Arena.ofConfined()) {
-            DnnlHandle pd = r.add(reorderDesc(fromMd, toMd, null));
+            DnnlHandle pd = r.add(reorderDesc(fromMd, toMd, attr));
             DnnlHandle primitive = r.add(primitive(pd));
             DnnlHandle stream = r.add(stream());
             DnnlHandle src = r.add(memory(fromMd, fromData));
             DnnlHandle dst = r.add(memory(toMd, toData));
-            ExecArgs args = new ExecArgs(arena, 2);
-            args.add(dnnl_h.DNNL_ARG_FROM, src).add(dnnl_h.DNNL_ARG_TO, dst);
+            MemorySegment scratchMd = argumentDesc(pd, dnnl_h.DNNL_ARG_SCRATCHPAD);
+            DnnlHandle scratch = size(scratchMd) == 0 ? null
+                    : r.add(memory(scratchMd, arena.allocate(size(scratchMd), 64)));
+            ExecArgs args = new ExecArgs(arena, 3);
+            args.add(dnnl_h.DNNL_ARG_FROM, src).add(dnnl_h.DNNL_ARG_TO, dst).add(dnnl_h.DNNL_ARG_SCRATCHPAD, scratch);
             execute(primitive, stream, args);
             check(dnnl_h.dnnl_stream_wait(stream.address()), "dnnl_stream_wait");
         }

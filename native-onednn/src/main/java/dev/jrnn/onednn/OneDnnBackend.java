@@ -1,13 +1,20 @@
 package dev.jrnn.onednn;
 
+import dev.jrnn.core.rnn.Calibration;
+import dev.jrnn.core.rnn.CellKind;
+import dev.jrnn.core.rnn.Direction;
+import dev.jrnn.core.rnn.Precision;
 import dev.jrnn.core.rnn.RnnArchitecture;
 import dev.jrnn.core.rnn.RnnDescriptor;
 import dev.jrnn.core.rnn.RnnWeights;
 import dev.jrnn.core.spi.Backend;
 import dev.jrnn.core.spi.PreparedRnn;
 import dev.jrnn.core.spi.Support;
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -51,9 +58,62 @@ public final class OneDnnBackend extends Backend {
         return false;
     }
 
+    /** What oneDNN runs each precision with here: its implementation of a small LSTM, or why it cannot. */
+    private static final class Precisions {
+        static final Map<Precision, String> RUN = new java.util.EnumMap<>(Precision.class);
+        static final Map<Precision, String> REFUSED = new java.util.EnumMap<>(Precision.class);
+
+        static {
+            for (Precision p : Precision.values()) {
+                try {
+                    String why = p == Precision.INT8 && !Dnnl.hasVnni()
+                            ? "no VNNI: without it oneDNN may sum u8 x s8 pairs in saturating 16 bits, which full-range u8 inputs can overflow" : null;
+                    if (why == null) {
+                        RUN.put(p, probe(p));
+                    } else {
+                        REFUSED.put(p, why);
+                    }
+                } catch (DnnlException e) {
+                    if (!e.unimplemented()) {
+                        throw e;
+                    }
+                    REFUSED.put(p, "oneDNN has no " + p + " RNN on " + Dnnl.effectiveIsa() + ": " + e.getMessage());
+                }
+            }
+        }
+
+        /** Makes a small LSTM's inference primitive in {@code p}: oneDNN answers {@code unimplemented} if it cannot. */
+        private static String probe(Precision p) {
+            RnnArchitecture a = new RnnArchitecture(CellKind.LSTM, 1, Direction.UNIDIRECTIONAL, 4, 4);
+            try (OneDnnRnn rnn = new OneDnnRnn(a, RnnWeights.zeros(a), p, new Calibration(-1, 1))) {
+                return rnn.tryShape(2, 2);
+            }
+        }
+    }
+
+    /**
+     * float32, and bf16 and int8 where oneDNN makes their primitives on this CPU (asked once, at
+     * first use); int8 also needs VNNI (see {@link Dnnl#hasVnni}). int8 runs LSTM only.
+     */
+    @Override
+    public Set<Precision> precisions() {
+        return Collections.unmodifiableSet(EnumSet.copyOf(Precisions.RUN.keySet()));
+    }
+
+    /** int8 quantizes the layer-0 inputs to a range fixed at prepare. */
+    @Override
+    public boolean needsCalibration(Precision precision) {
+        return precision == Precision.INT8;
+    }
+
+    /** The library, the ISA oneDNN dispatches to, whether it uses AMX, and each precision's implementation. */
     @Override
     public String implementation() {
-        return "oneDNN " + OneDnnLibrary.require().version() + ", ISA " + Dnnl.effectiveIsa();
+        StringBuilder s = new StringBuilder("oneDNN " + OneDnnLibrary.require().version() + ", ISA " + Dnnl.effectiveIsa()
+                + (Dnnl.hasAmx() ? " (AMX)" : " (no AMX)"));
+        Precisions.RUN.forEach((p, impl) -> s.append(", ").append(p).append(" by ").append(impl));
+        Precisions.REFUSED.forEach((p, why) -> s.append(", no ").append(p).append(" (").append(why).append(')'));
+        return s.toString();
     }
 
     @Override
@@ -83,5 +143,28 @@ public final class OneDnnBackend extends Backend {
     @Override
     protected PreparedRnn prepareChecked(RnnArchitecture a, RnnWeights weights) {
         return new OneDnnRnn(a, weights);
+    }
+
+    /** A reduced precision's primitives are made here on a small problem, so that a shape oneDNN cannot run is refused now. */
+    @Override
+    protected PreparedRnn prepareChecked(RnnArchitecture a, RnnWeights weights, Precision precision,
+                                         Calibration calibration) {
+        OneDnnRnn rnn = new OneDnnRnn(a, weights, precision, calibration);
+        if (precision != Precision.FLOAT32) {
+            try {
+                rnn.tryShape(2, 2);
+            } catch (DnnlException e) {
+                rnn.close();
+                if (e.unimplemented()) {
+                    throw new UnsupportedOperationException("oneDNN has no " + precision + " implementation of " + a
+                            + ": " + e.getMessage(), e);
+                }
+                throw e;
+            } catch (RuntimeException | Error e) {
+                rnn.close();
+                throw e;
+            }
+        }
+        return rnn;
     }
 }

@@ -12,6 +12,8 @@ import dev.jrnn.core.tensor.FloatTensor;
 import dev.jrnn.core.tensor.Shape;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The execution state of one {@link OneDnnShape} (a problem size) in one workspace: native copies
@@ -30,6 +32,16 @@ final class OneDnnExecution implements AutoCloseable {
 
     /** {@code args[layer][INFERENCE | TRAINING | BACKWARD]}, each null until its part is prepared. */
     final ExecArgs[][] args;
+    /**
+     * Per layer, the reorders a reduced-precision inference runs before its primitive (the f32
+     * input and {@code h} state into the primitive's types) and after it (its outputs back to f32);
+     * empty in float32.
+     */
+    private final Conversion[][] before, after;
+
+    /** A reorder primitive with its arguments. */
+    private record Conversion(DnnlHandle primitive, ExecArgs args) {
+    }
 
     private final OneDnnRnn rnn;
     private final WeightGradients gradients;
@@ -69,6 +81,8 @@ final class OneDnnExecution implements AutoCloseable {
             srcIterC = lstm ? tensor(iterShape) : null;
             dstIterC = lstm ? tensor(iterShape) : null;
             args = new ExecArgs[layers][3];
+            before = new Conversion[layers][];
+            after = new Conversion[layers][];
         } catch (RuntimeException | Error e) {
             resources.close();
             throw e;
@@ -106,14 +120,29 @@ final class OneDnnExecution implements AutoCloseable {
             MemorySegment trainingWorkspace = training
                     ? allocate(Math.max(Dnnl.size(layer.workspaceMd(TRAINING)), 1)) : null;
             for (int prop : OneDnnShape.props(part)) {
+                MemorySegment src = in, srcH = states(srcIter, l), dst = layerOut[l].segment(), dstH = states(dstIter, l);
+                if (prop == INFERENCE) { // a reduced precision's own copies, converted from and to the f32 ones
+                    DnnlHandle attr = rnn.attr(l);
+                    List<Conversion> pre = new ArrayList<>(), post = new ArrayList<>();
+                    src = converted(layer.srcLayerMd, src, layer.srcLayerData, attr, pre, true);
+                    srcH = converted(layer.iterMd, srcH, layer.srcIterData, attr, pre, true);
+                    dst = converted(layer.dstLayerMd, dst, layer.dstLayerData, attr, post, false);
+                    dstH = converted(layer.iterMd, dstH, layer.dstIterData, attr, post, false);
+                    before[l] = pre.toArray(Conversion[]::new);
+                    after[l] = post.toArray(Conversion[]::new);
+                }
+                MemorySegment srcLayerMd = (prop == INFERENCE ? layer.srcLayerData : layer.srcLayerMd).address();
+                MemorySegment dstLayerMd = (prop == INFERENCE ? layer.dstLayerData : layer.dstLayerMd).address();
+                MemorySegment srcIterMd = (prop == INFERENCE ? layer.srcIterData : layer.iterMd).address();
+                MemorySegment dstIterMd = (prop == INFERENCE ? layer.dstIterData : layer.iterMd).address();
                 ExecArgs a = new ExecArgs(arena, 32);
-                a.add(DNNL_ARG_SRC_LAYER, memory(layer.srcLayerMd.address(), in))
-                        .add(DNNL_ARG_SRC_ITER, memory(layer.iterMd.address(), states(srcIter, l)))
+                a.add(DNNL_ARG_SRC_LAYER, memory(srcLayerMd, src))
+                        .add(DNNL_ARG_SRC_ITER, memory(srcIterMd, srcH))
                         .add(DNNL_ARG_WEIGHTS_LAYER, memory(layer.weightsLayerMd(prop), layer.weightsLayer[prop]))
                         .add(DNNL_ARG_WEIGHTS_ITER, memory(layer.weightsIterMd(prop), layer.weightsIter[prop]))
                         .add(DNNL_ARG_BIAS, memory(rnn.biasMd[l].address(), rnn.bias[l]))
-                        .add(DNNL_ARG_DST_LAYER, memory(layer.dstLayerMd.address(), layerOut[l].segment()))
-                        .add(DNNL_ARG_DST_ITER, memory(layer.iterMd.address(), states(dstIter, l)));
+                        .add(DNNL_ARG_DST_LAYER, memory(dstLayerMd, dst))
+                        .add(DNNL_ARG_DST_ITER, memory(dstIterMd, dstH));
                 if (lstm) {
                     a.add(DNNL_ARG_SRC_ITER_C, memory(layer.iterMd.address(), states(srcIterC, l)))
                             .add(DNNL_ARG_DST_ITER_C, memory(layer.iterMd.address(), states(dstIterC, l)));
@@ -138,6 +167,45 @@ final class OneDnnExecution implements AutoCloseable {
                     b.add(DNNL_ARG_DIFF_SRC_ITER_C, memory(layer.iterMd.address(), states(diffSrcIterC, l)))
                             .add(DNNL_ARG_DIFF_DST_ITER_C, memory(layer.iterMd.address(), states(diffDstIterC, l)));
                 }
+            }
+        }
+    }
+
+    /**
+     * The buffer the primitive uses for an argument whose f32 copy is {@code data} ({@code f32Md}):
+     * {@code data} itself when the primitive's descriptor {@code typed} is the same, else a new
+     * buffer of {@code typed}, with the reorder that fills it from {@code data} ({@code input}) or
+     * copies it back to {@code data}, added to {@code conversions}.
+     */
+    private MemorySegment converted(DnnlHandle f32Md, MemorySegment data, DnnlHandle typed, DnnlHandle attr,
+                                    List<Conversion> conversions, boolean input) {
+        if (Dnnl.sameLayout(f32Md.address(), typed.address())) {
+            return data;
+        }
+        MemorySegment own = allocate(Math.max(Dnnl.size(typed.address()), 1));
+        MemorySegment fromMd = (input ? f32Md : typed).address(), toMd = (input ? typed : f32Md).address();
+        DnnlHandle pd = resources.add(Dnnl.reorderDesc(fromMd, toMd, attr));
+        MemorySegment scratchMd = Dnnl.argumentDesc(pd, DNNL_ARG_SCRATCHPAD);
+        ExecArgs a = new ExecArgs(arena, 3)
+                .add(DNNL_ARG_FROM, memory(fromMd, input ? data : own))
+                .add(DNNL_ARG_TO, memory(toMd, input ? own : data))
+                .add(DNNL_ARG_SCRATCHPAD, optionalMemory(scratchMd, Dnnl.size(scratchMd) == 0 ? null
+                        : allocate(Dnnl.size(scratchMd))));
+        conversions.add(new Conversion(resources.add(Dnnl.primitive(pd)), a));
+        return own;
+    }
+
+    /** Runs layer {@code l}'s primitive of {@code prop} on {@code stream}, with its conversions in inference. */
+    void forward(int l, int prop, DnnlHandle stream) {
+        if (prop == INFERENCE) {
+            for (Conversion c : before[l]) {
+                Dnnl.execute(c.primitive(), stream, c.args());
+            }
+        }
+        Dnnl.execute(shape.layer[l].primitive[prop], stream, args[l][prop]);
+        if (prop == INFERENCE) {
+            for (Conversion c : after[l]) {
+                Dnnl.execute(c.primitive(), stream, c.args());
             }
         }
     }

@@ -3,8 +3,10 @@ package dev.jrnn.onednn;
 import static dev.jrnn.onednn.dnnl_h.DNNL_ARG_WEIGHTS_ITER;
 import static dev.jrnn.onednn.dnnl_h.DNNL_ARG_WEIGHTS_LAYER;
 
+import dev.jrnn.core.rnn.Calibration;
 import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.core.rnn.Mode;
+import dev.jrnn.core.rnn.Precision;
 import dev.jrnn.core.rnn.RnnBackward;
 import dev.jrnn.core.rnn.RnnArchitecture;
 import dev.jrnn.core.rnn.RnnForward;
@@ -44,6 +46,18 @@ import java.util.List;
  * oneDNN's linear-before-reset GRU with gates {@code u, r, o} = PyTorch's {@code z, r, n} and a
  * four-part bias {@code (b_iz + b_hz, b_ir + b_hr, b_in, b_hn)}; the other cells' bias is
  * {@code b_ih + b_hh}.
+ *
+ * <p>Reduced precisions (inference only). {@link Precision#BF16}: oneDNN's bf16 RNN takes bf16
+ * inputs, states and outputs (f32 bias and cell state; no mixed f32/bf16 configuration but its
+ * "bf32", which would convert the weights on every call), so each layer's f32 inputs are converted
+ * to bf16 and its bf16 outputs back to f32 by reorders around the primitive ({@link
+ * OneDnnExecution}): two passes over the layer's activations per call, against the gates' products
+ * over every weight; the activations are rounded to bf16 as well as the weights. {@link
+ * Precision#INT8}: oneDNN's u8s8 RNN (LSTM only: it has no int8 linear-before-reset GRU or vanilla
+ * RNN), u8 layer inputs quantized by a reorder before each layer ({@code u8 = scale * x + shift},
+ * from a {@link Calibration} of the layer-0 inputs; upper layers read [-1, 1]), f32 states and
+ * outputs (oneDNN keeps {@code h} in u8 inside, so they are dequantized u8 values), s8 weights with a
+ * scale per gate and output unit ({@link #int8Attr}).
  */
 final class OneDnnRnn extends PreparedRnn {
 
@@ -63,8 +77,15 @@ final class OneDnnRnn extends PreparedRnn {
     private final Resources resources = new Resources();
     /** Weights in oneDNN's layouts; read by every thread. */
     private final Arena arena = resources.add(Arena.ofShared()); // closed last
-    /** User-scratchpad attributes for every primitive. */
+    /** How the weights are stored, and the data types of a layer's activations and weights for it. */
+    final Precision precision;
+    final int dataType, weightsType;
+    /** User-scratchpad attributes: for every primitive of float32 and bf16, for training and gradient reorders. */
     final DnnlHandle attr;
+    /** Per layer, the attributes of its inference primitives: {@link #attr}, or for int8 with its quantization. */
+    private final DnnlHandle[] layerAttr;
+    /** int8: per layer, the data quantization {@code u8 = dataScale * x + dataShift}; null otherwise. */
+    final float[] dataScale, dataShift;
     /** Per layer: plain weights ({@code ldgoi}) and bias ({@code ldgo}), and their descriptors. */
     final MemorySegment[] plainLayer, plainIter, bias;
     final DnnlHandle[] plainLayerMd, plainIterMd, biasMd;
@@ -82,7 +103,31 @@ final class OneDnnRnn extends PreparedRnn {
     }
 
     OneDnnRnn(RnnArchitecture a, RnnWeights w) {
-        super(NAME, a);
+        this(a, w, Precision.FLOAT32, null);
+    }
+
+    /** {@code calibration}: the layer-0 input range, needed by int8 only. */
+    OneDnnRnn(RnnArchitecture a, RnnWeights w, Precision precision, Calibration calibration) {
+        super(NAME, a, precision);
+        this.precision = precision;
+        if (precision == Precision.INT8 && a.cell() != CellKind.LSTM) {
+            throw new UnsupportedOperationException("backend '" + NAME + "' runs int8 for LSTM only: oneDNN has no int8 "
+                    + (a.cell() == CellKind.GRU ? "linear-before-reset GRU (PyTorch's GRU)" : "vanilla RNN (" + a.cell() + ")")
+                    + "; run " + a.cell() + " in bf16 or float32");
+        }
+        if (precision == Precision.INT8 && calibration == null) {
+            throw new IllegalArgumentException("int8 on " + NAME + " needs a Calibration of the inputs");
+        }
+        dataType = switch (precision) {
+            case FLOAT32 -> dnnl_h.dnnl_f32;
+            case BF16 -> dnnl_h.dnnl_bf16;
+            case INT8 -> dnnl_h.dnnl_u8;
+        };
+        weightsType = switch (precision) {
+            case FLOAT32 -> dnnl_h.dnnl_f32;
+            case BF16 -> dnnl_h.dnnl_bf16;
+            case INT8 -> dnnl_h.dnnl_s8;
+        };
         cell = a.cell();
         hidden = a.hiddenSize();
         dirs = a.directions();
@@ -95,6 +140,21 @@ final class OneDnnRnn extends PreparedRnn {
         try {
             useThreads();
             attr = resources.add(Dnnl.userScratchpadAttr());
+            layerAttr = new DnnlHandle[layers];
+            dataScale = precision == Precision.INT8 ? new float[layers] : null;
+            dataShift = precision == Precision.INT8 ? new float[layers] : null;
+            if (precision != Precision.INT8) {
+                java.util.Arrays.fill(layerAttr, attr);
+            } else {
+                for (int l = 0; l < layers; l++) { // layer 0 reads the calibrated inputs and its states; the others [-1, 1]
+                    float lo = l == 0 ? Math.min(calibration.min(), -1) : -1, hi = l == 0 ? Math.max(calibration.max(), 1) : 1;
+                    // an integer shift, so that 0 (padding, zero states) is exact; the larger side spans the byte
+                    float shift = Math.clamp(Math.round(255 * -lo / (hi - lo)), 1, 254);
+                    dataShift[l] = shift;
+                    dataScale[l] = Math.min(shift / -lo, (255 - shift) / hi);
+                    layerAttr[l] = resources.add(Dnnl.int8Attr(dataScale[l], dataShift[l], weightScales(w, l)));
+                }
+            }
             plainLayer = new MemorySegment[layers];
             plainIter = new MemorySegment[layers];
             bias = new MemorySegment[layers];
@@ -119,6 +179,35 @@ final class OneDnnRnn extends PreparedRnn {
             resources.close();
             throw e;
         }
+    }
+
+    /**
+     * Layer {@code l}'s int8 weight scales in oneDNN's gate order ({@code g * H + o}): {@code 127 /
+     * max|w|} over the row of both matrices in both directions (symmetric: the largest weight maps
+     * to 127), so a weight moves by at most half a step, {@code max|w| / 254}.
+     */
+    float[] weightScales(RnnWeights w, int l) {
+        float[] scales = new float[gates * hidden];
+        for (int g = 0; g < gates; g++) {
+            for (int o = 0; o < hidden; o++) {
+                float max = 0;
+                for (int d = 0; d < dirs; d++) {
+                    for (Param p : new Param[] {Param.WEIGHT_IH, Param.WEIGHT_HH}) {
+                        FloatTensor row = w.get(p, l, d).select(0, torchGate[g] * hidden + o);
+                        for (int k = 0; k < row.dim(0); k++) {
+                            max = Math.max(max, Math.abs(row.get(k)));
+                        }
+                    }
+                }
+                scales[g * hidden + o] = max == 0 ? 1 : 127 / max;
+            }
+        }
+        return scales;
+    }
+
+    /** Layer {@code l}'s attributes for inference: user scratchpad, and the quantization for int8. */
+    DnnlHandle attr(int l) {
+        return layerAttr[l];
     }
 
     private static int[] identity(int n) {
@@ -169,22 +258,45 @@ final class OneDnnRnn extends PreparedRnn {
             DnnlHandle layout = resources.add(Dnnl.clone(md));
             MemorySegment data = arena.allocate(Dnnl.size(md), 64);
             Reordered r = new Reordered(l, arg, layout, data);
-            Dnnl.reorder(plainMd.address(), layer ? plainLayer[l] : plainIter[l], r.md(), data);
+            reorderWeights(r);
             reordered.add(r);
             return data;
         }
     }
 
+    /**
+     * Converts the plain weights into {@code r}'s layout. A reduced precision goes through {@code
+     * ldigo}: oneDNN's int8 RNN weight reorder reads no other layout, so bf16 takes the same road.
+     */
+    private void reorderWeights(Reordered r) {
+        int l = r.layer();
+        boolean layer = r.arg() == DNNL_ARG_WEIGHTS_LAYER;
+        MemorySegment plainMd = (layer ? plainLayerMd : plainIterMd)[l].address();
+        MemorySegment plain = layer ? plainLayer[l] : plainIter[l];
+        if (precision == Precision.FLOAT32) {
+            Dnnl.reorder(plainMd, plain, r.md(), r.data());
+            return;
+        }
+        MemorySegment igoMd = (layer ? diffLayerMd : diffIterMd)[l].address(); // f32 ldigo, the same dims
+        try (Arena scratch = Arena.ofConfined()) {
+            MemorySegment igo = scratch.allocate(Dnnl.size(igoMd), 64);
+            Dnnl.reorder(plainMd, plain, igoMd, igo);
+            Dnnl.reorder(igoMd, igo, r.md(), r.data(), layerAttr[l]);
+        }
+    }
+
     @Override
     protected void updateChecked(RnnWeights w) {
+        if (precision == Precision.INT8) { // the scales are in every primitive's attributes, made at prepare
+            throw new UnsupportedOperationException("this " + this + " quantized its weights with scales fixed when it "
+                    + "was prepared: prepare a new int8 plan for new weights");
+        }
         guard.enter();
         try {
             writePlain(w);
             synchronized (reordered) {
                 for (Reordered r : reordered) {
-                    boolean layer = r.arg() == DNNL_ARG_WEIGHTS_LAYER;
-                    Dnnl.reorder((layer ? plainLayerMd : plainIterMd)[r.layer()].address(),
-                            layer ? plainLayer[r.layer()] : plainIter[r.layer()], r.md(), r.data());
+                    reorderWeights(r);
                 }
             }
         } finally {
@@ -236,14 +348,21 @@ final class OneDnnRnn extends PreparedRnn {
         }
     }
 
-    /** Makes the primitives of {@code steps} by {@code batch}: oneDNN answers {@code unimplemented} if it cannot. */
-    void tryShape(int steps, int batch) {
+    /**
+     * Makes the primitives of {@code steps} by {@code batch} (a reduced precision: inference only)
+     * and returns the implementation oneDNN chose for the first layer's inference; oneDNN answers
+     * {@code unimplemented} if it cannot.
+     */
+    String tryShape(int steps, int batch) {
         guard.enter();
         try {
             useThreads();
             try (OneDnnShape shape = new OneDnnShape(this, steps, batch)) {
                 shape.make(INFERENCE);
-                shape.make(TRAINING);
+                if (precision == Precision.FLOAT32) {
+                    shape.make(TRAINING);
+                }
+                return Dnnl.implementation(shape.layer[0].pd[INFERENCE]);
             }
         } finally {
             guard.exit();
@@ -271,8 +390,7 @@ final class OneDnnRnn extends PreparedRnn {
                     OneDnnExecution e = ws.pieceExecution[p];
                     e.load(io, plan, p, plan.continues(p) ? ws.pieceExecution[p - 1] : null);
                     for (int l = 0; l < layers; l++) {
-                        Dnnl.execute(e.shape.layer[l].primitive[training ? TRAINING : INFERENCE], ws.stream,
-                                e.args[l][training ? TRAINING : INFERENCE]);
+                        e.forward(l, training ? TRAINING : INFERENCE, ws.stream);
                     }
                     Dnnl.check(dnnl_h.dnnl_stream_wait(ws.stream.address()), "dnnl_stream_wait");
                     e.store(io, plan, p);

@@ -31,7 +31,14 @@ final class OneDnnShape implements AutoCloseable {
 
     /** The primitives of one layer. */
     final class Layer {
+        /** f32, the layouts of the execution's buffers (and of every training argument). */
         final DnnlHandle srcLayerMd, dstLayerMd, iterMd;
+        /**
+         * What the inference primitive reads and writes: the same handles in float32; in a reduced
+         * precision, inputs, outputs and {@code h} states in the types of {@link OneDnnRnn}'s class
+         * comment ({@code c} stays {@code iterMd}), converted by {@link OneDnnExecution}.
+         */
+        final DnnlHandle srcLayerData, dstLayerData, srcIterData, dstIterData;
         final DnnlHandle[] pd = new DnnlHandle[3];
         final DnnlHandle[] primitive = new DnnlHandle[3];
         final MemorySegment[] weightsLayer = new MemorySegment[3], weightsIter = new MemorySegment[3];
@@ -44,20 +51,47 @@ final class OneDnnShape implements AutoCloseable {
             srcLayerMd = resources.add(Dnnl.memoryDesc(dnnl_h.dnnl_tnc, steps, batch, in));
             dstLayerMd = resources.add(Dnnl.memoryDesc(dnnl_h.dnnl_tnc, steps, batch, (long) dirs * hidden));
             iterMd = resources.add(Dnnl.memoryDesc(dnnl_h.dnnl_ldnc, 1, dirs, batch, hidden));
+            switch (rnn.precision) {
+                case FLOAT32 -> {
+                    srcLayerData = srcLayerMd;
+                    dstLayerData = dstLayerMd;
+                    srcIterData = iterMd;
+                    dstIterData = iterMd;
+                }
+                case BF16 -> {
+                    srcLayerData = resources.add(Dnnl.typedMemoryDesc(dnnl_h.dnnl_bf16, dnnl_h.dnnl_tnc, steps, batch, in));
+                    dstLayerData = resources.add(Dnnl.typedMemoryDesc(dnnl_h.dnnl_bf16, dnnl_h.dnnl_tnc, steps, batch,
+                            (long) dirs * hidden));
+                    srcIterData = resources.add(Dnnl.typedMemoryDesc(dnnl_h.dnnl_bf16, dnnl_h.dnnl_ldnc, 1, dirs, batch, hidden));
+                    dstIterData = srcIterData;
+                }
+                case INT8 -> { // u8 in; f32 states and outputs (oneDNN quantizes and dequantizes them itself)
+                    srcLayerData = resources.add(Dnnl.typedMemoryDesc(dnnl_h.dnnl_u8, dnnl_h.dnnl_tnc, steps, batch, in));
+                    dstLayerData = dstLayerMd;
+                    srcIterData = iterMd;
+                    dstIterData = iterMd;
+                }
+                default -> throw new AssertionError(rnn.precision);
+            }
         }
 
         /** Makes the primitives of {@code part}: {@code INFERENCE}, or {@code TRAINING} and {@code BACKWARD}. */
         private void make(int part) {
             int dirs = rnn.dirs, hidden = rnn.hidden, gates = rnn.gates;
             int in = index == 0 ? rnn.architecture().inputSize() : dirs * hidden;
-            try (DnnlHandle anyLayer = Dnnl.memoryDesc(dnnl_h.dnnl_format_tag_any, 1, dirs, in, gates, hidden);
-                 DnnlHandle anyIter = Dnnl.memoryDesc(dnnl_h.dnnl_format_tag_any, 1, dirs, hidden, gates, hidden)) {
-                PrimitiveDescs descs = new PrimitiveDescs(rnn.cell, dirs == 2
-                        ? dnnl_h.dnnl_bidirectional_concat : dnnl_h.dnnl_unidirectional_left2right, srcLayerMd,
-                        dstLayerMd, iterMd, rnn.biasMd[index], anyLayer, anyIter, rnn.diffLayerMd[index], rnn.diffIterMd[index], rnn.attr);
+            int direction = dirs == 2 ? dnnl_h.dnnl_bidirectional_concat : dnnl_h.dnnl_unidirectional_left2right;
+            int weightsType = part == INFERENCE ? rnn.weightsType : dnnl_h.dnnl_f32;
+            try (DnnlHandle anyLayer = Dnnl.typedMemoryDesc(weightsType, dnnl_h.dnnl_format_tag_any, 1, dirs, in, gates, hidden);
+                 DnnlHandle anyIter = Dnnl.typedMemoryDesc(weightsType, dnnl_h.dnnl_format_tag_any, 1, dirs, hidden, gates, hidden)) {
                 if (part == INFERENCE) {
+                    PrimitiveDescs descs = new PrimitiveDescs(rnn.cell, direction, srcLayerData, dstLayerData,
+                            srcIterData, dstIterData, iterMd, rnn.biasMd[index], anyLayer, anyIter, null, null,
+                            rnn.attr(index));
                     pd[INFERENCE] = resources.add(descs.forward(dnnl_h.dnnl_forward_inference));
                 } else {
+                    PrimitiveDescs descs = new PrimitiveDescs(rnn.cell, direction, srcLayerMd, dstLayerMd, iterMd,
+                            iterMd, iterMd, rnn.biasMd[index], anyLayer, anyIter, rnn.diffLayerMd[index],
+                            rnn.diffIterMd[index], rnn.attr);
                     pd[TRAINING] = resources.add(descs.forward(dnnl_h.dnnl_forward_training));
                     pd[BACKWARD] = resources.add(descs.backward(pd[TRAINING]));
                 }

@@ -29,6 +29,7 @@ final class OneDnnWorkspace extends Workspace {
 
     final Guard guard = new Guard("the workspace");
     final DnnlHandle stream;
+    /** The weight gradients' buffers; null in a reduced precision, which serves inference only. */
     final WeightGradients gradients;
     /** The last forward's plan, and the execution of each of its pieces. */
     final LengthPlan plan = new LengthPlan();
@@ -42,7 +43,7 @@ final class OneDnnWorkspace extends Workspace {
         this.rnn = rnn;
         this.stream = Dnnl.stream();
         try {
-            this.gradients = new WeightGradients(rnn);
+            this.gradients = rnn.precision == dev.jrnn.core.rnn.Precision.FLOAT32 ? new WeightGradients(rnn) : null;
         } catch (RuntimeException | Error e) {
             stream.close();
             throw e;
@@ -147,7 +148,9 @@ final class OneDnnWorkspace extends Workspace {
         }
         executions.clear();
         Arrays.fill(pieceExecution, null);
-        gradients.close();
+        if (gradients != null) {
+            gradients.close();
+        }
         stream.close();
     }
 }

@@ -46,7 +46,10 @@ final class dnnl_h {
     static final int dnnl_not_required = 6;
 
     // dnnl_data_type_t, dnnl_format_tag_t
+    static final int dnnl_bf16 = 2;
     static final int dnnl_f32 = 3;
+    static final int dnnl_s8 = 5;
+    static final int dnnl_u8 = 6;
     static final int dnnl_format_tag_any = 1;
     static final int dnnl_tnc = 4;
     static final int dnnl_ldnc = 5;
@@ -174,6 +177,10 @@ final class dnnl_h {
     private static final MethodHandle dnnl_primitive_attr_destroy$MH = bind("dnnl_primitive_attr_destroy", status(C_POINTER));
     private static final MethodHandle dnnl_primitive_attr_set_scratchpad_mode$MH = bind(
             "dnnl_primitive_attr_set_scratchpad_mode", status(C_POINTER, C_INT));
+    private static final MethodHandle dnnl_primitive_attr_set_rnn_data_qparams$MH = bind(
+            "dnnl_primitive_attr_set_rnn_data_qparams", status(C_POINTER, C_FLOAT, C_FLOAT));
+    private static final MethodHandle dnnl_primitive_attr_set_rnn_weights_qparams$MH = bind(
+            "dnnl_primitive_attr_set_rnn_weights_qparams", status(C_POINTER, C_LONG, C_INT, C_POINTER));
     private static final MethodHandle dnnl_reorder_primitive_desc_create$MH = bind("dnnl_reorder_primitive_desc_create",
             status(pointers(6)));
     // (pd*, engine, prop, activation, direction, src_layer, src_iter, weights_layer, weights_iter, bias,
@@ -374,6 +381,22 @@ final class dnnl_h {
     static int dnnl_primitive_attr_set_scratchpad_mode(MemorySegment attr, int mode) {
         try {
             return (int) dnnl_primitive_attr_set_scratchpad_mode$MH.invokeExact(attr, mode);
+        } catch (Throwable t) {
+            throw unreachable(t);
+        }
+    }
+
+    static int dnnl_primitive_attr_set_rnn_data_qparams(MemorySegment attr, float scale, float shift) {
+        try {
+            return (int) dnnl_primitive_attr_set_rnn_data_qparams$MH.invokeExact(attr, scale, shift);
+        } catch (Throwable t) {
+            throw unreachable(t);
+        }
+    }
+
+    static int dnnl_primitive_attr_set_rnn_weights_qparams(MemorySegment attr, long count, int mask, MemorySegment scales) {
+        try {
+            return (int) dnnl_primitive_attr_set_rnn_weights_qparams$MH.invokeExact(attr, count, mask, scales);
         } catch (Throwable t) {
             throw unreachable(t);
         }

@@ -1,5 +1,6 @@
 package dev.jrnn.core.runtime;
 
+import dev.jrnn.core.rnn.Calibration;
 import dev.jrnn.core.rnn.Mode;
 import dev.jrnn.core.rnn.Precision;
 import dev.jrnn.core.rnn.RnnBackward;
@@ -209,6 +210,16 @@ public final class BackendSelector {
      * race them: the precisions' answers differ, and today one backend runs each).
      */
     public PreparedRnn prepare(String backend, RnnDescriptor d, RnnWeights weights, Use use, Precision precision) {
+        return prepare(backend, d, weights, use, precision, null);
+    }
+
+    /**
+     * {@link #prepare(String, RnnDescriptor, RnnWeights, Use, Precision)} with the range of the
+     * inputs (null: none), for a backend that quantizes activations statically
+     * ({@link Backend#needsCalibration}); without one, auto passes over such a backend.
+     */
+    public PreparedRnn prepare(String backend, RnnDescriptor d, RnnWeights weights, Use use, Precision precision,
+                               Calibration calibration) {
         Objects.requireNonNull(precision, "precision");
         if (precision == Precision.FLOAT32) {
             return prepare(backend, d, weights, use);
@@ -220,7 +231,7 @@ public final class BackendSelector {
         }
         String name = backend == null ? AUTO : backend.trim().toLowerCase(Locale.ROOT);
         if (!name.isEmpty() && !name.equals(AUTO)) {
-            return backend(name).prepare(d, weights, precision);
+            return backend(name).prepare(d, weights, precision, calibration);
         }
         Map<String, String> details = new LinkedHashMap<>();
         for (BackendProvider p : providers) {
@@ -228,8 +239,11 @@ public final class BackendSelector {
             if (refused == null && !backend(p.name()).precisions().contains(precision)) {
                 refused = "runs " + backend(p.name()).precisions().stream().map(Precision::label).sorted().toList();
             }
+            if (refused == null && calibration == null && backend(p.name()).needsCalibration(precision)) {
+                refused = "runs " + precision + " with a calibration of the inputs only, and none was given";
+            }
             if (refused == null) {
-                return backend(p.name()).prepare(d, weights, precision);
+                return backend(p.name()).prepare(d, weights, precision, calibration);
             }
             details.put(p.name(), refused);
         }

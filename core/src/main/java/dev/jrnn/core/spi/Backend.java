@@ -1,5 +1,6 @@
 package dev.jrnn.core.spi;
 
+import dev.jrnn.core.rnn.Calibration;
 import dev.jrnn.core.rnn.Mode;
 import dev.jrnn.core.rnn.Precision;
 import dev.jrnn.core.rnn.RnnArchitecture;
@@ -85,11 +86,26 @@ public abstract class Backend {
      * the precision, when this backend does not run {@code precision} ({@link #precisions()}).
      */
     public final PreparedRnn prepare(RnnArchitecture a, RnnWeights weights, Precision precision) {
+        return prepare(a, weights, precision, null);
+    }
+
+    /**
+     * {@link #prepare(RnnArchitecture, RnnWeights, Precision)} with the range of the inputs the
+     * stack will read, for a backend that quantizes activations statically ({@link
+     * #needsCalibration}); null when there is none, which such a backend refuses. Other backends
+     * ignore it.
+     */
+    public final PreparedRnn prepare(RnnArchitecture a, RnnWeights weights, Precision precision,
+                                     Calibration calibration) {
         Objects.requireNonNull(a, "architecture");
         Objects.requireNonNull(weights, "weights");
         Objects.requireNonNull(precision, "precision");
         if (!precisions().contains(precision)) {
             throw new UnsupportedOperationException(refusal(precision));
+        }
+        if (calibration == null && needsCalibration(precision)) {
+            throw new IllegalArgumentException("backend '" + name() + "' runs " + precision + " with activations "
+                    + "quantized to a fixed range: pass a Calibration of the inputs (Calibration.of(sample inputs))");
         }
         weights.checkFits(a);
         Support support = supports(a);
@@ -98,7 +114,7 @@ public abstract class Backend {
                     "backend '" + name() + "' does not support " + a + ": " + support.reason());
         }
         SelfTest.require(this, a.withProblem(1, 1), Mode.INFERENCE); // the test keys on cell and direction
-        PreparedRnn prepared = prepareChecked(a, weights, precision);
+        PreparedRnn prepared = prepareChecked(a, weights, precision, calibration);
         if (prepared.precision() != precision) {
             throw new IllegalStateException("backend '" + name() + "' prepared " + prepared.precision()
                     + " weights when " + precision + " was asked for");
@@ -123,6 +139,11 @@ public abstract class Backend {
 
     /** {@link #prepare(RnnDescriptor, RnnWeights)} in {@code precision}: see {@link #prepare(RnnArchitecture, RnnWeights, Precision)}. */
     public final PreparedRnn prepare(RnnDescriptor d, RnnWeights weights, Precision precision) {
+        return prepare(d, weights, precision, null);
+    }
+
+    /** {@link #prepare(RnnDescriptor, RnnWeights, Precision)} with a calibration: see {@link #prepare(RnnArchitecture, RnnWeights, Precision, Calibration)}. */
+    public final PreparedRnn prepare(RnnDescriptor d, RnnWeights weights, Precision precision, Calibration calibration) {
         Objects.requireNonNull(d, "descriptor");
         Objects.requireNonNull(weights, "weights");
         Objects.requireNonNull(precision, "precision");
@@ -132,7 +153,15 @@ public abstract class Backend {
             throw new UnsupportedOperationException(
                     "backend '" + name() + "' does not support " + d + ": " + support.reason());
         }
-        return prepare(d.architecture(), weights, precision);
+        return prepare(d.architecture(), weights, precision, calibration);
+    }
+
+    /**
+     * Whether this backend quantizes activations to a range fixed at prepare when it runs {@code
+     * precision}, and so needs a {@link Calibration} of the inputs. The default: no.
+     */
+    public boolean needsCalibration(Precision precision) {
+        return false;
     }
 
     /**
@@ -140,6 +169,12 @@ public abstract class Backend {
      * one of {@link #precisions()}. The default serves float32 through {@link #prepareChecked(RnnArchitecture, RnnWeights)};
      * a backend that runs more precisions overrides it.
      */
+    protected PreparedRnn prepareChecked(RnnArchitecture a, RnnWeights weights, Precision precision,
+                                         Calibration calibration) {
+        return prepareChecked(a, weights, precision);
+    }
+
+    /** {@link #prepareChecked(RnnArchitecture, RnnWeights, Precision, Calibration)} for a backend that takes no calibration. */
     protected PreparedRnn prepareChecked(RnnArchitecture a, RnnWeights weights, Precision precision) {
         if (precision != Precision.FLOAT32) {
             throw new UnsupportedOperationException(refusal(precision));
