@@ -41,8 +41,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * <ul>
  * <li>bf16 rounds each weight by at most 2<sup>-8</sup> of itself: {@code |da_r| <= 2^-8 sum_k |W[r][k]| |v_k|};
  * <li>int8 rounds each weight by at most half its row's step, the step being {@code m_r / 127} with
- *     {@code m_r} the row's largest {@code |W|} over {@code weight_ih} and {@code weight_hh} together
- *     (a backend may scale each matrix's rows apart, which only shrinks its steps):
+ *     {@code m_r} the row's largest {@code |W|} over {@code weight_ih} and {@code weight_hh} and both
+ *     directions (oneDNN's scales; simd scales each matrix's rows apart, which only shrinks its steps):
  *     {@code |da_r| <= m_r / 254 sum_k |v_k|};
  * <li>a backend that also stores the activations narrower (oneDNN: bf16 inputs, states and
  *     outputs, each within 2<sup>-8</sup> of itself; int8's u8 layer inputs within half a data step)
@@ -214,18 +214,17 @@ public abstract class PrecisionAccuracy {
         for (int l = 0; l < w.architecture().layers(); l++) {
             double in = l == 0 ? maxInput : maxState;
             double inError = activationError(precision, in) + below, stateError = activationError(precision, maxState);
+            double[] largest = largestPerRow(w, l);
             double worst = 0;
             for (int dir = 0; dir < w.architecture().directions(); dir++) {
                 FloatTensor ih = w.get(RnnWeights.Param.WEIGHT_IH, l, dir), hh = w.get(RnnWeights.Param.WEIGHT_HH, l, dir);
                 for (int r = 0; r < ih.dim(0); r++) {
-                    double sumIn = 0, sumState = 0, largestWeight = 0; // sum_k |W| over the row, and its largest |W|
+                    double sumIn = 0, sumState = 0, largestWeight = largest[r];
                     for (int k = 0; k < ih.dim(1); k++) {
                         sumIn += Math.abs(ih.get(r, k));
-                        largestWeight = Math.max(largestWeight, Math.abs(ih.get(r, k)));
                     }
                     for (int k = 0; k < hh.dim(1); k++) {
                         sumState += Math.abs(hh.get(r, k));
-                        largestWeight = Math.max(largestWeight, Math.abs(hh.get(r, k)));
                     }
                     double weights = switch (precision) {
                         case BF16 -> BFloat16.MAX_RELATIVE_ERROR * (sumIn * in + sumState * maxState);
@@ -241,5 +240,21 @@ public abstract class PrecisionAccuracy {
             below = worst + activationError(precision, maxState);
         }
         return below;
+    }
+
+    /** Layer {@code l}'s largest {@code |W|} of each row over {@code W_ih} and {@code W_hh} and both directions: int8's widest row scale. */
+    private static double[] largestPerRow(RnnWeights w, int l) {
+        double[] largest = new double[w.get(RnnWeights.Param.WEIGHT_IH, l, 0).dim(0)];
+        for (int dir = 0; dir < w.architecture().directions(); dir++) {
+            for (RnnWeights.Param p : new RnnWeights.Param[] {RnnWeights.Param.WEIGHT_IH, RnnWeights.Param.WEIGHT_HH}) {
+                FloatTensor m = w.get(p, l, dir);
+                for (int r = 0; r < m.dim(0); r++) {
+                    for (int k = 0; k < m.dim(1); k++) {
+                        largest[r] = Math.max(largest[r], Math.abs(m.get(r, k)));
+                    }
+                }
+            }
+        }
+        return largest;
     }
 }
