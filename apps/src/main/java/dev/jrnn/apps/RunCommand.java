@@ -1,5 +1,6 @@
 package dev.jrnn.apps;
 
+import dev.jrnn.core.rnn.Calibration;
 import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.core.rnn.Mode;
 import dev.jrnn.core.rnn.Precision;
@@ -85,7 +86,7 @@ final class RunCommand implements Callable<Integer> {
     Path cn;
 
     @Option(names = "--precision", paramLabel = "P", defaultValue = "float32",
-            description = "the weights' precision for inference: float32 (default), bf16 (simd), int8; not with --dy or ONNX models")
+            description = "the weights' precision for inference: float32 (default), bf16 (simd, onednn), int8 (onednn: LSTM state_dicts, calibrated on the input); not with --dy or ONNX models")
     String precisionName;
 
     @Option(names = "--max-length", paramLabel = "L", defaultValue = "100", description = "a Seq2Seq's longest translation (default ${DEFAULT-VALUE})")
@@ -159,7 +160,8 @@ final class RunCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--dy needs float32 weights: " + precision.label() + " serves inference only");
         }
         try (PreparedRnn rnn = precision == Precision.FLOAT32 ? Backends.selector().prepare(backend.name(), d, module.weights())
-                : Backends.selector().prepare(backend.name(), d, module.weights(), Use.INFERENCE, precision);
+                : Backends.selector().prepare(backend.name(), d, module.weights(), Use.INFERENCE, precision,
+                        Calibration.of(x)); // int8 on onednn quantizes the inputs to their own range
              Workspace ws = rnn.newWorkspace()) {
             rnn.forward(dyTensor == null ? Mode.INFERENCE : Mode.TRAINING,
                     RnnForward.of(x, y).withInitialState(h, c).withFinalState(hOut, cOut), ws);

@@ -124,37 +124,20 @@ class RunCommandTest {
     }
 
     /**
-     * {@code --precision bf16} on simd: close to PyTorch's float32 output (bf16 keeps 8 bits of
-     * each weight) but not equal to jrnn's float32 output, so the weights did change; refused
-     * where it cannot apply, in one line.
+     * {@code --precision bf16} on simd and onednn, and {@code int8} on onednn (LSTM, calibrated on
+     * the input): close to PyTorch's float32 output (bf16 keeps 8 bits of each weight; int8 8 bits
+     * of each weight and activation) but not equal to jrnn's float32 output, so the weights did
+     * change; refused where it cannot apply, in one line.
      */
     @Test
-    void bf16WeightsRunNearFloat32AndAreRefusedWhereTheyCannotApply() throws IOException {
-        for (String name : List.of("lstm_l2_bi", "gru_l1_uni")) {
-            Path f = fixtures().resolve(name);
-            List<String> args = new ArrayList<>(List.of("run", "--backend", "simd",
-                    "--weights", f.resolve("weights.safetensors").toString(), "--input", f.resolve("x.npy").toString()));
-            args.addAll(List.of(Files.readString(f.resolve("args.txt")).strip().split(" ")));
-            for (String state : List.of("h0", "c0")) {
-                if (Files.exists(f.resolve(state + ".npy"))) {
-                    args.addAll(List.of("--" + state, f.resolve(state + ".npy").toString()));
+    void reducedPrecisionsRunNearFloat32AndAreRefusedWhereTheyCannotApply() throws IOException {
+        for (String[] run : new String[][] {{"simd", "bf16"}, {"onednn", "bf16"}, {"onednn", "int8"}}) {
+            for (String name : List.of("lstm_l2_bi", "gru_l1_uni")) {
+                if (run[1].equals("int8") && name.startsWith("gru")) {
+                    continue; // oneDNN has no int8 GRU: refused below
                 }
+                reducedPrecisionRunsNearFloat32(name, run[0], run[1], run[1].equals("int8") ? 6e-2 : 2e-2);
             }
-            List<String> bf16 = new ArrayList<>(args), fp32 = new ArrayList<>(args);
-            bf16.addAll(List.of("--output", temp.resolve("bf16.npy").toString(), "--precision", "bf16"));
-            fp32.addAll(List.of("--output", temp.resolve("fp32.npy").toString()));
-            Run run = jrnn(bf16.toArray(String[]::new));
-            assertEquals(0, run.status(), run.err());
-            run = jrnn(fp32.toArray(String[]::new));
-            assertEquals(0, run.status(), run.err());
-            float[] want = Npy.read(f.resolve("y.npy")).toArray(), got = Npy.read(temp.resolve("bf16.npy")).toArray();
-            float[] float32 = Npy.read(temp.resolve("fp32.npy")).toArray();
-            double worst = 0;
-            for (int i = 0; i < want.length; i++) {
-                worst = Math.max(worst, Math.abs(want[i] - got[i]));
-            }
-            assertTrue(worst < 2e-2, name + ": bf16 differs from PyTorch by " + worst);
-            assertTrue(!java.util.Arrays.equals(float32, got), name + ": bf16 gave float32's output bit for bit");
         }
         Path f = fixtures().resolve("gru_l1_uni");
         String w = f.resolve("weights.safetensors").toString(), x = f.resolve("x.npy").toString();
@@ -164,6 +147,37 @@ class RunCommandTest {
         expectMistake(jrnn("run", "--weights", w, "--cell", "gru", "--input", x, "--output", y, "--precision", "bf16",
                 "--dy", f.resolve("dy.npy").toString(), "--dx", temp.resolve("dx.npy").toString()), "--dy needs float32 weights");
         expectMistake(jrnn("run", "--weights", w, "--cell", "gru", "--input", x, "--output", y, "--precision", "fp8"), "fp8");
+        expectMistake(jrnn("run", "--weights", w, "--cell", "gru", "--input", x, "--output", y, "--backend", "onednn",
+                "--precision", "int8"), "int8 for LSTM only");
+    }
+
+    private void reducedPrecisionRunsNearFloat32(String name, String backend, String precision, double tolerance)
+            throws IOException {
+        Path f = fixtures().resolve(name);
+        List<String> args = new ArrayList<>(List.of("run", "--backend", backend,
+                "--weights", f.resolve("weights.safetensors").toString(), "--input", f.resolve("x.npy").toString()));
+        args.addAll(List.of(Files.readString(f.resolve("args.txt")).strip().split(" ")));
+        for (String state : List.of("h0", "c0")) {
+            if (Files.exists(f.resolve(state + ".npy"))) {
+                args.addAll(List.of("--" + state, f.resolve(state + ".npy").toString()));
+            }
+        }
+        List<String> reduced = new ArrayList<>(args), fp32 = new ArrayList<>(args);
+        reduced.addAll(List.of("--output", temp.resolve("reduced.npy").toString(), "--precision", precision));
+        fp32.addAll(List.of("--output", temp.resolve("fp32.npy").toString()));
+        Run run = jrnn(reduced.toArray(String[]::new));
+        assertEquals(0, run.status(), run.err());
+        run = jrnn(fp32.toArray(String[]::new));
+        assertEquals(0, run.status(), run.err());
+        float[] want = Npy.read(f.resolve("y.npy")).toArray(), got = Npy.read(temp.resolve("reduced.npy")).toArray();
+        float[] float32 = Npy.read(temp.resolve("fp32.npy")).toArray();
+        double worst = 0;
+        for (int i = 0; i < want.length; i++) {
+            worst = Math.max(worst, Math.abs(want[i] - got[i]));
+        }
+        String what = name + " " + precision + " on " + backend;
+        assertTrue(worst < tolerance, what + " differs from PyTorch by " + worst);
+        assertTrue(!java.util.Arrays.equals(float32, got), what + " gave float32's output bit for bit");
     }
 
     /** |want - got| <= 1e-5 * max(1, |want|), element by element, shapes equal. */
@@ -228,5 +242,13 @@ class RunCommandTest {
         assertTrue(run.out().matches("(?s).*implementation simd: Vector API.*register tile \\d+x\\d \\(.*"), run.out());
         assertTrue(run.out().contains("precisions simd: float32, bf16"), run.out());
         assertTrue(run.out().contains("precisions onednn: float32"), run.out());
+        // oneDNN's ISA, whether it uses AMX, and what runs each precision it claims, all asked of oneDNN
+        java.util.regex.Matcher onednn = java.util.regex.Pattern.compile(
+                "implementation onednn: oneDNN 3\\.\\S+, ISA \\S+ \\((no )?AMX\\)(.*)").matcher(run.out());
+        assertTrue(onednn.find(), run.out());
+        for (String p : List.of("bf16", "int8")) {
+            assertEquals(onednn.group(2).contains(", " + p + " by "), run.out().matches("(?s).*precisions onednn: [^\\n]*" + p + ".*"),
+                    run.out());
+        }
     }
 }

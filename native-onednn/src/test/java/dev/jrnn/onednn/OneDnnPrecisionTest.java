@@ -154,7 +154,7 @@ class OneDnnPrecisionTest {
      * @param rowWeightError per layer, per row in PyTorch order ({@code d * G*H + r}): an absolute weight error (int8), or null
      * @param dataError per layer, a layer input's or state's largest error, absolute; for bf16 relative to {@code |v|} ({@code relativeData})
      */
-    private static double bound(RnnDescriptor d, RnnWeights w, double relativeWeightError, double[][] rowWeightError,
+    static double bound(RnnDescriptor d, RnnWeights w, double relativeWeightError, double[][] rowWeightError,
                                 double[] dataError, boolean relativeData, double[] inputMax, double stateMax,
                                 double[] outputError) {
         double below = 0;
@@ -184,7 +184,7 @@ class OneDnnPrecisionTest {
         return below;
     }
 
-    private static double[] filled(int layers, double first, double others) {
+    static double[] filled(int layers, double first, double others) {
         double[] v = new double[layers];
         Arrays.fill(v, others);
         v[0] = first;
@@ -263,7 +263,7 @@ class OneDnnPrecisionTest {
     }
 
     /** Per layer, per PyTorch row ({@code d * G*H + r}): half the row's int8 step, {@code max|w| / 254} over both matrices and directions. */
-    private static double[][] int8WeightErrors(RnnDescriptor d, RnnWeights w) {
+    static double[][] int8WeightErrors(RnnDescriptor d, RnnWeights w) {
         int rows = d.cell().gates() * d.hiddenSize();
         double[][] errors = new double[d.layers()][d.directions() * rows];
         for (int l = 0; l < d.layers(); l++) {

@@ -32,7 +32,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * reduced ones on that backend, prints the outputs' largest and typical (median, root mean square)
  * difference as a Markdown table row, and asserts the largest against the contract's bound. Cases:
  * the bench's workload shapes W1-W8 (bench/Workload; PyTorch's initialization {@code U(-1/sqrt(H),
- * 1/sqrt(H))}, inputs in [-1, 1]) plus a two-layer bidirectional GRU and a ReLU RNN, and every
+ * 1/sqrt(H))}, inputs in [-1, 1]) plus two-layer bidirectional LSTM and GRU stacks and a ReLU RNN, and every
  * committed PyTorch fixture (initial states, packed lengths, batch-first layouts). A precision the
  * backend does not run is skipped, by name; one that gives float32's or another precision's exact
  * outputs fails (its weights were not used).
@@ -84,7 +84,7 @@ public abstract class PrecisionAccuracy {
 
     private static final List<Precision> REDUCED = List.of(Precision.BF16, Precision.INT8);
 
-    /** bench/Workload's shapes (bench depends on every module, not the reverse), and two more stacks. */
+    /** bench/Workload's shapes (bench depends on every module, not the reverse), and three more stacks. */
     static List<Object[]> shapes() {
         return List.of(
                 new Object[] {"W1", new RnnDescriptor(CellKind.LSTM, 1, Direction.UNIDIRECTIONAL, 50, 1, 64, 128)},
@@ -96,6 +96,7 @@ public abstract class PrecisionAccuracy {
                 new Object[] {"W6", new RnnDescriptor(CellKind.LSTM, 1, Direction.BIDIRECTIONAL, 100, 8, 128, 256)},
                 new Object[] {"W7", new RnnDescriptor(CellKind.LSTM, 1, Direction.UNIDIRECTIONAL, 200, 1, 512, 512)},
                 new Object[] {"W8", new RnnDescriptor(CellKind.GRU, 1, Direction.UNIDIRECTIONAL, 1000, 1, 32, 64)},
+                new Object[] {"LSTM_L2_bi", new RnnDescriptor(CellKind.LSTM, 2, Direction.BIDIRECTIONAL, 50, 4, 100, 200)},
                 new Object[] {"GRU_L2_bi", new RnnDescriptor(CellKind.GRU, 2, Direction.BIDIRECTIONAL, 50, 4, 100, 200)},
                 new Object[] {"RELU", new RnnDescriptor(CellKind.RNN_RELU, 1, Direction.UNIDIRECTIONAL, 50, 1, 100, 200)});
     }
