@@ -1,10 +1,12 @@
 package dev.jrnn.apps;
 
+import dev.jrnn.core.rnn.Calibration;
 import dev.jrnn.core.rnn.Direction;
 import dev.jrnn.core.rnn.Precision;
 import dev.jrnn.core.runtime.BackendSelector;
 import dev.jrnn.core.runtime.Backends;
 import dev.jrnn.core.spi.Backend;
+import dev.jrnn.core.tensor.FloatTensor;
 import dev.jrnn.models.LanguageModel;
 import dev.jrnn.models.SequenceClassifier;
 import dev.jrnn.models.data.Vocabulary;
@@ -84,8 +86,11 @@ public final class PrecisionEffects implements Callable<Integer> {
     record Scored(double figure, float[] outputs) {
     }
 
-    /** Trained models (several for cross-validation's folds) and how they score on their held-out data. */
-    record Trained(String name, Metric metric, List<? extends Module> models, Supplier<Scored> score) {
+    /**
+     * Trained models (several for cross-validation's folds), how they score on their held-out data,
+     * and the range of their recurrent layers' inputs, for int8 on onednn (null: not calibrated).
+     */
+    record Trained(String name, Metric metric, List<? extends Module> models, Supplier<Scored> score, Calibration inputs) {
     }
 
     /** Everything trained, closed at the end. */
@@ -169,7 +174,7 @@ public final class PrecisionEffects implements Callable<Integer> {
                     note(notes, t.name() + " on " + name + " at " + p + " failed: " + e);
                 }
             }
-            select(t.models(), name, Precision.FLOAT32);
+            select(t, name, Precision.FLOAT32);
             rows.add("| " + t.name() + " | " + t.metric().name() + " | " + name + " | " + t.metric().format(exact.figure()) + " |"
                     + figures + differences);
         }
@@ -183,20 +188,25 @@ public final class PrecisionEffects implements Callable<Integer> {
     }
 
     private static Scored score(Trained t, String backend, Precision precision) {
-        select(t.models(), backend, precision);
+        select(t, backend, precision);
         return t.score().get();
     }
 
-    /** Every recurrent layer of {@code models} on {@code backend} in {@code precision} (inference only from here on). */
-    private static void select(List<? extends Module> models, String backend, Precision precision) {
-        for (Module model : models) {
+    /** Every recurrent layer of {@code t}'s models on {@code backend} in {@code precision} (inference only from here on). */
+    private static void select(Trained t, String backend, Precision precision) {
+        for (Module model : t.models()) {
             model.eval();
             for (Module m : model.namedModules().values()) {
                 if (m instanceof Recurrent r) {
-                    r.backend(backend).precision(precision);
+                    r.backend(backend).precision(precision, t.inputs());
                 }
             }
         }
+    }
+
+    /** The range of {@code values} (an embedding table, a data set's features). */
+    private static Calibration range(float[] values) {
+        return Calibration.of(FloatTensor.of(values, values.length));
     }
 
     /** The largest and the median absolute difference of {@code reduced} from {@code exact}. */
@@ -233,7 +243,7 @@ public final class PrecisionEffects implements Callable<Integer> {
             List<float[]> scores = new ArrayList<>();
             double bits = DemoCommand.bitsPerCharacter(lm, heldOut, logits -> scores.add(logits.toArray()));
             return new Scored(bits, Sequences.concatenate(scores));
-        });
+        }, range(lm.namedParameters().get("embedding.weight").values()));
     }
 
     /** jrnn sentiment's GRUs, left to right and bidirectional, each cross-validated over all review sentences. */
@@ -262,7 +272,7 @@ public final class PrecisionEffects implements Callable<Integer> {
                     right += cmd.correct(logits.getLast(), test);
                 }
                 return new Scored(right / (double) shuffled.size(), Sequences.concatenate(logits));
-            }));
+            }, classifiers.stream().map(c -> range(c.namedParameters().get("embedding.weight").values())).reduce(Calibration::union).orElseThrow()));
         }
         return out;
     }
@@ -278,7 +288,7 @@ public final class PrecisionEffects implements Callable<Integer> {
         return new Trained(name, Metric.ACCURACY, List.of(model), () -> {
             float[] logits = DigitsCommand.logits(model, data.test());
             return new Scored(DigitsCommand.accuracy(data.test(), Sequences.argmax(logits, classes), null), logits);
-        });
+        }, trainingRange(data));
     }
 
     /** jrnn forecast's GRU of each series, every origin of the held-out tail. */
@@ -296,9 +306,23 @@ public final class PrecisionEffects implements Callable<Integer> {
                     }
                 }
                 return new Scored(f.errors(forecasts).rmse(), flat);
-            }));
+            }, null)); // oneDNN has no int8 GRU: no calibration needed
         }
         return out;
+    }
+
+    /** The range of the digits' training frames: the calibration a user would have before seeing the test clips. */
+    private static Calibration trainingRange(DigitsCommand.Data data) {
+        float min = Float.POSITIVE_INFINITY, max = Float.NEGATIVE_INFINITY;
+        for (DigitsCommand.Example e : data.train()) {
+            for (float[] frame : e.frames()) {
+                for (float v : frame) {
+                    min = Math.min(min, v);
+                    max = Math.max(max, v);
+                }
+            }
+        }
+        return new Calibration(min, max);
     }
 
     /** The CPU's model name, as /proc/cpuinfo gives it. */
