@@ -7,10 +7,12 @@ import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.core.runtime.BackendSelector;
 import dev.jrnn.core.runtime.DenseBackends;
 import dev.jrnn.core.runtime.Parallelism;
+import dev.jrnn.core.tensor.FloatTensor;
 import dev.jrnn.models.LanguageModel;
 import dev.jrnn.models.Sampling;
 import dev.jrnn.models.train.Checkpoint;
 import dev.jrnn.models.train.LearningRate;
+import dev.jrnn.models.train.Losses;
 import dev.jrnn.models.train.Optimizer;
 import dev.jrnn.models.train.Trainer;
 import java.io.IOException;
@@ -22,6 +24,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -110,10 +113,10 @@ final class DemoCommand implements Callable<Integer> {
         String text, training, heldOutText, source, heldOutName;
         if (texts == null) {
             say.println("Moby-Dick: fetching (once) and checking " + Corpora.MOBY_DICK.name() + "@" + Corpora.MOBY_DICK.version());
-            text = Files.readString(Corpora.MOBY_DICK.fetch(), StandardCharsets.UTF_8);
-            int split = text.lastIndexOf("CHAPTER 126.");
-            training = text.substring(0, split);
-            heldOutText = text.substring(split);
+            Split split = mobyDick();
+            training = split.training();
+            heldOutText = split.heldOut();
+            text = training + heldOutText;
             source = "Moby-Dick";
             heldOutName = "held-out chapters";
         } else {
@@ -141,9 +144,8 @@ final class DemoCommand implements Callable<Integer> {
 
         Files.createDirectories(out);
         Path checkpoint = out.resolve("char-lstm.safetensors");
-        try (LanguageModel lm = new LanguageModel(CellKind.LSTM, alphabet.length(), EMBEDDING, hidden, LAYERS, 0.0, 7)
-                .backend(backend.name())) {
-            Optimizer adam = Optimizer.adam(lm, 2e-3);
+        try (LanguageModel lm = model(alphabet.length(), hidden).backend(backend.name())) {
+            Optimizer adam = optimizer(lm);
             if (resume && Files.exists(checkpoint)) {
                 Map<String, String> info = Checkpoint.load(checkpoint, lm, adam);
                 if (!alphabet.equals(info.get("alphabet"))) {
@@ -151,24 +153,8 @@ final class DemoCommand implements Callable<Integer> {
                 }
                 say.println("resuming from " + checkpoint + " at step " + adam.steps());
             }
-            int stride = train.length / batch;
-            LanguageModel.State[] carry = {null};
             long started = System.nanoTime();
-            Trainer.History history = new Trainer(adam, LearningRate.warmupCosine(3e-3, 50, steps), steps)
-                    .progress(say::println, "chars", (long) batch * chunk)
-                    .run(step -> {
-                        int[][] in = new int[chunk][batch], target = new int[chunk][batch];
-                        for (int t = 0; t < chunk; t++) {
-                            for (int n = 0; n < batch; n++) {
-                                int at = (int) ((n * (long) stride + step * chunk + t) % (train.length - 1));
-                                in[t][n] = train[at];
-                                target[t][n] = train[at + 1];
-                            }
-                        }
-                        LanguageModel.Step s = lm.trainStep(in, target, carry[0], adam, 5.0);
-                        carry[0] = s.state();
-                        return s.loss();
-                    });
+            Trainer.History history = train(lm, adam, train, steps, batch, chunk, say::println);
             double minutes = (System.nanoTime() - started) / 6e10;
             Checkpoint.saveModel(checkpoint, lm, adam, CharacterModel.describe(alphabet));
             String curve = "no new steps, no loss curve";
@@ -176,7 +162,7 @@ final class DemoCommand implements Callable<Integer> {
                 LossChart.writePng(out.resolve("loss.png"), "char-LSTM on " + source + ": training loss (nats per character)", history);
                 curve = "loss curve " + out.resolve("loss.png");
             }
-            double bits = bitsPerCharacter(lm, valid);
+            double bits = bitsPerCharacter(lm, valid, scores -> { });
             say.printf(Locale.ROOT, "%s: %.3f bits per character (%.1f min of training; checkpoint %s; %s)%n",
                     heldOutName, bits, minutes, checkpoint, curve);
             say.printf(Locale.ROOT, "baseline, each character by its frequency in the training %s: %.3f bits per character%n",
@@ -209,6 +195,51 @@ final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** Moby-Dick as the demo splits it: chapters 1-125 to train on, 126 to the end held out. */
+    record Split(String training, String heldOut) {
+    }
+
+    static Split mobyDick() throws IOException {
+        String text = Files.readString(Corpora.MOBY_DICK.fetch(), StandardCharsets.UTF_8);
+        int split = text.lastIndexOf("CHAPTER 126.");
+        return new Split(text.substring(0, split), text.substring(split));
+    }
+
+    /** The demo's untrained model: a character LSTM over an alphabet of {@code symbols}. */
+    static LanguageModel model(int symbols, int hidden) {
+        return new LanguageModel(CellKind.LSTM, symbols, EMBEDDING, hidden, LAYERS, 0.0, 7);
+    }
+
+    static Optimizer optimizer(LanguageModel lm) {
+        return Optimizer.adam(lm, 2e-3);
+    }
+
+    /**
+     * Trains {@code lm} for {@code steps} (the schedule's length; a resumed optimizer continues at its
+     * step) by truncated BPTT: {@code batch} streams read {@code train} from evenly spaced starts,
+     * {@code chunk} characters a step, each carrying its state into the next chunk.
+     */
+    static Trainer.History train(LanguageModel lm, Optimizer adam, int[] train, long steps, int batch, int chunk,
+                                 Consumer<String> progress) {
+        int stride = train.length / batch;
+        LanguageModel.State[] carry = {null};
+        return new Trainer(adam, LearningRate.warmupCosine(3e-3, 50, steps), steps)
+                .progress(progress, "chars", (long) batch * chunk)
+                .run(step -> {
+                    int[][] in = new int[chunk][batch], target = new int[chunk][batch];
+                    for (int t = 0; t < chunk; t++) {
+                        for (int n = 0; n < batch; n++) {
+                            int at = (int) ((n * (long) stride + step * chunk + t) % (train.length - 1));
+                            in[t][n] = train[at];
+                            target[t][n] = train[at + 1];
+                        }
+                    }
+                    LanguageModel.Step s = lm.trainStep(in, target, carry[0], adam, 5.0);
+                    carry[0] = s.state();
+                    return s.loss();
+                });
+    }
+
     /** The generator's default start on a user's text: its first words, up to about 20 characters. */
     private static String opening(String training) {
         String s = training.strip().lines().findFirst().orElse(training); // its characters are the text's own
@@ -216,8 +247,11 @@ final class DemoCommand implements Callable<Integer> {
         return s.length() <= 20 ? s : space > 0 ? s.substring(0, space + 1) : s.substring(0, 20);
     }
 
-    /** Bits per character of predicting each held-out character from the ones before it. */
-    private double bitsPerCharacter(LanguageModel lm, int[] text) {
+    /**
+     * Bits per character of predicting each held-out character from the ones before it; the scores
+     * behind them, {@code [T, N, V]} a piece, go to {@code scores} in order.
+     */
+    static double bitsPerCharacter(LanguageModel lm, int[] text, Consumer<FloatTensor> scores) {
         // 16 streams of 200-character pieces; a short held-out text (a user's) in fewer streams or one piece
         int piece = Math.min(200, text.length - 1), streams = Math.max(1, Math.min(16, (text.length - 1) / piece));
         int per = (text.length - 1) / streams;
@@ -225,17 +259,19 @@ final class DemoCommand implements Callable<Integer> {
         double nats = 0;
         long counted = 0;
         for (int from = 0; from + piece <= per; from += piece) {
-            int[][] in = new int[piece][streams], target = new int[piece][streams];
+            int[][] in = new int[piece][streams];
+            int[] next = new int[piece * streams]; // the targets, as the scores' rows [T * N] hold them
             for (int t = 0; t < piece; t++) {
                 for (int n = 0; n < streams; n++) {
                     in[t][n] = text[n * per + from + t];
-                    target[t][n] = text[n * per + from + t + 1];
+                    next[t * streams + n] = text[n * per + from + t + 1];
                 }
             }
-            LanguageModel.Step s = lm.evaluate(in, target, state);
-            state = s.state();
-            nats += s.loss() * piece * streams;
-            counted += (long) piece * streams;
+            LanguageModel.Output out = lm.forward(in, state);
+            scores.accept(out.logits());
+            state = out.state();
+            nats += Losses.softmaxCrossEntropy(out.logits().reshape(next.length, lm.vocabulary()), next, -1).value() * next.length;
+            counted += next.length;
         }
         return nats / counted / Math.log(2);
     }

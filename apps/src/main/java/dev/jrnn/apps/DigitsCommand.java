@@ -130,7 +130,7 @@ final class DigitsCommand implements Callable<Integer> {
     private static final List<String> GROUPS = List.of("new accent", "new variant", "both new");
 
     /** What the clips are: the class names (index = label) and the held-out groups reported besides "all" (none for a user's folder). */
-    private record Classes(List<String> names, List<String> groups) {
+    record Classes(List<String> names, List<String> groups) {
     }
 
     /**
@@ -142,11 +142,12 @@ final class DigitsCommand implements Callable<Integer> {
      */
     static final String VECTOR_MATH = "jdk.incubator.vector.VectorMathLibrary";
 
-    @Override
-    public Integer call() throws IOException {
-        if (System.getProperty(VECTOR_MATH) == null) {
-            System.setProperty(VECTOR_MATH, "java");
-        }
+    /** The clips as both models see them (their frames normalized by {@code normalization}: means, scales), and their classes. */
+    record Data(List<Example> train, List<Example> test, Classes classes, float[][] normalization) {
+    }
+
+    /** The clips of {@code --wav} or espeak-ng's, through the front end and normalized; what was read and how goes to {@code say}. */
+    Data data(PrintWriter say) throws IOException {
         require(takes >= 1 && epochs >= 1 && hidden >= 1, "--takes, --epochs and --hidden must be positive");
         require(augment >= 0, "--augment must not be negative, got " + augment);
         require(accents.containsAll(heldOutAccents), "--held-out-accents must be among --accents, got " + heldOutAccents);
@@ -155,10 +156,26 @@ final class DigitsCommand implements Callable<Integer> {
                 "at least one accent and one variant must be left for training");
         require(!heldOutAccents.isEmpty() || !heldOutVariants.isEmpty(), "hold out at least one accent or variant");
         Features features = new Features(mels, mfcc);
-        PrintWriter say = spec.commandLine().getOut();
         List<Example> train = new ArrayList<>(), test = new ArrayList<>();
         Classes classes = wav != null ? userClips(wav, features, train, test, say) : synthesizedClips(features, train, test, say);
-        float[][] normalization = normalize(train, test);
+        return new Data(train, test, classes, normalize(train, test));
+    }
+
+    /** The recurrent classifier, untrained: the caller closes it. */
+    SequenceClassifier model(Data d) {
+        return new SequenceClassifier(cell, d.train().getFirst().frames()[0].length, hidden, layers, direction, d.classes().names().size(), 3)
+                .dropout(0.3, 5).pooling(pooling).backend(backend.name());
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        if (System.getProperty(VECTOR_MATH) == null) {
+            System.setProperty(VECTOR_MATH, "java");
+        }
+        PrintWriter say = spec.commandLine().getOut();
+        Data data = data(say);
+        List<Example> train = data.train(), test = data.test();
+        Classes classes = data.classes();
         StringBuilder header = new StringBuilder(String.format(Locale.ROOT, "  %-36s %8s", "held-out accuracy", "all"));
         for (String g : classes.groups()) {
             header.append(String.format(Locale.ROOT, " %" + (g.length() + 1) + "s", g));
@@ -174,13 +191,12 @@ final class DigitsCommand implements Callable<Integer> {
         int[] recurrent;
         String name = (direction == Direction.BIDIRECTIONAL ? "bidirectional " : "") + cell.name().replace('_', ' ');
         Path saved = out.resolve("digits.safetensors");
-        try (SequenceClassifier model = new SequenceClassifier(cell, train.getFirst().frames()[0].length, hidden, layers, direction, count, 3)
-                .dropout(0.3, 5).pooling(pooling).backend(backend.name())) {
+        try (SequenceClassifier model = model(data)) {
             train(model, train, say);
-            recurrent = predict(model, test);
+            recurrent = Sequences.argmax(logits(model, test), count);
             name += " (" + hidden + ", " + model.recurrent().backendName() + ")";
             Files.createDirectories(out);
-            Checkpoint.saveModel(saved, model, null, info(classes.names(), normalization));
+            Checkpoint.saveModel(saved, model, null, info(classes.names(), data.normalization()));
         }
         report(say, name, test, recurrent, classes.groups(), start);
 
@@ -353,7 +369,7 @@ final class DigitsCommand implements Callable<Integer> {
     }
 
     /** The share of {@code test} clips (of {@code group}, or all when null) predicted right; NaN when there are none. */
-    private static double accuracy(List<Example> test, int[] predicted, String group) {
+    static double accuracy(List<Example> test, int[] predicted, String group) {
         int right = 0, total = 0;
         for (int i = 0; i < test.size(); i++) {
             if (group == null || group.equals(test.get(i).group())) {
@@ -424,7 +440,7 @@ final class DigitsCommand implements Callable<Integer> {
     }
 
     /** Minibatches of shuffled clips with AdamW and a cosine-decayed rate; prints the mean loss of the first and last epochs. */
-    private void train(SequenceClassifier model, List<Example> train, PrintWriter say) {
+    void train(SequenceClassifier model, List<Example> train, PrintWriter say) {
         double rate = 3e-3;
         Optimizer adam = Optimizer.adamW(model, rate, 0.01);
         long steps = Trainer.steps(epochs, train.size(), BATCH);
@@ -456,14 +472,14 @@ final class DigitsCommand implements Callable<Integer> {
         }
     }
 
-    private static int[] predict(SequenceClassifier model, List<Example> test) {
-        int[] out = new int[test.size()];
+    /** The class scores {@code [test.size() * classes]} of {@code model} for {@code test}, in batches of 128. */
+    static float[] logits(SequenceClassifier model, List<Example> test) {
+        List<float[]> parts = new ArrayList<>();
         for (int from = 0; from < test.size(); from += 128) {
             Batch b = batch(test.subList(from, Math.min(test.size(), from + 128)));
-            int[] p = model.predict(b.x(), b.lengths());
-            System.arraycopy(p, 0, out, from, p.length);
+            parts.add(model.logits(b.x(), b.lengths()).toArray());
         }
-        return out;
+        return Sequences.concatenate(parts);
     }
 
     record Batch(FloatTensor x, int[] lengths, int[] labels) {

@@ -186,9 +186,14 @@ final class ForecastCommand implements Callable<Integer> {
             }
         }
         for (String name : series) {
-            report(say, load(name).with(season, horizon).last(last));
+            report(say, builtIn(name));
         }
         return 0;
+    }
+
+    /** The built-in series {@code name} with the options' season, horizon and length. */
+    Series builtIn(String name) throws IOException {
+        return load(name).with(season, horizon).last(last);
     }
 
     /** The user's column, its gaps reported and filled; forecast one step ahead (--horizon) from 24 steps (--window), no season (--season). */
@@ -201,7 +206,34 @@ final class ForecastCommand implements Callable<Integer> {
                 0, 24, 1, 20, Choice.PLAIN, f.timeAxis(), csv + " (column " + column + ")", f.observed());
     }
 
-    private void report(PrintWriter say, Series whole) throws IOException {
+    /**
+     * A series' GRU trained as the command trains it, with what scoring it needs: the series as
+     * scored ({@code --validate}: without the held-out tail), where its test part starts, the
+     * forecast origins in it, whether the GRU models square roots, and its settings.
+     */
+    record Fitted(Series series, WindowForecaster gru, int trainEnd, int[] origins, boolean root, boolean seasonally,
+                  double stopping, int units, WindowForecaster.Settings settings, double seconds) implements AutoCloseable {
+
+        /** The GRU's forecasts from every origin, in the series' own units. */
+        double[][][] forecasts() {
+            return forecast(gru, origins, root);
+        }
+
+        /** The errors of {@code forecasts} (from every origin) against the observed values they forecast. */
+        Metrics.Errors errors(double[][][] forecasts) {
+            Metrics.Errors e = new Metrics.Errors();
+            score(this, forecasts, e, new Metrics.Errors(), new Metrics.Errors());
+            return e;
+        }
+
+        @Override
+        public void close() {
+            gru.close();
+        }
+    }
+
+    /** Trains the GRU on {@code whole} (its training part) with the command's settings; says what it trains on. */
+    Fitted fit(PrintWriter say, Series whole) {
         Series s = validate ? whole.first((int) Math.round(whole.values().length * (1 - testFraction))) : whole;
         Choice c = s.choice();
         boolean root = sqrt != null ? sqrt : c.sqrt(), seasonally = seasonalBase != null ? seasonalBase : c.seasonalBase();
@@ -227,45 +259,62 @@ final class ForecastCommand implements Callable<Integer> {
         double[][] covariates = Arrays.stream(s.covariates()).map(v -> root && Arrays.equals(v, s.values()) ? fitted : v).toArray(double[][]::new);
         WindowForecaster.Settings settings = new WindowForecaster.Settings(steps, horizon, units, epochCount, 3e-3, seed, backend.name(),
                 seasonally ? s.season() : 0, (int) Math.round(trainEnd * stopping), decay);
-        try (WindowForecaster gru = new WindowForecaster(new double[][] {fitted}, covariates, trainEnd, settings).fit()) {
-            double seconds = (System.nanoTime() - start) / 1e9;
-            int[] origins = new int[n - trainEnd - horizon + 1];
-            Arrays.setAll(origins, i -> trainEnd + i);
-            double[][][] forecasts = forecast(gru, origins, root);
-            Metrics.Errors model = new Metrics.Errors(), persistence = new Metrics.Errors(), seasonal = new Metrics.Errors();
-            double[] v = s.values();
-            for (int i = 0; i < origins.length; i++) {
-                int o = origins[i];
-                for (int h = 0; h < horizon; h++) {
-                    if (!s.observed()[o + h]) {
-                        continue; // an interpolated value is no truth to score against
-                    }
-                    model.add(forecasts[i][0][h], v[o + h]);
-                    persistence.add(v[o - 1], v[o + h]);
-                    if (s.season() > 0) {
-                        seasonal.add(v[o + h - s.season()], v[o + h]);
-                    }
+        WindowForecaster gru = new WindowForecaster(new double[][] {fitted}, covariates, trainEnd, settings);
+        try {
+            gru.fit();
+        } catch (RuntimeException | Error e) {
+            gru.close();
+            throw e;
+        }
+        int[] origins = new int[n - trainEnd - horizon + 1];
+        Arrays.setAll(origins, i -> trainEnd + i);
+        return new Fitted(s, gru, trainEnd, origins, root, seasonally, stopping, units, settings, (System.nanoTime() - start) / 1e9);
+    }
+
+    /** Adds each forecast's error and the baselines' (persistence, seasonal naive) from the same origins, on observed values only. */
+    private static void score(Fitted f, double[][][] forecasts, Metrics.Errors model, Metrics.Errors persistence, Metrics.Errors seasonal) {
+        Series s = f.series();
+        double[] v = s.values();
+        for (int i = 0; i < f.origins().length; i++) {
+            int o = f.origins()[i];
+            for (int h = 0; h < s.horizon(); h++) {
+                if (!s.observed()[o + h]) {
+                    continue; // an interpolated value is no truth to score against
+                }
+                model.add(forecasts[i][0][h], v[o + h]);
+                persistence.add(v[o - 1], v[o + h]);
+                if (s.season() > 0) {
+                    seasonal.add(v[o + h - s.season()], v[o + h]);
                 }
             }
-            say.printf(Locale.ROOT, "  %-28s %10s %10s   (%s, %d origins x %d steps ahead)%n", "", "RMSE", "MAE", s.unit(), origins.length, horizon);
+        }
+    }
+
+    private void report(PrintWriter say, Series whole) throws IOException {
+        try (Fitted f = fit(say, whole)) {
+            Series s = f.series();
+            WindowForecaster gru = f.gru();
+            Metrics.Errors model = new Metrics.Errors(), persistence = new Metrics.Errors(), seasonal = new Metrics.Errors();
+            score(f, f.forecasts(), model, persistence, seasonal);
+            say.printf(Locale.ROOT, "  %-28s %10s %10s   (%s, %d origins x %d steps ahead)%n", "", "RMSE", "MAE", s.unit(), f.origins().length, s.horizon());
             row(say, "GRU", model);
             row(say, s.season() > 0 ? "persistence" : "persistence (random walk)", persistence);
             if (s.season() > 0) {
                 row(say, "seasonal naive (" + s.season() + " steps)", seasonal);
             }
             Path picture = out.resolve(s.name() + ".png"), saved = out.resolve(s.name() + ".safetensors");
-            picture(s, trainEnd, gru, root, picture);
+            picture(s, f.trainEnd(), gru, f.root(), picture);
             Files.createDirectories(out);
             Map<String, String> info = new LinkedHashMap<>(gru.description());
             info.put("jrnn.command", "forecast");
             info.put("series", s.where());
-            info.put("series.sqrt", Boolean.toString(root));
+            info.put("series.sqrt", Boolean.toString(f.root()));
             Checkpoint.saveModel(saved, gru.model(), null, info);
-            String how = (root ? "on square roots, " : "") + (seasonally ? "correcting seasonal naive, " : "")
-                    + (stopping > 0 ? "epochs chosen on the training part's last " + settings.validation() + " steps, " : "");
+            String how = (f.root() ? "on square roots, " : "") + (f.seasonally() ? "correcting seasonal naive, " : "")
+                    + (f.stopping() > 0 ? "epochs chosen on the training part's last " + f.settings().validation() + " steps, " : "");
             say.printf(Locale.ROOT, "  GRU %s, %d units, %s%d epochs in %.1f s on %s (last epoch's training MSE %.3f in scaled units); picture %s%n",
                     s.covariates().length == 0 ? "on the series alone" : "with " + s.covariates().length + " covariates",
-                    units, how, gru.epochsTrained(), seconds, gru.backendName(), gru.lastLoss(), picture);
+                    f.units(), how, gru.epochsTrained(), f.seconds(), gru.backendName(), gru.lastLoss(), picture);
             say.printf(Locale.ROOT, "  model (a SequenceRegressor; inputs and outputs scaled as its info says): %s%n", saved);
             say.flush();
         }

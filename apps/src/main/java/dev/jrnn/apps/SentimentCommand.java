@@ -119,12 +119,7 @@ final class SentimentCommand implements Callable<Integer> {
                         + " folds of cross-validation (expected at least --folds examples)");
             }
         } else {
-            for (String domain : domains) {
-                if (!Corpora.SENTIMENT.containsKey(domain)) {
-                    throw new IllegalArgumentException("unknown domain '" + domain + "'; known: amazon, imdb, yelp");
-                }
-                all.addAll(load(domain));
-            }
+            all = reviews();
         }
         Files.createDirectories(out);
         if (across) {
@@ -134,18 +129,14 @@ final class SentimentCommand implements Callable<Integer> {
                 report(say, "train on the others, test on " + held, train, test, held.equals(domains.getLast()) ? checkpoint : null);
             }
         } else {
-            List<Sentence> shuffled = new ArrayList<>(all);
-            Collections.shuffle(shuffled, new Random(1));
+            List<Sentence> shuffled = shuffled(all);
             Map<String, int[]> right = new LinkedHashMap<>();
             Map<String, List<Double>> perFold = new LinkedHashMap<>();
             for (int fold = 0; fold < folds; fold++) {
-                int from = shuffled.size() * fold / folds, to = shuffled.size() * (fold + 1) / folds;
-                List<Sentence> test = shuffled.subList(from, to);
-                List<Sentence> train = new ArrayList<>(shuffled.subList(0, from));
-                train.addAll(shuffled.subList(to, shuffled.size()));
-                evaluate(train, test, fold == folds - 1 ? checkpoint : null).forEach((model, correct) -> {
+                Fold f = fold(shuffled, fold);
+                evaluate(f.train(), f.test(), fold == folds - 1 ? checkpoint : null).forEach((model, correct) -> {
                     right.computeIfAbsent(model, m -> new int[1])[0] += correct;
-                    perFold.computeIfAbsent(model, m -> new ArrayList<>()).add(correct / (double) test.size());
+                    perFold.computeIfAbsent(model, m -> new ArrayList<>()).add(correct / (double) f.test().size());
                 });
             }
             say.printf(Locale.ROOT, "%s, %d-fold cross-validation over %s (%d %s, each tested once by a model that did not train on it):%n",
@@ -158,6 +149,37 @@ final class SentimentCommand implements Callable<Integer> {
                 across ? "setting" : "fold", checkpoint);
         say.flush();
         return 0;
+    }
+
+    /** The review sentences of {@code --domains}. */
+    List<Sentence> reviews() throws IOException {
+        List<Sentence> all = new ArrayList<>();
+        for (String domain : domains) {
+            if (!Corpora.SENTIMENT.containsKey(domain)) {
+                throw new IllegalArgumentException("unknown domain '" + domain + "'; known: amazon, imdb, yelp");
+            }
+            all.addAll(load(domain));
+        }
+        return all;
+    }
+
+    /** The sentences in the seeded order that cross-validation cuts into folds. */
+    static List<Sentence> shuffled(List<Sentence> all) {
+        List<Sentence> shuffled = new ArrayList<>(all);
+        Collections.shuffle(shuffled, new Random(1));
+        return shuffled;
+    }
+
+    /** One round of cross-validation: the sentences it trains on and the ones it tests. */
+    record Fold(List<Sentence> train, List<Sentence> test) {
+    }
+
+    /** Fold {@code fold} of {@code --folds} over {@link #shuffled} sentences: its share tested, the rest trained on. */
+    Fold fold(List<Sentence> shuffled, int fold) {
+        int from = shuffled.size() * fold / folds, to = shuffled.size() * (fold + 1) / folds;
+        List<Sentence> train = new ArrayList<>(shuffled.subList(0, from));
+        train.addAll(shuffled.subList(to, shuffled.size()));
+        return new Fold(train, shuffled.subList(from, to));
     }
 
     /** The user's labelled texts (--data), their labels numbered in sorted order. */
@@ -214,7 +236,7 @@ final class SentimentCommand implements Callable<Integer> {
      * bidirectional GRU saved to {@code checkpoint} unless it is null.
      */
     Map<String, Integer> evaluate(List<Sentence> train, List<Sentence> test, Path checkpoint) throws IOException {
-        Vocabulary vocabulary = Vocabulary.firstSeen(train.stream().map(Sentence::words).toList(), "<unknown>");
+        Vocabulary vocabulary = vocabulary(train);
         Map<String, Integer> results = new LinkedHashMap<>();
         int[] counts = new int[labels.size()];
         train.forEach(s -> counts[s.label()]++);
@@ -232,10 +254,28 @@ final class SentimentCommand implements Callable<Integer> {
         return results;
     }
 
+    /** The words the models know: those of the training sentences, in order of first use, after the unknown word (id 0). */
+    static Vocabulary vocabulary(List<Sentence> train) {
+        return Vocabulary.firstSeen(train.stream().map(Sentence::words).toList(), "<unknown>");
+    }
+
     private int recurrent(Vocabulary vocabulary, List<Sentence> train, List<Sentence> test, Direction direction, Path checkpoint)
             throws IOException {
-        try (SequenceClassifier model = new SequenceClassifier(vocabulary.size(), 64, CellKind.GRU, 64, 1, direction, labels.size(), 3)
-                .dropout(DROPOUT, 5).pooling(pooling).backend(backend.name())) {
+        try (SequenceClassifier model = trainGru(vocabulary, train, direction)) {
+            int right = correct(logits(model, test, vocabulary), test);
+            if (checkpoint != null) {
+                Checkpoint.saveModel(checkpoint, model, null, Map.of("vocabulary", String.join("\n", vocabulary.tokens()),
+                        "labels", String.join("\n", labels), "words", word.pattern() + " (lowercased; token ids by the vocabulary, 0 unknown)"));
+            }
+            return right;
+        }
+    }
+
+    /** A GRU classifier ({@code direction}) trained on {@code train} in float32: the caller closes it. */
+    SequenceClassifier trainGru(Vocabulary vocabulary, List<Sentence> train, Direction direction) {
+        SequenceClassifier model = new SequenceClassifier(vocabulary.size(), 64, CellKind.GRU, 64, 1, direction, labels.size(), 3)
+                .dropout(DROPOUT, 5).pooling(pooling).backend(backend.name());
+        try {
             float[] embeddings = model.parameters().get(0).values(); // small word vectors: the GRU starts unsaturated
             for (int i = 0; i < embeddings.length; i++) {
                 embeddings[i] *= 0.1f;
@@ -252,20 +292,31 @@ final class SentimentCommand implements Callable<Integer> {
                 }
                 return model.trainStep(b.tokens(), b.lengths(), b.labels(), adam, 5.0);
             });
-            int right = 0;
-            for (int from = 0; from < test.size(); from += 128) {
-                Batch b = batch(test.subList(from, Math.min(test.size(), from + 128)), vocabulary);
-                int[] predicted = model.predict(b.tokens(), b.lengths());
-                for (int i = 0; i < predicted.length; i++) {
-                    right += predicted[i] == b.labels()[i] ? 1 : 0;
-                }
-            }
-            if (checkpoint != null) {
-                Checkpoint.saveModel(checkpoint, model, null, Map.of("vocabulary", String.join("\n", vocabulary.tokens()),
-                        "labels", String.join("\n", labels), "words", word.pattern() + " (lowercased; token ids by the vocabulary, 0 unknown)"));
-            }
-            return right;
+            return model;
+        } catch (RuntimeException | Error e) {
+            model.close();
+            throw e;
         }
+    }
+
+    /** The class scores {@code [test.size() * classes]} of {@code model} for {@code test}, in batches of 128. */
+    static float[] logits(SequenceClassifier model, List<Sentence> test, Vocabulary vocabulary) {
+        List<float[]> parts = new ArrayList<>();
+        for (int from = 0; from < test.size(); from += 128) {
+            Batch b = batch(test.subList(from, Math.min(test.size(), from + 128)), vocabulary);
+            parts.add(model.logits(b.tokens(), b.lengths()).toArray());
+        }
+        return Sequences.concatenate(parts);
+    }
+
+    /** How many of {@code test} the class scores {@code logits} classify right (the first of equal scores). */
+    int correct(float[] logits, List<Sentence> test) {
+        int[] predicted = Sequences.argmax(logits, labels.size());
+        int right = 0;
+        for (int i = 0; i < predicted.length; i++) {
+            right += predicted[i] == test.get(i).label() ? 1 : 0;
+        }
+        return right;
     }
 
     record Batch(int[][] tokens, int[] lengths, int[] labels) {

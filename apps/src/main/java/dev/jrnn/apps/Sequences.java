@@ -1,5 +1,7 @@
 package dev.jrnn.apps;
 
+import java.util.List;
+
 /** Reading out class scores, shared by the commands that classify (padded batches: {@link dev.jrnn.models.data.Batches}). */
 final class Sequences {
 
@@ -15,5 +17,16 @@ final class Sequences {
             }
         }
         return out;
+    }
+
+    /** The batches' scores {@code parts} one after the other. */
+    static float[] concatenate(List<float[]> parts) {
+        float[] all = new float[parts.stream().mapToInt(p -> p.length).sum()];
+        int at = 0;
+        for (float[] p : parts) {
+            System.arraycopy(p, 0, all, at, p.length);
+            at += p.length;
+        }
+        return all;
     }
 }

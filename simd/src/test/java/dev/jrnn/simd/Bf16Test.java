@@ -36,7 +36,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * weights rounded to bf16 (so the test checks the kernels, not the rounding: the two differ only by
  * float32 reordering), and bit for bit against simd's own float32 kernels on those rounded weights;
  * every thread split; no allocation per call; training refused. The accuracy against float32
- * weights is {@link Bf16AccuracyTest}'s. The allocation, update and training tests cover int8 too
+ * weights is {@link SimdPrecisionAccuracyTest}'s. The allocation, update and training tests cover int8 too
  * ({@link Int8Test} the rest of int8), and a few helpers here serve both.
  */
 @Tag("width")

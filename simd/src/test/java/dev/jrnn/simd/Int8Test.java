@@ -36,7 +36,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * as {@link Bf16Test} is: int8 scales each output's sum once, float32 would scale each weight, and
  * the two round differently.) Zero allocation per call, an update and training's refusal:
  * {@link Bf16Test}, which runs them for int8 too. The accuracy against float32 weights is
- * {@link Int8AccuracyTest}'s.
+ * {@link SimdPrecisionAccuracyTest}'s.
  */
 @Tag("width")
 class Int8Test {

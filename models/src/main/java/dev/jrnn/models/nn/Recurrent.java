@@ -1,5 +1,6 @@
 package dev.jrnn.models.nn;
 
+import dev.jrnn.core.rnn.Calibration;
 import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.core.rnn.Direction;
 import dev.jrnn.core.rnn.Mode;
@@ -73,6 +74,8 @@ public final class Recurrent extends Module implements AutoCloseable {
     private String backend;
     /** How inference stores the weights ({@link #precision(Precision)}); training is always float32. */
     private Precision precision = Precision.FLOAT32;
+    /** The range of layer 0's inputs, for a backend that stores them in 8 bits ({@link #precision(Precision, Calibration)}); or null. */
+    private Calibration calibration;
     /** The backend each use runs on, once its first call chose it. Guarded by {@code this}. */
     private final Map<Use, String> chosen = new EnumMap<>(Use.class);
     /** The key in {@link #plans} of a use's race, followed by the use. */
@@ -142,6 +145,12 @@ public final class Recurrent extends Module implements AutoCloseable {
         grads = RnnWeights.fromNamed(architecture, gradients);
         backend = stack.backend;
         precision = stack.precision;
+        calibration = layer == 0 ? stack.calibration : upper(stack.calibration);
+    }
+
+    /** An upper layer's inputs are the states of the one below, in [-1, 1] (tanh; o tanh(c)), whatever layer 0 reads. */
+    private static Calibration upper(Calibration layer0) {
+        return layer0 == null ? null : new Calibration(-1, 1);
     }
 
     /**
@@ -212,12 +221,23 @@ public final class Recurrent extends Module implements AutoCloseable {
      * ({@code Backend.precisions()}; auto takes one that does), else the first inference call throws.
      */
     public Recurrent precision(Precision value) {
+        return precision(value, null);
+    }
+
+    /**
+     * {@link #precision(Precision)} with the range of the inputs this stack will read, for a backend
+     * that stores them in 8 bits ({@code Backend.needsCalibration}: int8 on onednn), e.g.
+     * {@code Calibration.of(sampleInputs)} or, after an embedding, the range of its table; null for
+     * none, which such a backend refuses (and auto passes it over).
+     */
+    public Recurrent precision(Precision value, Calibration inputs) {
         java.util.Objects.requireNonNull(value, "precision");
         closePlans();
         precision = value;
+        calibration = inputs;
         if (perLayer != null) {
-            for (Recurrent layer : perLayer) {
-                layer.precision(value);
+            for (int l = 0; l < perLayer.length; l++) {
+                perLayer[l].precision(value, l == 0 ? inputs : upper(inputs));
             }
         }
         return this;
@@ -423,7 +443,7 @@ public final class Recurrent extends Module implements AutoCloseable {
         if (plan == null) {
             String backend = name.startsWith(RACE) ? BackendSelector.AUTO : name;
             plan = new Plan(Backends.selector().prepare(backend, first, weights, use,
-                    use == Use.TRAINING ? Precision.FLOAT32 : precision), version);
+                    use == Use.TRAINING ? Precision.FLOAT32 : precision, calibration), version);
             plans.put(name, plan);
         } else if (plan.version != version) {
             plan.rnn.update(weights);

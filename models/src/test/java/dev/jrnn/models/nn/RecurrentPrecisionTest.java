@@ -2,13 +2,17 @@ package dev.jrnn.models.nn;
 
 import static dev.jrnn.core.testing.Close.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.jrnn.core.rnn.BFloat16;
+import dev.jrnn.core.rnn.Calibration;
 import dev.jrnn.core.rnn.CellKind;
 import dev.jrnn.core.rnn.Direction;
 import dev.jrnn.core.rnn.Precision;
+import dev.jrnn.core.runtime.Backends;
 import dev.jrnn.core.tensor.FloatTensor;
 import dev.jrnn.core.tensor.Shape;
 import dev.jrnn.core.testing.Tensors;
@@ -46,6 +50,39 @@ class RecurrentPrecisionTest {
 
             model.precision(Precision.FLOAT32); // the parameters were never rounded
             assertClose("float32 again", float32.y(), model.infer(x, LENGTHS, null, null).y(), 1e-6, 1e-6);
+        }
+    }
+
+    /**
+     * onednn's int8 stores layer inputs in 8 bits over a range fixed when the stack is prepared: the
+     * model passes its calibration on (layer 0's; [-1, 1] to upper layers run one by one, with
+     * dropout between them), and without one the backend refuses.
+     */
+    @ParameterizedTest
+    @ValueSource(doubles = {0, 0.3})
+    void int8OnOnednnTakesTheCalibrationOfTheInputs(double dropout) {
+        assumeTrue(Backends.selector().availability("onednn").available()
+                && Backends.named("onednn").precisions().contains(Precision.INT8), "onednn runs no int8 here");
+        SplittableRandom random = new SplittableRandom(2);
+        FloatTensor x = Tensors.uniform(Shape.of(6, 3, 5), random);
+        x.setFlat(0, 3f); // the inputs reach past [-1, 1]
+        try (Recurrent model = new Recurrent(CellKind.LSTM, 5, 9, 2, Direction.BIDIRECTIONAL, 3).dropout(dropout, 4)
+                .backend("onednn").training(false)) {
+            float[] float32 = model.infer(x, LENGTHS, null, null).y().toArray();
+            model.precision(Precision.INT8);
+            var e = assertThrows(IllegalArgumentException.class, () -> model.infer(x, LENGTHS, null, null));
+            assertTrue(e.getMessage().contains("Calibration"), e.getMessage());
+
+            model.precision(Precision.INT8, Calibration.of(x));
+            float[] int8 = model.infer(x, LENGTHS, null, null).y().toArray();
+            double largest = 0;
+            for (int i = 0; i < int8.length; i++) {
+                largest = Math.max(largest, Math.abs(int8[i] - float32[i]));
+            }
+            // int8 was used, and stays within 2e-2: onednn's int8 errs by at most 7e-3 on the bench workloads
+            assertTrue(largest > 0 && largest < 2e-2, "largest difference from float32: " + largest);
+            model.precision(Precision.INT8, new Calibration(-1, 1)); // the calibration is used: this one clips the 3
+            assertFalse(java.util.Arrays.equals(int8, model.infer(x, LENGTHS, null, null).y().toArray()));
         }
     }
 
