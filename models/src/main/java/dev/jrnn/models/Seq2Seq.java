@@ -128,8 +128,17 @@ public final class Seq2Seq extends Module implements AutoCloseable {
      * See {@link dev.jrnn.models.nn.Recurrent#precision(dev.jrnn.core.rnn.Precision)}.
      */
     public Seq2Seq precision(dev.jrnn.core.rnn.Precision precision) {
-        encoder.precision(precision);
-        decoder.precision(precision);
+        return precision(precision, null);
+    }
+
+    /**
+     * {@link #precision(dev.jrnn.core.rnn.Precision)}, with the range of the features this model reads
+     * ({@code Calibration.of(sample inputs)}), for a backend that stores its inputs in 8 bits too
+     * (onednn's int8); {@code inputs} null: a model reading tokens takes its embedding table's range.
+     */
+    public Seq2Seq precision(dev.jrnn.core.rnn.Precision precision, dev.jrnn.core.rnn.Calibration inputs) {
+        encoder.precision(precision, inputs != null || sourceEmbedding == null ? inputs : sourceEmbedding.range());
+        decoder.precision(precision, targetEmbedding.range().including(-1).including(1)); // and the attention's context, in [-1, 1]
         return this;
     }
 

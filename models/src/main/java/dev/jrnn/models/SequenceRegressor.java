@@ -36,7 +36,16 @@ public final class SequenceRegressor extends Module implements AutoCloseable {
      * See {@link dev.jrnn.models.nn.Recurrent#precision(dev.jrnn.core.rnn.Precision)}.
      */
     public SequenceRegressor precision(dev.jrnn.core.rnn.Precision precision) {
-        rnn.precision(precision);
+        return precision(precision, null);
+    }
+
+    /**
+     * {@link #precision(dev.jrnn.core.rnn.Precision)}, with the range of the features this model reads
+     * ({@code Calibration.of(sample inputs)}), for a backend that stores its inputs in 8 bits too
+     * (onednn's int8); {@code inputs} null: a model reading tokens takes its embedding table's range.
+     */
+    public SequenceRegressor precision(dev.jrnn.core.rnn.Precision precision, dev.jrnn.core.rnn.Calibration inputs) {
+        rnn.precision(precision, inputs);
         return this;
     }
 

@@ -57,7 +57,16 @@ public final class SequenceTagger extends Module implements AutoCloseable {
      * See {@link dev.jrnn.models.nn.Recurrent#precision(dev.jrnn.core.rnn.Precision)}.
      */
     public SequenceTagger precision(dev.jrnn.core.rnn.Precision precision) {
-        rnn.precision(precision);
+        return precision(precision, null);
+    }
+
+    /**
+     * {@link #precision(dev.jrnn.core.rnn.Precision)}, with the range of the features this model reads
+     * ({@code Calibration.of(sample inputs)}), for a backend that stores its inputs in 8 bits too
+     * (onednn's int8); {@code inputs} null: a model reading tokens takes its embedding table's range.
+     */
+    public SequenceTagger precision(dev.jrnn.core.rnn.Precision precision, dev.jrnn.core.rnn.Calibration inputs) {
+        rnn.precision(precision, inputs != null || embedding == null ? inputs : embedding.range());
         return this;
     }
 

@@ -47,6 +47,11 @@ public final class Embedding extends Module {
         return weight;
     }
 
+    /** The range of the values this layer emits (its table's), to calibrate a backend that stores them in 8 bits. */
+    public dev.jrnn.core.rnn.Calibration range() {
+        return dev.jrnn.core.rnn.Calibration.of(weight.value());
+    }
+
     @Override
     public Embedding dense(DenseKernels kernels) {
         super.dense(kernels);
