@@ -38,6 +38,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * both run one sequence at a time (the SQL function); within {@link #ULPS} where one side scores a
  * sequence alone: a batch of one takes the matrix-vector kernels, whose sums run in another order
  * (a few units in the last place, as measured: 1 ulp on the regressor, 5e-10 relative on a log-probability).
+ * On simd "bitwise" means within {@link #ULPS} too: a simd result can move by an ulp between a JVM's
+ * first seconds and later (the Vector API's activation functions before and after C2 compiles
+ * them; RELIABILITY.md, "Concurrency"), and the tasks run at another moment than the model's own
+ * call (seen once in CI: 0.06264625 against 0.06264624). The reference backend is held to the bit.
  */
 class SparkScoringTest {
 
@@ -77,6 +81,18 @@ class SparkScoringTest {
     }
 
     /** The scores struct of each row, by id. */
+    /** Bitwise on the reference backend; within {@link #ULPS} on simd (see the class's comment). */
+    private static void assertSame(String backend, float[] expected, float[] actual, String message) {
+        if (backend.equals("reference")) {
+            assertArrayEquals(expected, actual, message);
+            return;
+        }
+        assertEquals(expected.length, actual.length, message);
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], actual[i], ULPS * Math.max(1, Math.abs(expected[i])), message + " [" + i + "]");
+        }
+    }
+
     private static Row[] byId(Dataset<Row> scored, int n) {
         Row[] out = new Row[n];
         for (Row r : scored.select("id", "jrnn").collectAsList()) {
@@ -108,7 +124,7 @@ class SparkScoringTest {
             float[] expected = model.logits(all.ids(), all.lengths()).toArray();
             int[] predicted = model.predict(all.ids(), all.lengths());
             for (int i = 0; i < seqs.size(); i++) {
-                assertArrayEquals(Arrays.copyOfRange(expected, i * 5, i * 5 + 5), floats(got[i], "scores"), "row " + i);
+                assertSame(backend, Arrays.copyOfRange(expected, i * 5, i * 5 + 5), floats(got[i], "scores"), "row " + i);
                 assertEquals(predicted[i], got[i].getInt(0), "row " + i);
             }
             // one model for the JVM's two task slots and four partitions, and none more for a second job
@@ -134,8 +150,8 @@ class SparkScoringTest {
                 assertEquals(seqs.get(i).length, scores.size(), "row " + i + " has a score per step");
                 for (int t = 0; t < scores.size(); t++) {
                     for (int c = 0; c < 3; c++) {
-                        assertEquals(z.get(t, i, c), ((Number) Cells.list(scores.get(t), "scores").get(c)).floatValue(), 0f,
-                                "row " + i + " step " + t);
+                        assertSame("simd", new float[] {z.get(t, i, c)},
+                                new float[] {((Number) Cells.list(scores.get(t), "scores").get(c)).floatValue()}, "row " + i + " step " + t);
                     }
                     assertEquals(labels[t][i], predicted.get(t));
                 }
