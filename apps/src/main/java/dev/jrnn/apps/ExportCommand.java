@@ -92,7 +92,7 @@ final class ExportCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(weights + ": " + e.getMessage());
         } finally {
-            RunCommand.close(model);
+            Module.closeIfNeeded(model);
         }
         return 0;
     }

@@ -235,7 +235,7 @@ final class RunCommand implements Callable<Integer> {
                 default -> throw new IllegalArgumentException(weights + ": a " + model.getClass().getSimpleName() + ", which jrnn run does not run");
             });
         } finally {
-            close(model);
+            Module.closeIfNeeded(model);
         }
         return 0;
     }
@@ -244,16 +244,6 @@ final class RunCommand implements Callable<Integer> {
         return Precision.parse(precisionName);
     }
 
-    /** Releases what a model loaded from a checkpoint holds (its prepared backends). */
-    static void close(Module model) {
-        if (model instanceof AutoCloseable closeable) {
-            try {
-                closeable.close();
-            } catch (Exception e) { // the topology models' close throws nothing checked
-                throw new IllegalStateException(e);
-            }
-        }
-    }
 
     /**
      * A Seq2Seq's translations of each source column, by greedy decoding or beam search: int32

@@ -175,7 +175,7 @@ public final class JrnnModelProviderFactory implements ModelProviderFactory {
                 }
                 return new Predictor(name, bytes, source, tokens, width, label, backend);
             } finally {
-                close(model);
+                Module.closeIfNeeded(model);
             }
         }
 
@@ -195,15 +195,6 @@ public final class JrnnModelProviderFactory implements ModelProviderFactory {
             }
         }
 
-        private static void close(Module m) {
-            if (m instanceof AutoCloseable c) {
-                try {
-                    c.close();
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            }
-        }
 
         @Override
         public void open(FunctionContext context) throws Exception {
@@ -221,7 +212,7 @@ public final class JrnnModelProviderFactory implements ModelProviderFactory {
         @Override
         public void close() throws Exception {
             if (model != null) {
-                close(model);
+                Module.closeIfNeeded(model);
             }
             super.close();
         }

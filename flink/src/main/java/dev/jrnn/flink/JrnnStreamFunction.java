@@ -126,7 +126,7 @@ public final class JrnnStreamFunction<K, IN, OUT> extends KeyedProcessFunction<K
                         + (s.readsTokens() ? "token ids: use JrnnStreamFunction.overTokens" : "feature vectors: use JrnnStreamFunction.overFeatures"));
             }
         } finally {
-            closeModel(m);
+            Module.closeIfNeeded(m);
         }
         return this;
     }
@@ -139,15 +139,6 @@ public final class JrnnStreamFunction<K, IN, OUT> extends KeyedProcessFunction<K
         }
     }
 
-    private static void closeModel(Module m) {
-        if (m instanceof AutoCloseable c) {
-            try {
-                c.close();
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        }
-    }
 
     @Override
     public void open(OpenContext context) {
@@ -188,7 +179,7 @@ public final class JrnnStreamFunction<K, IN, OUT> extends KeyedProcessFunction<K
             streaming.close();
         }
         if (model != null) {
-            closeModel(model);
+            Module.closeIfNeeded(model);
         }
     }
 

@@ -105,12 +105,12 @@ final class ExecutorModels {
                 inUse--;
                 if (!shared) {
                     if (retired) {
-                        close(model);
+                        Module.closeIfNeeded(model);
                     } else {
                         idle.push(model);
                     }
                 } else if (retired && inUse == 0) {
-                    idle.forEach(Entry::close);
+                    idle.forEach(Module::closeIfNeeded);
                     idle.clear();
                 }
             }
@@ -120,13 +120,9 @@ final class ExecutorModels {
         void retire() {
             retired = true;
             if (!shared || inUse == 0) {
-                idle.forEach(Entry::close);
+                idle.forEach(Module::closeIfNeeded);
                 idle.clear();
             }
-        }
-
-        static void close(Module model) {
-            closeModel(model);
         }
     }
 
@@ -140,16 +136,5 @@ final class ExecutorModels {
             default -> throw new IllegalArgumentException("not a topology jrnn-spark runs: " + model.getClass().getSimpleName());
         }
         return model;
-    }
-
-    /** Releases a model's native plans (its recurrent layers'). */
-    static void closeModel(Module model) {
-        if (model instanceof AutoCloseable c) {
-            try {
-                c.close();
-            } catch (Exception ignored) {
-                // a model's close releases native plans and does not fail
-            }
-        }
     }
 }

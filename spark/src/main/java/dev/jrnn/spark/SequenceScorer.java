@@ -91,7 +91,7 @@ public final class SequenceScorer implements Serializable {
         String hash = sha256(checkpoint);
         Module model = Checkpoint.loadModel(checkpoint, source(hash)).model();
         Topology topology = Topology.of(model);
-        ExecutorModels.closeModel(model);
+        Module.closeIfNeeded(model);
         Broadcast<byte[]> b = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(checkpoint);
         return new SequenceScorer(b, hash, topology, "sequence", "jrnn", null, "auto", 64);
     }

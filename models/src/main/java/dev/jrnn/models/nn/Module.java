@@ -35,6 +35,21 @@ public abstract class Module {
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
+    /**
+     * Closes {@code model} if it holds native resources: the topology models are
+     * {@link AutoCloseable} (their recurrent layers' prepared plans) and their close throws nothing
+     * checked; other modules hold none.
+     */
+    public static void closeIfNeeded(Module model) {
+        if (model instanceof AutoCloseable closeable) {
+            try {
+                closeable.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("closing " + model.getClass().getSimpleName() + " failed", e);
+            }
+        }
+    }
+
     private final Map<String, Parameter> parameters = new LinkedHashMap<>();
     private final Map<String, Module> children = new LinkedHashMap<>();
     private final Map<String, Rng> generators = new LinkedHashMap<>();

@@ -28,11 +28,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * runs one prediction of the model a {@link Predictor} serves; {@code GET /health} says what is
  * served and the counts so far.
  *
- * <p>Memory is bounded whatever the clients do. A body is read only under one of
- * {@link Limits#readers()} permits and only up to {@link Limits#maxBytes()} (413 past it); a request
- * then takes one of {@code workers + queue} permits, runs on one of {@link Limits#workers()}
- * threads or waits in a queue of {@link Limits#queue()}; when no permit is free the answer is 503 at
- * once (with {@code Retry-After}), never a longer queue. Bad input (malformed JSON, a wrong shape,
+ * <p>Memory is bounded whatever the clients do. A request first takes one of {@code workers +
+ * queue} permits, before its body is read; when none is free the answer is 503 at once (with
+ * {@code Retry-After}), never a longer queue, and a refusal costs no parsing. Its body is then read
+ * only under one of {@link Limits#readers()} permits and only up to {@link Limits#maxBytes()} (413
+ * past it), and it runs on one of {@link Limits#workers()} threads or waits in a queue of
+ * {@link Limits#queue()}. Bad input (malformed JSON, a wrong shape,
  * a sequence longer than {@link Limits#maxLength()}) is 400, naming the problem.
  */
 public final class PredictionService implements AutoCloseable {
@@ -95,40 +96,16 @@ public final class PredictionService implements AutoCloseable {
                 respond(exchange, 405, error("POST a JSON body to /predict"));
                 return;
             }
-            if (!reading.tryAcquire()) {
-                saturated(exchange);
-                return;
-            }
-            Callable<String> job;
-            try {
-                String body = body(exchange);
-                if (body == null) {
-                    return; // answered 413
-                }
-                Object request = RequestJson.parse(body);
-                if (!(request instanceof Map<?, ?> map)) {
-                    throw new IllegalArgumentException("the body must be a JSON object");
-                }
-                @SuppressWarnings("unchecked")
-                Map<String, Object> fields = (Map<String, Object>) map;
-                job = predictor.prepare(fields, limits.maxLength());
-            } catch (IllegalArgumentException e) {
-                badRequest.incrementAndGet();
-                respond(exchange, 400, error(e.getMessage()));
-                return;
-            } catch (RuntimeException e) { // a defect of ours: said, not a dropped connection
-                failed.incrementAndGet();
-                respond(exchange, 500, error("the request could not be read: " + e));
-                return;
-            } finally {
-                reading.release();
-            }
-            if (!admitted.tryAcquire()) {
+            if (!admitted.tryAcquire()) { // refused before its body is read: a 503 costs no parsing
                 saturated(exchange);
                 return;
             }
             String result;
             try {
+                Callable<String> job = readRequest(exchange);
+                if (job == null) {
+                    return; // answered 400, 413, 500 or 503
+                }
                 Future<String> future = workers.submit(job);
                 result = future.get();
             } catch (RejectedExecutionException e) { // the pool is shut down: the service is stopping
@@ -153,6 +130,40 @@ public final class PredictionService implements AutoCloseable {
             }
             ok.incrementAndGet();
             respond(exchange, 200, result);
+        }
+    }
+
+    /**
+     * The prediction a request asks for, read under one of the readers' permits; null when it has
+     * been answered instead (400 bad input, 413 too large, 500 a defect of ours, 503 no reader free).
+     */
+    private Callable<String> readRequest(HttpExchange exchange) throws IOException {
+        if (!reading.tryAcquire()) {
+            saturated(exchange);
+            return null;
+        }
+        try {
+            String body = body(exchange);
+            if (body == null) {
+                return null; // answered 413
+            }
+            Object request = RequestJson.parse(body);
+            if (!(request instanceof Map<?, ?> map)) {
+                throw new IllegalArgumentException("the body must be a JSON object");
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, Object> fields = (Map<String, Object>) map;
+            return predictor.prepare(fields, limits.maxLength());
+        } catch (IllegalArgumentException e) {
+            badRequest.incrementAndGet();
+            respond(exchange, 400, error(e.getMessage()));
+            return null;
+        } catch (RuntimeException e) { // a defect of ours: said, not a dropped connection
+            failed.incrementAndGet();
+            respond(exchange, 500, error("the request could not be read: " + e));
+            return null;
+        } finally {
+            reading.release();
         }
     }
 

@@ -163,6 +163,8 @@ final class Smoke {
             HttpResponse<String> third = client.send(post(port, good), HttpResponse.BodyHandlers.ofString());
             expect(name + ": saturated, a request is 503 at once", third.statusCode() == 503, third.statusCode() + " " + third.body());
             expect(name + ": 503 says when to retry", third.headers().firstValue("Retry-After").isPresent(), third.headers().toString());
+            // refused before its body is read: malformed JSON, which would be 400 once read, is 503 too
+            status(port, name + ": saturated, a malformed request is 503 (refused unread)", "POST", "/predict", "{\"sequence\": [[", 503);
             gate.open();
             expect(name + ": the held requests are answered 200", first.get(30, TimeUnit.SECONDS).statusCode() == 200
                     && second.get(30, TimeUnit.SECONDS).statusCode() == 200, "");
