@@ -75,6 +75,7 @@ final class OneDnnWorkspace extends Workspace {
      */
     private OneDnnExecution execution(int steps, int batch, int part) {
         OneDnnExecution found = null;
+        boolean fresh = false;
         for (int i = 0, n = executions.size(); i < n && found == null; i++) {
             OneDnnExecution e = executions.get(i);
             if (e.shape.steps == steps && e.shape.batch == batch && (e.call != calls || part == OneDnnRnn.INFERENCE)) {
@@ -84,6 +85,7 @@ final class OneDnnWorkspace extends Workspace {
         if (found == null) {
             found = new OneDnnExecution(rnn, steps, batch, gradients);
             made++;
+            fresh = true;
             executions.add(found);
         }
         found.call = calls;
@@ -96,6 +98,9 @@ final class OneDnnWorkspace extends Workspace {
             throw e;
         }
         evict();
+        if (fresh) {
+            Pages.trimMalloc(); // making it freed blocks of oneDNN's (and evicting, ours): give the holes back
+        }
         return found;
     }
 
