@@ -227,13 +227,17 @@ public final class Trainer {
     /**
      * Restores the model and optimizer of {@link #checkpoints} and this loop's generators from
      * {@code path}, so that the next {@link #fit} or {@link #run} continues at the saved step as
-     * if it had never stopped. Returns the checkpoint's metadata.
+     * if it had never stopped. Returns the checkpoint's metadata. The temporary files that a
+     * killed run's unfinished checkpoint writes left beside the checkpoint path are deleted: this
+     * run is now the one writing it.
      */
     public Map<String, String> resume(Path path) throws IOException {
         if (model == null) {
             throw new IllegalStateException("resume needs the model: call checkpoints(every, path, model) first");
         }
-        return Checkpoint.load(path, model, optimizer, generators());
+        Map<String, String> info = Checkpoint.load(path, model, optimizer, generators());
+        AtomicFiles.removeLeftovers(checkpoint);
+        return info;
     }
 
     /**
