@@ -244,7 +244,6 @@ final class RunCommand implements Callable<Integer> {
         return Precision.parse(precisionName);
     }
 
-
     /**
      * A Seq2Seq's translations of each source column, by greedy decoding or beam search: int32
      * {@code [N, L]}, L the longest (at least 1), shorter ones padded with -1 (no EOS).
