@@ -237,7 +237,7 @@ final class SimdDense extends DenseKernels {
             FloatVector v = beta == 0f ? FloatVector.zero(FLOAT)
                     : FloatVector.fromArray(FLOAT, c, at + j, m).mul(beta);
             if (bias != null) {
-                v = v.add(FloatVector.fromArray(FLOAT, bias, biasOff + j, m));
+                v = v.lanewise(VectorOperators.ADD, FloatVector.fromArray(FLOAT, bias, biasOff + j, m)); // (see softmaxRow)
             }
             v.intoArray(c, at + j, m);
         }
@@ -577,7 +577,10 @@ final class SimdDense extends DenseKernels {
             // 2^k from k's bits in t: t's mantissa holds k + 2^22 (t's exponent is 23)
             IntVector bits = t.reinterpretAsInts().sub(0x4B400000 - 127).lanewise(VectorOperators.LSHL, 23);
             FloatVector e = y.mul(bits.reinterpretAsFloats());
-            sum = sum.add(e, m);
+            // lanewise, not add: on a loop-carried vector C2 resolves the call by a type profile, and
+            // add's own call of lanewise has the JDK's profile, shared by the whole JVM (in 2 of 14 runs of
+            // models' tests this add ran the Java fallback and boxed e and sum; MAX above, called directly, never)
+            sum = sum.lanewise(VectorOperators.ADD, e, m);
             if (dst != null) {
                 e.intoArray(dst, dstOff + c, m);
             }
