@@ -14,13 +14,13 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The softmax and loss kernels' Vector API code is compiled as one unit of its own. C2 inlines
- * the Vector API's intrinsics late, only while the unit it compiles is within its budget; when
- * the softmax row's helpers (each under the inlining limit) had been inlined into a larger caller,
- * the exp loop's last operations were left as calls to the Java fallback, which boxes every
- * vector: 16 KB a training step in 1 of 7 JVMs that ran models' tests before DenseAllocationTest
- * (2 of 5 in CI). {@code SimdDense.softmaxRow} is larger than C2 inlines into a hot caller, and
- * its callers hold no vector code that could be compiled into theirs.
+ * How the softmax and loss kernels' Vector API code is laid out, read from the class file. In 1 of
+ * 10 JVMs that ran models' tests before DenseAllocationTest (2 of 5 in CI) the exp loop's masked
+ * sum ran the Vector API's Java fallback and boxed its vectors: 16 KB a training step, for good.
+ * {@code SimdDense.softmaxRow} holds the whole row (max, exp and sum, normalization) in one unit
+ * too large for C2 to inline into a caller (that alone did not prevent it), and adds into its
+ * loop-carried sum by calling {@code lanewise} itself: {@code add} would resolve the sum's class
+ * from the JDK's type profile, shared by the whole JVM, rather than from softmaxRow's own.
  */
 class SimdDenseUnitsTest {
 
@@ -42,7 +42,8 @@ class SimdDenseUnitsTest {
     private static List<String> vectorCalls(MethodModel m) {
         return m.code().orElseThrow().elementStream()
                 .filter(e -> e instanceof InvokeInstruction i && i.owner().asInternalName().startsWith("jdk/incubator/vector/"))
-                .map(e -> ((InvokeInstruction) e).owner().asInternalName() + "." + ((InvokeInstruction) e).name())
+                .map(e -> (InvokeInstruction) e)
+                .map(i -> i.owner().asInternalName() + "." + i.name() + i.typeSymbol().descriptorString())
                 .toList();
     }
 
@@ -53,6 +54,8 @@ class SimdDenseUnitsTest {
         int size = row.findAttribute(Attributes.code()).orElseThrow().codeLength();
         assertTrue(size > FREQ_INLINE_SIZE, "softmaxRow has " + size + " bytes of bytecode: C2 may inline it");
         assertTrue(!vectorCalls(row).isEmpty(), "softmaxRow holds the vector code");
+        assertTrue(vectorCalls(row).stream().noneMatch(c -> c.startsWith("jdk/incubator/vector/FloatVector.add(Ljdk/incubator/vector/Vector;Ljdk/incubator/vector/VectorMask;)")),
+                "softmaxRow's masked sum calls FloatVector.add, not lanewise");
         for (String caller : List.of("crossEntropyRow", "softmaxRowsUnchecked", "softmaxCrossEntropyUnchecked")) {
             assertEquals(List.of(), vectorCalls(method(dense, caller)), caller + " calls the Vector API itself");
         }
