@@ -577,9 +577,9 @@ final class SimdDense extends DenseKernels {
             // 2^k from k's bits in t: t's mantissa holds k + 2^22 (t's exponent is 23)
             IntVector bits = t.reinterpretAsInts().sub(0x4B400000 - 127).lanewise(VectorOperators.LSHL, 23);
             FloatVector e = y.mul(bits.reinterpretAsFloats());
-            // lanewise, not add: on a loop-carried vector C2 resolves the call by a type profile, and
-            // add's own call of lanewise has the JDK's profile, shared by the whole JVM (in 2 of 14 runs of
-            // models' tests this add ran the Java fallback and boxed e and sum; MAX above, called directly, never)
+            // lanewise, not add: in 2 of 14 runs of models' tests this masked add ran the Java fallback
+            // and boxed e and sum, while MAX above never did. The suspect (not proven): on a loop-carried
+            // vector C2 resolves the call from a type profile, add's from the JDK method's, MAX's from ours
             sum = sum.lanewise(VectorOperators.ADD, e, m);
             if (dst != null) {
                 e.intoArray(dst, dstOff + c, m);
