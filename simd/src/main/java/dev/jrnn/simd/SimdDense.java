@@ -237,7 +237,7 @@ final class SimdDense extends DenseKernels {
             FloatVector v = beta == 0f ? FloatVector.zero(FLOAT)
                     : FloatVector.fromArray(FLOAT, c, at + j, m).mul(beta);
             if (bias != null) {
-                v = v.add(FloatVector.fromArray(FLOAT, bias, biasOff + j, m));
+                v = v.lanewise(VectorOperators.ADD, FloatVector.fromArray(FLOAT, bias, biasOff + j, m)); // (see softmaxRow)
             }
             v.intoArray(c, at + j, m);
         }
@@ -291,7 +291,7 @@ final class SimdDense extends DenseKernels {
         }
         s.intoArray(lanes, 0);
         float total = 0;
-        for (int i = 0; i < LANES; i++) { // in lane order (see expShifted)
+        for (int i = 0; i < LANES; i++) { // in lane order (see softmaxRow)
             total += lanes[i];
         }
         return total;
@@ -506,8 +506,8 @@ final class SimdDense extends DenseKernels {
     }
 
     /**
-     * One row of the fused loss: max, then {@code e = exp(z - max)} (kept in the gradient row) and
-     * their sum, then the gradient {@code e * scale / sum}, minus {@code scale} at the target.
+     * One row of the fused loss: {@code -log softmax(z)[target]}, and its gradient
+     * {@code scale * softmax(z)} minus {@code scale} at the target when {@code grad} is not null.
      */
     private static double crossEntropyRow(int classes, float[] z, int zOff, int target, int ignoreIndex,
                                           float scale, float[] grad, int gOff) {
@@ -518,17 +518,11 @@ final class SimdDense extends DenseKernels {
             return 0;
         }
         float zt = z[zOff + target]; // read first: grad may be z itself
-        float max = rowMax(classes, z, zOff);
-        double s = expShifted(classes, z, zOff, max, grad, gOff); // e = exp(z - max), kept in the gradient row
+        double logSumExp = softmaxRow(classes, z, zOff, grad, gOff, true, scale);
         if (grad != null) {
-            float factor = (float) (scale / s);
-            for (int c = 0; c < classes; c += LANES) {
-                VectorMask<Float> m = SimdSpecies.prefix(Math.min(LANES, classes - c));
-                FloatVector.fromArray(FLOAT, grad, gOff + c, m).mul(factor).intoArray(grad, gOff + c, m);
-            }
             grad[gOff + target] -= scale;
         }
-        return max + Math.log(s) - zt;
+        return logSumExp - zt;
     }
 
     /*
@@ -536,7 +530,7 @@ final class SimdDense extends DenseKernels {
      * uninterrupted run ends, though C2 compiles the kernels at other moments in the two runs. The
      * JDK's lane-wise EXP is not reproducible that way (SVML once compiled, StrictMath before: an
      * ulp apart), and a float reduceLanes(ADD) may sum in any order. So softmax uses its own exp
-     * made of IEEE adds and multiplies ({@link #expShifted}), and sums are taken lane by lane in order.
+     * made of IEEE adds and multiplies ({@link #softmaxRow}), and sums are taken lane by lane in order.
      */
 
     private static final float LOG2E = 1.44269504f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
@@ -544,18 +538,33 @@ final class SimdDense extends DenseKernels {
     private static final float EXP_MIN = -87.33654f; // exp(EXP_MIN) is the smallest normal float
 
     /**
-     * {@code dst[i] = exp(x[i] - shift)} for {@code i < n} (not stored when {@code dst} is null;
-     * {@code dst} may be {@code x}), for {@code x[i] <= shift} (softmax's {@code z - max}); returns
-     * their sum, lanes added in order. Cephes' expf: a degree-5 polynomial on {@code x - k ln 2}
-     * scaled by {@code 2^k}; at most 2 ulp off where the result is a normal float
-     * ({@code SimdDenseExpTest}), about the smallest normal float below that. All in one method:
-     * a helper taking or returning a vector could be left out of line by C2 and box it.
+     * Softmax of one row, its three passes in one method: {@code max} of {@code x}; then
+     * {@code e = exp(x - max)}, stored in {@code dst} unless it is null ({@code dst} may be
+     * {@code x}), and their sum, lanes added in order; then, when {@code normalize}, {@code dst}
+     * times {@code (float) (numerator / sum)}. Returns the row's log-sum-exp, {@code max + log(sum)}.
+     * The exp is Cephes' expf: a degree-5 polynomial on {@code x - k ln 2} scaled by {@code 2^k};
+     * at most 2 ulp off where the result is a normal float ({@code SimdDenseExpTest}), about the
+     * smallest normal float below that.
+     *
+     * <p>One method, larger than C2 inlines into a hot caller (FreqInlineSize, 325 bytes of
+     * bytecode), so it is always compiled as a unit of its own. Split into small helpers, it was
+     * inlined into whichever caller C2 compiled first; there the Vector API calls, which C2 inlines
+     * late and only while the unit is under its node budget, could be left as calls, and the last
+     * ones of the exp loop ran the Vector API's Java fallback: 16 KB a training step, for good, in
+     * some JVMs (a test suite's profile; DenseAllocationTest).
      */
-    static float expShifted(int n, float[] x, int xOff, float shift, float[] dst, int dstOff) {
+    static double softmaxRow(int n, float[] x, int xOff, float[] dst, int dstOff, boolean normalize,
+                             double numerator) {
+        FloatVector top = FloatVector.broadcast(FLOAT, Float.NEGATIVE_INFINITY);
+        for (int c = 0; c < n; c += LANES) {
+            VectorMask<Float> m = SimdSpecies.prefix(Math.min(LANES, n - c));
+            top = top.lanewise(VectorOperators.MAX, FloatVector.fromArray(FLOAT, x, xOff + c, m), m);
+        }
+        float max = top.reduceLanes(VectorOperators.MAX);
         FloatVector sum = FloatVector.zero(FLOAT);
         for (int c = 0; c < n; c += LANES) {
             VectorMask<Float> m = SimdSpecies.prefix(Math.min(LANES, n - c));
-            FloatVector v = FloatVector.fromArray(FLOAT, x, xOff + c, m).sub(shift).max(EXP_MIN);
+            FloatVector v = FloatVector.fromArray(FLOAT, x, xOff + c, m).sub(max).max(EXP_MIN);
             FloatVector t = v.mul(LOG2E).add(ROUND);
             FloatVector k = t.sub(ROUND); // round(v / ln 2)
             FloatVector r = k.mul(-LN2_HI).add(v).add(k.mul(-LN2_LO));
@@ -568,37 +577,32 @@ final class SimdDense extends DenseKernels {
             // 2^k from k's bits in t: t's mantissa holds k + 2^22 (t's exponent is 23)
             IntVector bits = t.reinterpretAsInts().sub(0x4B400000 - 127).lanewise(VectorOperators.LSHL, 23);
             FloatVector e = y.mul(bits.reinterpretAsFloats());
-            sum = sum.add(e, m);
+            // lanewise, not add: in 2 of 14 runs of models' tests this masked add ran the Java fallback
+            // and boxed e and sum, while MAX above never did. The suspect (not proven): on a loop-carried
+            // vector C2 resolves the call from a type profile, add's from the JDK method's, MAX's from ours
+            sum = sum.lanewise(VectorOperators.ADD, e, m);
             if (dst != null) {
                 e.intoArray(dst, dstOff + c, m);
             }
         }
         float total = 0;
-        for (int i = 0; i < LANES; i++) {
+        for (int i = 0; i < LANES; i++) { // in lane order (see above)
             total += sum.lane(i);
         }
-        return total;
-    }
-
-    private static float rowMax(int n, float[] x, int off) {
-        FloatVector max = FloatVector.broadcast(FLOAT, Float.NEGATIVE_INFINITY);
-        for (int c = 0; c < n; c += LANES) {
-            VectorMask<Float> m = SimdSpecies.prefix(Math.min(LANES, n - c));
-            max = max.lanewise(VectorOperators.MAX, FloatVector.fromArray(FLOAT, x, off + c, m), m);
+        if (dst != null && normalize) {
+            float factor = (float) (numerator / total);
+            for (int c = 0; c < n; c += LANES) {
+                VectorMask<Float> m = SimdSpecies.prefix(Math.min(LANES, n - c));
+                FloatVector.fromArray(FLOAT, dst, dstOff + c, m).mul(factor).intoArray(dst, dstOff + c, m);
+            }
         }
-        return max.reduceLanes(VectorOperators.MAX);
+        return max + Math.log(total);
     }
 
     @Override
     protected void softmaxRowsUnchecked(int rows, int n, float[] x, int off, int ld) {
         for (int r = 0; r < rows; r++) {
-            int at = off + r * ld;
-            float max = rowMax(n, x, at);
-            float inverse = (float) (1.0 / expShifted(n, x, at, max, x, at));
-            for (int c = 0; c < n; c += LANES) {
-                VectorMask<Float> m = SimdSpecies.prefix(Math.min(LANES, n - c));
-                FloatVector.fromArray(FLOAT, x, at + c, m).mul(inverse).intoArray(x, at + c, m);
-            }
+            softmaxRow(n, x, off + r * ld, x, off + r * ld, true, 1.0);
         }
     }
 
@@ -736,7 +740,7 @@ final class SimdDense extends DenseKernels {
                 FloatVector xv = FloatVector.fromArray(FLOAT, x, off + i, m);
                 s = xv.fma(xv, s);
             }
-            for (int i = 0; i < LANES; i++) { // in lane order (see expShifted)
+            for (int i = 0; i < LANES; i++) { // in lane order (see softmaxRow)
                 total += s.lane(i);
             }
         }

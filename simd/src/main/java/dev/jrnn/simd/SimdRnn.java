@@ -18,6 +18,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * A recurrent stack planned for the Vector API.
@@ -896,8 +897,9 @@ final class SimdRnn extends PreparedRnn {
     private static void columnSums(float[] m, int base, int rows, float[] into, int col) {
         FloatVector s0 = FloatVector.zero(SimdSpecies.FLOAT), s1 = s0;
         for (int r = 0, at = base; r < rows; r++, at += PANEL) {
-            s0 = s0.add(FloatVector.fromArray(SimdSpecies.FLOAT, m, at));
-            s1 = s1.add(FloatVector.fromArray(SimdSpecies.FLOAT, m, at + SimdSpecies.LANES));
+            // lanewise, not add, on loop-carried vectors: see SimdDense.softmaxRow
+            s0 = s0.lanewise(VectorOperators.ADD, FloatVector.fromArray(SimdSpecies.FLOAT, m, at));
+            s1 = s1.lanewise(VectorOperators.ADD, FloatVector.fromArray(SimdSpecies.FLOAT, m, at + SimdSpecies.LANES));
         }
         s0.intoArray(into, col);
         s1.intoArray(into, col + SimdSpecies.LANES);
